@@ -1,0 +1,58 @@
+"""Chronicles bundled with Chrono, shipped as JSON Lines in the log's import format."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import attrs
+
+from ..errors import ChronoError
+
+
+@attrs.frozen
+class Chronicle:
+    name: str
+    title: str
+    zone: str
+    filename: str
+
+    def lines(self) -> list[bytes]:
+        return resources.files(__package__).joinpath(self.filename).read_bytes().splitlines()
+
+
+CHRONICLES = {
+    "syria-2024": Chronicle(
+        name="syria-2024",
+        title="The fall of the Assad government, 27 November – 8 December 2024 (from Al Majalla)",
+        zone="Asia/Damascus",
+        filename="syria-2024.jsonl",
+    )
+}
+DEFAULT = "syria-2024"
+
+
+def chronicle(name: str) -> Chronicle:
+    try:
+        return CHRONICLES[name]
+    except KeyError:
+        raise ChronoError(f"no bundled chronicle {name!r}; bundled: {', '.join(CHRONICLES)}") from None
+
+
+def load_into(log, name: str) -> int:
+    """Import a bundled chronicle into `log` (normally empty); returns how many entries were added."""
+    from ..jsonl import read_records
+
+    c = chronicle(name)
+    records = list(read_records(c.lines(), c.zone, allow_stored=True))
+    stored = log.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
+    return len(stored)
+
+
+def open_in_memory(name: str = DEFAULT, **kwargs):
+    """A read-only view of a bundled chronicle: imported into an in-memory log on each use."""
+    from ..store import Log
+
+    c = chronicle(name)
+    log = Log.create(":memory:", zone=c.zone, name=f"bundled chronicle {c.name}", **kwargs)
+    load_into(log, name)
+    return log

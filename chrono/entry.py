@@ -1,0 +1,52 @@
+"""What a caller appends (a Draft) and what the log holds (an Entry)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from events import Event, Source
+
+from .timeval import ValidTime
+
+
+@attrs.frozen(kw_only=True)
+class Draft:
+    """An event on its way into the log: the log adds position, recorded time and hashes."""
+
+    event: Event
+    valid: ValidTime | None = None
+    sources: tuple[Source, ...] = attrs.field(default=(), converter=tuple)
+    id: str | None = None
+    after: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    before: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def type_name(self) -> str:
+        return self.event.type_name
+
+
+@attrs.frozen(kw_only=True)
+class Entry:
+    """One stored event with both of its times and its place in the hash chain."""
+
+    seq: int
+    id: str
+    event: Event
+    valid: ValidTime | None
+    sources: tuple[Source, ...]
+    recorded: datetime
+    after: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    version: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return self.event.type_name
+
+    @property
+    def target(self) -> str | None:
+        return getattr(self.event, "target", None) if self.event.correction else None

@@ -1,0 +1,58 @@
+"""JSON Lines in and out: the log's import and export format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+import orjson
+
+from . import codec
+from .entry import Draft, Entry
+from .errors import ChronoError, InvalidEventError
+
+
+def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool) -> Iterator[tuple[int, Draft, dict]]:
+    """Parse every non-blank line; errors name the line."""
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InvalidEventError(f"not UTF-8 text ({e.reason} at byte {e.start})", line=number) from e
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise InvalidEventError(f"malformed JSON ({e.msg})", line=number) from e
+        try:
+            draft, stored = codec.draft_from_json(obj, zone, allow_stored=allow_stored)
+        except ChronoError as e:
+            raise InvalidEventError(str(e), line=number) from e
+        yield number, draft, stored
+
+
+def parse_document(data: bytes, zone: str) -> list[tuple[int, Draft, dict]]:
+    """`append --json`: one JSON object, a JSON array of objects, or JSON Lines."""
+    text = data.lstrip()
+    if text.startswith(b"["):
+        try:
+            items = orjson.loads(data)
+        except orjson.JSONDecodeError as e:
+            raise InvalidEventError(f"malformed JSON ({e.msg})") from e
+        lines = [orjson.dumps(item) for item in items]
+        return list(read_records(lines, zone, allow_stored=False))
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return list(read_records(data.splitlines(), zone, allow_stored=False))
+    return list(read_records([orjson.dumps(obj)], zone, allow_stored=False))
+
+
+def write_entries(entries: Iterable[Entry], out: IO[bytes]) -> int:
+    n = 0
+    for e in entries:
+        out.write(orjson.dumps(codec.entry_to_json(e)) + b"\n")
+        n += 1
+    return n

@@ -1,0 +1,436 @@
+"""The log: one SQLite table, append-only by trigger, hash-chained, with a gap-free global position.
+
+Appends run inside BEGIN IMMEDIATE so a batch is all or nothing and positions never skip. The recorded
+time comes from the injected clock, never from the caller, and never goes backwards along the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+
+import attrs
+import sqlite_utils
+
+from events import EventCorrected, EventRetracted, valid_event_id
+
+from . import codec
+from .clock import Clock, system_clock
+from .entry import Draft, Entry
+from .errors import (
+    ChronoError,
+    ConflictError,
+    DuplicateEventError,
+    InvalidEventError,
+    LogLockedError,
+    NotALogError,
+    StorageError,
+    TamperedError,
+    UnknownEventError,
+)
+from .timeval import from_micros, to_micros, zone_info
+
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+DEFAULT_ZONE = "UTC"
+
+_COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+
+
+def row_hash(row: Sequence) -> str:
+    """sha256 over every stored column but the hash itself, in order, with the previous hash first.
+
+    The JSON columns are canonical and escape control characters, so the unit separator cannot occur
+    inside a field: no two different rows share an encoding.
+    """
+    parts = [row[12]] + ["" if v is None else str(v) for v in row[:12]]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@attrs.frozen
+class Head:
+    seq: int
+    hash: str
+    recorded: datetime | None
+
+
+@attrs.frozen
+class VerifyReport:
+    ok: bool
+    count: int
+    head: Head
+    position: int | None = None
+    problem: str | None = None
+
+
+class Log:
+    """An open Chrono log. Use `Log.create` for a new one and `Log.open` for an existing one."""
+
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:"):
+        self.conn = conn
+        self.clock = clock
+        self.path = path
+        meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
+        self.zone: str = meta.get("zone", DEFAULT_ZONE)
+        self.name: str = meta.get("name") or os.path.basename(path)
+
+    # --- opening -----------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str, *, zone: str = DEFAULT_ZONE, name: str | None = None, clock: Clock = system_clock) -> Log:
+        zone_info(zone)  # refuse an unknown zone before touching the disk
+        if path != ":memory:" and os.path.exists(path) and os.path.getsize(path) > 0:
+            raise ChronoError(f"{path} already exists; choose another --db or remove it first")
+        conn = _connect(path)
+        try:
+            _create_schema(conn, zone=zone, name=name or os.path.basename(path), created=clock())
+        except sqlite3.Error as e:
+            conn.close()
+            raise StorageError(f"cannot create a log at {path}: {e}") from e
+        return cls(conn, clock=clock, path=path)
+
+    @classmethod
+    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False) -> Log:
+        if not os.path.exists(path):
+            raise ChronoError(f"no log at {path}; create one with `chrono init`")
+        conn = _connect(path, readonly=readonly)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise NotALogError(f"{path} is not a Chrono log ({e})") from e
+        if not {"chrono_meta", "events"} <= tables:
+            conn.close()
+            raise NotALogError(f"{path} is not a Chrono log (no chrono_meta and events tables)")
+        meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
+        if meta.get("app") != "chrono":
+            conn.close()
+            raise NotALogError(f"{path} is not a Chrono log")
+        if int(meta.get("schema", "0")) > SCHEMA_VERSION:
+            conn.close()
+            raise NotALogError(f"{path} was written by a newer Chrono (schema {meta['schema']}); upgrade Chrono to read it")
+        return cls(conn, clock=clock, path=path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def head(self) -> Head:
+        row = self.conn.execute("SELECT seq, hash, recorded FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return Head(0, GENESIS, None)
+        return Head(row[0], row[1], from_micros(row[2]))
+
+    def __len__(self) -> int:
+        return self.head().seq
+
+    def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
+        """Entries in log order; with `known_at`, only those recorded at or before it."""
+        sql = f"SELECT {_COLUMNS} FROM events WHERE seq > ?"
+        args: list = [after_seq]
+        if known_at is not None:
+            sql += " AND recorded <= ?"
+            args.append(to_micros(known_at))
+        for row in self.conn.execute(sql + " ORDER BY seq", args):
+            yield _entry_from_row(row)
+
+    def get(self, event_id: str) -> Entry:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise UnknownEventError(f"no event {event_id!r} in the log")
+        return _entry_from_row(row)
+
+    def find(self, event_id: str) -> Entry | None:
+        try:
+            return self.get(event_id)
+        except UnknownEventError:
+            return None
+
+    def corrections_of(self, event_id: str) -> list[Entry]:
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
+        return [_entry_from_row(r) for r in rows]
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def append(self, drafts: Draft | Iterable[Draft], *, expected_position: int | None = None, line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        """Append a batch atomically; returns the stored entries (existing ones for idempotent repeats).
+        `line_numbers` name each draft's input line in error messages."""
+        batch = [drafts] if isinstance(drafts, Draft) else list(drafts)
+        return self._write(batch, expected_position=expected_position, preserved=None, line_numbers=line_numbers)
+
+    def import_records(self, records: Iterable[tuple[Draft, dict]], *, line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        """Append drafts that carry stored-log fields (recorded time, hashes) from an export, in one batch.
+
+        Recorded times are kept when given (they must not go backwards); a given hash must match the one
+        this log computes, which it does exactly when the file is imported into an empty log.
+        """
+        records = list(records)
+        drafts = [d for d, _ in records]
+        preserved = [stored for _, stored in records]
+        return self._write(drafts, expected_position=None, preserved=preserved, line_numbers=line_numbers)
+
+    def _write(self, batch: list[Draft], *, expected_position: int | None, preserved: list[dict] | None, line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise _storage_error(e, self.path) from e
+        try:
+            stored = self._write_locked(batch, expected_position, preserved, line_numbers)
+            conn.execute("COMMIT")
+            return stored
+        except BaseException as e:
+            conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise _storage_error(e, self.path) from e
+            raise
+
+    def _write_locked(self, batch, expected_position, preserved, line_numbers) -> list[Entry]:
+        head = self.head()
+        if expected_position is not None and expected_position != head.seq:
+            raise ConflictError(expected_position, head.seq)
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ChronoError("the clock must give timezone-aware times")
+        recorded = max(to_micros(now), to_micros(head.recorded) if head.recorded else 0)
+        seq, prev = head.seq, head.hash
+        out: list[Entry] = []
+        pending: dict[str, Entry] = {}
+        rows = []
+        for i, draft in enumerate(batch):
+            line = line_numbers[i] if line_numbers else None
+            try:
+                event_id = draft.id or _new_id()
+                if not valid_event_id(event_id):
+                    raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
+                existing = pending.get(event_id) or self.find(event_id)
+                if existing is not None:
+                    if _same_content(existing, draft):
+                        out.append(existing)
+                        continue
+                    raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
+                self._check_draft(draft, pending)
+                this_recorded = recorded
+                if preserved is not None and "recorded" in preserved[i]:
+                    this_recorded = _preserved_recorded(preserved[i]["recorded"], recorded_floor=to_micros(head.recorded) if head.recorded else 0, last=rows[-1][7] if rows else None)
+                elif preserved is not None and rows:
+                    this_recorded = max(recorded, rows[-1][7])
+            except ChronoError as e:
+                if line is not None and not str(e).startswith("line "):
+                    e.args = (f"line {line}: {e}",)
+                raise
+            seq += 1
+            valid = draft.valid
+            row = [
+                seq,
+                event_id,
+                draft.event.type_name,
+                draft.event.version,
+                valid.lo if valid else None,
+                valid.hi if valid else None,
+                codec.valid_meta(valid),
+                this_recorded,
+                codec.canonical(codec.unstructure_event(draft.event)),
+                codec.canonical(codec.unstructure_sources(draft.sources)),
+                codec.canonical({"after": list(draft.after), "before": list(draft.before)}),
+                getattr(draft.event, "target", None) if draft.event.correction else None,
+                prev,
+            ]
+            h = row_hash(row)
+            if preserved is not None and preserved[i].get("hash") not in (None, h):
+                raise TamperedError(
+                    f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
+                    "(the file was altered, or it does not continue this log)", position=seq)
+            row.append(h)
+            prev = h
+            rows.append(row)
+            entry = _entry_from_row(row)
+            pending[event_id] = entry
+            out.append(entry)
+        if rows:
+            self.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
+        return out
+
+    def _check_draft(self, draft: Draft, pending: dict[str, Entry]) -> None:
+        ev = draft.event
+        name = ev.type_name
+        needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
+        if needs_time and draft.valid is None:
+            raise InvalidEventError(f"{name} needs a valid time (when did it happen?)")
+        if isinstance(ev, EventRetracted) and draft.valid is not None:
+            raise InvalidEventError("a retraction has no valid time of its own")
+        for key in ("after", "before"):
+            for other in getattr(draft, key):
+                if other not in pending and self.find(other) is None:
+                    raise UnknownEventError(f"{key}: no event {other!r} in the log")
+        if ev.correction:
+            target = pending.get(ev.target) or self.find(ev.target)
+            if target is None:
+                raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
+            if isinstance(ev, EventCorrected):
+                if ev.replacement.correction:
+                    raise InvalidEventError("a replacement must be an event about the world, not a correction")
+                if isinstance(target.event, EventRetracted):
+                    raise InvalidEventError(f"{ev.target} is a retraction; to undo it, retract it")
+                inner = target.event.replacement if isinstance(target.event, EventCorrected) else target.event
+                if type(inner) is not type(ev.replacement):
+                    raise InvalidEventError(
+                        f"{ev.target} is a {inner.type_name}; its replacement must be one too "
+                        "(retract it and append the new event instead)")
+
+
+def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:
+    try:
+        dt = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidEventError(f"recorded: {value!r} is not an ISO time") from e
+    if dt.tzinfo is None:
+        raise InvalidEventError("recorded needs an offset")
+    us = to_micros(dt)
+    if us < recorded_floor or (last is not None and us < last):
+        raise InvalidEventError("recorded times must not go backwards along the log")
+    return us
+
+
+def _same_content(existing: Entry, draft: Draft) -> bool:
+    return (
+        existing.event == draft.event
+        and existing.valid == draft.valid
+        and existing.sources == draft.sources
+        and existing.after == draft.after
+        and existing.before == draft.before
+    )
+
+
+def _new_id() -> str:
+    return "ev-" + os.urandom(8).hex()
+
+
+def _entry_from_row(row: Sequence) -> Entry:
+    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
+    event = codec.structure_event(type_name, version, codec.loads(body))
+    link = codec.loads(links)
+    return Entry(
+        seq=seq,
+        id=event_id,
+        event=event,
+        valid=codec.valid_from_columns(lo, hi, meta),
+        sources=codec.structure_sources(codec.loads(sources)),
+        recorded=from_micros(recorded),
+        after=tuple(link["after"]),
+        before=tuple(link["before"]),
+        version=version,
+        prev_hash=prev_hash,
+        hash=h,
+    )
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=5.0)
+        else:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+            if path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+    except sqlite3.Error as e:
+        raise _storage_error(e, path) from e
+    return conn
+
+
+def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return LogLockedError(f"{path} is locked by another writer; try again")
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"{path} is read-only")
+    if "full" in text:
+        return StorageError(f"the disk holding {path} is full; nothing was written")
+    if "append-only" in text:
+        return TamperedError(f"{path}: the log is append-only")
+    if "not a database" in text or "malformed" in text:
+        return NotALogError(f"{path} is not a Chrono log ({text})")
+    return StorageError(f"{path}: {text}")
+
+
+def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
+    db = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    db["chrono_meta"].create({"key": str, "value": str}, pk="key")
+    db["chrono_meta"].insert_all(
+        [
+            {"key": "app", "value": "chrono"},
+            {"key": "schema", "value": str(SCHEMA_VERSION)},
+            {"key": "zone", "value": zone},
+            {"key": "name", "value": name},
+            {"key": "created", "value": created.isoformat()},
+        ]
+    )
+    db["events"].create(
+        {
+            "seq": int, "id": str, "type": str, "version": int, "valid_lo": int, "valid_hi": int,
+            "valid_meta": str, "recorded": int, "body": str, "sources": str, "links": str, "target": str,
+            "prev_hash": str, "hash": str,
+        },
+        pk="seq",
+        not_null={"id", "type", "version", "recorded", "body", "sources", "links", "prev_hash", "hash"},
+    )
+    db["events"].create_index(["id"], unique=True)
+    db["events"].create_index(["recorded"])
+    db["events"].create_index(["target"])
+    for op in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events "
+            "BEGIN SELECT RAISE(ABORT, 'the chrono log is append-only'); END"
+        )
+    conn.execute("COMMIT")
+
+
+def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Recompute the hash chain and check the log's invariants; report the first bad position."""
+    prev, expect_seq, last_recorded, count = GENESIS, 1, 0, 0
+    seen_head = head is None
+    last = Head(0, GENESIS, None)
+    ids: set[str] = set()
+    for row in log.conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq"):
+        seq = row[0]
+        problem = None
+        if seq != expect_seq:
+            problem = f"position {expect_seq} is missing (found {seq})"
+            seq = expect_seq
+        elif row[12] != prev:
+            problem = f"position {seq} does not follow the previous entry's hash"
+        elif row_hash(row[:13]) != row[13]:
+            problem = f"position {seq} was altered: its content does not match its hash"
+        elif row[7] < last_recorded:
+            problem = f"position {seq} was recorded before the entry it follows"
+        elif row[1] in ids:
+            problem = f"position {seq} repeats event id {row[1]!r}"
+        else:
+            try:
+                _entry_from_row(row)
+            except ChronoError as e:
+                problem = f"position {seq} cannot be read: {e}"
+        if problem:
+            return VerifyReport(False, count, last, position=seq, problem=problem)
+        ids.add(row[1])
+        prev, last_recorded, expect_seq, count = row[13], row[7], expect_seq + 1, count + 1
+        last = Head(row[0], row[13], from_micros(row[7]))
+        if head is not None and row[13] == head:
+            seen_head = True
+        if progress:
+            progress(count)
+    if not seen_head:
+        return VerifyReport(False, count, last, position=last.seq + 1, problem=f"the log no longer reaches head {head}: it was truncated or rewritten")
+    return VerifyReport(True, count, last)

@@ -1,0 +1,207 @@
+"""Valid time: a half-open UTC interval [earliest, latest) with its precision, zone and original wording.
+
+Sources rarely know an instant. "On 5 December" is the whole local day; "around midday" is an hour or
+two; "that night" runs into the small hours. We keep the interval and never impute a midpoint.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from .errors import TimeLiteralError
+
+PRECISIONS = ("second", "minute", "hour", "day", "month", "year", "interval")
+QUALIFIERS = {"?": "uncertain", "~": "approximate", "%": "uncertain-approximate"}
+
+ACCEPTED_FORMS = (
+    "accepted forms: 2024-12-07T21:30 (naive = the log's zone), 2024-12-07T21:30+03:00 or ...Z, "
+    "2024-12-05 (the whole local day), 2024-11 (a month), 2024 (a year), "
+    "2024-12-07T21:30/2024-12-08T03:00 (an interval), and ? or ~ after a date (2024-12-05~)"
+)
+
+_INSTANT = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,6})?)?)?"
+    r"(?P<off>Z|[+-]\d{2}:?\d{2})?$"
+)
+_DATE = re.compile(r"^(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?(?P<q>[?~%])?$")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(dt: datetime) -> int:
+    """UTC microseconds since the epoch: the integer form stored and indexed in the log."""
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def zone_info(zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise TimeLiteralError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Damascus)") from e
+
+
+def _aware_utc(_inst, attribute, value):
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
+
+
+@attrs.frozen(kw_only=True)
+class ValidTime:
+    """When something happened in the world: at some instant in [earliest, latest)."""
+
+    earliest: datetime = attrs.field(validator=_aware_utc, converter=lambda d: d.astimezone(UTC) if isinstance(d, datetime) and d.tzinfo else d)
+    latest: datetime = attrs.field(validator=_aware_utc, converter=lambda d: d.astimezone(UTC) if isinstance(d, datetime) and d.tzinfo else d)
+    precision: str = attrs.field(default="interval", validator=attrs.validators.in_(PRECISIONS))
+    zone: str = "UTC"
+    wording: str | None = None
+    qualifier: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.in_(tuple(QUALIFIERS.values()))))
+
+    def __attrs_post_init__(self):
+        if not self.earliest < self.latest:
+            raise ValueError("a valid time's earliest bound must come before its latest")
+
+    @property
+    def lo(self) -> int:
+        return to_micros(self.earliest)
+
+    @property
+    def hi(self) -> int:
+        return to_micros(self.latest)
+
+    def with_wording(self, wording: str | None) -> ValidTime:
+        return attrs.evolve(self, wording=wording)
+
+    def local(self) -> tuple[datetime, datetime]:
+        tz = zone_info(self.zone)
+        return self.earliest.astimezone(tz), self.latest.astimezone(tz)
+
+    def describe(self) -> str:
+        """A human reading that never pretends to more precision than there is."""
+        lo, hi = self.local()
+        last = hi - timedelta(microseconds=1)
+        q = {"uncertain": "?", "approximate": " (approximately)", "uncertain-approximate": "? (approximately)"}.get(self.qualifier or "", "")
+        precision = "interval" if self.qualifier and "approximate" in self.qualifier else self.precision
+        if precision == "minute":
+            return f"{lo:%d %b %Y %H:%M}{q}"
+        if precision == "second":
+            return f"{lo:%d %b %Y %H:%M:%S}{q}"
+        if precision == "hour":
+            return f"{lo:%d %b %Y %H}:00–{hi:%H}:00{q}"
+        if precision == "day":
+            return f"sometime on {lo:%d %b %Y}{q}"
+        if precision == "month":
+            return f"sometime in {lo:%B %Y}{q}"
+        if precision == "year":
+            return f"sometime in {lo:%Y}{q}"
+        if lo.date() == last.date() and lo.time() == datetime.min.time() and last.hour == 23:
+            return f"sometime on {lo:%d %b %Y}{q}"
+        if lo.time() == datetime.min.time() and hi.time() == datetime.min.time():
+            return f"sometime between {lo:%d %b} and {last:%d %b %Y}{q}"
+        if lo.date() == last.date():
+            return f"between {lo:%H:%M} and {hi:%H:%M} on {lo:%d %b %Y}{q}"
+        return f"between {lo:%H:%M} on {lo:%d %b} and {hi:%H:%M} on {hi:%d %b %Y}{q}"
+
+
+def _offset(text: str) -> timedelta:
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+
+
+def _parse_one(literal: str, zone: str) -> ValidTime:
+    tz = zone_info(zone)
+    m = _INSTANT.match(literal)
+    if m:
+        y, mo, d = (int(x) for x in m["date"].split("-"))
+        h, mi, s = int(m["h"]), int(m["m"] or 0), int(m["s"] or 0)
+        us = int((m["f"] or ".0")[1:].ljust(6, "0"))
+        precision = "second" if m["s"] else "minute" if m["m"] else "hour"
+        try:
+            naive = datetime(y, mo, d, h, mi, s, us)
+        except ValueError as e:
+            raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
+        if m["off"]:
+            start = naive.replace(tzinfo=UTC) - (timedelta(0) if m["off"] == "Z" else _offset(m["off"]))
+            stated_zone = "UTC" if m["off"] == "Z" else zone
+        else:
+            start = naive.replace(tzinfo=tz).astimezone(UTC)
+            stated_zone = zone
+        step = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}[precision]
+        if m["f"]:
+            step = timedelta(microseconds=1)
+        return ValidTime(earliest=start, latest=start + step, precision=precision, zone=stated_zone)
+    m = _DATE.match(literal)
+    if m:
+        y = int(m["y"])
+        try:
+            if m["d"]:
+                first = date(y, int(m["mo"]), int(m["d"]))
+                after, precision, unit = first + timedelta(days=1), "day", "day"
+            elif m["mo"]:
+                first = date(y, int(m["mo"]), 1)
+                days = calendar.monthrange(y, first.month)[1]
+                after, precision, unit = first + timedelta(days=days), "month", "month"
+            else:
+                first, after, precision, unit = date(y, 1, 1), date(y + 1, 1, 1), "year", "year"
+        except ValueError as e:
+            raise TimeLiteralError(f"{literal!r} is not a real date ({e})") from e
+        qualifier = QUALIFIERS.get(m["q"] or "")
+        if qualifier in ("approximate", "uncertain-approximate"):
+            # "About 5 December": one unit of the stated precision either side, never years of padding.
+            first, after = _widen(first, unit, -1), _widen(after, unit, +1)
+        lo = datetime.combine(first, datetime.min.time(), tz)
+        hi = datetime.combine(after, datetime.min.time(), tz)
+        return ValidTime(earliest=lo, latest=hi, precision=precision, zone=zone, qualifier=qualifier)
+    raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
+
+
+def _widen(d: date, unit: str, sign: int) -> date:
+    if unit == "day":
+        return d + timedelta(days=sign)
+    if unit == "month":
+        month = d.month - 1 + sign
+        return date(d.year + month // 12, month % 12 + 1, 1)
+    return date(d.year + sign, 1, 1)
+
+
+def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None) -> ValidTime:
+    """Read a time literal a user typed; a naive time is in `zone`."""
+    if not isinstance(literal, str) or not literal.strip():
+        raise TimeLiteralError(f"empty time; {ACCEPTED_FORMS}")
+    literal = literal.strip()
+    if "/" in literal:
+        start_text, _, end_text = literal.partition("/")
+        if not start_text or not end_text or ".." in (start_text, end_text):
+            raise TimeLiteralError(f"{literal!r}: an interval needs both ends; {ACCEPTED_FORMS}")
+        start, end = _parse_one(start_text, zone), _parse_one(end_text, zone)
+        # A date at the end includes that whole day; an instant at the end is the moment it closes.
+        hi = end.latest if end.precision in ("day", "month", "year") else end.earliest
+        if not start.earliest < hi:
+            raise TimeLiteralError(f"{literal!r}: the interval ends before it starts")
+        qualifier = start.qualifier or end.qualifier
+        return ValidTime(earliest=start.earliest, latest=hi, precision="interval", zone=start.zone, wording=wording, qualifier=qualifier)
+    return _parse_one(literal, zone).with_wording(wording)
+
+
+def parse_instant(literal: str, zone: str = "UTC") -> datetime:
+    """A query time (--at, --as-of): an instant, or the first instant of a coarser literal."""
+    return parse_valid_time(literal, zone).earliest
+
+
+def iso(dt: datetime | None, zone: str | None = None) -> str | None:
+    """ISO 8601 with offset, in `zone` when given."""
+    if dt is None:
+        return None
+    if zone:
+        dt = dt.astimezone(zone_info(zone))
+    return dt.isoformat()

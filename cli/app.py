@@ -1,0 +1,99 @@
+"""The `chrono` command group: chooses the log, wires the clock, and turns errors into one-line messages."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import attrs
+import click
+
+from chrono.chronicles import DEFAULT, open_in_memory
+from chrono.clock import Clock, system_clock
+from chrono.errors import ChronoError
+from chrono.store import Log
+
+DEFAULT_DB = "chrono.db"
+
+
+@attrs.define
+class Env:
+    """What every command needs: where the log is and which clock to trust. Tests inject their own."""
+
+    db: str | None = None
+    clock: Clock = system_clock
+    _bundled: Log | None = None
+
+    @property
+    def path(self) -> str:
+        return self.db or os.environ.get("CHRONO_DB") or DEFAULT_DB
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)
+
+    def reader(self) -> Log:
+        """The log to read: the user's, or the bundled chronicle when there is no log file."""
+        if self.exists():
+            return Log.open(self.path, clock=self.clock)
+        if self._bundled is None:
+            self._bundled = open_in_memory(DEFAULT, clock=self.clock)
+        return self._bundled
+
+    def writer(self) -> Log:
+        if not self.exists():
+            raise ChronoError(
+                f"no log at {self.path}; create one with `chrono init` (or `chrono init --chronicle {DEFAULT}`)"
+            )
+        return Log.open(self.path, clock=self.clock)
+
+    def describe_source(self, log: Log) -> str:
+        if self.exists():
+            return f"log {self.path}"
+        return f"the {log.name} (read-only; no log at {self.path})"
+
+
+def _version() -> str:
+    try:
+        return version("chrono")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class ChronoGroup(click.Group):
+    """Maps Chrono's errors to exit code 1 with a one-line message; click's usage errors stay exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ChronoError as e:
+            raise click.ClickException(str(e)) from e
+        except sqlite3.Error as e:
+            raise click.ClickException(f"database error: {e}") from e
+        except OSError as e:
+            if isinstance(e, BrokenPipeError):
+                sys.exit(0)
+            raise click.ClickException(f"{e.strerror or e}: {e.filename}" if e.filename else str(e)) from e
+
+
+@click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB or ./chrono.db).")
+@click.version_option(_version(), "--version", prog_name="chrono")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """Chrono: an append-only, bitemporal log of what happened, replayed into the state of the world.
+
+    Every event has two times: when it happened (valid time, often an interval) and when the log
+    learned it (recorded time). Ask what the world looked like at T, as known at K.
+
+    With no log file, read commands use the bundled chronicle of the fall of the Assad government
+    (27 November - 8 December 2024):
+
+    \b
+        chrono state --at 2024-12-07T21:30
+        chrono init --chronicle syria-2024      # make it your own log, to correct and extend
+    """
+    env = ctx.ensure_object(Env)
+    if db:
+        env.db = db

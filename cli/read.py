@@ -1,0 +1,325 @@
+"""Commands that read a log: state, log, entities, types, replay, verify, head, export."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import attrs
+import click
+
+from chrono import codec
+from chrono.jsonl import write_entries
+from chrono.store import verify as verify_log
+from chrono.timeval import ValidTime, from_micros, iso, parse_instant, parse_valid_time
+from events import REGISTRY, EventCorrected, EventRetracted
+from projections import cache
+from projections.describe import summarize
+from projections.query import knowledge, state_json, world_at
+from projections.resolve import resolve
+
+from .app import Env, main
+from .render import emit_json, section, table
+
+AT_HELP = "Valid time: an instant (naive = the log's zone), a date (its first instant), ..."
+
+
+@main.command()
+@click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
+@click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
+@click.option("--all", "show_all", is_flag=True, help="Also list places, people and units the log says nothing about yet.")
+@click.pass_obj
+def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool) -> None:
+    """The state of the world at valid time --at, as the log knew it at --as-of.
+
+    Each answer is certain, possible (an event's uncertain window straddles the moment: both the
+    prior and the pending value are shown) or unknown, with the events behind it.
+
+    \b
+    Examples:
+        chrono state --at 2024-12-07T21:30
+        chrono state --at 2024-12-07T21:30 --as-of 2026-11-24T12:30Z --json
+    """
+    log = env.reader()
+    valid_at = parse_instant(at, log.zone)
+    known_at = parse_instant(as_of, log.zone) if as_of else None
+    world, k = world_at(log, valid_at, known_at)
+    doc = state_json(world, k, zone=log.zone)
+    if as_json:
+        emit_json(doc)
+        return
+    _print_state(doc, k.gazetteer, env.describe_source(log), show_all)
+
+
+def _value(names, value, status, candidates) -> str:
+    if status == "possible":
+        return " or ".join(names(c) if c else "nobody known" for c in candidates) + "  (possible)"
+    if status == "unknown":
+        return "unknown"
+    return names(value) if value else "nobody known"
+
+
+def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
+    n = lambda i: g.name(i) if i else "—"  # noqa: E731
+    click.echo(click.style(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True))
+    click.echo(f"from {source}\n")
+    hidden = 0
+
+    rows = []
+    for c in doc["control"]:
+        if c["status"] == "unknown" and not show_all:
+            hidden += 1
+            continue
+        held = _value(n, c["controller"], c["status"], c["candidates"])
+        if c["contested_with"]:
+            held += f", contested by {', '.join(n(a) for a in c['contested_with'])}"
+        rows.append([c["name"], held, (c["since"] or "")[:16], ", ".join(c["events"])])
+    section("Control of places", table(rows, ["place", "held by", "since", "events"]))
+
+    rows = []
+    for w in doc["whereabouts"]:
+        if w["status"] == "unknown" and not show_all:
+            hidden += 1
+            continue
+        where = _value(n, w["place"], w["status"], w["candidates"])
+        if w["alive"] is False:
+            where += " (dead)"
+        rows.append([w["name"], where, (w["since"] or "")[:16], ", ".join(w["events"])])
+    section("Whereabouts of people", table(rows, ["person", "where", "since", "events"]))
+
+    rows = []
+    for u in doc["units"]:
+        if u["status"] == "unknown" and not show_all:
+            hidden += 1
+            continue
+        st = " or ".join(u["candidates"]) + " (possible)" if u["status"] == "possible" else u["state"]
+        rows.append([u["name"], n(u["actor"]), st, ", ".join(u["events"])])
+    section("Units", table(rows, ["unit", "of", "state", "events"]))
+
+    def happened(key, title, describe):
+        rows = [[_when(h["time"]), describe(h), "yes" if h["status"] == "certain" else "possibly", h["event"]] for h in doc[key]]
+        section(title, table(rows, ["when", "what", "happened", "event"]))
+
+    happened("calls", "Calls", lambda h: f"{n(h['caller'])} → {n(h['callee'])}")
+    happened("meetings", "Meetings", lambda h: ", ".join(n(p) for p in h["participants"]) + (f" in {n(h['place'])}" if h["place"] else ""))
+    happened("statements", "Statements, claims and rumours", lambda h: f"{n(h['speaker']) if h['speaker'] else h['speaker_description'] or '?'} ({h['kind']}): {_short(h['text'])}")
+    happened("orders", "Orders", lambda h: f"{n(h['issuer'])}: {_short(h['order'])}")
+    happened("airstrikes", "Airstrikes", lambda h: f"{n(h['actor'])} on {n(h['target'])}" + (f": {_short(h['description'])}" if h["description"] else ""))
+    others = [
+        *[(h, f"offensive: {h['name']}") for h in doc["offensives"]],
+        *[(h, f"power handed from {n(h['from_actor'])} to {n(h['to_actor'])}") for h in doc["transfers"]],
+        *[(h, f"{n(h['person'])} appointed {h['role']}") for h in doc["appointments"]],
+        *[(h, _short(h["description"])) for h in doc["incidents"]],
+    ]
+    rows = [[_when(h["time"]), what, "yes" if h["status"] == "certain" else "possibly", h["event"]] for h, what in others]
+    section("Other happenings", table(rows, ["when", "what", "happened", "event"]))
+    if hidden:
+        click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(t: dict) -> str:
+    lo, hi = t["earliest"], t["latest"]
+    if lo[:10] == hi[:10]:
+        return f"{lo[:10]} {lo[11:16]}–{hi[11:16]}"
+    return f"{lo[:16].replace('T', ' ')} – {hi[:16].replace('T', ' ')}"
+
+
+@main.command("log")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
+@click.option("--since", metavar="TIME", help="Only events whose valid time reaches this time or later.")
+@click.option("--until", metavar="TIME", help="Only events whose valid time starts before the end of this time.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
+@click.pass_obj
+def log_(env: Env, types, since, until, as_json) -> None:
+    """The raw log in recorded order, with corrections and retractions shown.
+
+    \b
+    Examples:
+        chrono log --type CallMade
+        chrono log --since 2024-12-07 --until 2024-12-08 --json
+    """
+    log = env.reader()
+    for t in types:
+        if t not in REGISTRY:
+            raise click.BadParameter(f"unknown event type {t!r}", param_hint="--type")
+    lo = parse_valid_time(since, log.zone).earliest if since else None
+    hi = parse_valid_time(until, log.zone).latest if until else None
+    entries = list(log.entries())
+    res = resolve(entries)
+    facts = {f.id: f for f in res.facts}
+    g = knowledge(log).gazetteer
+    corrected_by = {}
+    for e in entries:
+        if isinstance(e.event, EventCorrected):
+            corrected_by.setdefault(e.event.target, []).append(e.id)
+    rows = []
+    for e in entries:
+        if types and e.type_name not in types:
+            continue
+        if (lo or hi) and (e.valid is None or (lo and e.valid.latest <= lo) or (hi and e.valid.earliest >= hi)):
+            continue
+        if e.id in res.retracted:
+            status = f"retracted by {res.retracted[e.id]}"
+        elif e.id in facts and facts[e.id].via:
+            status = f"corrected by {', '.join(facts[e.id].via)}"
+        elif e.event.correction and e.id not in _live(res, e):
+            status = "superseded"
+        else:
+            status = "stands"
+        if as_json:
+            click.echo(codec.canonical({**codec.entry_to_json(e), "status": status}))
+        else:
+            when = e.valid.describe() if e.valid else "(timeless)"
+            rows.append([str(e.seq), e.id, e.type_name, when, _short(summarize(e.event, g), 60), status])
+    if not as_json:
+        click.echo(table(rows, ["#", "id", "type", "valid", "what", "status"]) or "no entries")
+
+
+def _live(res, e) -> set[str]:
+    # A correction stands unless it was itself retracted.
+    return set() if e.id in res.retracted else {e.id}
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["place", "person", "actor", "unit"]), help="Only entities of this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def entities(env: Env, kind, as_json) -> None:
+    """Every place, person, actor and unit the log describes, with ids and aliases.
+
+    Any command that takes an entity accepts an id, a name or an alias ("al-Joulani" finds al-Sharaa).
+
+    \b
+    Example:
+        chrono entities --kind person
+    """
+    log = env.reader()
+    g = knowledge(log).gazetteer
+    items = [e for e in g if kind in (None, e.kind)]
+    if as_json:
+        emit_json([{"id": e.id, "kind": e.kind, "name": e.name, "aliases": list(e.aliases), **{k: list(v) if isinstance(v, tuple) else v for k, v in e.details.items()}} for e in items])
+        return
+    rows = [[e.kind, e.id, e.name, ", ".join(e.aliases)] for e in items]
+    click.echo(table(rows, ["kind", "id", "name", "aliases"]) or "no entities")
+
+
+@main.command()
+@click.argument("event_type", required=False, metavar="TYPE")
+def types(event_type) -> None:
+    """The event types, or the fields of one TYPE.
+
+    \b
+    Example:
+        chrono types ControlChanged
+    """
+    if event_type is None:
+        for name, cls in sorted(REGISTRY.items()):
+            doc = (cls.__doc__ or "").strip().splitlines()
+            click.echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip())
+        return
+    cls = REGISTRY.get(event_type)
+    if cls is None:
+        raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
+    click.echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
+    for a in attrs.fields(cls):
+        required = a.default is attrs.NOTHING
+        ref = a.metadata.get("ref")
+        what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
+        choices = a.metadata.get("choices")
+        extra = f"; one of {', '.join(choices)}" if choices else ""
+        click.echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}")
+
+
+@main.command()
+@click.pass_obj
+def replay(env: Env) -> None:
+    """Rebuild every materialized projection from the log, then report counts.
+
+    \b
+    Example:
+        chrono replay
+    """
+    log = env.reader()
+    started = time.perf_counter()
+    n = len(log)
+    if n > 50_000 and sys.stderr.isatty():
+        with click.progressbar(length=n, label="replaying", file=sys.stderr) as bar:
+            done = [0]
+
+            def progress(i):
+                bar.update(i - done[0])
+                done[0] = i
+
+            facts = cache.rebuild(log, progress=progress)
+    else:
+        facts = cache.rebuild(log)
+    elapsed = time.perf_counter() - started
+    k = knowledge(log)
+    kinds = {}
+    for e in k.gazetteer:
+        kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    retracted = sum(1 for e in log.entries() if isinstance(e.event, EventRetracted))
+    click.echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
+    click.echo("entities: " + ", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())))
+
+
+@main.command("verify")
+@click.option("--head", "head_hash", metavar="HASH", help="Also fail unless the log still reaches this head hash (from `chrono head`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def verify_(env: Env, head_hash, as_json) -> None:
+    """Recompute the hash chain and check the log; exit 1 with the first bad position on tampering.
+
+    \b
+    Examples:
+        chrono verify
+        chrono verify --head 3f9a...   # a hash you published earlier with `chrono head`
+    """
+    log = env.reader()
+    report = verify_log(log, head=head_hash)
+    if as_json:
+        emit_json({"ok": report.ok, "entries": report.count, "head": {"seq": report.head.seq, "hash": report.head.hash},
+                   "position": report.position, "problem": report.problem})
+    elif report.ok:
+        click.echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
+    if not report.ok:
+        if not as_json:
+            click.echo(f"TAMPERED at position {report.position}: {report.problem}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def head(env: Env, as_json) -> None:
+    """Print the log's head position and hash: publish or keep it, and `chrono verify --head` later."""
+    log = env.reader()
+    h = log.head()
+    if as_json:
+        emit_json({"seq": h.seq, "hash": h.hash, "recorded": iso(h.recorded)})
+    else:
+        click.echo(f"{h.seq} {h.hash}")
+
+
+@main.command()
+@click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
+@click.pass_obj
+def export(env: Env, out) -> None:
+    """Export the whole log as JSON Lines: ids, both times, sources and hashes — what `import` reads.
+
+    \b
+    Example:
+        chrono export --out backup.jsonl
+    """
+    log = env.reader()
+    n = write_entries(log.entries(), out)
+    if out is not sys.stdout.buffer and getattr(out, "name", "-") != "-":
+        click.echo(f"exported {n} entries", err=True)
+
+
+__all__ = ["state", "log_", "entities", "types", "replay", "verify_", "head", "export", "from_micros", "ValidTime"]

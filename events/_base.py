@@ -1,0 +1,141 @@
+"""The machinery every event type shares: registration, entity references, sources."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import attrs
+
+ENTITY_KINDS = ("place", "person", "actor", "unit")
+# A reference that may name an entity of any kind (a call from "Moscow" is a call from an actor or a place).
+ANY = "any"
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+REGISTRY: dict[str, type[Event]] = {}
+
+
+def valid_entity_id(value: str) -> bool:
+    return isinstance(value, str) and bool(_ID_RE.match(value))
+
+
+def valid_event_id(value: str) -> bool:
+    return isinstance(value, str) and bool(_EVENT_ID_RE.match(value))
+
+
+def _check_id(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if not valid_entity_id(v):
+            raise ValueError(
+                f"{attribute.name}: {v!r} is not an entity id "
+                "(lower-case letters, digits, '.', '_' or '-', at most 128 characters)"
+            )
+
+
+def ref(kind: str, *, optional: bool = False, many: bool = False, default: Any = attrs.NOTHING) -> Any:
+    """A field that refers to entities of `kind` by id; the kind is kept for checks and alias lookup."""
+    if many and default is attrs.NOTHING:
+        default = ()
+    elif optional and default is attrs.NOTHING:
+        default = None
+    return attrs.field(
+        default=default,
+        validator=_check_id,
+        converter=_to_tuple if many else None,
+        metadata={"ref": kind, "many": many},
+    )
+
+
+def declares(kind: str) -> Any:
+    """The id field of an entity description: it names a new entity rather than referring to one."""
+    return attrs.field(validator=_check_id, metadata={"ref": kind, "many": False, "declares": True})
+
+
+def _to_tuple(value: Any) -> tuple:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if isinstance(value, str):
+        return (value,)
+    raise TypeError(f"expected a list of ids, got {type(value).__name__}")
+
+
+def text(*, optional: bool = False, choices: tuple[str, ...] | None = None, default: Any = attrs.NOTHING) -> Any:
+    """A free-text field; with `choices`, one of a closed vocabulary."""
+    if optional and default is attrs.NOTHING:
+        default = None
+    validators = [attrs.validators.optional(attrs.validators.instance_of(str))]
+    if choices:
+        validators.append(attrs.validators.optional(attrs.validators.in_(choices)))
+    if not optional and default is attrs.NOTHING:
+        validators.append(_non_empty)
+    return attrs.field(default=default, validator=validators, metadata={"choices": choices})
+
+
+def texts() -> Any:
+    return attrs.field(default=(), converter=_to_tuple, validator=attrs.validators.deep_iterable(attrs.validators.instance_of(str)))
+
+
+def _non_empty(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None and not value.strip():
+        raise ValueError(f"{attribute.name} must not be empty")
+
+
+class Event:
+    """Base of every event payload. Subclasses are registered with `@event(name, version)`."""
+
+    type_name: ClassVar[str]
+    version: ClassVar[int]
+    # Descriptions of entities hold outside valid time; facts must say when they happened.
+    timeless: ClassVar[bool] = False
+    # Corrections act on other log entries rather than on the world.
+    correction: ClassVar[bool] = False
+
+
+def event(name: str, version: int = 1, *, timeless: bool = False, correction: bool = False):
+    """Register an attrs-frozen event class under a stable name and schema version."""
+
+    def wrap(cls: type) -> type:
+        if name in REGISTRY:
+            raise ValueError(f"event type {name} registered twice")
+        cls = attrs.frozen(kw_only=True)(cls)
+        # Real types rather than strings, so every reader of the fields sees the same thing.
+        attrs.resolve_types(cls)
+        cls.type_name = name
+        cls.version = version
+        cls.timeless = timeless
+        cls.correction = correction
+        REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+@attrs.frozen(kw_only=True)
+class Source:
+    """Where a fact comes from: the outlet, who it attributes it to, and the words it rests on."""
+
+    outlet: str = attrs.field(validator=[attrs.validators.instance_of(str), _non_empty])
+    title: str | None = None
+    attribution: str | None = None
+    quote: str | None = None
+    url: str | None = None
+
+
+def entity_refs(ev: Event) -> list[tuple[str, str, str]]:
+    """Every (field, kind, id) that `ev` refers to."""
+    out = []
+    for a in attrs.fields(type(ev)):
+        kind = a.metadata.get("ref")
+        if kind is None or a.metadata.get("declares"):
+            continue
+        value = getattr(ev, a.name)
+        if value is None:
+            continue
+        for v in value if a.metadata.get("many") else (value,):
+            out.append((a.name, kind, v))
+    return out

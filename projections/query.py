@@ -1,0 +1,118 @@
+"""Questions to a log: what it knew at K, and the state of the world at T as known at K."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import attrs
+
+from chrono.errors import StorageError
+from chrono.store import Log
+from chrono.timeval import from_micros, iso, to_micros
+
+from . import cache
+from .gazetteer import Gazetteer
+from .resolve import Fact, Resolution, resolve
+from .world import CONTROL, LIST_NAMES, UNIT, WHERE, World, answer, fold
+
+
+@attrs.frozen(kw_only=True)
+class Knowledge:
+    """The log as known at `known_at`: effective facts and the gazetteer they describe."""
+
+    known_at: datetime
+    facts: list[Fact]
+    gazetteer: Gazetteer
+    resolution: Resolution | None = None
+
+    def timed(self) -> list[Fact]:
+        return [f for f in self.facts if f.lo is not None]
+
+
+def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
+    head = log.head()
+    now = log.clock()
+    current = known_at is None or head.recorded is None or known_at >= head.recorded
+    if current and use_cache and ensure_cache(log):
+        facts = cache.all_facts(log)
+        return Knowledge(known_at=known_at or now, facts=facts, gazetteer=Gazetteer.from_facts(facts))
+    resolution = resolve(log.entries(known_at=known_at))
+    return Knowledge(known_at=known_at or now, facts=resolution.facts, gazetteer=Gazetteer.from_facts(resolution.facts), resolution=resolution)
+
+
+def ensure_cache(log: Log) -> bool:
+    """Bring the cache up to the log's head; False when it cannot be written (a read-only log)."""
+    if cache.is_fresh(log):
+        return True
+    try:
+        cache.rebuild(log)
+    except (StorageError, sqlite3.Error):
+        return False
+    return True
+
+
+def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, use_cache: bool = True) -> tuple[World, Knowledge]:
+    k = knowledge(log, known_at, use_cache=use_cache)
+    return fold(k.timed(), to_micros(valid_at)), k
+
+
+def _time(f: Fact, zone: str) -> dict:
+    return {"earliest": iso(from_micros(f.lo), zone), "latest": iso(from_micros(f.hi), zone), "wording": f.valid.wording if f.valid else None}
+
+
+def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
+    """The `state --json` document (see the README for its shape)."""
+    g = k.gazetteer
+    since = lambda a: iso(from_micros(a.settled.lo), zone) if a.settled else None  # noqa: E731
+
+    control = []
+    answers = world.answers(CONTROL)
+    for place in sorted(set(answers) | {e.id for e in g.of_kind("place")}):
+        a = answers.get(place) or answer(_empty(CONTROL))
+        control.append({
+            "place": place, "name": g.name(place), "controller": a.value[0], "status": a.status,
+            "candidates": [c[0] for c in a.candidates], "contested_with": list(a.value[1]),
+            "since": since(a), "events": list(a.events),
+        })
+    whereabouts = []
+    answers = world.answers(WHERE)
+    people = {e.id for e in g.of_kind("person")} | {p for p in answers if g.kind(p) in (None, "person")}
+    for person in sorted(people):
+        a = answers.get(person) or answer(_empty(WHERE))
+        whereabouts.append({
+            "person": person, "name": g.name(person), "place": a.value[0], "status": a.status,
+            "candidates": [c[0] for c in a.candidates], "alive": a.value[1], "since": since(a), "events": list(a.events),
+        })
+    units = []
+    answers = world.answers(UNIT)
+    for unit in sorted(set(answers) | {e.id for e in g.of_kind("unit")}):
+        a = answers.get(unit) or answer(_empty(UNIT))
+        entity = g.by_id.get(unit)
+        units.append({
+            "unit": unit, "name": g.name(unit), "actor": entity.details.get("actor") if entity else None,
+            "status": a.status, "state": a.value, "candidates": list(a.candidates), "events": list(a.events),
+        })
+    out = {
+        "valid_at": iso(from_micros(world.at), zone),
+        "known_at": iso(k.known_at, zone),
+        "control": control,
+        "whereabouts": whereabouts,
+        "units": units,
+    }
+    for name in LIST_NAMES:
+        out[name] = [_happening_json(h.fact, h.status, zone) for h in world.lists[name]]
+    return out
+
+
+def _empty(channel: str):
+    from .world import INITIAL, Cell
+
+    return Cell(INITIAL[channel])
+
+
+def _happening_json(f: Fact, status: str, zone: str) -> dict:
+    from chrono.codec import unstructure_event
+
+    fields = unstructure_event(f.event)
+    return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": _time(f, zone), "status": status, "event": f.id}
