@@ -1,0 +1,111 @@
+"""Shared hypothesis strategies: every event type, valid times, and whole small logs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+from hypothesis import strategies as st
+
+from chrono.entry import Draft
+from chrono.timeval import ValidTime
+from events import REGISTRY, Event, Source
+
+BASE = datetime(2024, 11, 27, 2, 0, tzinfo=UTC)
+PLACES = ("p0", "p1", "p2")
+ACTORS = ("a0", "a1", "a2")
+PEOPLE = ("h0", "h1", "h2")
+UNITS = ("u0", "u1")
+POOL = {"place": PLACES, "actor": ACTORS, "person": PEOPLE, "unit": UNITS}
+
+entity_ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
+texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30).filter(lambda s: s.strip())
+
+
+def _ref_strategy(kind: str, pooled: bool):
+    if pooled:
+        return st.sampled_from(POOL.get(kind, PLACES + ACTORS + PEOPLE))
+    return entity_ids
+
+
+def field_strategy(a: attrs.Attribute, pooled: bool):
+    kind = a.metadata.get("ref")
+    many = a.metadata.get("many")
+    if kind:
+        one = _ref_strategy(kind, pooled)
+        if many:
+            return st.lists(one, max_size=3, unique=True).map(tuple)
+        if a.default is None:
+            return st.none() | one
+        return one
+    if a.metadata.get("choices"):
+        return st.sampled_from(a.metadata["choices"])
+    if a.name == "lat":
+        return st.none() | st.floats(-90, 90, allow_nan=False)
+    if a.name == "lon":
+        return st.none() | st.floats(-180, 180, allow_nan=False)
+    if a.name == "count":
+        return st.none() | st.integers(1, 10_000)
+    if a.name == "target":
+        return st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True)
+    if a.type == tuple[str, ...]:
+        return st.lists(texts, max_size=3).map(tuple)
+    if a.default is None:
+        return st.none() | texts
+    return texts
+
+
+def event_of(cls: type[Event], *, pooled: bool = False) -> st.SearchStrategy[Event]:
+    """Any valid instance of one event type; corrections embed any non-correction event."""
+    kwargs = {}
+    for a in attrs.fields(cls):
+        if a.name == "replacement":
+            kwargs[a.name] = st.sampled_from([c for c in REGISTRY.values() if not c.correction]).flatmap(lambda c: event_of(c, pooled=pooled))
+        else:
+            kwargs[a.name] = field_strategy(a, pooled)
+    return st.builds(cls, **kwargs)
+
+
+any_event = st.sampled_from(sorted(REGISTRY.values(), key=lambda c: c.type_name)).flatmap(event_of)
+
+
+@st.composite
+def valid_times(draw, *, distinct_starts: st.SearchStrategy | None = None) -> ValidTime:
+    start = draw(st.integers(0, 2_000)) if distinct_starts is None else draw(distinct_starts)
+    length = draw(st.integers(1, 600))
+    lo = BASE + timedelta(minutes=start)
+    return ValidTime(earliest=lo, latest=lo + timedelta(minutes=length), precision="interval", zone="Asia/Damascus", wording=draw(st.none() | texts))
+
+
+sources = st.lists(st.builds(Source, outlet=texts, attribution=st.none() | texts, quote=st.none() | texts), max_size=2).map(tuple)
+
+# Facts that move keyed state, over a small pool of entities so they collide.
+WORLD_TYPES = ("ControlChanged", "CityCaptured", "ForcesWithdrew", "PersonMoved", "PersonFled", "PersonDied",
+               "MeetingHeld", "CallMade", "StatementIssued", "UnitDefeated", "UnitDissolved", "OrderIssued")
+world_events = st.sampled_from(WORLD_TYPES).flatmap(lambda name: event_of(REGISTRY[name], pooled=True))
+
+
+def descriptions() -> list[Draft]:
+    from events import ActorDescribed, PersonDescribed, PlaceDescribed, UnitDescribed
+
+    out = [Draft(event=PlaceDescribed(place=p, name=f"Place {p}"), id=f"d-{p}") for p in PLACES]
+    out += [Draft(event=ActorDescribed(actor=a, name=f"Actor {a}"), id=f"d-{a}") for a in ACTORS]
+    out += [Draft(event=PersonDescribed(person=h, name=f"Person {h}"), id=f"d-{h}") for h in PEOPLE]
+    out += [Draft(event=UnitDescribed(unit=u, name=f"Unit {u}"), id=f"d-{u}") for u in UNITS]
+    return out
+
+
+@st.composite
+def fact_drafts(draw, *, min_size: int = 1, max_size: int = 12, distinct_starts: bool = False) -> list[Draft]:
+    """World facts with unique ids; with distinct_starts no two windows open at the same minute,
+    so valid-time order never needs the log position to break a tie."""
+    n = draw(st.integers(min_size, max_size))
+    starts = draw(st.lists(st.integers(0, 2_000), min_size=n, max_size=n, unique=True)) if distinct_starts else [None] * n
+    out = []
+    for i in range(n):
+        valid = draw(valid_times(distinct_starts=st.just(starts[i]))) if distinct_starts else draw(valid_times())
+        out.append(Draft(event=draw(world_events), valid=valid, sources=draw(sources), id=f"e{i}"))
+    return out
+
+
+query_times = st.integers(-60, 2_700).map(lambda m: BASE + timedelta(minutes=m))

@@ -1,0 +1,55 @@
+"""Imports point one way: events <- chrono <- projections <- cli; click only in cli, cattrs only in the codec."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ALLOWED = {
+    "events": {"events"},
+    "chrono": {"events", "chrono"},
+    "projections": {"events", "chrono", "projections"},
+    "cli": {"events", "chrono", "projections", "cli"},
+}
+LAYERS = set(ALLOWED)
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layers_import_only_downward(layer):
+    bad = {
+        str(p.relative_to(ROOT)): sorted((imports(p) & LAYERS) - ALLOWED[layer])
+        for p in (ROOT / layer).rglob("*.py")
+    }
+    assert {} == {k: v for k, v in bad.items() if v}
+
+
+def test_click_lives_only_in_cli_and_cattrs_only_in_the_codec():
+    users = {"click": set(), "cattrs": set()}
+    for layer in LAYERS:
+        for p in (ROOT / layer).rglob("*.py"):
+            for lib in users:
+                if lib in imports(p):
+                    users[lib].add(str(p.relative_to(ROOT)))
+    assert all(u.startswith("cli/") for u in users["click"])
+    assert {"chrono/codec.py"} == users["cattrs"]
+
+
+def test_events_depend_on_attrs_alone():
+    third_party = set()
+    for p in (ROOT / "events").rglob("*.py"):
+        third_party |= imports(p) - {"events", "attrs", "__future__", "re", "typing"}
+    assert set() == third_party

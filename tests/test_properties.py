@@ -1,0 +1,296 @@
+"""The laws the engine must keep, for any log hypothesis can build."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+
+from chrono import codec
+from chrono.clock import FixedClock
+from chrono.entry import Draft
+from chrono.jsonl import read_records, write_entries
+from chrono.store import Log, verify
+from chrono.timeval import ValidTime
+from events import REGISTRY, EventCorrected, EventRetracted
+from projections.query import knowledge, state_json, world_at
+from projections.resolve import resolve
+from projections.world import LIST_NAMES, fold
+
+from . import strategies as s
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ZONE = "Asia/Damascus"
+
+
+def new_log(step=timedelta(seconds=1)) -> Log:
+    return Log.create(":memory:", zone=ZONE, clock=FixedClock(NOW, step=step))
+
+
+def state(log: Log, at: datetime, known_at: datetime | None = None, *, use_cache: bool = False) -> dict:
+    world, k = world_at(log, at, known_at, use_cache=use_cache)
+    doc = state_json(world, k, zone=ZONE)
+    doc.pop("known_at")
+    for name in LIST_NAMES:
+        doc[name].sort(key=lambda h: h["event"])
+    return doc
+
+
+def loaded(drafts, *, one_by_one: bool = False) -> Log:
+    log = new_log()
+    log.append(s.descriptions())
+    if one_by_one:
+        for d in drafts:
+            log.append(d)
+    else:
+        log.append(drafts)
+    return log
+
+
+# --- codec -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_name", sorted(REGISTRY))
+def test_every_event_type_round_trips_through_the_codec(type_name):
+    @given(s.event_of(REGISTRY[type_name]))
+    def check(ev):
+        payload = codec.unstructure_event(ev)
+        text = codec.canonical(payload)
+        assert ev == codec.structure_event(type_name, ev.version, codec.loads(text))
+
+    check()
+
+
+@given(st.lists(s.any_event, min_size=1, max_size=5), s.valid_times())
+def test_entries_round_trip_through_the_store_exactly(evs, valid):
+    log = new_log()
+    drafts = [Draft(event=e, valid=None if (e.timeless or isinstance(e, EventRetracted)) else valid, id=f"x{i}") for i, e in enumerate(evs)]
+    assume(not any(e.correction for e in evs))
+    stored = log.append(drafts)
+    assert [(d.event, d.valid) for d in drafts] == [(e.event, e.valid) for e in log.entries()]
+    assert [e.hash for e in stored] == [e.hash for e in log.entries()]
+
+
+# --- folds -----------------------------------------------------------------------------------------
+
+
+@given(s.fact_drafts(), s.query_times)
+def test_replaying_the_log_twice_gives_the_same_state(drafts, at):
+    log = loaded(drafts)
+    assert state(log, at) == state(log, at)
+    facts = resolve(log.entries()).facts
+    first, second = fold(facts, at=codec.to_micros(at)), fold(list(reversed(facts)), at=codec.to_micros(at))
+    assert {c: first.answers(c) for c in first.cells} == {c: second.answers(c) for c in second.cells}
+    assert first.lists == second.lists
+
+
+@given(s.fact_drafts(), st.lists(s.query_times, min_size=1, max_size=4))
+def test_cache_answers_equal_the_fold_for_any_valid_time(drafts, times):
+    log = loaded(drafts)
+    for at in times:
+        assert state(log, at, use_cache=False) == state(log, at, use_cache=True)
+
+
+@given(s.fact_drafts(), s.query_times)
+def test_appending_one_at_a_time_with_reads_between_equals_one_batch(drafts, at):
+    stepwise = new_log()
+    stepwise.append(s.descriptions())
+    for d in drafts:
+        stepwise.append(d)
+        state(stepwise, at, use_cache=True)  # reads refresh the cache as events arrive
+    assert state(loaded(drafts), at) == state(stepwise, at, use_cache=True)
+
+
+@given(s.fact_drafts(distinct_starts=True), st.randoms(use_true_random=False), s.query_times)
+def test_recording_order_does_not_change_the_valid_time_state(drafts, rnd, at):
+    shuffled = list(drafts)
+    rnd.shuffle(shuffled)
+    assert state(loaded(drafts), at) == state(loaded(shuffled), at)
+
+
+@given(s.fact_drafts(min_size=2), st.data(), s.query_times)
+def test_retracting_an_event_equals_the_log_without_it(drafts, data, at):
+    i = data.draw(st.integers(0, len(drafts) - 1))
+    log = loaded(drafts)
+    before = log.head().recorded
+    log.append(Draft(event=EventRetracted(target=drafts[i].id, reason="wrong")))
+    assert state(loaded(drafts[:i] + drafts[i + 1:]), at) == state(log, at)
+    # As known before the retraction, the event still stands.
+    assert state(loaded(drafts), at) == state(log, at, before)
+
+
+@given(s.fact_drafts(), st.data(), s.query_times)
+def test_superseding_an_event_equals_the_log_with_the_replacement_in_its_place(drafts, data, at):
+    i = data.draw(st.integers(0, len(drafts) - 1))
+    target = drafts[i]
+    replacement = data.draw(s.event_of(type(target.event), pooled=True))
+    new_valid = data.draw(s.valid_times())
+    log = loaded(drafts)
+    before = log.head().recorded
+    log.append(Draft(event=EventCorrected(target=target.id, replacement=replacement, reason="r"), valid=new_valid, sources=target.sources))
+    in_place = drafts[:i] + [attrs.evolve(target, event=replacement, valid=new_valid)] + drafts[i + 1:]
+    assert state(loaded(in_place), at) == state(log, at)
+    assert state(loaded(drafts), at) == state(log, at, before)
+
+
+@given(s.fact_drafts(), st.data(), s.query_times)
+def test_a_retracted_correction_restores_the_original(drafts, data, at):
+    i = data.draw(st.integers(0, len(drafts) - 1))
+    target = drafts[i]
+    log = loaded(drafts)
+    log.append(Draft(event=EventCorrected(target=target.id, replacement=data.draw(s.event_of(type(target.event), pooled=True)), reason="r"), valid=target.valid, id="c1"))
+    log.append(Draft(event=EventRetracted(target="c1", reason="the correction was wrong")))
+    assert state(loaded(drafts), at) == state(log, at)
+
+
+@given(st.lists(s.fact_drafts(max_size=4), min_size=1, max_size=4), s.query_times, st.data())
+def test_state_known_at_k_equals_the_log_truncated_at_k(batches, at, data):
+    seen, log, heads = set(), new_log(), []
+    log.append(s.descriptions())
+    for n, batch in enumerate(batches):
+        batch = [attrs.evolve(d, id=f"b{n}-{d.id}") for d in batch]
+        log.append(batch)
+        heads.append((log.head().recorded, batch))
+    k = data.draw(st.integers(0, len(heads) - 1))
+    truncated = new_log()
+    truncated.append(s.descriptions())
+    for _, batch in heads[: k + 1]:
+        truncated.append(batch)
+    assert state(truncated, at) == state(log, at, heads[k][0])
+
+
+# --- the log: export/import and tampering -----------------------------------------------------------
+
+
+@given(s.fact_drafts(), st.data())
+def test_export_then_import_reproduces_the_log_exactly(drafts, data):
+    log = loaded(drafts)
+    if data.draw(st.booleans()):
+        log.append(Draft(event=EventRetracted(target=drafts[0].id, reason="x")))
+    buffer = io.BytesIO()
+    write_entries(log.entries(), buffer)
+    lines = buffer.getvalue().splitlines()
+    copy = Log.create(":memory:", zone=ZONE, clock=FixedClock(NOW + timedelta(days=1)))
+    for _ in range(2):  # the second import of the same file adds nothing
+        copy.import_records([(d, stored) for _, d, stored in read_records(lines, ZONE, allow_stored=True)])
+        assert log.head() == copy.head()
+    at = s.BASE + timedelta(hours=10)
+    assert state(log, at) == state(copy, at)
+
+
+_TEXT_COLUMNS = ("id", "type", "valid_meta", "body", "sources", "links", "prev_hash", "hash")
+_INT_COLUMNS = ("version", "valid_lo", "valid_hi", "recorded")
+
+
+@given(s.fact_drafts(max_size=6), st.data())
+def test_any_change_to_a_stored_row_is_caught_by_verify(drafts, data):
+    log = loaded(drafts)
+    assert verify(log).ok
+    n = log.head().seq
+    seq = data.draw(st.integers(1, n))
+    conn: sqlite3.Connection = log.conn
+    conn.execute("DROP TRIGGER events_no_update")
+    column = data.draw(st.sampled_from(_TEXT_COLUMNS + _INT_COLUMNS))
+    value = conn.execute(f"SELECT {column} FROM events WHERE seq = ?", (seq,)).fetchone()[0]
+    assume(value is not None)
+    if column in _INT_COLUMNS:
+        new = value + data.draw(st.integers(1, 10**6) | st.integers(-(10**6), -1))
+    else:
+        pos = data.draw(st.integers(0, len(value) - 1))
+        ch = data.draw(st.characters(codec="ascii").filter(lambda c: c != value[pos]))
+        new = value[:pos] + ch + value[pos + 1:]
+    note(f"{column} of {seq}: {value!r} -> {new!r}")
+    conn.execute(f"UPDATE events SET {column} = ? WHERE seq = ?", (new, seq))
+    report = verify(log)
+    assert not report.ok
+    assert seq == report.position
+
+
+def test_swapping_two_rows_is_caught_by_verify():
+    log = loaded([Draft(event=REGISTRY["CallMade"](caller="h0", callee="h1"), valid=ValidTime(earliest=s.BASE, latest=s.BASE + timedelta(hours=1)), id=f"c{i}") for i in range(3)])
+    conn = log.conn
+    conn.execute("DROP TRIGGER events_no_update")
+    n = log.head().seq
+    conn.execute("UPDATE events SET seq = -1 WHERE seq = ?", (n,))
+    conn.execute("UPDATE events SET seq = ? WHERE seq = ?", (n, n - 1))
+    conn.execute("UPDATE events SET seq = ? WHERE seq = -1", (n - 1,))
+    report = verify(log)
+    assert (False, n - 1) == (report.ok, report.position)
+
+
+# --- a stateful model: appends, corrections, retractions and time travel --------------------------
+
+
+class LogMachine(RuleBasedStateMachine):
+    """Compares the log against a plain dict of what each event id currently says, kept per recorded time."""
+
+    facts = Bundle("facts")
+    corrections = Bundle("corrections")
+
+    def __init__(self):
+        super().__init__()
+        self.log = new_log()
+        self.log.append(s.descriptions())
+        self.model: dict[str, tuple | None] = {}  # id -> (event, valid) as known now, None if retracted
+        self.snapshots: list[tuple[datetime, dict]] = []
+        self.counter = 0
+
+    def _snapshot(self):
+        self.snapshots.append((self.log.head().recorded, dict(self.model)))
+
+    def _id(self, prefix):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    @rule(target=facts, ev=s.world_events, valid=s.valid_times())
+    def append_fact(self, ev, valid):
+        fid = self._id("f")
+        self.log.append(Draft(event=ev, valid=valid, id=fid))
+        self.model[fid] = (ev, valid)
+        self._snapshot()
+        return fid
+
+    @rule(target=corrections, fid=facts, data=st.data())
+    def correct(self, fid, data):
+        current = self.model[fid]
+        base = current[0] if current else self.log.get(fid).event
+        replacement = data.draw(s.event_of(type(base), pooled=True))
+        valid = data.draw(s.valid_times())
+        cid = self._id("c")
+        self.log.append(Draft(event=EventCorrected(target=fid, replacement=replacement, reason="r"), valid=valid, id=cid))
+        self.model[fid] = (replacement, valid)
+        self._snapshot()
+        return cid
+
+    @rule(fid=facts)
+    def retract(self, fid):
+        self.log.append(Draft(event=EventRetracted(target=fid, reason="r"), id=self._id("r")))
+        self.model[fid] = None
+        self._snapshot()
+
+    @precondition(lambda self: self.snapshots)
+    @rule(data=st.data(), at=s.query_times)
+    def time_travel_matches_the_model_then(self, data, at):
+        recorded, then = data.draw(st.sampled_from(self.snapshots))
+        k = knowledge(self.log, recorded)
+        got = {f.id: (f.event, f.valid) for f in k.facts if f.valid is not None}
+        assert {fid: v for fid, v in then.items() if v is not None} == got
+        assert state(self.log, at, recorded) == state(self.log, at, recorded, use_cache=True)
+
+    @invariant()
+    def now_matches_the_model(self):
+        got = {f.id: (f.event, f.valid) for f in knowledge(self.log).facts if f.valid is not None}
+        assert {fid: v for fid, v in self.model.items() if v is not None} == got
+
+    @invariant()
+    def the_chain_verifies(self):
+        assert verify(self.log).ok
+
+
+TestLogMachine = LogMachine.TestCase
