@@ -11,8 +11,8 @@ import click
 from chrono import codec
 from chrono.jsonl import write_entries
 from chrono.store import verify as verify_log
-from chrono.timeval import ValidTime, from_micros, iso, parse_instant, parse_valid_time
-from events import REGISTRY, EventCorrected, EventRetracted
+from chrono.timeval import iso, parse_instant, parse_valid_time
+from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import summarize
 from projections.query import knowledge, state_json, world_at
@@ -20,9 +20,6 @@ from projections.resolve import resolve
 
 from .app import Env, main
 from .render import emit_json, section, table
-
-AT_HELP = "Valid time: an instant (naive = the log's zone), a date (its first instant), ..."
-
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -153,10 +150,6 @@ def log_(env: Env, types, since, until, as_json) -> None:
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
     g = knowledge(log).gazetteer
-    corrected_by = {}
-    for e in entries:
-        if isinstance(e.event, EventCorrected):
-            corrected_by.setdefault(e.event.target, []).append(e.id)
     rows = []
     for e in entries:
         if types and e.type_name not in types:
@@ -167,8 +160,6 @@ def log_(env: Env, types, since, until, as_json) -> None:
             status = f"retracted by {res.retracted[e.id]}"
         elif e.id in facts and facts[e.id].via:
             status = f"corrected by {', '.join(facts[e.id].via)}"
-        elif e.event.correction and e.id not in _live(res, e):
-            status = "superseded"
         else:
             status = "stands"
         if as_json:
@@ -178,11 +169,6 @@ def log_(env: Env, types, since, until, as_json) -> None:
             rows.append([str(e.seq), e.id, e.type_name, when, _short(summarize(e.event, g), 60), status])
     if not as_json:
         click.echo(table(rows, ["#", "id", "type", "valid", "what", "status"]) or "no entries")
-
-
-def _live(res, e) -> set[str]:
-    # A correction stands unless it was itself retracted.
-    return set() if e.id in res.retracted else {e.id}
 
 
 @main.command()
@@ -321,5 +307,3 @@ def export(env: Env, out) -> None:
     if out is not sys.stdout.buffer and getattr(out, "name", "-") != "-":
         click.echo(f"exported {n} entries", err=True)
 
-
-__all__ = ["state", "log_", "entities", "types", "replay", "verify_", "head", "export", "from_micros", "ValidTime"]

@@ -102,9 +102,7 @@ def apply_cell(cell: Cell, fact: Fact, transform: Transform, at: int) -> Cell:
     """One step of the keyed fold; `at` is T in UTC microseconds."""
     if fact.hi <= at:
         # Pending events stay pending: their windows overlap this one, so either order is possible.
-        new_value = transform(cell.value)
-        pending = tuple((f, transform_value) for f, transform_value in cell.pending)
-        return Cell(new_value, fact, pending)
+        return Cell(transform(cell.value), fact, cell.pending)
     if fact.lo <= at:
         return Cell(cell.value, cell.settled, (*cell.pending, (fact, transform)))
     return cell
