@@ -230,8 +230,11 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         return ValidTime(earliest=lo, latest=hi, precision=precision, zone=stated_zone, wording=wording, qualifier=value.get("qualifier"))
-    except (KeyError, TypeError, ValueError) as e:
-        raise InvalidEventError(f"valid: {e}") from e
+    except KeyError as e:
+        raise InvalidEventError(f"valid: missing {e.args[0]!r}") from e
+    except (TypeError, ValueError) as e:
+        message = e.args[0] if e.args and isinstance(e.args[0], str) else str(e)
+        raise InvalidEventError(f"valid: {message}") from e
 
 
 _DRAFT_KEYS = {"id", "type", "version", "valid", "event", "sources", "after", "before"}

@@ -62,7 +62,7 @@ class ValidTime:
     earliest: datetime = attrs.field(validator=_aware_utc, converter=lambda d: d.astimezone(UTC) if isinstance(d, datetime) and d.tzinfo else d)
     latest: datetime = attrs.field(validator=_aware_utc, converter=lambda d: d.astimezone(UTC) if isinstance(d, datetime) and d.tzinfo else d)
     precision: str = attrs.field(default="interval", validator=attrs.validators.in_(PRECISIONS))
-    zone: str = "UTC"
+    zone: str = attrs.field(default="UTC", validator=lambda _i, _a, z: zone_info(z))
     wording: str | None = None
     qualifier: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.in_(tuple(QUALIFIERS.values()))))
 
@@ -106,19 +106,31 @@ class ValidTime:
         if lo.date() == last.date() and lo.time() == datetime.min.time() and last.hour == 23:
             return f"sometime on {lo:%d %b %Y}{q}"
         if lo.time() == datetime.min.time() and hi.time() == datetime.min.time():
-            return f"sometime between {lo:%d %b} and {last:%d %b %Y}{q}"
+            start = f"{lo:%d %b}" if lo.year == last.year else f"{lo:%d %b %Y}"
+            return f"sometime between {start} and {last:%d %b %Y}{q}"
         if lo.date() == last.date():
             return f"between {lo:%H:%M} and {hi:%H:%M} on {lo:%d %b %Y}{q}"
-        return f"between {lo:%H:%M} on {lo:%d %b} and {hi:%H:%M} on {hi:%d %b %Y}{q}"
+        start = f"{lo:%d %b}" if lo.year == hi.year else f"{lo:%d %b %Y}"
+        return f"between {lo:%H:%M} on {start} and {hi:%H:%M} on {hi:%d %b %Y}{q}"
 
 
 def _offset(text: str) -> timedelta:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    return sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 14 or minutes > 59:
+        raise TimeLiteralError(f"{text!r} is not a UTC offset (from -14:00 to +14:00)")
+    return sign * timedelta(hours=hours, minutes=minutes)
 
 
 def _parse_one(literal: str, zone: str) -> ValidTime:
+    try:
+        return _parse_one_unchecked(literal, zone)
+    except OverflowError as e:
+        raise TimeLiteralError(f"{literal!r} is outside the calendar Chrono can represent") from e
+
+
+def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
     tz = zone_info(zone)
     m = _INSTANT.match(literal)
     if m:

@@ -95,5 +95,7 @@ def main(ctx: click.Context, db: str | None) -> None:
         chrono init --chronicle syria-2024      # make it your own log, to correct and extend
     """
     env = ctx.ensure_object(Env)
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False  # https://no-color.org: any non-empty value turns colour off
     if db:
         env.db = db

@@ -19,7 +19,7 @@ from projections.query import knowledge, state_json, world_at
 from projections.resolve import resolve
 
 from .app import Env, main
-from .render import emit_json, section, table
+from .render import actor_style, emit_json, section, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -50,7 +50,7 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool) -
 
 
 def _value(names, value, status, candidates) -> str:
-    if status == "possible":
+    if status == "possible" and len(candidates) > 1:
         return " or ".join(names(c) if c else "nobody known" for c in candidates) + "  (possible)"
     if status == "unknown":
         return "unknown"
@@ -71,7 +71,10 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         held = _value(n, c["controller"], c["status"], c["candidates"])
         if c["contested_with"]:
             held += f", contested by {', '.join(n(a) for a in c['contested_with'])}"
-        rows.append([c["name"], held, (c["since"] or "")[:16], ", ".join(c["events"])])
+        elif c["status"] == "possible" and len(c["candidates"]) == 1:
+            held += "  (possibly contested)"
+        style = actor_style(c["controller"]) if c["status"] == "certain" else {"fg": "yellow", "bold": True}
+        rows.append([c["name"], (held, style), (c["since"] or "")[:16], ", ".join(c["events"])])
     section("Control of places", table(rows, ["place", "held by", "since", "events"]))
 
     rows = []
@@ -82,6 +85,8 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         where = _value(n, w["place"], w["status"], w["candidates"])
         if w["alive"] is False:
             where += " (dead)"
+        elif w["status"] == "possible" and len(w["candidates"]) == 1:
+            where += "  (possibly dead)"
         rows.append([w["name"], where, (w["since"] or "")[:16], ", ".join(w["events"])])
     section("Whereabouts of people", table(rows, ["person", "where", "since", "events"]))
 
@@ -188,10 +193,17 @@ def entities(env: Env, kind, as_json) -> None:
     g = knowledge(log).gazetteer
     items = [e for e in g if kind in (None, e.kind)]
     if as_json:
-        emit_json([{"id": e.id, "kind": e.kind, "name": e.name, "aliases": list(e.aliases), **{k: list(v) if isinstance(v, tuple) else v for k, v in e.details.items()}} for e in items])
+        emit_json([_entity_json(e) for e in items])
         return
     rows = [[e.kind, e.id, e.name, ", ".join(e.aliases)] for e in items]
     click.echo(table(rows, ["kind", "id", "name", "aliases"]) or "no entities")
+
+
+def _entity_json(e) -> dict:
+    details = {k: list(v) if isinstance(v, tuple) else v for k, v in e.details.items()}
+    # The description's own `kind` (city, faction, division) is the entity's category.
+    category = details.pop("kind", None)
+    return {"id": e.id, "kind": e.kind, "category": category, "name": e.name, "aliases": list(e.aliases), **details, "event": e.event}
 
 
 @main.command()
@@ -283,7 +295,13 @@ def verify_(env: Env, head_hash, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def head(env: Env, as_json) -> None:
-    """Print the log's head position and hash: publish or keep it, and `chrono verify --head` later."""
+    """Print the log's head position and hash: publish or keep it, and `chrono verify --head` later.
+
+    \b
+    Example:
+        chrono head            # 335 3f9a0c...
+        chrono verify --head 3f9a0c...
+    """
     log = env.reader()
     h = log.head()
     if as_json:

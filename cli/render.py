@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import click
 import orjson
 
@@ -10,14 +12,37 @@ def emit_json(obj) -> None:
     click.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
 
 
-def table(rows: list[list[str]], headers: list[str]) -> str:
+Cell = str | tuple[str, dict]  # plain text, or text with click.style arguments
+
+_PALETTE = ("green", "red", "blue", "magenta", "cyan", "yellow", "bright_green", "bright_red", "bright_blue", "bright_magenta", "bright_cyan", "bright_yellow")
+
+
+def actor_style(actor_id: str | None) -> dict:
+    """A stable colour per actor, so the same faction reads the same in every table."""
+    if not actor_id:
+        return {"dim": True}
+    return {"fg": _PALETTE[zlib.crc32(actor_id.encode()) % len(_PALETTE)]}
+
+
+def _text(cell: Cell) -> str:
+    return cell[0] if isinstance(cell, tuple) else str(cell)
+
+
+def _styled(cell: Cell, width: int) -> str:
+    if isinstance(cell, tuple):
+        return click.style(cell[0], **cell[1]) + " " * (width - len(cell[0]))
+    return str(cell).ljust(width)
+
+
+def table(rows: list[list[Cell]], headers: list[str]) -> str:
+    """Columns padded to their widest cell; styled cells are padded by their visible text."""
     if not rows:
         return ""
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    widths = [max(len(_text(x)) for x in col) for col in zip(headers, *rows)]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for r in rows:
-        lines.append("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(_styled(x, w) for x, w in zip(r, widths)).rstrip())
     return "\n".join(lines)
 
 

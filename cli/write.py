@@ -117,14 +117,9 @@ def _field_value(cls, a: attrs.Attribute, raw: str, previous, log: Log):
     return raw
 
 
-_gazetteers: dict[int, object] = {}
-
-
 def _entity(text: str, kind: str, log: Log) -> str:
     """An entity id from an id or alias; an undescribed but well-formed id is accepted with a warning."""
-    g = _gazetteers.get(id(log))
-    if g is None:
-        g = _gazetteers[id(log)] = knowledge(log).gazetteer
+    g = knowledge(log).gazetteer
     try:
         return g.lookup(text, kind).id
     except UnknownEntityError:

@@ -23,6 +23,7 @@ from ._types import (
     PersonDescribed,
     PersonDied,
     PersonFled,
+    PersonLocated,
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
@@ -37,6 +38,6 @@ __all__ = [
     "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS",
     "ActorDescribed", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",
-    "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonMoved", "PlaceDescribed",
+    "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonLocated", "PersonMoved", "PlaceDescribed",
     "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved",
 ]

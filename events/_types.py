@@ -123,6 +123,14 @@ class PersonMoved(Event):
     mode: str | None = txt(optional=True)
 
 
+@event("PersonLocated")
+class PersonLocated(Event):
+    """A person was observed at a place (not a move: how they got there is not known)."""
+
+    person: str = ref("person")
+    place: str = ref("place")
+
+
 @event("PersonFled")
 class PersonFled(Event):
     person: str = ref("person")
@@ -197,7 +205,10 @@ class AirstrikeCarriedOut(Event):
     actor: str | None = ref("actor", optional=True)
     target: str | None = ref("place", optional=True)
     description: str | None = txt(optional=True)
-    count: int | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(int)))
+    count: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1), attrs.validators.le(10**9)]),
+    )
 
 
 @event("PowerTransferred")

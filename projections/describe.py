@@ -20,6 +20,7 @@ from events import (
     PersonDescribed,
     PersonDied,
     PersonFled,
+    PersonLocated,
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
@@ -65,6 +66,8 @@ def summarize(ev: Event, g: Gazetteer) -> str:
     if isinstance(ev, PersonFled):
         with_ = f" with {names(ev.companions)}" if ev.companions else ""
         return f"{n(ev.person)} fled" + (f" {n(ev.from_place)}" if ev.from_place else "") + to(ev.to_place) + with_
+    if isinstance(ev, PersonLocated):
+        return f"{n(ev.person)} was in {n(ev.place)}"
     if isinstance(ev, PersonDied):
         return f"{n(ev.person)} died" + (f" in {n(ev.place)}" if ev.place else "")
     if isinstance(ev, PersonAppointed):

@@ -72,7 +72,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
         a = answers.get(place) or answer(_empty(CONTROL))
         control.append({
             "place": place, "name": g.name(place), "controller": a.value[0], "status": a.status,
-            "candidates": [c[0] for c in a.candidates], "contested_with": list(a.value[1]),
+            "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1]),
             "since": since(a), "events": list(a.events),
         })
     whereabouts = []
@@ -82,7 +82,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
         a = answers.get(person) or answer(_empty(WHERE))
         whereabouts.append({
             "person": person, "name": g.name(person), "place": a.value[0], "status": a.status,
-            "candidates": [c[0] for c in a.candidates], "alive": a.value[1], "since": since(a), "events": list(a.events),
+            "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1], "since": since(a), "events": list(a.events),
         })
     units = []
     answers = world.answers(UNIT)
@@ -103,6 +103,10 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     for name in LIST_NAMES:
         out[name] = [_happening_json(h.fact, h.status, zone) for h in world.lists[name]]
     return out
+
+
+def _unique(values) -> list:
+    return list(dict.fromkeys(values))
 
 
 def _empty(channel: str):

@@ -26,6 +26,7 @@ from events import (
     PersonAppointed,
     PersonDied,
     PersonFled,
+    PersonLocated,
     PersonMoved,
     PowerTransferred,
     StatementIssued,
@@ -76,6 +77,8 @@ def effects(event) -> list[tuple[str, str, Transform]]:
     elif isinstance(event, (PersonMoved, PersonFled)):
         for person in (event.person, *event.companions):
             out.append((WHERE, person, lambda prev, p=event.to_place: (p, prev[1])))
+    elif isinstance(event, PersonLocated):
+        out.append((WHERE, event.person, lambda prev, p=event.place: (p, prev[1])))
     elif isinstance(event, MeetingHeld) and event.place:
         for person in event.participants:
             out.append((WHERE, person, lambda prev, p=event.place: (p, prev[1])))
@@ -98,9 +101,18 @@ class Cell:
     pending: tuple[tuple[Fact, Any], ...] = ()
 
 
+# Observations say a state held throughout their window ("at the time, Asma was in Moscow"), so they
+# settle at the window's start; every other event happened at some unknown instant inside its window.
+OBSERVATIONS = (PersonLocated,)
+
+
+def settles_at(fact: Fact) -> int:
+    return fact.lo if isinstance(fact.event, OBSERVATIONS) else fact.hi
+
+
 def apply_cell(cell: Cell, fact: Fact, transform: Transform, at: int) -> Cell:
     """One step of the keyed fold; `at` is T in UTC microseconds."""
-    if fact.hi <= at:
+    if settles_at(fact) <= at:
         # Pending events stay pending: their windows overlap this one, so either order is possible.
         return Cell(transform(cell.value), fact, cell.pending)
     if fact.lo <= at:

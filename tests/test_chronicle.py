@@ -1,0 +1,536 @@
+"""The bundled chronicle (syria-2024): its data, and questions about the article answered through `chrono state`.
+
+The questions are written from the Al Majalla article, not from the chronicle: each expected answer is what a
+careful reader of the article should get under the conventions in docs/chronicle.md (weekdays resolved with
+the 2024 calendar, "by Friday" ends Friday night, "that night" runs from after 9.30pm on 7 December to 3am
+on the 8th, undated happenings stay uncertain).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import events
+from chrono.timeval import parse_valid_time
+from cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+CHRONICLE = REPO / "chrono" / "chronicles" / "syria-2024.jsonl"
+SEEDS = REPO.parent / "shared" / "seeds"
+ZONE = "Asia/Damascus"
+FIRST_READING = "2026-11-24T12:30Z"  # after the first reading was recorded, before the corrections
+
+
+# ---------------------------------------------------------------------------------------------------- data
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return [json.loads(line) for line in CHRONICLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def article() -> str:
+    if not SEEDS.is_dir():
+        pytest.skip(f"the source article is not available: {SEEDS} does not exist (it lives beside the repository)")
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        if "insider story of Assad" in text:
+            return text
+    pytest.skip(f"the Al Majalla article is not among the seeds in {SEEDS}")
+
+
+def _build(row: dict) -> events.Event:
+    fields = dict(row["event"])
+    if isinstance(fields.get("replacement"), dict):
+        replacement = dict(fields["replacement"])
+        fields["replacement"] = events.REGISTRY[replacement.pop("type")](**replacement)
+    return events.REGISTRY[row["type"]](**fields)
+
+
+def _declared(rows: list[dict]) -> dict[str, str]:
+    out = {}
+    for row in rows:
+        for kind in events.ENTITY_KINDS:
+            if row["type"] == kind.capitalize() + "Described":
+                out[row["event"][kind]] = kind
+    return out
+
+
+def test_chronicle_ids_are_unique_and_well_formed(rows):
+    ids = [r["id"] for r in rows]
+    assert [] == sorted({i for i in ids if ids.count(i) > 1})
+    assert all(events.valid_event_id(i) for i in ids)
+
+
+def test_chronicle_entity_ids_are_unique_across_kinds(rows):
+    seen: dict[str, str] = {}
+    for row in rows:
+        for kind in events.ENTITY_KINDS:
+            if row["type"] == kind.capitalize() + "Described":
+                entity = row["event"][kind]
+                assert entity not in seen, f"{entity} described as {seen[entity]} and {kind}"
+                seen[entity] = kind
+
+
+def test_chronicle_every_event_references_described_entities(rows):
+    declared = _declared(rows)
+    problems = []
+    for row in rows:
+        ev = _build(row)
+        payloads = [ev] + ([ev.replacement] if row["type"] == "EventCorrected" else [])
+        for payload in payloads:
+            for field, kind, entity in events.entity_refs(payload):
+                if entity not in declared:
+                    problems.append(f"{row['id']}.{field}: {entity} is not described")
+                elif kind != events.ANY and declared[entity] != kind:
+                    problems.append(f"{row['id']}.{field}: {entity} is a {declared[entity]}, not a {kind}")
+    assert [] == problems
+
+
+def test_chronicle_descriptions_come_before_the_facts_that_use_them(rows):
+    described: set[str] = set()
+    late = []
+    for row in rows:
+        if row["type"].endswith("Described"):
+            described.add(next(iter(row["event"].values())))
+            continue
+        ev = _build(row)
+        payloads = [ev] + ([ev.replacement] if row["type"] == "EventCorrected" else [])
+        late += [f"{row['id']}: {e}" for p in payloads for _, _, e in events.entity_refs(p) if e not in described]
+    assert [] == late
+
+
+def test_chronicle_every_quote_is_verbatim_in_the_article(rows, article):
+    missing = [(r["id"], s.get("quote")) for r in rows for s in r["sources"] if not s.get("quote") or s["quote"] not in article]
+    assert [] == missing
+
+
+def test_chronicle_every_entry_has_a_source_with_outlet_and_attribution(rows):
+    bad = [r["id"] for r in rows if not r["sources"] or not all(s.get("outlet") == "Al Majalla" and s.get("attribution") for s in r["sources"])]
+    assert [] == bad
+
+
+def test_chronicle_every_fact_has_a_valid_time_with_the_article_wording(rows):
+    bad = []
+    for row in rows:
+        timeless = events.REGISTRY[row["type"]].timeless
+        valid = row.get("valid")
+        if timeless:
+            if valid is not None:
+                bad.append(f"{row['id']}: descriptions and retractions are timeless")
+            continue
+        if not valid or not valid.get("wording") or not valid.get("literal"):
+            bad.append(f"{row['id']}: no valid time with wording")
+            continue
+        parse_valid_time(valid["literal"], ZONE)
+    assert [] == bad
+
+
+def test_chronicle_order_constraints_name_existing_events(rows):
+    ids = {r["id"] for r in rows}
+    dangling = [(r["id"], x) for r in rows for x in r.get("after", []) + r.get("before", []) if x not in ids]
+    assert [] == dangling
+
+
+def test_chronicle_order_constraints_are_satisfiable(rows):
+    window = {r["id"]: parse_valid_time(r["valid"]["literal"], ZONE) for r in rows if r.get("valid")}
+    impossible = [(r["id"], "after", x) for r in rows for x in r.get("after", []) if window[x].earliest >= window[r["id"]].latest]
+    impossible += [(r["id"], "before", x) for r in rows for x in r.get("before", []) if window[r["id"]].earliest >= window[x].latest]
+    assert [] == impossible
+
+
+def test_chronicle_corrections_come_after_the_first_reading_and_target_earlier_entries(rows):
+    first = [r for r in rows if r["recorded"] == "2026-11-24T12:00:00+00:00"]
+    later = [r for r in rows if r["recorded"] != "2026-11-24T12:00:00+00:00"]
+    assert rows == first + later
+    assert later, "the chronicle records its corrections"
+    for row in later:
+        assert row["type"] in ("EventCorrected", "EventRetracted")
+        position = [r["id"] for r in rows].index(row["id"])
+        assert row["event"]["target"] in [r["id"] for r in rows[:position]]
+
+
+def test_chronicle_claims_are_statements_not_facts(rows):
+    by_id = {r["id"]: r for r in rows}
+    # "we will be in the heart of Damascus by 10pm", "Russian support is on its way": said, not done.
+    assert "prediction" == by_id["ops-source-heart-of-damascus"]["event"]["kind"]
+    assert "StatementIssued" == by_id["assad-russian-support-coming"]["type"]
+    # The expected Erdogan–Putin call is a prediction by analysts, never a call.
+    calls = [r for r in rows if r["type"] == "CallMade"]
+    assert not [c for c in calls if {c["event"]["caller"], c["event"]["callee"]} & {"recep-tayyip-erdogan", "vladimir-putin"}]
+
+
+# ---------------------------------------------------------------------------------------------------- questions
+
+_STATES: dict[tuple[str, str | None], dict] = {}
+
+
+def state(at: str, as_of: str | None = None) -> dict:
+    """`chrono state --at AT --json` with no log file, i.e. on the bundled chronicle."""
+    key = (at, as_of)
+    if key not in _STATES:
+        runner = CliRunner()
+        args = ["state", "--at", at, "--json"] + (["--as-of", as_of] if as_of else [])
+        with tempfile.TemporaryDirectory() as empty:
+            result = runner.invoke(main, args, env={"CHRONO_DB": str(Path(empty) / "no-log-here.db")}, catch_exceptions=False)
+        assert 0 == result.exit_code, result.output
+        _STATES[key] = json.loads(getattr(result, "stdout", result.output))
+    return _STATES[key]
+
+
+def control(s: dict, place: str) -> dict:
+    rows = [c for c in s["control"] if c["place"] == place]
+    return rows[0] if rows else {"place": place, "controller": None, "status": "unknown", "candidates": [None], "contested_with": []}
+
+
+def whereabouts(s: dict, person: str) -> dict:
+    rows = [w for w in s["whereabouts"] if w["person"] == person]
+    return rows[0] if rows else {"person": person, "place": None, "status": "unknown", "candidates": [None], "alive": None}
+
+
+def unit(s: dict, unit_id: str) -> dict:
+    rows = [u for u in s["units"] if u["unit"] == unit_id]
+    return rows[0] if rows else {"unit": unit_id, "state": "active", "status": "unknown", "candidates": ["active"]}
+
+
+def calls_between(s: dict, caller: str, callee: str) -> list[dict]:
+    return [c for c in s["calls"] if c["caller"] == caller and c["callee"] == callee]
+
+
+def meetings_with(s: dict, *people: str) -> list[dict]:
+    return [m for m in s["meetings"] if set(people) <= set(m["participants"])]
+
+
+def by_event(s: dict, section: str, event_id: str) -> list[dict]:
+    return [x for x in s[section] if x["event"] == event_id]
+
+
+def local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+# Each case: (question, at, as_of, check). A check takes the state and asserts the article's answer.
+def held(place, controller, status="certain", contested=None):
+    def check(s):
+        c = control(s, place)
+        assert (controller, status) == (c["controller"], c["status"]), c
+        if contested is not None:
+            assert set(contested) <= set(c["contested_with"]), c
+    return check
+
+
+def maybe_held(place, *candidates):
+    def check(s):
+        c = control(s, place)
+        assert "possible" == c["status"], c
+        assert set(candidates) <= set(c["candidates"]), c
+    return check
+
+
+def at_place(person, place, status="certain"):
+    def check(s):
+        w = whereabouts(s, person)
+        assert (place, status) == (w["place"], w["status"]), w
+    return check
+
+
+def maybe_at(person, *candidates, absent=()):
+    def check(s):
+        w = whereabouts(s, person)
+        assert "possible" == w["status"], w
+        assert set(candidates) <= set(w["candidates"]), w
+        assert not set(absent) & set(w["candidates"]), w
+    return check
+
+
+def not_at(person, place):
+    def check(s):
+        w = whereabouts(s, person)
+        assert place != w["place"] and place not in w["candidates"], w
+    return check
+
+
+def alive(person, expected):
+    def check(s):
+        assert expected == whereabouts(s, person).get("alive"), whereabouts(s, person)
+    return check
+
+
+def unit_state(unit_id, expected, status="certain"):
+    def check(s):
+        u = unit(s, unit_id)
+        assert expected == u["state"], u
+        if status:
+            assert status == u["status"], u
+    return check
+
+
+def unit_maybe(unit_id, *candidates):
+    def check(s):
+        u = unit(s, unit_id)
+        assert "possible" == u["status"] and set(candidates) <= set(u["candidates"]), u
+    return check
+
+
+def call(caller, callee, status):
+    """status None: no such call has (even possibly) happened by T."""
+    def check(s):
+        found = calls_between(s, caller, callee)
+        if status is None:
+            assert [] == found
+        else:
+            assert [status] == [c["status"] for c in found], found
+    return check
+
+
+def no_call_among(*parties):
+    def check(s):
+        assert [] == [c for c in s["calls"] if {c["caller"], c["callee"]} <= set(parties)]
+    return check
+
+
+def meeting(people, place, status):
+    def check(s):
+        found = meetings_with(s, *people)
+        if status is None:
+            assert [] == found
+        else:
+            assert [(place, status)] == [(m["place"], m["status"]) for m in found], found
+    return check
+
+
+def listed(section, event_id, status, **fields):
+    def check(s):
+        found = by_event(s, section, event_id)
+        if status is None:
+            assert [] == found
+            return
+        assert [status] == [x["status"] for x in found], found
+        for k, v in fields.items():
+            assert v == found[0][k], found[0]
+    return check
+
+
+def statement_kinds(speaker, kind, minimum=1):
+    def check(s):
+        found = [x for x in s["statements"] if x["speaker"] == speaker and x["kind"] == kind]
+        assert len(found) >= minimum, [(x["speaker"], x["kind"]) for x in s["statements"]]
+    return check
+
+
+def airstrike_on(target, status, description_has=None, actor=None):
+    def check(s):
+        found = [a for a in s["airstrikes"] if a["target"] == target and (description_has is None or description_has in (a["description"] or ""))]
+        if status is None:
+            assert [] == found
+            return
+        assert status in [a["status"] for a in found], s["airstrikes"]
+        if actor is not None:
+            assert actor in [a["actor"] for a in found]
+    return check
+
+
+def statement_absent(speaker, kind):
+    def check(s):
+        assert [] == [x for x in s["statements"] if x["speaker"] == speaker and x["kind"] == kind]
+    return check
+
+
+def both(*checks):
+    def check(s):
+        for c in checks:
+            c(s)
+    return check
+
+
+def no_assad_statement_from(day_start: str):
+    """The Sunday 'war speech' was promised and prepared, never given: nothing Assad said begins on or after day_start."""
+    def check(s):
+        start = parse_valid_time(day_start, ZONE).earliest
+        said = [x for x in s["statements"] if x["speaker"] == "bashar-al-assad" and local(x["time"]["earliest"]) >= start]
+        assert [] == said
+        assert [x for x in s["statements"] if x["speaker"] == "bashar-al-assad" and x["kind"] == "plan"], "the war-speech plan is recorded"
+    return check
+
+
+QUESTIONS = [
+    # --- Aleppo
+    ("regime holds Aleppo before the offensive", "2024-11-27T00:30", None, held("aleppo", "syrian-government")),
+    ("HTS sets out from Idlib, which it holds", "2024-11-27T00:30", None, held("idlib", "hts")),
+    ("Aleppo's fall is uncertain on Thursday 28 Nov", "2024-11-28T12:00", None, maybe_held("aleppo", "syrian-government", "hts")),
+    ("Aleppo has fallen to HTS by Friday night", "2024-11-30T00:00", None, held("aleppo", "hts")),
+    ("HTS still holds Aleppo at 21:30 on 7 Dec", "2024-12-07T21:30", None, held("aleppo", "hts")),
+    ("Nayrab airport is possibly taken by 29 Nov", "2024-11-29T12:00", None, maybe_held("nayrab-airport", "syrian-government", "opposition-factions")),
+    ("rebels pose at Nayrab on 2 Dec: held by the opposition after that day", "2024-12-03T00:00", None, held("nayrab-airport", "opposition-factions")),
+    ("Aleppo International Airport in opposition hands after 2 Dec", "2024-12-03T00:00", None, held("aleppo-international-airport", "opposition-factions")),
+    ("Kouris airport still with the regime on 30 Nov", "2024-11-30T12:00", None, held("kouris-airport", "syrian-government")),
+    ("Kouris airport possibly taken on 1 Dec", "2024-12-01T12:00", None, maybe_held("kouris-airport", "syrian-government", "opposition-factions")),
+    ("Kouris airport seized by 3 Dec", "2024-12-03T00:00", None, held("kouris-airport", "opposition-factions")),
+    # --- Hama and the four positions
+    ("regime holds Hama on 4 Dec", "2024-12-04T12:00", None, held("hama", "syrian-government")),
+    ("Hama falls during 5 Dec: possible at noon", "2024-12-05T12:00", None, maybe_held("hama", "syrian-government", "hts")),
+    ("first reading: Hama fell on 5 Dec, so HTS holds it at noon on 6 Dec", "2024-12-06T12:00", FIRST_READING, held("hama", "hts")),
+    ("after the correction the caption's 6 Dec keeps Hama possible on the 6th", "2024-12-06T12:00", None, maybe_held("hama", "hts")),
+    ("HTS holds Hama by 7 Dec on either dating", "2024-12-07T00:00", None, held("hama", "hts")),
+    ("Hama Airport being stormed on 3 Dec is possible", "2024-12-03T12:00", None, maybe_held("hama-airport", "syrian-government", "opposition-factions")),
+    ("the four positions were stormed before Hama fell",
+     "2024-12-07T00:00", None, both(*(held(p, "opposition-factions") for p in ("hama-airport", "tracking-school", "86th-regiment-position", "47th-brigade-position")))),
+    # --- Homs
+    ("regime holds Homs on 4 Dec", "2024-12-04T12:00", None, held("homs", "syrian-government")),
+    ("battle for Homs possibly under way on 6 Dec", "2024-12-06T12:00", None, maybe_held("homs", "syrian-government")),
+    ("Homs contested, not yet fully secured, at 21:30 on 7 Dec", "2024-12-07T21:30", None, held("homs", "syrian-government", contested=["hts"])),
+    ("no date is given for Homs's fall: still contested a month later", "2025-01-10T00:00", None, held("homs", "syrian-government", contested=["hts"])),
+    # --- the south
+    ("regime in Sweida on 5 Dec", "2024-12-05T12:00", None, held("sweida", "syrian-government")),
+    ("army's withdrawal from Daraa possible on 6 Dec", "2024-12-06T12:00", None, maybe_held("daraa", "syrian-government", None)),
+    ("after the withdrawal nobody the article names holds Daraa", "2024-12-08T00:00", None, held("daraa", None)),
+    ("who took Sweida is not reported", "2024-12-08T12:00", None, held("sweida", None)),
+    ("the Jordanian border: not reported before the southern push", "2024-12-01T12:00", None, held("jordanian-border", None, "unknown")),
+    ("opposition controls the Jordanian border area by 8 Dec", "2024-12-08T00:00", None, held("jordanian-border", "opposition-factions")),
+    ("SDF in Tal Rifaat and Manbij", "2024-12-01T12:00", None, both(held("tal-rifaat", "sdf"), held("manbij", "sdf"))),
+    # --- Damascus
+    ("regime holds Damascus at noon on 7 Dec", "2024-12-07T12:00", None, held("damascus", "syrian-government")),
+    ("southern factions possibly inside Damascus at 21:30", "2024-12-07T21:30", None, maybe_held("damascus", "syrian-government")),
+    ("Damascus contested by the southern operations room at midnight", "2024-12-08T00:00", None,
+     lambda s: (lambda c: (assert_in("southern-operations-room", c["contested_with"]), assert_in("syrian-government", c["candidates"])))(control(s, "damascus"))),
+    ("handover undated: Damascus possibly handed over on 8 Dec", "2024-12-08T12:00", None, maybe_held("damascus", "syrian-government", "hts")),
+    ("after the formal handover HTS holds Damascus", "2025-01-01T00:00", None, held("damascus", "hts")),
+    ("Damascus airport under opposition control after the night of escape", "2024-12-09T00:00", None, held("damascus-airport", "opposition-factions")),
+    ("Mezzeh military airport still the regime's at 21:30", "2024-12-07T21:30", None, held("mezzeh-airport", "syrian-government")),
+    ("Hmeimim is Russian-controlled", "2024-12-07T21:30", None, held("hmeimim-airbase", "russia")),
+    # --- Bashar al-Assad
+    ("at dawn on 27 Nov Assad was in Moscow or about to leave: possible", "2024-11-27T06:00", None, maybe_at("bashar-al-assad", "moscow")),
+    ("Assad in Moscow on graduation day eve", "2024-11-28T00:00", None, at_place("bashar-al-assad", "moscow")),
+    ("Assad in his Moscow hotel on graduation day, 28 Nov", "2024-11-28T12:00", None, at_place("bashar-al-assad", "moscow")),
+    ("Assad possibly flying back on Friday 29 Nov", "2024-11-29T12:00", None, maybe_at("bashar-al-assad", "moscow", "damascus")),
+    ("Assad back in Damascus on Saturday 30 Nov", "2024-11-30T12:00", None, at_place("bashar-al-assad", "damascus")),
+    ("at 21:30 on 7 Dec Assad has not fled", "2024-12-07T21:30", None, at_place("bashar-al-assad", "damascus")),
+    ("the rumour of the family's flight is a rumour, not a move", "2024-12-07T21:30", None,
+     both(at_place("bashar-al-assad", "damascus"), lambda s: assert_in("rumour", [x["kind"] for x in by_event(s, "statements", "rumour-assad-family-flown")]))),
+    ("at 1am on 8 Dec Assad may have fled to Hmeimim", "2024-12-08T01:00", None, maybe_at("bashar-al-assad", "damascus", "hmeimim-airbase")),
+    ("by 3am Assad had fled: no longer in Damascus", "2024-12-08T03:00", None, maybe_at("bashar-al-assad", "hmeimim-airbase", "moscow", absent=["damascus"])),
+    ("Assad in Moscow after the night of escape", "2024-12-09T00:00", None, at_place("bashar-al-assad", "moscow")),
+    # --- others
+    ("Asma was already in Moscow", "2024-11-27T12:00", None, at_place("asma-al-assad", "moscow")),
+    ("Asma still in Moscow on the night of 7 Dec", "2024-12-07T21:30", None, at_place("asma-al-assad", "moscow")),
+    ("Hafez in Moscow for his graduation", "2024-11-28T12:00", None, at_place("hafez-bashar-al-assad", "moscow")),
+    ("Mansour Azzam flew to Moscow with Assad", "2024-12-09T00:00", None, at_place("mansour-azzam", "moscow")),
+    ("Mohsen Mohammed/Mohammad flew to Moscow with Assad", "2024-12-09T00:00", None, at_place("mohsen-mohammed", "moscow")),
+    ("Fayez Jumaa was left behind", "2024-12-09T00:00", None, not_at("fayez-jumaa", "moscow")),
+    ("where Maher was before the flight is not reported", "2024-12-07T21:30", None, at_place("maher-al-assad", None, "unknown")),
+    ("Maher fled to Iraq", "2024-12-09T00:00", None, at_place("maher-al-assad", "country-iraq")),
+    ("Ra'if Al-Quwatly fled with Maher", "2024-12-09T00:00", None, at_place("raif-al-quwatly", "country-iraq")),
+    ("al-Sharaa possibly entering Aleppo on 28 Nov", "2024-11-28T12:00", None, maybe_at("ahmed-al-sharaa", "aleppo")),
+    ("al-Sharaa seen at the Aleppo Citadel", "2024-12-05T00:00", None, at_place("ahmed-al-sharaa", "aleppo-citadel")),
+    ("al-Sharaa's entry into Damascus is undated", "2024-12-08T12:00", None, maybe_at("ahmed-al-sharaa", "aleppo-citadel", "damascus")),
+    ("al-Sharaa in Damascus after the handover", "2025-01-01T00:00", None, at_place("ahmed-al-sharaa", "damascus")),
+    ("Araghchi met Assad (in Damascus) on 2 Dec", "2024-12-03T00:00", None, at_place("abbas-araghchi", "damascus")),
+    ("first reading: Lavrov met his counterparts in Astana", "2024-12-08T12:00", FIRST_READING, at_place("sergey-lavrov", "astana")),
+    ("corrected: the ministers met in Doha", "2024-12-08T12:00", None, both(at_place("sergey-lavrov", "doha"), at_place("hakan-fidan", "doha"), at_place("abbas-araghchi", "doha"))),
+    ("the Arab envoy left Assad at 4pm on Friday", "2024-12-06T16:00", None, at_place("arab-envoy", "damascus")),
+    ("Asma's aide landed at an airport the opposition held", "2024-12-09T00:00", None, both(at_place("asma-aide", "damascus-airport"), held("damascus-airport", "opposition-factions"))),
+    ("Brig. Gen. Ahmad al-Ali alive when the story opens", "2024-11-26T12:00", None, lambda s: assert_not_equal(False, whereabouts(s, "ahmad-al-ali").get("alive"))),
+    ("Ahmad al-Ali had died by the time of publication", "2025-01-01T00:00", None, alive("ahmad-al-ali", False)),
+    ("the deputy head of the security committee was killed", "2024-12-01T00:00", None, alive("security-committee-deputy-head", False)),
+    # --- units
+    ("46th Regiment intact before the offensive", "2024-11-27T00:30", None, unit_state("46th-regiment", "active", None)),
+    ("46th Regiment's defeat possible on 28 Nov", "2024-11-28T12:00", None, unit_maybe("46th-regiment", "active", "defeated")),
+    ("46th Regiment defeated by the fall of Aleppo", "2024-11-30T00:00", None, unit_state("46th-regiment", "defeated")),
+    ("4th Division still exists at 21:30 on 7 Dec", "2024-12-07T21:30", None, unit_state("4th-division", "active", None)),
+    ("4th Division possibly dissolving on 8 Dec", "2024-12-08T12:00", None, unit_maybe("4th-division", "active", "dissolved")),
+    ("4th Division dissolved within hours", "2024-12-09T00:00", None, unit_state("4th-division", "dissolved")),
+    ("Republican Guard received orders to withdraw; its withdrawal is not reported", "2024-12-09T00:00", None, unit_state("republican-guard", "active", None)),
+    # --- calls
+    ("the critical call from Moscow had not come at 21:30", "2024-12-07T21:30", None, call("russia", "bashar-al-assad", None)),
+    ("the call from Moscow possibly came by 1am", "2024-12-08T01:00", None, call("russia", "bashar-al-assad", "possible")),
+    ("the call from Moscow had come by 3am", "2024-12-08T03:00", None, call("russia", "bashar-al-assad", "certain")),
+    ("Assad's afternoon calls possibly under way at 3pm", "2024-12-07T15:00", None, call("bashar-al-assad", "bouthaina-shaaban", "possible")),
+    ("by 6pm Assad had called Sabbagh, Shaaban, Suleiman and Kinaya", "2024-12-07T18:00", None,
+     both(*(call("bashar-al-assad", p, "certain") for p in ("bassam-sabbagh", "bouthaina-shaaban", "darin-suleiman", "lina-kinaya")))),
+    ("Lavrov had called Fidan and Araghchi before Hama fell", "2024-12-05T00:00", None,
+     both(call("sergey-lavrov", "hakan-fidan", "certain"), call("sergey-lavrov", "abbas-araghchi", "certain"))),
+    ("no call between Lavrov and Fidan before the offensive", "2024-11-27T00:30", None, call("sergey-lavrov", "hakan-fidan", None)),
+    ("Assad had contacted al-Sudani and bin Zayed by 5 Dec", "2024-12-05T00:00", None,
+     both(call("bashar-al-assad", "mohammed-shia-al-sudani", "certain"), call("bashar-al-assad", "mohammed-bin-zayed", "certain"))),
+    ("no Erdogan–Putin call is ever recorded", "2025-01-01T00:00", None, no_call_among("recep-tayyip-erdogan", "vladimir-putin", "turkey", "russia")),
+    # --- meetings
+    ("Assad had not met Araghchi by 1 Dec", "2024-12-01T12:00", None, meeting(["bashar-al-assad", "abbas-araghchi"], None, None)),
+    ("Assad met Araghchi in Damascus on 2 Dec", "2024-12-03T00:00", None, meeting(["bashar-al-assad", "abbas-araghchi"], "damascus", "certain")),
+    ("the Arab envoy's visit had ended by 4pm on 6 Dec", "2024-12-06T16:00", None, meeting(["bashar-al-assad", "arab-envoy"], "damascus", "certain")),
+    ("the ministers' meeting possibly under way at 21:30", "2024-12-07T21:30", None, meeting(["sergey-lavrov", "hakan-fidan", "abbas-araghchi"], "doha", "possible")),
+    ("first reading: the ministers' meeting was in Astana", "2024-12-08T12:00", FIRST_READING, meeting(["sergey-lavrov", "hakan-fidan", "abbas-araghchi"], "astana", "certain")),
+    ("corrected: the ministers' meeting was in Doha", "2024-12-08T12:00", None, meeting(["sergey-lavrov", "hakan-fidan", "abbas-araghchi"], "doha", "certain")),
+    ("the Sunday breakfast with Suleiman never happened", "2024-12-09T00:00", None, meeting(["bashar-al-assad", "darin-suleiman"], None, None)),
+    ("Assad reportedly met his security chiefs (Moulhem) on Saturday", "2024-12-08T00:00", None, meeting(["bashar-al-assad", "kifah-moulhem"], "damascus", "certain")),
+    # --- statements, orders and the speech that never was
+    ("the war speech was never given", "2024-12-10T00:00", None, no_assad_statement_from("2024-12-08")),
+    ("'Russian support is on its way' is Assad's reassurance, not a fact", "2024-12-07T18:00", None,
+     listed("statements", "assad-russian-support-coming", "certain", speaker="bashar-al-assad", kind="reassurance")),
+    ("'heart of Damascus by 10pm' is a prediction", "2024-12-08T00:00", None, listed("statements", "ops-source-heart-of-damascus", "certain", kind="prediction")),
+    ("the expected Erdogan–Putin call is an analysts' prediction", "2024-12-07T00:00", None, listed("statements", "analysts-predict-pause", "certain", kind="prediction")),
+    ("the spokesman denied the UAE visit", "2024-12-08T00:00", None, listed("statements", "spokesman-denies-uae-visit", "certain", kind="denial")),
+    ("Washington's first statement came on 1 Dec, not before", "2024-11-30T12:00", None, statement_absent("united-states", "statement")),
+    ("Washington's first statement by the end of 1 Dec", "2024-12-02T00:00", None, statement_kinds("united-states", "statement")),
+    ("Turkey's threat to intervene is a threat", "2024-12-05T00:00", None, statement_kinds("turkey", "threat")),
+    ("the Republican Guard's order had not come at 2:59", "2024-12-08T02:59", None, listed("orders", "republican-guard-ordered-withdraw", None)),
+    ("the Republican Guard received orders to withdraw at 3am", "2024-12-08T03:01", None, listed("orders", "republican-guard-ordered-withdraw", "certain")),
+    # --- airstrikes, offensives, transfers, appointments
+    ("University Square bombed by 3 Dec", "2024-12-03T00:00", None, airstrike_on("aleppo-university-square", "certain", actor="russia")),
+    ("the IDP camp in Idlib bombed by 3 Dec", "2024-12-03T00:00", None, airstrike_on("idlib-idp-camp", "certain", actor="russia")),
+    ("45 airstrikes on Idlib before Hama fell", "2024-12-06T00:00", None, airstrike_on("idlib", "certain", description_has="45")),
+    ("the Rastan bridge not yet bombed on 4 Dec", "2024-12-04T12:00", None, airstrike_on("rastan-bridge", None)),
+    ("Russia bombed the Rastan bridge after Hama", "2024-12-07T00:00", None, airstrike_on("rastan-bridge", "certain", actor="russia")),
+    ("no offensive before dawn on 27 Nov", "2024-11-27T04:00", None, lambda s: assert_equal([], s["offensives"])),
+    ("Operation Deterrence of Aggression launched by 8am", "2024-11-27T08:00", None,
+     lambda s: assert_equal([("Operation Deterrence of Aggression", "certain")], [(o["name"], o["status"]) for o in s["offensives"]])),
+    ("Daraa operations launched on Friday 6 Dec", "2024-12-07T00:00", None, listed("offensives", "daraa-operations-launched", "certain")),
+    ("no handover yet at 21:30 on 7 Dec", "2024-12-07T21:30", None, lambda s: assert_equal([], s["transfers"])),
+    ("formal handover from the government to the HTS interim government", "2025-01-01T00:00", None,
+     lambda s: assert_equal([("syrian-government", "hts-interim-government", "certain")], [(t["from_actor"], t["to_actor"], t["status"]) for t in s["transfers"]])),
+    ("Suhail Hassan appointed to the Northern Front before Hama fell", "2024-12-05T00:00", None,
+     lambda s: assert_in(("suhail-hassan", "certain"), [(a["person"], a["status"]) for a in s["appointments"]])),
+]
+
+
+def assert_in(item, collection):
+    assert item in collection, collection
+
+
+def assert_equal(expected, actual):
+    assert expected == actual
+
+
+def assert_not_equal(unexpected, actual):
+    assert unexpected != actual
+
+
+def test_question_set_is_large_enough():
+    assert len(QUESTIONS) >= 60
+
+
+@pytest.mark.parametrize(("question", "at", "as_of", "check"), QUESTIONS, ids=[q[0] for q in QUESTIONS])
+def test_chronicle_question(question, at, as_of, check):
+    check(state(at, as_of))
+
+
+def test_state_reports_the_times_asked():
+    s = state("2024-12-07T21:30")
+    assert "2024-12-07T21:30:00+03:00" == s["valid_at"]
+    assert local(s["known_at"]) > local("2026-11-24T13:00:00+00:00")
+
+
+def test_chronicle_loads_into_a_fresh_log_that_verifies_and_checks_clean(tmp_path):
+    db = str(tmp_path / "chrono.db")
+    runner = CliRunner()
+    created = runner.invoke(main, ["--db", db, "init", "--chronicle", "syria-2024"])
+    assert 0 == created.exit_code, created.output
+    for command in ("verify", "check"):
+        result = runner.invoke(main, ["--db", db, command])
+        assert 0 == result.exit_code, f"{command}: {result.output}"
