@@ -15,7 +15,7 @@ from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import summarize
-from projections.query import knowledge, state_json, world_at
+from projections.query import knowledge, only_entities, state_json, world_at
 from projections.resolve import resolve
 
 from .app import Env, main
@@ -26,8 +26,9 @@ from .render import actor_style, emit_json, section, table
 @click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
 @click.option("--all", "show_all", is_flag=True, help="Also list places, people and units the log says nothing about yet.")
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", help="Only what concerns this place, person, actor or unit (id, name or alias; repeatable).")
 @click.pass_obj
-def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool) -> None:
+def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, entity_names: tuple[str, ...]) -> None:
     """The state of the world at valid time --at, as the log knew it at --as-of.
 
     Each answer is certain, possible (an event's uncertain window straddles the moment: both the
@@ -37,16 +38,22 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool) -
     Examples:
         chrono state --at 2024-12-07T21:30
         chrono state --at 2024-12-07T21:30 --as-of 2026-11-24T12:30Z --json
+        chrono state --at 2024-12-08T06:00 --entity Assad --entity Damascus
     """
     log = env.reader()
     valid_at = parse_instant(at, log.zone)
     known_at = parse_instant(as_of, log.zone) if as_of else None
     world, k = world_at(log, valid_at, known_at)
     doc = state_json(world, k, zone=log.zone)
+    if entity_names:
+        doc = only_entities(doc, {k.gazetteer.lookup(name).id for name in entity_names}, k)
     if as_json:
         emit_json(doc)
         return
     _print_state(doc, k.gazetteer, env.describe_source(log), show_all)
+
+
+UPCOMING_SHOWN = 12
 
 
 def _value(names, value, status, candidates) -> str:
@@ -116,6 +123,10 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
     ]
     rows = [[_when(h["time"]), what, "yes" if h["status"] == "certain" else "possibly", h["event"]] for h, what in others]
     section("Other happenings", table(rows, ["when", "what", "happened", "event"]))
+    upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
+    rows = [[_when(u["time"]), _short(u["summary"], 90), u["event"]] for u in upcoming]
+    more = len(doc["upcoming"]) - len(upcoming)
+    section("Still to come", table(rows, ["when", "what", "event"]) + (f"\n  … and {more} more (--all lists them)" if more else ""))
     if hidden:
         click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
 

@@ -10,8 +10,10 @@ import attrs
 from chrono.errors import StorageError
 from chrono.store import Log
 from chrono.timeval import from_micros, iso, to_micros
+from events import entity_refs
 
 from . import cache
+from .describe import summarize
 from .gazetteer import Gazetteer
 from .resolve import Fact, Resolution, resolve
 from .world import CONTROL, LIST_NAMES, UNIT, WHERE, World, answer, fold
@@ -102,6 +104,11 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     }
     for name in LIST_NAMES:
         out[name] = [_happening_json(h.fact, h.status, zone) for h in world.lists[name]]
+    # What the log says is still to come: every fact whose window opens after T, soonest first.
+    out["upcoming"] = [
+        {"type": f.type_name, "summary": summarize(f.event, g), "time": _time(f, zone), "event": f.id}
+        for f in sorted((f for f in k.timed() if f.lo > world.at), key=lambda f: (f.lo, f.seq))
+    ]
     return out
 
 
@@ -120,3 +127,14 @@ def _happening_json(f: Fact, status: str, zone: str) -> dict:
 
     fields = unstructure_event(f.event)
     return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": _time(f, zone), "status": status, "event": f.id}
+
+
+def only_entities(doc: dict, ids: set[str], k: Knowledge) -> dict:
+    """The state document cut down to what concerns `ids`: their own rows, and happenings naming them."""
+    refs = {f.id: {v for _, _, v in entity_refs(f.event)} for f in k.facts}
+    out = dict(doc)
+    for key, field in (("control", "place"), ("whereabouts", "person"), ("units", "unit")):
+        out[key] = [row for row in doc[key] if row[field] in ids]
+    for name in (*LIST_NAMES, "upcoming"):
+        out[name] = [h for h in doc[name] if refs.get(h["event"], set()) & ids]
+    return out
