@@ -9,12 +9,13 @@ import attrs
 import click
 
 from chrono import codec
-from chrono.jsonl import write_entries
 from chrono.store import verify as verify_log
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import summarize
+from projections.pictures import FORMATS
+from projections.pictures import export as export_log
 from projections.query import knowledge, only_entities, state_json, world_at
 from projections.resolve import resolve
 
@@ -322,17 +323,31 @@ def head(env: Env, as_json) -> None:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+              help="jsonl: the whole log, lossless (what `import` reads); csv: one row per event; "
+                   "geojson: the state at --at; timelinejs: Knight Lab TimelineJS.")
+@click.option("--at", metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
+@click.option("--as-of", "as_of", metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
 @click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
 @click.pass_obj
-def export(env: Env, out) -> None:
-    """Export the whole log as JSON Lines: ids, both times, sources and hashes — what `import` reads.
+def export(env: Env, fmt, at, as_of, out) -> None:
+    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
+    GeoJSON of the state at a moment, or TimelineJS JSON.
 
     \b
-    Example:
+    Examples:
         chrono export --out backup.jsonl
+        chrono export --format csv --out events.csv
+        chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
+        chrono export --format timelinejs --out timeline.json
     """
     log = env.reader()
-    n = write_entries(log.entries(), out)
-    if out is not sys.stdout.buffer and getattr(out, "name", "-") != "-":
-        click.echo(f"exported {n} entries", err=True)
-
+    if fmt == "jsonl" and (at or as_of):
+        raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
+    n = export_log(
+        log, fmt, out,
+        at=parse_instant(at, log.zone) if at else None,
+        known_at=parse_instant(as_of, log.zone) if as_of else None,
+    )
+    if getattr(out, "name", "-") not in ("-", "<stdout>"):
+        click.echo(f"exported {n} {'entries' if fmt == 'jsonl' else 'features' if fmt == 'geojson' else 'events'} to {out.name}", err=True)
