@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import attrs
 import click
+import click.shell_completion
 
 from chrono.chronicles import DEFAULT, open_in_memory
 from chrono.clock import Clock, system_clock
@@ -99,3 +100,36 @@ def main(ctx: click.Context, db: str | None) -> None:
         ctx.color = False  # https://no-color.org: any non-empty value turns colour off
     if db:
         env.db = db
+
+
+def complete_event_ids(ctx: click.Context, _param, incomplete: str) -> list:
+    """Shell completion for event ids: the ids in the chosen log that start with what was typed."""
+    try:
+        env = ctx.find_root().ensure_object(Env)
+        db = ctx.find_root().params.get("db")
+        if db:
+            env.db = db
+        log = env.reader()
+        rows = log.conn.execute("SELECT id FROM events WHERE id LIKE ? ESCAPE '\\' ORDER BY seq LIMIT 200", (_like(incomplete),))
+        return [click.shell_completion.CompletionItem(r[0]) for r in rows]
+    except Exception:  # completion must never break the shell
+        return []
+
+
+def complete_entities(ctx: click.Context, _param, incomplete: str) -> list:
+    """Shell completion for entity ids, with the entity's name as help."""
+    try:
+        from projections.query import knowledge
+
+        env = ctx.find_root().ensure_object(Env)
+        db = ctx.find_root().params.get("db")
+        if db:
+            env.db = db
+        g = knowledge(env.reader()).gazetteer
+        return [click.shell_completion.CompletionItem(e.id, help=e.name) for e in g if e.id.startswith(incomplete)][:200]
+    except Exception:  # completion must never break the shell
+        return []
+
+
+def _like(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -1,3 +1,363 @@
 """Commands for investigating a chronology: history, show, diff, timeline, sources, check."""
 
 from __future__ import annotations
+
+import sys
+
+import click
+
+from chrono.errors import UnknownEntityError
+from chrono.timeval import iso, parse_instant, parse_valid_time
+from events import REGISTRY
+from projections import investigate as inv
+
+from projections.pictures import render_timeline_html
+
+from .app import Env, main
+from .render import emit_json, section, table
+
+
+def _json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print as JSON.")(f)
+
+
+def _source_option(f):
+    return click.option("--source", metavar="TEXT", help="Only what rests on a source whose outlet, title or attribution contains TEXT.")(f)
+
+
+def _as_of_option(f):
+    return click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now).")(f)
+
+
+def _known(log, as_of):
+    return inv.load(log, parse_instant(as_of, log.zone) if as_of else None)
+
+
+def _short(text: str | None, width: int = 90) -> str:
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(valid: dict | None) -> str:
+    if valid is None:
+        return "(timeless)"
+    text = valid["described"]
+    if valid["narrowed"]:
+        text += f" [narrowed: {valid['narrowed']['described']}]"
+    return text
+
+
+def _wording(valid: dict | None) -> str:
+    return f" — “{valid['wording']}”" if valid and valid.get("wording") else ""
+
+
+@main.command()
+@click.argument("entity", metavar="ENTITY")
+@_as_of_option
+@click.option("--mentions", is_flag=True, help="Also list every other event that names the entity.")
+@_source_option
+@_json_option
+@click.pass_obj
+def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
+    """Every change to one place, person, actor or unit, in valid-time order.
+
+    A place's history is who held it; a person's, where they were; a unit's, what became of it; an
+    actor's, the places it gained or lost and its units. Corrected events show the corrections
+    that made them; retracted ones are listed as retracted, with the retraction.
+
+    \b
+    Examples:
+        chrono history aleppo
+        chrono history al-Joulani --mentions
+        chrono history homs --as-of 2026-11-24T12:30Z --json
+    """
+    log = env.reader()
+    k = _known(log, as_of)
+    try:
+        found = k.gazetteer.lookup(entity)
+    except UnknownEntityError:
+        if not as_of:
+            raise
+        found = inv.load(log).gazetteer.lookup(entity)  # described only after --as-of
+    doc = inv.history(k, found, zone=log.zone, mentions=mentions, source=source)
+    if as_json:
+        emit_json(doc)
+        return
+    e = doc["entity"]
+    click.echo(click.style(f"History of {e['name']} ({e['kind']} {e['id']}), as known at {doc['known_at']}", bold=True))
+    if not doc["changes"]:
+        click.echo("  nothing in the log changes it" + (f" (with a source matching {source!r})" if source else ""))
+    for row in doc["changes"]:
+        click.echo()
+        head = f"{_when(row['valid'])}{_wording(row['valid'])}"
+        click.echo(click.style(head, bold=True))
+        if row["status"] == "retracted":
+            click.echo(f"  RETRACTED by {row['retracted_by']}: {row['summary']}  [{row['event']}]")
+        elif row["status"] == "corrected-away":
+            click.echo(f"  CORRECTED AWAY by {', '.join(row['via'])}: once said “{row['summary']}”, now “{row['now']}”  [{row['event']}]")
+        else:
+            what = row["summary"]
+            if row["value_text"] is not None:
+                label = f"{row['key_name']}: " if row["key"] != e["id"] else ""
+                what = f"{label}→ {row['value_text']}{'' if row['changed'] else ' (no change)'}   ({row['summary']})"
+            click.echo(f"  {what}  [{row['event']}]")
+            if row["via"]:
+                click.echo(f"  corrected by {' → '.join(row['via'])}; originally: {row['original']}")
+        click.echo(f"  source: {row['attribution']}")
+
+
+@main.command()
+@click.argument("event_id", metavar="EVENT_ID")
+@_as_of_option
+@_json_option
+@click.pass_obj
+def show(env: Env, event_id, as_of, as_json) -> None:
+    """One event whole: type, valid time and its wording, recorded time, sources, order, and its
+    correction chain both ways (what it corrects; what corrected or retracted it).
+
+    \b
+    Examples:
+        chrono show aleppo-captured
+        chrono show aleppo-captured --json
+    """
+    log = env.reader()
+    doc = inv.show(_known(log, as_of), event_id, zone=log.zone)
+    if as_json:
+        emit_json(doc)
+        return
+    click.echo(click.style(f"{doc['event']}  ({doc['type']}, position {doc['seq']}, {doc['status']})", bold=True))
+    click.echo(f"  what:      {doc['summary']}")
+    click.echo(f"  valid:     {_when(doc['valid'])}{_wording(doc['valid'])}")
+    if doc["valid"]:
+        click.echo(f"             [{doc['valid']['earliest']}, {doc['valid']['latest']})")
+    click.echo(f"  recorded:  {doc['recorded']}")
+    for s in doc["sources"]:
+        click.echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""))
+        if s.get("quote"):
+            click.echo(f"             “{s['quote']}”")
+        if s.get("url"):
+            click.echo(f"             {s['url']}")
+    if not doc["sources"]:
+        click.echo("  source:    none given")
+    for label, key in (("after", "after"), ("before", "before"), ("followed by", "later"), ("preceded by", "earlier")):
+        if doc[key]:
+            click.echo(f"  {label + ':':10} {', '.join(doc[key])}")
+    fields = {k: v for k, v in doc["fields"].items() if v not in (None, [], ())}
+    click.echo("  fields:    " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+    if doc["corrects"]:
+        click.echo("  corrects:  " + " ← ".join(f"{c['event']} ({c['summary']})" for c in doc["corrects"]))
+
+    def tree(nodes, depth):
+        for n in nodes:
+            click.echo(f"  {'  ' * depth}{n['event']} [{n['type']}, recorded {n['recorded']}, {n['status']}]: {n['summary']}")
+            tree(n["corrected_by"], depth + 1)
+
+    if doc["corrected_by"]:
+        click.echo("  corrected or retracted by:")
+        tree(doc["corrected_by"], 1)
+    eff = doc["effective"]
+    if eff["status"] == "retracted":
+        click.echo(f"  now:       retracted by {eff['retracted_by']}")
+    elif eff["status"] in ("corrected", "stands") and (eff["event"] != doc["event"] or eff["status"] == "corrected"):
+        click.echo(f"  now:       {eff['summary']} — {_when(eff['valid'])} (event {eff['event']}, via {', '.join(eff['via']) or 'nothing'})")
+
+
+@main.command()
+@click.option("--from", "t1", metavar="TIME", help="Valid time to compare from (a date means its first instant).")
+@click.option("--to", "t2", metavar="TIME", help="Valid time to compare to.")
+@click.option("--at", "at", metavar="TIME", help="With --as-of and --vs: the valid time whose belief to compare.")
+@click.option("--as-of", "as_of", metavar="TIME", help="Recorded time: as known then (with --at, the earlier belief).")
+@click.option("--vs", "vs", metavar="TIME", help="With --at: the later recorded time to compare with (default: now).")
+@_source_option
+@_json_option
+@click.pass_obj
+def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
+    """What changed in the world between two valid times, or in our belief about one moment.
+
+    --from T1 --to T2: each place that changed hands, each person who moved, each unit's fate, and
+    each call, meeting, order or statement that happened in between (possible ones marked).
+
+    --at T --as-of K1 --vs K2: what the log believed about T at K1 against K2, and the corrections,
+    retractions and late-recorded events recorded in between that changed it.
+
+    \b
+    Examples:
+        chrono diff --from 2024-12-05 --to 2024-12-08
+        chrono diff --at 2024-12-07T21:30 --as-of 2026-11-24T12:30Z --vs 2026-11-25
+    """
+    log = env.reader()
+    if at is not None:
+        if t1 or t2:
+            raise click.UsageError("use either --from/--to or --at/--as-of/--vs, not both")
+        if not as_of:
+            raise click.UsageError("--at compares beliefs: it needs --as-of (and optionally --vs)")
+        doc = inv.diff_belief(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
+                              parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
+        if as_json:
+            emit_json(doc)
+        else:
+            _print_belief(doc)
+        return
+    if vs:
+        raise click.UsageError("--vs goes with --at")
+    if not (t1 and t2):
+        raise click.UsageError("give --from and --to (valid times), or --at with --as-of")
+    k = _known(log, as_of)
+    doc = inv.diff_world(k, parse_instant(t1, log.zone), parse_instant(t2, log.zone), zone=log.zone, source=source)
+    if as_json:
+        emit_json(doc)
+        return
+    click.echo(click.style(f"From {doc['from']} to {doc['to']}, as known at {doc['known_at']}", bold=True))
+    click.echo()
+    _print_changes(doc["changes"])
+    click.echo(click.style("Happened in between", bold=True))
+    for h in doc["happenings"]:
+        status = "" if h["status"] == "certain" else "possibly: "
+        was = "  (possibly already by --from)" if h["was"] else ""
+        click.echo(f"  {_when(h['time'])}\n      {status}{_short(h['summary'])}  [{h['event']}]{was}")
+    if not doc["happenings"]:
+        click.echo("  (none)")
+
+
+def _print_changes(changes: list[dict]) -> None:
+    titles = {"control": "Control of places", "whereabouts": "Whereabouts of people", "units": "Units"}
+    for channel, title in titles.items():
+        click.echo(click.style(title, bold=True))
+        rows = [c for c in changes if c["channel"] == channel]
+        for c in rows:
+            click.echo(f"  {c['name']}: {c['from_text']} → {c['to_text']}  [{', '.join(c['events'])}]")
+        click.echo("  (no change)\n" if not rows else "")
+
+
+def _print_belief(doc: dict) -> None:
+    click.echo(click.style(f"Belief about {doc['at']}: as known at {doc['as_of']} vs {doc['vs']}", bold=True))
+    click.echo()
+    _print_changes(doc["changes"])
+    click.echo(click.style("Happenings", bold=True))
+    for h in doc["happenings"]:
+        click.echo(f"  {h['event']}: {h['before'] or 'absent'} → {h['after'] or 'absent'}: {_short(h['summary_after'] or h['summary_before'], 70)}")
+    if not doc["happenings"]:
+        click.echo("  (no change)")
+    click.echo()
+    rows = [[c["recorded"][:19], c["event"], c["kind"], _short(c["summary"], 60), ", ".join(c["explains"]) or "—"] for c in doc["recorded_between"]]
+    section("Recorded in between", table(rows, ["recorded", "event", "kind", "what", "changed"]))
+
+
+@main.command()
+@click.option("--from", "t1", metavar="TIME", help="Only events whose window reaches this time or later.")
+@click.option("--to", "t2", metavar="TIME", help="Only events whose window starts before the end of this time (a date includes the day).")
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", help="Only events involving this entity (id, name or alias; repeatable).")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
+@_source_option
+@_as_of_option
+@_json_option
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, writable=True), metavar="FILE.html",
+              help="Write an offline page instead: a lane per place or person, each event over its whole window.")
+@click.pass_obj
+def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html_out) -> None:
+    """The chronicle as a readable timeline: valid-time order, grouped by local day, vague times shown
+    as vague as they are ("sometime on 05 Dec 2024"), each event with its attribution.
+
+    \b
+    Examples:
+        chrono timeline --from 2024-12-07 --to 2024-12-08
+        chrono timeline --entity assad --type PersonMoved --type PersonFled
+        chrono timeline --source "operations room" --json
+        chrono timeline --html timeline.html
+    """
+    log = env.reader()
+    if html_out:
+        if as_json or entity_names or types or source:
+            raise click.UsageError("--html draws the whole chronicle (with filters in the page); use it with --from, --to and --as-of only")
+        page = render_timeline_html(
+            log, parse_instant(as_of, log.zone) if as_of else None,
+            start=parse_instant(t1, log.zone) if t1 else None,
+            end=parse_valid_time(t2, log.zone).latest if t2 else None,
+            log_name=env.describe_source(log),
+        )
+        with open(html_out, "w", encoding="utf-8") as f:
+            f.write(page)
+        click.echo(f"wrote timeline page to {html_out}")
+        return
+    for t in types:
+        if t not in REGISTRY:
+            raise click.BadParameter(f"unknown event type {t!r}; `chrono types` lists them", param_hint="--type")
+    k = _known(log, as_of)
+    ids = tuple(k.gazetteer.lookup(name).id for name in entity_names)
+    lo = parse_valid_time(t1, log.zone).earliest if t1 else None
+    hi = parse_valid_time(t2, log.zone).latest if t2 else None
+    doc = inv.timeline(k, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
+    if as_json:
+        emit_json(doc)
+        return
+    if not doc["days"]:
+        click.echo("no events match")
+    for day in doc["days"]:
+        click.echo(click.style(day["label"], bold=True))
+        for ev in day["events"]:
+            click.echo(f"  {_when(ev['valid'])}{_wording(ev['valid'])}")
+            fix = f" (corrected by {', '.join(ev['via'])})" if ev["via"] else ""
+            click.echo(f"      {ev['summary']}{fix}  [{ev['event']}]")
+            click.echo(f"      — {ev['attribution']}")
+        click.echo()
+
+
+@main.command()
+@_source_option
+@_as_of_option
+@_json_option
+@click.pass_obj
+def sources(env: Env, source, as_of, as_json) -> None:
+    """Every outlet and attribution, with how many standing events rest on each.
+
+    \b
+    Examples:
+        chrono sources
+        chrono sources --source majalla --json
+    """
+    log = env.reader()
+    doc = inv.sources(_known(log, as_of), zone=log.zone, source=source)
+    if as_json:
+        emit_json(doc)
+        return
+    rows = []
+    for o in doc["outlets"]:
+        rows.append([o["outlet"], "", str(o["events"])])
+        for a in o["attributions"]:
+            rows.append(["", a["attribution"] or "(no attribution)", str(a["events"])])
+    click.echo(table(rows, ["outlet", "attribution", "events"]) or "no sources")
+    if doc["unsourced"] and not source:
+        click.echo(f"\n{doc['unsourced']} events rest on no source")
+
+
+@main.command()
+@_as_of_option
+@_json_option
+@click.pass_obj
+def check(env: Env, as_of, as_json) -> None:
+    """Lint the log; exit 1 if anything is wrong. Each finding names the events behind it.
+
+    Finds: a person certainly in two places at once (the places' distance at 1000 km/h, or a minute
+    without coordinates, is more than the widest gap the two windows allow); an event referring to
+    an undescribed entity; a control change for an undescribed place; an ordering constraint the
+    stated times cannot satisfy; two control or unit facts with identical windows and different
+    outcomes; a correction chain that loops.
+
+    \b
+    Examples:
+        chrono check
+        chrono check --json
+    """
+    log = env.reader()
+    k = _known(log, as_of)
+    findings = inv.check(k, list(k.resolution.entries.values()))
+    if as_json:
+        emit_json({"ok": not findings, "known_at": iso(k.known_at, log.zone), "findings": findings})
+    elif not findings:
+        click.echo(f"ok: no problems in {len(k.facts)} standing events")
+    else:
+        for f in findings:
+            click.echo(f"{f['kind']}: {f['message']}  [{', '.join(f['events'])}]")
+        click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
+    if findings:
+        sys.exit(1)

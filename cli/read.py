@@ -19,7 +19,7 @@ from projections.pictures import export as export_log
 from projections.query import knowledge, only_entities, state_json, world_at
 from projections.resolve import resolve
 
-from .app import Env, main
+from .app import Env, complete_entities, main
 from .render import actor_style, emit_json, section, table
 
 @main.command()
@@ -27,9 +27,10 @@ from .render import actor_style, emit_json, section, table
 @click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
 @click.option("--all", "show_all", is_flag=True, help="Also list places, people and units the log says nothing about yet.")
-@click.option("--entity", "entity_names", multiple=True, metavar="ID", help="Only what concerns this place, person, actor or unit (id, name or alias; repeatable).")
+@click.option("--source", metavar="TEXT", help="Only from events resting on a source whose outlet, title or attribution contains TEXT.")
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities, help="Only what concerns this place, person, actor or unit (id, name or alias; repeatable).")
 @click.pass_obj
-def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, entity_names: tuple[str, ...]) -> None:
+def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, source: str | None, entity_names: tuple[str, ...]) -> None:
     """The state of the world at valid time --at, as the log knew it at --as-of.
 
     Each answer is certain, possible (an event's uncertain window straddles the moment: both the
@@ -44,7 +45,7 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, e
     log = env.reader()
     valid_at = parse_instant(at, log.zone)
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    world, k = world_at(log, valid_at, known_at)
+    world, k = world_at(log, valid_at, known_at, source=source)
     doc = state_json(world, k, zone=log.zone)
     if entity_names:
         doc = only_entities(doc, {k.gazetteer.lookup(name).id for name in entity_names}, k)

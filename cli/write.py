@@ -17,7 +17,7 @@ from chrono.timeval import parse_valid_time
 from events import REGISTRY, EventCorrected, EventRetracted, Source, valid_entity_id
 from projections.query import knowledge
 
-from .app import Env, main
+from .app import Env, complete_event_ids, main
 from .render import emit_json
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -189,7 +189,7 @@ def append(ctx, event_type, json_file, valid_literal, wording, outlet, title, at
 
 
 @main.command(context_settings=_FIELD_OPTS)
-@click.argument("event_id")
+@click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event is being corrected.")
 @click.option("--valid", "valid_literal", metavar="TIME", help="The corrected valid time (default: keep the event's).")
 @click.option("--wording", help="The source's own words for the corrected time.")
@@ -235,7 +235,7 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
 
 
 @main.command()
-@click.argument("event_id")
+@click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event no longer stands.")
 @_source_options
 @click.option("--id", "retraction_id", help="Your id for the retraction (default: generated).")

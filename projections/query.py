@@ -54,9 +54,16 @@ def ensure_cache(log: Log) -> bool:
     return True
 
 
-def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, use_cache: bool = True) -> tuple[World, Knowledge]:
+def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, use_cache: bool = True, source: str | None = None) -> tuple[World, Knowledge]:
+    """The world at `valid_at` as known at `known_at`; with `source`, only from the events that rest on
+    a source whose outlet, title or attribution contains that text."""
     k = knowledge(log, known_at, use_cache=use_cache)
-    return fold(k.timed(), to_micros(valid_at)), k
+    facts = k.timed()
+    if source:
+        from .investigate import source_matches
+
+        facts = [f for f in facts if source_matches(f.sources, source)]
+    return fold(facts, to_micros(valid_at)), k
 
 
 def _time(f: Fact, zone: str) -> dict:

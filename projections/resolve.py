@@ -75,7 +75,7 @@ def resolve(entries: Iterable[Entry]) -> Resolution:
         facts.append(
             Fact(
                 id=e.id, seq=e.seq, event=event, valid=valid, sources=sources, after=e.after, before=e.before,
-                via=tuple(reversed(via)), lo=valid.lo if valid else None, hi=valid.hi if valid else None,
+                via=via, lo=valid.lo if valid else None, hi=valid.hi if valid else None,
             )
         )
     return Resolution(facts=narrow(facts), retracted=retracted, entries={e.id: e for e in entries})

@@ -1,0 +1,636 @@
+"""Investigating a chronology: an entity's history, one event whole, diffs of the world and of our
+beliefs, a readable timeline, the sources, and a consistency check. Pure functions over Knowledge;
+each returns a JSON-ready document that the CLI prints as it is (`--json`) or renders for people.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+
+from chrono import codec
+from chrono.entry import Entry
+from chrono.errors import ChronoError, UnknownEventError
+from chrono.store import Log
+from chrono.timeval import ValidTime, from_micros, iso, to_micros, zone_info
+from events import CityCaptured, ControlChanged, Event, EventCorrected, EventRetracted, ForcesWithdrew, Source, entity_refs
+
+from .describe import summarize
+from .gazetteer import Entity, Gazetteer, fold_key
+from .query import Knowledge, knowledge
+from .resolve import Fact, ordering_conflicts
+from .world import CONTROL, INITIAL, UNIT, WHERE, Answer, World, answer, effects, fold, valid_order
+
+CHANNEL_OF_KIND = {"place": CONTROL, "person": WHERE, "unit": UNIT}
+CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
+
+# The fastest way between two places we allow for when asking whether one person could have been at
+# both: a jet at 1000 km/h. Places without coordinates still take a minute to leave.
+TRAVEL_KMH = 1000.0
+MIN_TRAVEL_US = 60_000_000
+
+
+def load(log: Log, known_at: datetime | None = None) -> Knowledge:
+    """The log as known at `known_at`, with its resolution (retractions, raw entries) kept."""
+    return knowledge(log, known_at, use_cache=False)
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+
+
+def source_matches(sources: tuple[Source, ...], text: str | None) -> bool:
+    """Whether any source's outlet, title or attribution contains `text` (case- and accent-blind)."""
+    if not text:
+        return True
+    key = fold_key(text)
+    return any(key in fold_key(v) for s in sources for v in (s.outlet, s.title, s.attribution) if v)
+
+
+def sources_json(sources: tuple[Source, ...]) -> list[dict]:
+    return codec.unstructure_sources(sources)
+
+
+def attribution(sources: tuple[Source, ...]) -> str:
+    """"Al Majalla (a source in the operations room)"; several sources joined by "; "."""
+    parts = []
+    for s in sources:
+        text = s.outlet + (f" ({s.attribution})" if s.attribution and s.attribution != s.outlet else "")
+        if text not in parts:
+            parts.append(text)
+    return "; ".join(parts) or "no source given"
+
+
+def window_valid(lo: int, hi: int, zone: str) -> ValidTime:
+    return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision="interval", zone=zone)
+
+
+def valid_json(valid: ValidTime | None, zone: str, lo: int | None = None, hi: int | None = None) -> dict | None:
+    """A valid time for people and programs: bounds, precision, the source's wording, an honest
+    reading, and the window narrowed by ordering constraints when that is tighter."""
+    if valid is None:
+        return None
+    out = {
+        "earliest": iso(valid.earliest, zone), "latest": iso(valid.latest, zone), "precision": valid.precision,
+        "wording": valid.wording, "qualifier": valid.qualifier, "described": valid.describe(), "narrowed": None,
+    }
+    if lo is not None and (lo, hi) != (valid.lo, valid.hi):
+        narrowed = window_valid(lo, hi, valid.zone)
+        out["narrowed"] = {"earliest": iso(narrowed.earliest, zone), "latest": iso(narrowed.latest, zone), "described": narrowed.describe()}
+    return out
+
+
+def involved(ev: Event) -> set[str]:
+    """Every entity an event refers to or changes."""
+    return {v for _f, _k, v in entity_refs(ev)} | {key for _c, key, _t in effects(ev)}
+
+
+def value_json(channel: str, value) -> dict:
+    if channel == CONTROL:
+        return {"controller": value[0], "contested_with": list(value[1])}
+    if channel == WHERE:
+        return {"place": value[0], "alive": value[1]}
+    return {"state": value}
+
+
+def value_text(channel: str, value, g: Gazetteer) -> str:
+    if channel == CONTROL:
+        text = g.name(value[0]) if value[0] else "nobody known"
+        if value[1]:
+            text += ", contested by " + ", ".join(g.name(a) for a in value[1])
+        return text
+    if channel == WHERE:
+        text = g.name(value[0]) if value[0] else "somewhere unknown"
+        return text + (" (dead)" if value[1] is False else "")
+    return value
+
+
+def answer_json(channel: str, a: Answer) -> dict:
+    """The fields `state --json` gives for one keyed answer (without since/events)."""
+    if channel == CONTROL:
+        return {"controller": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1])}
+    if channel == WHERE:
+        return {"place": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1]}
+    return {"state": a.value, "status": a.status, "candidates": list(a.candidates)}
+
+
+def _unique(values) -> list:
+    return list(dict.fromkeys(values))
+
+
+def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:
+    if a.status == "unknown":
+        return "unknown"
+    if a.status == "possible":
+        return " or ".join(value_text(channel, c, g) for c in a.candidates) + " (possible)"
+    return value_text(channel, a.value, g)
+
+
+def keyed_changes(facts: list[Fact]) -> list[tuple[Fact, str, str, object, object]]:
+    """Every keyed effect in valid-time order as (fact, channel, key, value before, value after),
+    applying each fact as if it had certainly happened in that order."""
+    running: dict[tuple[str, str], object] = {}
+    out = []
+    for f in valid_order(facts):
+        for channel, key, transform in effects(f.event):
+            before = running.get((channel, key), INITIAL[channel])
+            after = transform(before)
+            running[(channel, key)] = after
+            out.append((f, channel, key, before, after))
+    return out
+
+
+def _fact_row(f: Fact, g: Gazetteer, zone: str) -> dict:
+    return {
+        "event": f.id, "type": f.type_name, "summary": summarize(f.event, g), "valid": valid_json(f.valid, zone, f.lo, f.hi),
+        "sources": sources_json(f.sources), "attribution": attribution(f.sources), "via": sorted_chain(f.via, None),
+    }
+
+
+def sorted_chain(ids, entries: dict[str, Entry] | None) -> list[str]:
+    # The corrections behind a fact, in the order they were recorded (ids sort by position when known).
+    if entries is None:
+        return list(ids)
+    return sorted(ids, key=lambda i: entries[i].seq if i in entries else 0)
+
+
+def _entity_json(e: Entity) -> dict:
+    return {"id": e.id, "kind": e.kind, "name": e.name, "aliases": list(e.aliases)}
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+
+def _actor_in(channel: str, value, actor: str) -> bool:
+    return channel == CONTROL and (value[0] == actor or actor in value[1])
+
+
+def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, source: str | None = None) -> dict:
+    """Every change to one entity in valid-time order, with retracted and corrected events shown.
+
+    A place's history is its control, a person's their whereabouts (and death), a unit's its state; an
+    actor's is every place it gained or lost and every change to its units. `mentions` adds every other
+    event that names the entity."""
+    res = k.resolution
+    g = k.gazetteer
+    eid = entity.id
+    own_channel = CHANNEL_OF_KIND.get(entity.kind)
+    units_of = {u.id for u in g.of_kind("unit") if u.details.get("actor") == eid} if entity.kind == "actor" else set()
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for f, channel, key, before, after in keyed_changes(k.timed()):
+        if entity.kind == "actor":
+            hit = (key in units_of) or (before != after and (_actor_in(channel, before, eid) or _actor_in(channel, after, eid)))
+        else:
+            hit = key == eid and channel == own_channel
+        if not hit:
+            continue
+        row = _fact_row(f, g, zone)
+        row["via"] = sorted_chain(f.via, res.entries)
+        row.update(status="corrected" if f.via else "stands", channel=channel, key=key, key_name=g.name(key),
+                   before=value_json(channel, before), value=value_json(channel, after), changed=before != after,
+                   value_text=value_text(channel, after, g),
+                   original=_original(res.entries[f.id], g) if f.via else None, retracted_by=None, _order=(f.lo, f.seq))
+        rows.append(row)
+        seen.add(f.id)
+    facts = {f.id: f for f in k.facts}
+
+    control_types = (ControlChanged, CityCaptured, ForcesWithdrew)
+
+    def touches(ev: Event) -> bool:
+        if ev.timeless:
+            return False
+        inv = involved(ev)
+        if mentions:
+            return eid in inv or bool(units_of & inv)
+        if entity.kind == "actor":
+            return isinstance(ev, control_types) and eid in inv or any(key in units_of for _c, key, _t in effects(ev))
+        return any(key == eid and c == own_channel for c, key, _t in effects(ev))
+
+    if mentions:
+        for f in k.timed():
+            if f.id not in seen and touches(f.event):
+                row = _fact_row(f, g, zone)
+                row["via"] = sorted_chain(f.via, res.entries)
+                row.update(status="corrected" if f.via else "stands", channel=None, key=None, key_name=None, before=None, value=None, changed=None,
+                           value_text=None, original=_original(res.entries[f.id], g) if f.via else None, retracted_by=None,
+                           _order=(f.lo, f.seq))
+                rows.append(row)
+                seen.add(f.id)
+    for e in res.entries.values():
+        if e.event.correction or e.valid is None or e.id in seen or not touches(e.event):
+            continue
+        if e.id in res.retracted:
+            status, retracted_by, via = "retracted", res.retracted[e.id], []
+        elif e.id in facts and facts[e.id].via and not touches(facts[e.id].event):
+            status, retracted_by, via = "corrected-away", None, sorted_chain(facts[e.id].via, res.entries)
+        else:
+            continue
+        rows.append({
+            "event": e.id, "type": e.type_name, "summary": summarize(e.event, g), "valid": valid_json(e.valid, zone),
+            "sources": sources_json(e.sources), "attribution": attribution(e.sources), "via": via, "status": status,
+            "channel": None, "key": None, "key_name": None, "before": None, "value": None, "value_text": None,
+            "original": None, "retracted_by": retracted_by, "changed": None,
+            "now": summarize(facts[e.id].event, g) if status == "corrected-away" else None, "_order": (e.valid.lo, e.seq),
+        })
+    rows = [r for r in rows if source_matches(_sources_of(r), source)]
+    rows.sort(key=lambda r: r.pop("_order"))
+    return {"entity": _entity_json(entity), "known_at": iso(k.known_at, zone), "source": source, "changes": rows}
+
+
+def _original(e: Entry, g: Gazetteer) -> str:
+    return summarize(e.event, g) + (f", {e.valid.describe()}" if e.valid else "")
+
+
+def _sources_of(row: dict) -> tuple[Source, ...]:
+    return tuple(Source(**s) for s in row["sources"])
+
+
+# --- show ------------------------------------------------------------------------------------------
+
+
+def root_of(entry: Entry, entries: dict[str, Entry]) -> Entry:
+    """The entry about the world that a correction (or a chain of them) ultimately acts on."""
+    seen = set()
+    while entry.event.correction and entry.event.target in entries and entry.id not in seen:
+        seen.add(entry.id)
+        entry = entries[entry.event.target]
+    return entry
+
+
+def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
+    """One entry whole: both times, sources, order links, its correction chain both ways, and what the
+    log now says under its id."""
+    res = k.resolution
+    g = k.gazetteer
+    entry = res.entries.get(event_id)
+    if entry is None:
+        raise UnknownEventError(f"no event {event_id!r} in the log as known at {iso(k.known_at, zone)}")
+    facts = {f.id: f for f in res.facts}
+    children: dict[str, list[Entry]] = defaultdict(list)
+    for e in res.entries.values():
+        if e.target is not None:
+            children[e.target].append(e)
+    root = root_of(entry, res.entries)
+    root_fact = facts.get(root.id)
+
+    def status_of(e: Entry) -> str:
+        if e.id in res.retracted:
+            return "retracted"
+        if not e.event.correction:
+            return "corrected" if facts.get(e.id) and facts[e.id].via else "stands"
+        if isinstance(e.event, EventRetracted):
+            return "in effect" if res.retracted.get(e.event.target) == e.id else "overridden"
+        return "in effect" if root_fact is not None and e.id in root_fact.via else "overridden"
+
+    def node(e: Entry) -> dict:
+        return {"event": e.id, "type": e.type_name, "recorded": iso(e.recorded, zone), "summary": summarize(e.event, g),
+                "reason": getattr(e.event, "reason", None), "status": status_of(e),
+                "corrected_by": [node(c) for c in sorted(children.get(e.id, []), key=lambda c: c.seq)]}
+
+    corrects = []
+    cur = entry
+    while cur.event.correction and cur.event.target in res.entries and len(corrects) <= len(res.entries):
+        cur = res.entries[cur.event.target]
+        corrects.append({"event": cur.id, "type": cur.type_name, "summary": summarize(cur.event, g), "status": status_of(cur)})
+    fact = facts.get(entry.id)
+    if root.id in res.retracted:
+        effective = {"status": "retracted", "retracted_by": res.retracted[root.id], "event": root.id}
+    elif root_fact is not None:
+        effective = {
+            "status": "corrected" if root_fact.via else "stands", "event": root.id, "type": root_fact.type_name,
+            "summary": summarize(root_fact.event, g), "fields": codec.unstructure_event(root_fact.event),
+            "valid": valid_json(root_fact.valid, zone, root_fact.lo, root_fact.hi), "sources": sources_json(root_fact.sources),
+            "via": sorted_chain(root_fact.via, res.entries),
+        }
+    else:
+        effective = {"status": "unknown", "event": root.id}
+    return {
+        "event": entry.id, "seq": entry.seq, "type": entry.type_name, "summary": summarize(entry.event, g),
+        "fields": codec.unstructure_event(entry.event),
+        # The window narrowed by ordering only when the entry's own time still stands.
+        "valid": valid_json(entry.valid, zone, *((fact.lo, fact.hi) if fact and fact.valid == entry.valid else (None, None))),
+        "recorded": iso(entry.recorded, zone), "sources": sources_json(entry.sources), "attribution": attribution(entry.sources),
+        "after": list(entry.after), "before": list(entry.before),
+        "later": sorted(f.id for f in res.facts if entry.id in f.after),
+        "earlier": sorted(f.id for f in res.facts if entry.id in f.before),
+        "status": status_of(entry), "corrects": corrects, "corrected_by": node(entry)["corrected_by"], "effective": effective,
+        "known_at": iso(k.known_at, zone),
+    }
+
+
+# --- diffs -----------------------------------------------------------------------------------------
+
+
+def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
+    """Each keyed answer that differs between two worlds, as state_json fields before and after."""
+    out = []
+    for channel in (CONTROL, WHERE, UNIT):
+        a1s, a2s = w1.answers(channel), w2.answers(channel)
+        for key in sorted(set(a1s) | set(a2s)):
+            if channel == WHERE and g.kind(key) not in (None, "person"):
+                continue  # state_json lists only people's whereabouts
+            a1 = a1s.get(key) or answer_empty(channel)
+            a2 = a2s.get(key) or answer_empty(channel)
+            if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
+                continue
+            out.append({
+                "channel": channel, "key": key, "name": g.name(key), "from": answer_json(channel, a1), "to": answer_json(channel, a2),
+                "from_text": answer_text(channel, a1, g), "to_text": answer_text(channel, a2, g),
+                "possible": "possible" in (a1.status, a2.status), "events": list(dict.fromkeys((*a1.events, *a2.events))),
+                "events_from": list(a1.events), "events_to": list(a2.events),
+            })
+    return out
+
+
+def answer_empty(channel: str) -> Answer:
+    from .world import Cell
+
+    return answer(Cell(INITIAL[channel]))
+
+
+def _happening_statuses(w: World) -> dict[str, tuple[str, Fact, str]]:
+    return {h.fact.id: (name, h.fact, h.status) for name, hs in w.lists.items() for h in hs}
+
+
+def _time_json(f: Fact, zone: str) -> dict:
+    return valid_json(f.valid, zone, f.lo, f.hi)
+
+
+def diff_world(k: Knowledge, t1: datetime, t2: datetime, *, zone: str, source: str | None = None) -> dict:
+    """What changed in the world from valid time t1 to t2, as known at k."""
+    if t1 > t2:
+        raise ChronoError("--from must not be after --to")
+    facts = k.timed()
+    w1, w2 = fold(facts, to_micros(t1)), fold(facts, to_micros(t2))
+    by_id = {f.id: f for f in facts}
+    changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if _any_source(c["events"], by_id, source)]
+    before = _happening_statuses(w1)
+    happenings = []
+    for fid, (name, f, status) in sorted(_happening_statuses(w2).items(), key=lambda kv: (kv[1][1].lo, kv[1][1].seq)):
+        was = before.get(fid, (None, None, None))[2]
+        if was == "certain" or not source_matches(f.sources, source):
+            continue
+        happenings.append({"list": name, "event": fid, "type": f.type_name, "status": status, "was": was,
+                           "summary": summarize(f.event, k.gazetteer), "time": _time_json(f, zone), "attribution": attribution(f.sources)})
+    return {"from": iso(t1, zone), "to": iso(t2, zone), "known_at": iso(k.known_at, zone), "source": source,
+            "changes": changes, "happenings": happenings}
+
+
+def _any_source(ids, by_id: dict[str, Fact], source: str | None) -> bool:
+    return not source or any(i in by_id and source_matches(by_id[i].sources, source) for i in ids)
+
+
+def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None, *, zone: str, source: str | None = None) -> dict:
+    """What changed in the log's belief about valid time `at` between recorded times K1 and K2, and the
+    entries recorded in (K1, K2] that did it."""
+    k1, k2 = load(log, k1_at), load(log, k2_at)
+    if k1.known_at > k2.known_at:
+        raise ChronoError("--as-of must not be after --vs")
+    t = to_micros(at)
+    w1, w2 = fold(k1.timed(), t), fold(k2.timed(), t)
+    g = k2.gazetteer
+    by_id = {f.id: f for f in k1.facts} | {f.id: f for f in k2.facts}
+    changes = [c for c in keyed_diff(w1, w2, g) if _any_source(c["events"], by_id, source)]
+    h1, h2 = _happening_statuses(w1), _happening_statuses(w2)
+    happenings = []
+    for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq)):
+        s1, s2 = h1.get(fid), h2.get(fid)
+        same = s1 and s2 and (s1[1].event, s1[1].lo, s1[1].hi, s1[2]) == (s2[1].event, s2[1].lo, s2[1].hi, s2[2])
+        if same:
+            continue
+        f = (s2 or s1)[1]
+        if not source_matches(f.sources, source):
+            continue
+        happenings.append({
+            "list": (s2 or s1)[0], "event": fid, "type": f.type_name, "before": s1[2] if s1 else None, "after": s2[2] if s2 else None,
+            "summary_before": summarize(s1[1].event, g) if s1 else None, "summary_after": summarize(s2[1].event, g) if s2 else None,
+            "time_before": _time_json(s1[1], zone) if s1 else None, "time_after": _time_json(s2[1], zone) if s2 else None,
+        })
+    entries = k2.resolution.entries
+    causes = []
+    for e in entries.values():
+        if e.recorded <= k1.known_at:
+            continue
+        root = root_of(e, entries)
+        kind = "retraction" if isinstance(e.event, EventRetracted) else "correction" if isinstance(e.event, EventCorrected) else "new event"
+        linked = {e.id, root.id, *e.after, *e.before}
+        explains = [f"{c['channel']}:{c['key']}" for c in changes if linked & set(c["events"])]
+        explains += [f"{h['list']}:{h['event']}" for h in happenings if h["event"] in linked]
+        causes.append({"event": e.id, "type": e.type_name, "kind": kind, "recorded": iso(e.recorded, zone), "target": e.target,
+                       "root": root.id, "summary": summarize(e.event, g), "reason": getattr(e.event, "reason", None), "explains": explains})
+    return {"at": iso(at, zone), "as_of": iso(k1.known_at, zone), "vs": iso(k2.known_at, zone), "source": source,
+            "changes": changes, "happenings": happenings, "recorded_between": causes}
+
+
+# --- timeline --------------------------------------------------------------------------------------
+
+
+def timeline(k: Knowledge, *, zone: str, lo: datetime | None = None, hi: datetime | None = None, entities: tuple[str, ...] = (),
+             types: tuple[str, ...] = (), source: str | None = None) -> dict:
+    """The facts in valid-time order, grouped by the local day their (narrowed) window opens."""
+    tz = zone_info(zone)
+    lo_us = to_micros(lo) if lo else None
+    hi_us = to_micros(hi) if hi else None
+    res_entries = k.resolution.entries if k.resolution else {}
+    days: dict[str, list[dict]] = {}
+    for f in valid_order(k.facts):
+        if lo_us is not None and f.hi <= lo_us or hi_us is not None and f.lo >= hi_us:
+            continue
+        if types and f.type_name not in types:
+            continue
+        if entities and not (set(entities) & involved(f.event)):
+            continue
+        if not source_matches(f.sources, source):
+            continue
+        row = _fact_row(f, k.gazetteer, zone)
+        day = _period(f, tz)
+        row["via"] = sorted_chain(f.via, res_entries or None)
+        row["when"] = row["valid"]["narrowed"]["described"] if row["valid"]["narrowed"] else row["valid"]["described"]
+        days.setdefault(day, []).append(row)
+    return {"known_at": iso(k.known_at, zone), "from": iso(lo, zone), "to": iso(hi, zone), "source": source,
+            "days": [{"day": d, "label": _period_label(d), "events": evs} for d, evs in days.items()]}
+
+
+def _period(f: Fact, tz) -> str:
+    """The heading a fact is grouped under: the local day its window opens, or, for a fact known only
+    to the month or year, that month or year (so "sometime in 2016" is not filed under 1 January)."""
+    start = from_micros(f.lo).astimezone(tz)
+    if f.valid is not None and (f.lo, f.hi) == (f.valid.lo, f.valid.hi) and not f.valid.qualifier:
+        if f.valid.precision == "year":
+            return f"{start:%Y}"
+        if f.valid.precision == "month":
+            return f"{start:%Y-%m}"
+    return start.date().isoformat()
+
+
+def _period_label(key: str) -> str:
+    if len(key) == 4:
+        return f"Sometime in {key}"
+    if len(key) == 7:
+        return f"Sometime in {datetime.strptime(key, '%Y-%m'):%B %Y}"
+    return f"{datetime.fromisoformat(key):%A %d %B %Y}"
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+
+def sources(k: Knowledge, *, zone: str, source: str | None = None) -> dict:
+    """Every outlet, and every attribution within it, with how many standing events rest on it."""
+    outlets: dict[str, set[str]] = defaultdict(set)
+    attributions: dict[str, dict[str | None, set[str]]] = defaultdict(lambda: defaultdict(set))
+    unsourced = 0
+    for f in k.facts:
+        if not f.sources:
+            unsourced += 1
+        for s in f.sources:
+            if not source_matches((s,), source):
+                continue
+            outlets[s.outlet].add(f.id)
+            attributions[s.outlet][s.attribution].add(f.id)
+    out = []
+    for outlet in sorted(outlets, key=lambda o: (-len(outlets[o]), o)):
+        attrs_ = attributions[outlet]
+        out.append({"outlet": outlet, "events": len(outlets[outlet]), "attributions": [
+            {"attribution": a, "events": len(ids)} for a, ids in sorted(attrs_.items(), key=lambda kv: (-len(kv[1]), kv[0] or ""))]})
+    return {"known_at": iso(k.known_at, zone), "source": source, "outlets": out, "unsourced": unsourced}
+
+
+# --- check -----------------------------------------------------------------------------------------
+
+
+def _finding(kind: str, message: str, events) -> dict:
+    return {"kind": kind, "message": message, "events": list(events)}
+
+
+def _ancestors(place: str, g: Gazetteer) -> set[str]:
+    out, cur = set(), place
+    while cur and cur not in out:
+        out.add(cur)
+        e = g.by_id.get(cur)
+        cur = e.details.get("within") if e else None
+    return out
+
+
+def travel_us(p: str, q: str, g: Gazetteer) -> int:
+    """The least time anyone could take between two places: great-circle distance at TRAVEL_KMH,
+    and never less than a minute."""
+    a, b = g.by_id.get(p), g.by_id.get(q)
+    coords = [(e.details.get("lat"), e.details.get("lon")) if e else (None, None) for e in (a, b)]
+    if any(c is None for pair in coords for c in pair):
+        return MIN_TRAVEL_US
+    (la1, lo1), (la2, lo2) = [(math.radians(x), math.radians(y)) for x, y in coords]
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    km = 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+    return max(MIN_TRAVEL_US, int(km / TRAVEL_KMH * 3600 * 1_000_000))
+
+
+def _linked(a: Fact, b: Fact) -> bool:
+    return b.id in a.after or b.id in a.before or a.id in b.after or a.id in b.before
+
+
+def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
+    """Every problem found in the log as known at k; each finding names the events behind it.
+
+    - `two-places`: one person certainly in two places at once. A move, flight, meeting or death puts a
+      person at a place at some instant inside its window. Two such facts contradict each other when the
+      places differ (neither lies within the other) and even the widest gap their windows allow,
+      max(hi_a - lo_b, hi_b - lo_a), is no longer than the fastest journey between them (1000 km/h
+      over the great circle when both have coordinates; a minute otherwise).
+    - `unknown-entity`: an event refers to an id the gazetteer does not describe, or describes as
+      another kind; `undescribed-place` is the same for the place of a control change.
+    - `ordering-conflict`: an after/before constraint that the two stated windows cannot satisfy;
+      `ordering-dangling`: a constraint naming a retracted entry or a correction.
+    - `contradiction`: two control (or unit) facts for one key with identical windows, no stated order
+      between them and different outcomes: which holds afterwards rests on log position alone.
+    - `correction-cycle`: a chain of corrections that never reaches an event (impossible by
+      construction, since a correction targets an earlier entry; checked anyway).
+    """
+    g = k.gazetteer
+    facts = k.facts
+    by_id = {f.id: f for f in facts}
+    out: list[dict] = []
+
+    # two places at once
+    at_place: dict[str, list[tuple[Fact, str]]] = defaultdict(list)
+    for f in k.timed():
+        for channel, key, transform in effects(f.event):
+            if channel == WHERE:
+                place = transform(INITIAL[WHERE])[0]
+                if place:
+                    at_place[key].append((f, place))
+    for person, stays in sorted(at_place.items()):
+        for i, (fa, pa) in enumerate(stays):
+            for fb, pb in stays[i + 1:]:
+                if fa.id == fb.id or pa == pb or pa in _ancestors(pb, g) or pb in _ancestors(pa, g):
+                    continue
+                widest = max(fb.hi - fa.lo, fa.hi - fb.lo)
+                if widest <= travel_us(pa, pb, g):
+                    out.append(_finding("two-places", f"{g.name(person)} is certainly in {g.name(pa)} ({fa.id}) and in "
+                                        f"{g.name(pb)} ({fb.id}) at once", (fa.id, fb.id)))
+
+    # entities
+    control_types = (ControlChanged, CityCaptured)
+    for f in facts:
+        for field, kind, ref in entity_refs(f.event):
+            e = g.by_id.get(ref)
+            if e is not None and kind in ("any", e.kind):
+                continue
+            if isinstance(f.event, control_types) and field == "place" and e is None:
+                out.append(_finding("undescribed-place", f"{f.id} changes control of {ref!r}, a place the log does not describe", (f.id,)))
+            elif e is None:
+                out.append(_finding("unknown-entity", f"{f.id} ({f.type_name}.{field}) refers to {ref!r}, which the log does not describe", (f.id,)))
+            else:
+                out.append(_finding("unknown-entity", f"{f.id} ({f.type_name}.{field}) needs a {kind} but {ref!r} is a {e.kind}", (f.id, e.event)))
+
+    # ordering
+    for a, b in ordering_conflicts(facts):
+        fa, fb = by_id[a], by_id[b]
+        out.append(_finding("ordering-conflict", f"{b} is said to come after {a}, but {a} is {fa.valid.describe()} and "
+                            f"{b} is {fb.valid.describe()}", (a, b)))
+    entry_by_id = {e.id: e for e in entries}
+    for f in facts:
+        for other in (*f.after, *f.before):
+            if other not in by_id:
+                e = entry_by_id.get(other)
+                why = "a correction" if e is not None and e.event.correction else "retracted"
+                out.append(_finding("ordering-dangling", f"{f.id} is ordered against {other}, which is {why}; the constraint is ignored", (f.id, other)))
+
+    # contradictory facts with identical windows
+    groups: dict[tuple[str, str, int, int], list[tuple[Fact, object]]] = defaultdict(list)
+    for f in k.timed():
+        if not isinstance(f.event, control_types) and type(f.event).__name__ not in ("UnitDefeated", "UnitDissolved"):
+            continue
+        for channel, key, transform in effects(f.event):
+            if channel in (CONTROL, UNIT):
+                groups[(channel, key, f.lo, f.hi)].append((f, transform(INITIAL[channel])))
+    for (channel, key, _lo, _hi), group in sorted(groups.items()):
+        for i, (fa, va) in enumerate(group):
+            for fb, vb in group[i + 1:]:
+                if va != vb and not _linked(fa, fb):
+                    out.append(_finding("contradiction", f"{fa.id} and {fb.id} give {g.name(key)} different {CHANNEL_TITLES[channel]} "
+                                        f"({value_text(channel, va, g)} / {value_text(channel, vb, g)}) over the same window, "
+                                        "with no stated order between them", (fa.id, fb.id)))
+
+    # correction chains
+    for e in entries:
+        seen, cur = [e.id], e
+        while cur.event.correction:
+            nxt = entry_by_id.get(cur.event.target)
+            if nxt is None:
+                break
+            if nxt.id in seen:
+                out.append(_finding("correction-cycle", "corrections form a cycle: " + " → ".join([*seen, nxt.id]), seen))
+                break
+            if nxt.seq >= cur.seq:
+                out.append(_finding("correction-cycle", f"{cur.id} corrects {nxt.id}, which comes after it in the log", (cur.id, nxt.id)))
+                break
+            seen.append(nxt.id)
+            cur = nxt
+    return out
+
+
+__all__ = [
+    "attribution", "check", "diff_belief", "diff_world", "history", "keyed_changes", "load", "show", "source_matches",
+    "sources", "timeline", "travel_us",
+]
