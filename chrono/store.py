@@ -96,9 +96,14 @@ class Log:
     def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False) -> Log:
         if not os.path.exists(path):
             raise ChronoError(f"no log at {path}; create one with `chrono init`")
-        conn = _connect(path, readonly=readonly)
+        # Look before touching: switching to WAL rewrites the file header, which must not happen to
+        # another application's database (or a newer Chrono's) opened by mistake.
+        conn = _connect(path, readonly=readonly, wal=False)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.OperationalError as e:
+            conn.close()
+            raise _storage_error(e, path) from e
         except sqlite3.DatabaseError as e:
             conn.close()
             raise NotALogError(f"{path} is not a Chrono log ({e})") from e
@@ -112,6 +117,12 @@ class Log:
         if int(meta.get("schema", "0")) > SCHEMA_VERSION:
             conn.close()
             raise NotALogError(f"{path} was written by a newer Chrono (schema {meta['schema']}); upgrade Chrono to read it")
+        if not readonly:
+            try:
+                _use_wal(conn)
+            except sqlite3.Error as e:
+                conn.close()
+                raise _storage_error(e, path) from e
         return cls(conn, clock=clock, path=path)
 
     def close(self) -> None:
@@ -190,7 +201,10 @@ class Log:
             conn.execute("COMMIT")
             return stored
         except BaseException as e:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR); a second
+            # ROLLBACK would fail and hide the real reason behind "no transaction is active".
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             if isinstance(e, sqlite3.Error):
                 raise _storage_error(e, self.path) from e
             raise
@@ -231,16 +245,21 @@ class Log:
                 raise
             seq += 1
             valid = draft.valid
+            version, body = draft.event.version, codec.canonical(codec.unstructure_event(draft.event))
+            if preserved is not None and "stored_version" in preserved[i]:
+                # An import from a log written by an older schema: store the payload as that log stored
+                # it (its hash covers those bytes); it is upcast on read like any old row.
+                version, body = preserved[i]["stored_version"], codec.canonical(preserved[i]["stored_event"])
             row = [
                 seq,
                 event_id,
                 draft.event.type_name,
-                draft.event.version,
+                version,
                 valid.lo if valid else None,
                 valid.hi if valid else None,
                 codec.valid_meta(valid),
                 this_recorded,
-                codec.canonical(codec.unstructure_event(draft.event)),
+                body,
                 codec.canonical(codec.unstructure_sources(draft.sources)),
                 codec.canonical({"after": list(draft.after), "before": list(draft.before)}),
                 getattr(draft.event, "target", None) if draft.event.correction else None,
@@ -335,18 +354,23 @@ def _entry_from_row(row: Sequence) -> Entry:
     )
 
 
-def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.Connection:
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=5.0)
         else:
             conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-            if path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
+            if wal:
+                _use_wal(conn)
             conn.execute("PRAGMA synchronous=FULL")
     except sqlite3.Error as e:
         raise _storage_error(e, path) from e
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+        conn.execute("PRAGMA journal_mode=WAL")
 
 
 def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:

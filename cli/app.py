@@ -105,11 +105,7 @@ def main(ctx: click.Context, db: str | None) -> None:
 def complete_event_ids(ctx: click.Context, _param, incomplete: str) -> list:
     """Shell completion for event ids: the ids in the chosen log that start with what was typed."""
     try:
-        env = ctx.find_root().ensure_object(Env)
-        db = ctx.find_root().params.get("db")
-        if db:
-            env.db = db
-        log = env.reader()
+        log = _completion_log(ctx)
         rows = log.conn.execute("SELECT id FROM events WHERE id LIKE ? ESCAPE '\\' ORDER BY seq LIMIT 200", (_like(incomplete),))
         return [click.shell_completion.CompletionItem(r[0]) for r in rows]
     except Exception:  # completion must never break the shell
@@ -121,14 +117,17 @@ def complete_entities(ctx: click.Context, _param, incomplete: str) -> list:
     try:
         from projections.query import knowledge
 
-        env = ctx.find_root().ensure_object(Env)
-        db = ctx.find_root().params.get("db")
-        if db:
-            env.db = db
-        g = knowledge(env.reader()).gazetteer
+        g = knowledge(_completion_log(ctx)).gazetteer
         return [click.shell_completion.CompletionItem(e.id, help=e.name) for e in g if e.id.startswith(incomplete)][:200]
     except Exception:  # completion must never break the shell
         return []
+
+
+def _completion_log(ctx: click.Context) -> Log:
+    # During completion the group callback has not run, so read --db from the parsed root params.
+    env = ctx.find_root().ensure_object(Env)
+    env.db = ctx.find_root().params.get("db") or env.db
+    return env.reader()
 
 
 def _like(prefix: str) -> str:
