@@ -13,7 +13,7 @@ from projections import investigate as inv
 
 from projections.pictures import render_timeline_html
 
-from .app import Env, main
+from .app import Env, complete_entities, complete_event_ids, main
 from .render import emit_json, section, table
 
 
@@ -52,7 +52,7 @@ def _wording(valid: dict | None) -> str:
 
 
 @main.command()
-@click.argument("entity", metavar="ENTITY")
+@click.argument("entity", metavar="ENTITY", shell_complete=complete_entities)
 @_as_of_option
 @click.option("--mentions", is_flag=True, help="Also list every other event that names the entity.")
 @_source_option
@@ -107,7 +107,7 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
 
 
 @main.command()
-@click.argument("event_id", metavar="EVENT_ID")
+@click.argument("event_id", metavar="EVENT_ID", shell_complete=complete_event_ids)
 @_as_of_option
 @_json_option
 @click.pass_obj
