@@ -20,7 +20,7 @@ from projections.query import knowledge, only_entities, state_json, world_at
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, section, table
+from .render import actor_style, emit_json, progress, section, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -258,17 +258,8 @@ def replay(env: Env) -> None:
     log = env.reader()
     started = time.perf_counter()
     n = len(log)
-    if n > 50_000 and sys.stderr.isatty():
-        with click.progressbar(length=n, label="replaying", file=sys.stderr) as bar:
-            done = [0]
-
-            def progress(i):
-                bar.update(i - done[0])
-                done[0] = i
-
-            facts = cache.rebuild(log, progress=progress)
-    else:
-        facts = cache.rebuild(log)
+    with progress(n, "replaying") as report:
+        facts = cache.rebuild(log, progress=report)
     elapsed = time.perf_counter() - started
     k = knowledge(log)
     kinds = {}
@@ -292,7 +283,8 @@ def verify_(env: Env, head_hash, as_json) -> None:
         chrono verify --head 3f9a...   # a hash you published earlier with `chrono head`
     """
     log = env.reader()
-    report = verify_log(log, head=head_hash)
+    with progress(len(log), "verifying") as step:
+        report = verify_log(log, head=head_hash, progress=step)
     if as_json:
         emit_json({"ok": report.ok, "entries": report.count, "head": {"seq": report.head.seq, "hash": report.head.hash},
                    "position": report.position, "problem": report.problem})

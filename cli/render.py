@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import zlib
 
 import click
@@ -50,3 +52,26 @@ def section(title: str, body: str) -> None:
     click.echo(click.style(title, bold=True))
     click.echo(body if body else "  (none)")
     click.echo()
+
+
+PROGRESS_FROM = 50_000
+
+
+def _is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str):
+    """A callback reporting how many of `total` are done: a bar on a terminal for long work, else nothing."""
+    if total < PROGRESS_FROM or not _is_terminal():
+        yield lambda _done: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = [0]
+
+        def report(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        yield report

@@ -18,7 +18,7 @@ from events import REGISTRY, EventCorrected, EventRetracted, Source, valid_entit
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
-from .render import emit_json
+from .render import emit_json, progress
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -272,7 +272,20 @@ def import_(env: Env, file):
         chrono export --out backup.jsonl && chrono --db copy.db init && chrono --db copy.db import backup.jsonl
     """
     log = env.writer()
-    records = list(read_records(file, log.zone, allow_stored=True))
+    try:
+        size = os.fstat(file.fileno()).st_size
+    except (OSError, ValueError):
+        size = 0  # a pipe: no total to show progress against
+    with progress(size // 200, "reading") as report:  # about 200 bytes a line
+
+        def lines():
+            read = 0
+            for line in file:
+                read += len(line)
+                report(read // 200)
+                yield line
+
+        records = list(read_records(lines(), log.zone, allow_stored=True))
     before = log.head().seq
     log.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
     head = log.head()

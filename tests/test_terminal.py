@@ -1,0 +1,51 @@
+"""What a person at a terminal sees: colour by controller, NO_COLOR, progress on long work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+
+import cli
+from chrono.clock import FixedClock
+from cli import render
+
+
+def run(tmp_path, *args, env=None, color=False):
+    db = str(tmp_path / "t.db")
+    obj = cli.Env(clock=FixedClock(datetime(2026, 11, 25, tzinfo=UTC)))
+    runner = CliRunner()
+    if not (tmp_path / "t.db").exists():
+        assert 0 == runner.invoke(cli.main, ["--db", db, "init", "--chronicle", "syria-2024"], obj=obj).exit_code
+    return runner.invoke(cli.main, ["--db", db, *args], obj=obj, env=env, color=color)
+
+
+def test_state_colours_places_by_controller_on_a_terminal(tmp_path):
+    result = run(tmp_path, "state", "--at", "2024-12-07T21:30", color=True)
+    assert 0 == result.exit_code
+    line = next(l for l in result.output.splitlines() if l.startswith("Aleppo "))
+    assert render.click.style("Hayat Tahrir al-Sham", **render.actor_style("hts")) in line
+
+
+def test_state_is_plain_when_no_color_is_set(tmp_path):
+    result = run(tmp_path, "state", "--at", "2024-12-07T21:30", env={"NO_COLOR": "1"}, color=True)
+    assert 0 == result.exit_code
+    assert "\x1b[" not in result.output
+
+
+def test_same_actor_gets_the_same_colour_everywhere():
+    assert render.actor_style("hts") == render.actor_style("hts")
+    assert {"dim": True} == render.actor_style(None)
+
+
+def test_replay_and_verify_show_progress_on_a_terminal_for_long_logs(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "PROGRESS_FROM", 10)
+    monkeypatch.setattr(render, "_is_terminal", lambda: True)
+    assert "replaying" in run(tmp_path, "replay").output
+    assert "verifying" in run(tmp_path, "verify").output
+
+
+def test_no_progress_into_a_pipe(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "PROGRESS_FROM", 10)
+    result = run(tmp_path, "replay")
+    assert "replaying" not in result.output
