@@ -131,7 +131,12 @@ def structure_event(type_name: str, version: int | None, payload: Any) -> Event:
         version = cls.version
     elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidEventError(f"{type_name}: version must be a positive integer")
-    payload = upcast(type_name, version, payload)
+    try:
+        payload = upcast(type_name, version, payload)
+    except InvalidEventError:
+        raise
+    except Exception as e:  # an upcaster meeting a payload its version never had
+        raise InvalidEventError(f"{type_name} version {version}: cannot upgrade this payload ({type(e).__name__}: {e})") from e
     try:
         return converter.structure(payload, cls)
     except InvalidEventError:
@@ -280,9 +285,10 @@ def entry_to_json(entry: Entry) -> dict:
         "seq": entry.seq,
         "id": entry.id,
         "type": entry.type_name,
-        "version": entry.event.version,
+        # An entry written by an older schema is exported as stored, so its hash still holds.
+        "version": entry.version if entry.stored_payload is not None else entry.event.version,
         "valid": valid_to_json(entry.valid),
-        "event": unstructure_event(entry.event),
+        "event": entry.stored_payload if entry.stored_payload is not None else unstructure_event(entry.event),
         "sources": unstructure_sources(entry.sources),
         "after": list(entry.after),
         "before": list(entry.before),

@@ -42,6 +42,8 @@ class Entry:
     version: int = 0
     prev_hash: str = ""
     hash: str = ""
+    # The payload as stored, when it was written by an older schema (the hash covers those bytes).
+    stored_payload: dict | None = None
 
     @property
     def type_name(self) -> str:

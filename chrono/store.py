@@ -337,7 +337,8 @@ def _new_id() -> str:
 
 def _entry_from_row(row: Sequence) -> Entry:
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
-    event = codec.structure_event(type_name, version, codec.loads(body))
+    payload = codec.loads(body)
+    event = codec.structure_event(type_name, version, payload)
     link = codec.loads(links)
     return Entry(
         seq=seq,
@@ -351,6 +352,7 @@ def _entry_from_row(row: Sequence) -> Entry:
         version=version,
         prev_hash=prev_hash,
         hash=h,
+        stored_payload=payload if version != event.version else None,
     )
 
 

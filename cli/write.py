@@ -60,6 +60,8 @@ def _source_options(f):
 
 
 def _sources(outlet, title, attribution, quote, url) -> tuple[Source, ...]:
+    if outlet is not None and not outlet.strip():
+        raise click.UsageError("--source needs the name of an outlet or document")
     if outlet is None:
         if any((title, attribution, quote, url)):
             raise click.UsageError("--title, --attribution, --quote and --url describe a --source; give --source too")

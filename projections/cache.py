@@ -72,7 +72,8 @@ def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
         conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
+            conn.execute("ROLLBACK")
         raise
     if progress:
         progress(len(entries))
