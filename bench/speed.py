@@ -1,0 +1,885 @@
+"""Chrono's speed benchmark (issue 5): every path against its floor, as same-run ratios.
+
+    python bench/speed.py                                   # 10k and 100k, 3 runs each (5 at 10k)
+    python bench/speed.py --sizes 10k,100k,1m --runs 3 --out results.json
+    python bench/speed.py --sizes 100k --profile            # also cProfile import and replay
+
+Run from anywhere; it uses the Chrono in this checkout. It generates the synthetic chronologies
+(bench/generate.py, seeded, cached in --work), builds the logs, and measures:
+
+ 1. import: Chrono's `chrono import` path in-process (read_records + Log.import_records in batches)
+    vs a raw sqlite3 batched insert of the same lines vs eventsourcing's batched save, end to end;
+ 2. replay: projections.cache.rebuild vs a raw scan + orjson decode of the same table vs
+    eventsourcing's notification-log replay (select every notification and decode it);
+ 3. state --at T (known now) in-process, as a fraction of the replay, and its growth over sizes;
+ 4. state --at T --as-of K (K = the recorded time of the middle entry), as a fraction of the replay;
+ 5. whole-process `chrono state --at T --json` (and `--entity ID` when the CLI has it) vs `chrono --version`;
+ 6. whole-process `chrono history ENTITY --json` (when the CLI has it) as a fraction of the replay;
+ 7. peak memory (ru_maxrss) of a full replay in a fresh process, largest size vs 100k;
+ 8. whole-process `chrono --version` and `chrono state` on the bundled chronicle vs `python -c "import click"`;
+ 9. one durable Log.append (synchronous=FULL) vs a raw one-row-per-transaction insert, same settings.
+
+Times are medians with min-max over --runs runs (gc.collect() before each, time.perf_counter); every
+ratio is between medians measured in this one invocation. Nothing here asserts anything about time:
+the PASS/FAIL column only compares a ratio with the issue's bar. The 1m size runs each path once and
+skips (reporting why) any path whose cost, extrapolated from 100k, would overrun --budget-1m seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orjson  # noqa: E402
+
+import generate  # noqa: E402
+
+BATCH = 10_000
+ZONE = generate.ZONE
+AT = "2020-01-01T12:00"  # the middle of the generated valid-time range (2015-2024)
+BUNDLED_AT = "2024-12-07T21:30"
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+
+def ensure_bench_deps(install: bool) -> None:
+    """The `bench` extra of pyproject.toml: install it (just those requirements) when it is missing."""
+    try:
+        import eventsourcing  # noqa: F401
+        return
+    except ImportError:
+        pass
+    import tomllib
+
+    reqs = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["bench"]
+    if not install:
+        sys.exit(f"the benchmark needs {', '.join(reqs)}: pip install -e '.[bench]' (or run without --no-install)")
+    print(f"installing the bench extra: {' '.join(reqs)}", file=sys.stderr)
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", *reqs])
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    import eventsourcing
+
+    try:
+        from importlib.metadata import version as v
+        es_version = v("eventsourcing")
+    except Exception:
+        es_version = getattr(eventsourcing, "__version__", "?")
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "mem_gb": mem, "python": platform.python_version(),
+        "platform": platform.platform(), "sqlite": sqlite3.sqlite_version, "orjson": orjson.__version__,
+        "eventsourcing": es_version,
+    }
+
+
+def git_state() -> dict:
+    """The checkout measured: HEAD and the files that differ from it (the engine may be mid-change)."""
+    def git(*a):
+        p = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
+        return p.stdout if p.returncode == 0 else ""
+
+    status = git("status", "--porcelain")
+    return {"head": git("rev-parse", "--short", "HEAD").strip() or None,
+            "dirty": [line[3:] for line in status.splitlines() if len(line) > 3]}
+
+
+# --- timing helpers ------------------------------------------------------------------------------
+
+
+def summarize(samples: list[float]) -> dict:
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "runs": len(samples),
+            "samples": samples}
+
+
+def timed(fn, runs: int, setup=None) -> tuple[dict, object]:
+    """Run fn `runs` times (setup() before each, untimed); returns the summary and the last result."""
+    samples, result = [], None
+    for _ in range(runs):
+        arg = setup() if setup else None
+        gc.collect()
+        t = time.perf_counter()
+        result = fn(arg) if setup else fn()
+        samples.append(time.perf_counter() - t)
+    return summarize(samples), result
+
+
+def remove_db(path: str | Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def child_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("CHRONO_DB", "PYTHONSTARTUP")}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+CHRONO = [sys.executable, "-m", "cli"]
+
+
+def run_process(argv: list[str], cwd: str, runs: int) -> dict:
+    env = child_env()
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        samples.append(time.perf_counter() - t)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
+    return summarize(samples)
+
+
+def cli_has(cwd: str, *argv: str) -> bool:
+    p = subprocess.run([*CHRONO, *argv], cwd=cwd, env=child_env(), capture_output=True, text=True)
+    return p.returncode == 0
+
+
+# --- 1. import -----------------------------------------------------------------------------------
+
+
+def chrono_import(jsonl: str, db: str) -> int:
+    """What `chrono import FILE` does, streamed: read_records, then Log.import_records per batch."""
+    from chrono.jsonl import read_records
+    from chrono.store import Log
+
+    log = Log.create(db, zone=ZONE)
+    try:
+        batch, lines = [], []
+        with open(jsonl, "rb") as f:
+            for number, draft, stored in read_records(f, log.zone, allow_stored=True):
+                batch.append((draft, stored))
+                lines.append(number)
+                if len(batch) >= BATCH:
+                    log.import_records(batch, line_numbers=lines)
+                    batch, lines = [], []
+        if batch:
+            log.import_records(batch, line_numbers=lines)
+        return len(log)
+    finally:
+        log.close()
+
+
+RAW_DDL = """
+CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, version INTEGER NOT NULL,
+  valid_lo INTEGER, valid_hi INTEGER, valid_meta TEXT, recorded TEXT NOT NULL, body TEXT NOT NULL,
+  sources TEXT NOT NULL, links TEXT NOT NULL, target TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE UNIQUE INDEX idx_events_id ON events (id);
+CREATE INDEX idx_events_recorded ON events (recorded);
+CREATE INDEX idx_events_target ON events (target);
+"""
+
+
+def raw_connect(db: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # what chrono.store._connect sets
+    return conn
+
+
+def raw_import(jsonl: str, db: str) -> int:
+    """The floor: parse each line with orjson, re-encode the payloads with orjson, executemany per batch
+    into a table of Chrono's shape (same columns and indexes), WAL, synchronous=FULL. No validation,
+    no time parsing, no hash chain."""
+    conn = raw_connect(db)
+    conn.executescript(RAW_DDL)
+    dumps, loads = orjson.dumps, orjson.loads
+    sql = "INSERT INTO events VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, '', '')"
+    seq, rows = 0, []
+    with open(jsonl, "rb") as f:
+        for raw in f:
+            o = loads(raw)
+            seq += 1
+            ev = o["event"]
+            rows.append((seq, o["id"], o["type"], o.get("version", 1), dumps(o.get("valid")), o["recorded"], dumps(ev),
+                         dumps(o.get("sources", [])), dumps({"after": o.get("after", []), "before": o.get("before", [])}),
+                         ev.get("target") if o["type"] in ("EventCorrected", "EventRetracted") else None))
+            if len(rows) >= BATCH:
+                conn.execute("BEGIN")
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+                rows = []
+    if rows:
+        conn.execute("BEGIN")
+        conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+    conn.close()
+    return seq
+
+
+_ES_CLASSES = None
+
+
+def es_classes():
+    global _ES_CLASSES
+    if _ES_CLASSES is None:
+        from eventsourcing.domain import Aggregate, event
+
+        class Entity(Aggregate):
+            """One aggregate per entity (place, person, actor); every event about it is a `Recorded`."""
+
+            @event("Created")
+            def __init__(self, key: str):
+                self.key = key
+
+            @classmethod
+            def create_id(cls, key: str):
+                return uuid.uuid5(uuid.NAMESPACE_URL, "chrono-bench:" + key)
+
+            @event("Recorded")
+            def record(self, event_id: str, type: str, valid, event: dict, sources: list, recorded: str):
+                pass
+
+        _ES_CLASSES = Entity
+    return _ES_CLASSES
+
+
+def es_app(db: str):
+    from eventsourcing.application import Application
+
+    return Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": db})
+
+
+_PREFIXES = ("place-", "person", "actor-")
+
+
+def _es_key(o: dict, owner: dict) -> str:
+    ev = o["event"]
+    if o["type"] == "EventRetracted":
+        return owner.get(ev["target"], "misc")
+    if o["type"] == "EventCorrected":
+        ev = ev["replacement"]
+    for v in ev.values():
+        if isinstance(v, str) and v[:6] in _PREFIXES:
+            return v
+        if isinstance(v, list) and v and isinstance(v[0], str) and v[0][:6] in _PREFIXES:
+            return v[0]
+    return "misc"
+
+
+def es_import(jsonl: str, db: str) -> int:
+    """eventsourcing end to end: parse each line, map it to a domain event on the aggregate of its main
+    entity (created on first sight, kept in memory), and app.save(*touched) every BATCH events."""
+    Entity = es_classes()
+    app = es_app(db)
+    aggregates, touched, owner = {}, {}, {}
+    n = 0
+    with open(jsonl, "rb") as f:
+        for raw in f:
+            o = orjson.loads(raw)
+            key = _es_key(o, owner)
+            owner[o["id"]] = key
+            a = aggregates.get(key)
+            if a is None:
+                a = aggregates[key] = Entity(key)
+            a.record(event_id=o["id"], type=o["type"], valid=o.get("valid"), event=o["event"], sources=o.get("sources", []),
+                     recorded=o["recorded"])
+            touched[key] = a
+            n += 1
+            if n % BATCH == 0:
+                app.save(*touched.values())
+                touched = {}
+    if touched:
+        app.save(*touched.values())
+    app.close()
+    return n
+
+
+# --- 2. replay -----------------------------------------------------------------------------------
+
+
+def chrono_replay(db: str) -> int:
+    from chrono.store import Log
+    from projections import cache
+
+    with Log.open(db) as log:
+        return cache.rebuild(log)
+
+
+def raw_scan(db: str) -> int:
+    """The floor: select every row of Chrono's events table in order and orjson-decode its JSON columns."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    loads = orjson.loads
+    n = 0
+    for _seq, _id, _type, _v, _lo, _hi, meta, _rec, body, sources, links in conn.execute(
+            "SELECT seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links FROM events ORDER BY seq"):
+        loads(body)
+        loads(sources)
+        loads(links)
+        if meta is not None:
+            loads(meta)
+        n += 1
+    conn.close()
+    return n
+
+
+def es_replay(db: str) -> int:
+    """eventsourcing: page through the notification log and decode every notification to a domain event."""
+    es_classes()
+    app = es_app(db)
+    start, n = 1, 0
+    to_event = app.mapper.to_domain_event
+    while True:
+        page = app.recorder.select_notifications(start=start, limit=BATCH)
+        if not page:
+            break
+        for notification in page:
+            to_event(notification)
+        n += len(page)
+        start = page[-1].id + 1
+    app.close()
+    return n
+
+
+# --- 3, 4. state in-process ----------------------------------------------------------------------
+
+
+def chrono_state(db: str, at: str, as_of: str | None = None) -> int:
+    from chrono.store import Log
+    from chrono.timeval import parse_instant
+    from projections.query import state_json, world_at
+
+    with Log.open(db) as log:
+        known = parse_instant(as_of, log.zone) if as_of else None
+        world, k = world_at(log, parse_instant(at, log.zone), known)
+        doc = state_json(world, k, zone=log.zone)
+        return len(orjson.dumps(doc))
+
+
+def middle_recorded(db: str) -> str:
+    from chrono.timeval import from_micros
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    n = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+    us = conn.execute("SELECT recorded FROM events WHERE seq = ?", (n // 2,)).fetchone()[0]
+    conn.close()
+    return from_micros(us).isoformat()
+
+
+# --- 7. memory (child process) -------------------------------------------------------------------
+
+
+def _hwm_kb() -> int:
+    """Peak resident set of this process image, in KiB. VmHWM is reset by exec; ru_maxrss is not on Linux
+    (a child started from a large parent inherits the parent's peak), so it is the fallback only."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def replay_child(db: str) -> None:
+    before = _hwm_kb()
+    import chrono.store  # noqa: F401
+    import projections.cache  # noqa: F401
+    import projections.query  # noqa: F401
+
+    loaded = _hwm_kb()
+    gc.collect()
+    t = time.perf_counter()
+    facts = chrono_replay(db)
+    seconds = time.perf_counter() - t
+    peak = _hwm_kb()
+    print(json.dumps({"seconds": seconds, "facts": facts, "maxrss_kb_start": before, "maxrss_kb_loaded": loaded,
+                      "maxrss_kb": peak, "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def replay_memory(db: str, timeout: float | None) -> dict:
+    p = subprocess.run([sys.executable, __file__, "--_replay-child", db], env=child_env(), capture_output=True, text=True,
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr[-1000:])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+# --- 9. one durable append -----------------------------------------------------------------------
+
+
+def single_appends(base_db: str, work: Path, n: int) -> tuple[dict, dict]:
+    """n single-event Log.append calls on a copy of base_db vs n raw one-row transactions on a copy."""
+    from chrono.entry import Draft
+    from chrono.store import Log, row_hash
+    from chrono.timeval import parse_valid_time
+    from events import CallMade, Source
+
+    chrono_db, raw_db = str(work / "append-chrono.db"), str(work / "append-raw.db")
+    for target in (chrono_db, raw_db):
+        remove_db(target)
+        src, dst = sqlite3.connect(base_db), sqlite3.connect(target)
+        src.backup(dst)
+        src.close()
+        dst.close()
+    drafts = [Draft(event=CallMade(caller="person-00001", callee="person-00002", summary=f"single append {i}"),
+                    valid=parse_valid_time("2024-12-01T10:15", ZONE), sources=(Source(outlet="bench", quote=f"q{i}"),),
+                    id=f"single-{i:05d}") for i in range(n)]
+    log = Log.open(chrono_db)
+    samples = []
+    for d in drafts:
+        gc.collect()
+        t = time.perf_counter()
+        log.append(d)
+        samples.append(time.perf_counter() - t)
+    assert log.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    log.close()
+    chrono = summarize(samples)
+
+    conn = raw_connect(raw_db)
+    head_seq, prev = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    recorded = conn.execute("SELECT max(recorded) FROM events").fetchone()[0]
+    rows = []
+    for i in range(n):
+        row = [head_seq + 1 + i, f"raw-{i:05d}", "CallMade", 1, 1733040900000000, 1733040960000000,
+               '{"precision":"minute","qualifier":null,"wording":null,"zone":"Asia/Damascus"}', recorded,
+               orjson.dumps({"callee": "person-00002", "caller": "person-00001", "summary": f"single append {i}"}).decode(),
+               orjson.dumps([{"outlet": "bench", "quote": f"q{i}"}]).decode(), '{"after":[],"before":[]}', None, prev]
+        row.append(row_hash(row))  # precomputed: the floor does no work per row but the insert
+        prev = row[-1]
+        rows.append(row)
+    sql = f"INSERT INTO events VALUES ({', '.join('?' * 14)})"
+    samples = []
+    for row in rows:
+        gc.collect()
+        t = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(sql, row)
+        conn.execute("COMMIT")
+        samples.append(time.perf_counter() - t)
+    conn.close()
+    remove_db(chrono_db)
+    remove_db(raw_db)
+    return chrono, summarize(samples)
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def data_file(work: Path, n: int, seed: int) -> Path:
+    digest = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:10]
+    path = work / f"chrono-{generate.label(n)}-s{seed}-{digest}.jsonl"
+    if not path.exists():
+        t = time.perf_counter()
+        info = generate.generate(n, str(path), seed=seed)
+        print(f"  generated {path.name}: {info['events']:,} events, {info['bytes'] / 1e6:.0f} MB in {time.perf_counter() - t:.1f}s",
+              file=sys.stderr)
+    return path
+
+
+def popular_entity(n: int, seed: int) -> str:
+    g = generate.Generator(n, seed)
+    return g.places[g.pick_place.perm[0]]
+
+
+class Budget:
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.start = time.perf_counter()
+
+    def left(self) -> float:
+        return float("inf") if self.seconds is None else self.seconds - (time.perf_counter() - self.start)
+
+
+def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | None) -> dict:
+    """Everything for one size; with scale_from (the 100k figures) and a budget, skip what cannot finish."""
+    label = generate.label(n)
+    big = n >= 1_000_000
+    runs = args.runs_1m if big else (max(args.runs, 5) if n <= 10_000 else args.runs)
+    budget = Budget(args.budget_1m if big else None)
+    out: dict = {"events": n, "runs": runs, "skipped": {}}
+    factor = n / scale_from["events"] if scale_from else None
+    print(f"\n== {label}: {n:,} events, {runs} run(s) ==", file=sys.stderr)
+
+    def affordable(key: str, estimate_from: str | None, per_run: int = 1) -> bool:
+        if not (big and scale_from and estimate_from):
+            return True
+        base = scale_from.get(estimate_from)
+        if not base:
+            return True
+        estimate = base["median"] * factor * 1.3 * runs * per_run
+        if estimate > budget.left():
+            out["skipped"][key] = (f"not measured: ~{estimate:.0f}s estimated from the {generate.label(scale_from['events'])} run "
+                                   f"(x{factor:.0f}, +30%), {max(budget.left(), 0):.0f}s left of the {args.budget_1m:.0f}s budget")
+            print(f"  skip {key}: {out['skipped'][key]}", file=sys.stderr)
+            return False
+        return True
+
+    def step(key: str, fn, *, setup=None, estimate_from: str | None = None):
+        if not affordable(key, estimate_from or key):
+            return None
+        s, result = timed(fn, runs, setup)
+        out[key] = s
+        print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  -> {result}", file=sys.stderr)
+        return result
+
+    jsonl = str(data_file(work, n, args.seed))
+    ref = str(work / f"ref-{label}.db")
+    es_ref = str(work / f"es-{label}.db")
+
+    # 1. import: each run into a fresh database; the last one is kept as the reference log.
+    def fresh(path):
+        def setup():
+            remove_db(path)
+            return path
+        return setup
+
+    if step("import_chrono", lambda p: chrono_import(jsonl, p), setup=fresh(ref)) is None:
+        out["skipped"]["everything else"] = "needs the imported log"
+        return out
+    raw_db = str(work / f"raw-{label}.db")
+    step("import_raw_sqlite", lambda p: raw_import(jsonl, p), setup=fresh(raw_db))
+    remove_db(raw_db)
+    have_es = step("import_eventsourcing", lambda p: es_import(jsonl, p), setup=fresh(es_ref)) is not None
+
+    # 2. replay
+    step("replay_chrono", lambda: chrono_replay(ref))
+    step("replay_raw_scan", lambda: raw_scan(ref))
+    if have_es:
+        step("replay_eventsourcing", lambda: es_replay(es_ref))
+    remove_db(es_ref)
+
+    # 3, 4. state in-process (the cache is fresh: the replay just rebuilt it)
+    out["at"] = AT
+    step("state_now", lambda: chrono_state(ref, AT))
+    out["as_of"] = middle_recorded(ref)
+    step("state_as_of", lambda: chrono_state(ref, AT, out["as_of"]))
+
+    # 5, 6. whole process on this log
+    entity = popular_entity(n, args.seed)
+    out["entity"] = entity
+    cwd = str(work)
+    if affordable("process_state", "state_now"):
+        out["process_state"] = run_process([*CHRONO, "--db", ref, "state", "--at", AT, "--json"], cwd, runs)
+    if args.has_entity_option:
+        if affordable("process_state_entity", "state_now"):
+            out["process_state_entity"] = run_process([*CHRONO, "--db", ref, "state", "--at", AT, "--entity", entity, "--json"], cwd, runs)
+    else:
+        out["skipped"]["process_state_entity"] = "not measurable: `chrono state` has no --entity option in this checkout"
+    if args.has_history:
+        if affordable("process_history", "process_history"):
+            out["process_history"] = run_process([*CHRONO, "--db", ref, "history", entity, "--json"], cwd, runs)
+    else:
+        out["skipped"]["process_history"] = "n/a: `chrono history` is not in this checkout's CLI"
+    for key in ("process_state", "process_state_entity", "process_history"):
+        if key in out:
+            s = out[key]
+            print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]", file=sys.stderr)
+
+    # 7. peak memory of a replay in a fresh process (100k and up; the smaller sizes too, for the record)
+    if affordable("replay_memory", "replay_chrono"):
+        try:
+            out["replay_memory"] = replay_memory(ref, timeout=budget.left() if big else None)
+            print(f"  replay_memory                peak {out['replay_memory']['maxrss_kb'] / 1024:.0f} MB", file=sys.stderr)
+        except subprocess.TimeoutExpired:
+            out["skipped"]["replay_memory"] = "not measured: the replay child outran the 1m budget"
+
+    if not args.keep:
+        remove_db(ref)
+    return out
+
+
+def measure_global(args, work: Path, base_db: str | None) -> dict:
+    """Process start-up on the bundled chronicle (8) and one durable append (9)."""
+    out: dict = {}
+    cwd = str(work / "empty")  # no chrono.db here: read commands use the bundled chronicle
+    os.makedirs(cwd, exist_ok=True)
+    runs = max(args.runs, 10)
+    print(f"\n== process start-up ({runs} runs) and single appends ==", file=sys.stderr)
+    out["python_pass"] = run_process([sys.executable, "-c", "pass"], cwd, runs)
+    out["python_import_click"] = run_process([sys.executable, "-c", "import click"], cwd, runs)
+    out["chrono_version"] = run_process([*CHRONO, "--version"], cwd, runs)
+    out["chrono_state_bundled"] = run_process([*CHRONO, "state", "--at", BUNDLED_AT], cwd, runs)
+    for k in ("python_pass", "python_import_click", "chrono_version", "chrono_state_bundled"):
+        print(f"  {k:28} median {out[k]['median'] * 1000:.0f} ms", file=sys.stderr)
+    if base_db:
+        out["append_chrono"], out["append_raw"] = single_appends(base_db, work, args.appends)
+        print(f"  append_chrono                median {out['append_chrono']['median'] * 1000:.2f} ms", file=sys.stderr)
+        print(f"  append_raw                   median {out['append_raw']['median'] * 1000:.2f} ms", file=sys.stderr)
+    return out
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def fmt_t(s: dict | None) -> str:
+    if not s:
+        return "—"
+    m = s["median"]
+    unit, k = ("ms", 1000) if m < 1 else ("s", 1)
+    if s["runs"] == 1:
+        return f"{m * k:.3g} {unit} (1 run)"
+    return f"{m * k:.3g} {unit} [{s['min'] * k:.3g}–{s['max'] * k:.3g}]"
+
+
+def rate(n: int, s: dict | None) -> str:
+    return f"{n / s['median']:,.0f}/s" if s else "—"
+
+
+def rows_for(results: dict) -> list[dict]:
+    """One row per (bar, size): what was measured, against what, the ratio, the bar, PASS/FAIL."""
+    rows = []
+    sizes = results["sizes"]
+    g = results["global"]
+    largest = max((int(k) for k in sizes), default=0)
+
+    def add(bar_id, path, size, measured, baseline, ratio, bar, ok, note=""):
+        rows.append({"bar": bar_id, "path": path, "size": size, "measured": measured, "baseline": baseline,
+                     "ratio": ratio, "target": bar, "verdict": ("PASS" if ok else "FAIL") if ok is not None else note or "n/a"})
+
+    for key in sorted(sizes, key=int):
+        r = sizes[key]
+        n = r["events"]
+        lab = generate.label(n)
+        skip = r.get("skipped", {})
+        ci, cr, ce = r.get("import_chrono"), r.get("import_raw_sqlite"), r.get("import_eventsourcing")
+        if ci and cr:
+            q = cr["median"] / ci["median"]
+            add(1, "import vs raw sqlite3 batched insert", lab, f"{fmt_t(ci)} ({rate(n, ci)})", f"{fmt_t(cr)} ({rate(n, cr)})",
+                f"{q:.1%}", "≥ 50%", q >= 0.5)
+        if ci and ce:
+            q = ce["median"] / ci["median"]
+            add(1, "import vs eventsourcing batched save", lab, f"{fmt_t(ci)} ({rate(n, ci)})", f"{fmt_t(ce)} ({rate(n, ce)})",
+                f"{q:.2f}×", "≥ 3×", q >= 3)
+        rc, rr, re_ = r.get("replay_chrono"), r.get("replay_raw_scan"), r.get("replay_eventsourcing")
+        if rc and rr:
+            q = rr["median"] / rc["median"]
+            add(2, "replay vs raw scan + orjson decode", lab, f"{fmt_t(rc)} ({rate(n, rc)})", f"{fmt_t(rr)} ({rate(n, rr)})",
+                f"{q:.1%}", "≥ 40%", q >= 0.4)
+        if rc and re_:
+            q = re_["median"] / rc["median"]
+            add(2, "replay vs eventsourcing notification replay", lab, f"{fmt_t(rc)} ({rate(n, rc)})", f"{fmt_t(re_)} ({rate(n, re_)})",
+                f"{q:.2f}×", "≥ 2×", q >= 2)
+        sn = r.get("state_now")
+        if sn and rc:
+            q = sn["median"] / rc["median"]
+            add(3, "state --at T (known now), in-process, / replay", lab, fmt_t(sn), f"replay {fmt_t(rc)}", f"{q:.1%}",
+                "≤ 1% (on 1M)", q <= 0.01 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        sa = r.get("state_as_of")
+        if sa and rc:
+            q = sa["median"] / rc["median"]
+            add(4, "state --at T --as-of K, in-process, / replay", lab, fmt_t(sa), f"replay {fmt_t(rc)}", f"{q:.1%}",
+                "≤ 10% (on 1M)", q <= 0.10 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        ver = g.get("chrono_version")
+        pe = r.get("process_state_entity")
+        if pe and ver:
+            q = pe["median"] / ver["median"]
+            add(5, "`state --at T --entity ID --json`, process, / `--version`", lab, fmt_t(pe), f"--version {fmt_t(ver)}",
+                f"{q:.1f}×", "≤ 3× (on 1M)", q <= 3 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        elif "process_state_entity" in skip:
+            add(5, "`state --at T --entity ID`, process", lab, "—", "—", "—", "≤ 3× (on 1M)", None, skip["process_state_entity"])
+        ps = r.get("process_state")
+        if ps and ver:
+            q = ps["median"] / ver["median"]
+            add(5, "`state --at T --json` (no --entity), process, / `--version`", lab, fmt_t(ps), f"--version {fmt_t(ver)}",
+                f"{q:.1f}×", "(context)", None, "context")
+        ph = r.get("process_history")
+        if ph and rc:
+            q = ph["median"] / rc["median"]
+            add(6, "`history ENTITY --json`, process, / replay", lab, fmt_t(ph), f"replay {fmt_t(rc)}", f"{q:.1%}",
+                "≤ 1% (on 1M)", q <= 0.01 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        elif "process_history" in skip:
+            add(6, "`history ENTITY`", lab, "—", "—", "—", "≤ 1% (on 1M)", None, skip["process_history"])
+        for k, why in skip.items():
+            if k not in ("process_state_entity", "process_history"):
+                add("—", f"{k}", lab, "—", "—", "—", "—", None, why)
+
+    # 3. growth of state --at T from the smallest to the largest size
+    ks = sorted((int(k) for k in sizes if sizes[k].get("state_now")))
+    if len(ks) >= 2:
+        a, b = sizes[str(ks[0])]["state_now"], sizes[str(ks[-1])]["state_now"]
+        q = b["median"] / a["median"]
+        add(3, "state --at T growth", f"{generate.label(ks[0])}→{generate.label(ks[-1])}", fmt_t(b), fmt_t(a), f"{q:.1f}×",
+            "≤ 3× (10k→1M)", q <= 3 if ks[-1] >= 1_000_000 else None, "" if ks[-1] >= 1_000_000 else "(bar is 10k→1M)")
+    # 7. memory
+    m100 = sizes.get("100000", {}).get("replay_memory")
+    mbig = sizes.get(str(largest), {}).get("replay_memory") if largest > 100_000 else None
+    for key in sorted(sizes, key=int):
+        m = sizes[key].get("replay_memory")
+        if m:
+            add(7, "peak RSS of a full replay (fresh process)", generate.label(int(key)), f"{m['maxrss_kb'] / 1024:.0f} MB",
+                f"interpreter + Chrono loaded {m['maxrss_kb_loaded'] / 1024:.0f} MB", "—", "(context)", None, "context")
+    if m100 and mbig:
+        q = mbig["maxrss_kb"] / m100["maxrss_kb"]
+        add(7, "peak memory of a replay, 1M / 100k", "1m vs 100k", f"{mbig['maxrss_kb'] / 1024:.0f} MB", f"{m100['maxrss_kb'] / 1024:.0f} MB",
+            f"{q:.2f}×", "≤ 1.5×", q <= 1.5)
+    elif m100:
+        add(7, "peak memory of a replay, 1M / 100k", "1m vs 100k", "—", f"{m100['maxrss_kb'] / 1024:.0f} MB", "—", "≤ 1.5×", None,
+            "1M replay memory not measured")
+    # 8. start-up
+    base = g.get("python_import_click")
+    if base:
+        for key, path, bar, limit in (("chrono_version", "`chrono --version`, process", "≤ 2×", 2),
+                                      ("chrono_state_bundled", f"`chrono state --at {BUNDLED_AT}` (bundled chronicle), process", "≤ 4×", 4)):
+            s = g.get(key)
+            q = s["median"] / base["median"]
+            add(8, path, "bundled", fmt_t(s), f"`python -c \"import click\"` {fmt_t(base)} (`-c pass` {fmt_t(g['python_pass'])})",
+                f"{q:.1f}×", bar, q <= limit)
+    # 9. single append
+    ac, ar = g.get("append_chrono"), g.get("append_raw")
+    if ac and ar:
+        q = ar["median"] / ac["median"]
+        add(9, "one durable Log.append (synchronous=FULL) vs raw 1-row transaction", f"{g['append_n']} appends on 10k log",
+            fmt_t(ac), fmt_t(ar), f"{q:.1%}", "≥ 50%", q >= 0.5)
+    return sorted(rows, key=lambda r: r["bar"] if isinstance(r["bar"], int) else 99)  # stable: sizes stay in order
+
+
+def markdown(rows: list[dict]) -> str:
+    head = "| # | path | size | Chrono: median [min–max] | baseline: median [min–max] | ratio | bar | verdict |\n|---|---|---|---|---|---|---|---|\n"
+    return head + "".join(
+        f"| {r['bar']} | {r['path']} | {r['size']} | {r['measured']} | {r['baseline']} | {r['ratio']} | {r['target']} | {r['verdict']} |\n"
+        for r in rows)
+
+
+# --- profiling -----------------------------------------------------------------------------------
+
+
+def profile(args, work: Path, n: int) -> dict:
+    """cProfile the import and the replay of the n-event log; writes the top functions to text files."""
+    jsonl = str(data_file(work, n, args.seed))
+    db = str(work / f"profile-{generate.label(n)}.db")
+    out = {}
+    for name, fn in (("import", lambda: chrono_import(jsonl, db)), ("replay", lambda: chrono_replay(db))):
+        if name == "import":
+            remove_db(db)
+        gc.collect()
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.runcall(fn)
+        wall = time.perf_counter() - t
+        text = io.StringIO()
+        st = pstats.Stats(prof, stream=text)
+        st.sort_stats("tottime").print_stats(30)
+        st.sort_stats("cumulative").print_stats(40)
+        path = work / f"profile-{name}-{generate.label(n)}.txt"
+        path.write_text(f"# {name} of {n:,} events, {wall:.1f}s under cProfile\n" + text.getvalue())
+        out[name] = {"file": str(path), "seconds_under_profile": wall}
+        print(f"  profile of {name}: {path}", file=sys.stderr)
+    remove_db(db)
+    return out
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Chrono's speed benchmark (issue 5).")
+    ap.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1m or numbers (default 10k,100k)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per measurement (at least 5 at 10k; default 3)")
+    ap.add_argument("--runs-1m", type=int, default=1, help="runs per measurement at 1m and above (default 1)")
+    ap.add_argument("--budget-1m", type=float, default=900, help="seconds for the 1m size; paths that would overrun are skipped")
+    ap.add_argument("--appends", type=int, default=200, help="single durable appends to time (9)")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--work", default=os.environ.get("CHRONO_BENCH_WORK", "/tmp/chrono-bench"), help="cache of generated files and logs")
+    ap.add_argument("--out", default="results.json", help="where to write the JSON results")
+    ap.add_argument("--md", help="also write the markdown table to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the reference logs in --work")
+    ap.add_argument("--profile", action="store_true", help="also cProfile import and replay at 100k (or the largest size <= 100k)")
+    ap.add_argument("--no-install", action="store_true", help="do not pip install the bench extra when it is missing")
+    ap.add_argument("--render", metavar="RESULTS_JSON", help="only print the table of an earlier run's results")
+    ap.add_argument("--_replay-child", dest="replay_child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.replay_child:
+        replay_child(args.replay_child)
+        return 0
+
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+        print(markdown(rows_for(results)))
+        return 0
+    ensure_bench_deps(install=not args.no_install)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = sorted({generate.parse_size(s) for s in args.sizes.split(",") if s.strip()})
+    args.has_entity_option = "--entity" in subprocess.run([*CHRONO, "state", "--help"], cwd=str(work), env=child_env(),
+                                                          capture_output=True, text=True).stdout
+    args.has_history = cli_has(str(work), "history", "--help")
+    started = time.perf_counter()
+    results: dict = {
+        "command": "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "batch": BATCH,
+        "git": git_state(),
+        "cli": {"state_entity_option": args.has_entity_option, "history_command": args.has_history},
+        "sizes": {}, "global": {},
+    }
+    print(f"machine: {results['machine']}", file=sys.stderr)
+
+    # 9 runs on a copy of the 10k log: build it first (kept for the appends, then removed).
+    small = min(sizes)
+    prev = None
+    base_db = None
+    for n in sizes:
+        keep = args.keep
+        if n == small:
+            args.keep = True
+        r = measure_size(n, args, work, results, prev if n >= 1_000_000 else None)
+        args.keep = keep
+        results["sizes"][str(n)] = r
+        if n == small:
+            base_db = str(work / f"ref-{generate.label(n)}.db")
+        if n < 1_000_000:
+            prev = r
+        Path(args.out).write_text(json.dumps(results, indent=1))
+    results["global"] = measure_global(args, work, base_db if base_db and Path(base_db).exists() else None)
+    results["global"]["append_n"] = args.appends
+    if base_db and not args.keep:
+        remove_db(base_db)
+    if args.profile:
+        target = max((n for n in sizes if n <= 100_000), default=100_000)
+        results["profile"] = profile(args, work, target)
+    results["seconds"] = time.perf_counter() - started
+    rows = rows_for(results)
+    results["table"] = rows
+    table = markdown(rows)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    if args.md:
+        Path(args.md).write_text(table)
+    m = results["machine"]
+    print(f"\nChrono speed benchmark — {m['nproc']} × {m['cpu']}, Python {m['python']}, SQLite {m['sqlite']}, "
+          f"eventsourcing {m['eventsourcing']}; {results['seconds']:.0f}s\n")
+    print(table)
+    print(f"results: {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
