@@ -1,9 +1,23 @@
-"""Chrono's engine: valid time, the append-only log, the codec, and replay. Depends on events."""
+"""Chrono's engine: valid time, the append-only log, the codec, and replay. Depends on events.
 
-from .clock import FixedClock, system_clock
-from .entry import Draft, Entry
-from .errors import ChronoError
-from .store import Log, verify
-from .timeval import ValidTime, parse_instant, parse_valid_time
+Names are loaded on first use, so that importing a small part (errors, the clock) stays cheap.
+"""
 
-__all__ = ["ChronoError", "Draft", "Entry", "FixedClock", "Log", "ValidTime", "parse_instant", "parse_valid_time", "system_clock", "verify"]
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "FixedClock": "clock", "system_clock": "clock", "Draft": "entry", "Entry": "entry", "ChronoError": "errors",
+    "Log": "store", "verify": "store", "ValidTime": "timeval", "parse_instant": "timeval", "parse_valid_time": "timeval",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chrono' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"chrono.{module}"), name)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 import attrs
-import sqlite_utils
 
 from events import EventCorrected, EventRetracted, valid_event_id
 
@@ -337,22 +336,21 @@ def _new_id() -> str:
 
 def _entry_from_row(row: Sequence) -> Entry:
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
-    payload = codec.loads(body)
-    event = codec.structure_event(type_name, version, payload)
+    event = codec.decode_stored(type_name, version, body)
     link = codec.loads(links)
     return Entry(
         seq=seq,
         id=event_id,
         event=event,
         valid=codec.valid_from_columns(lo, hi, meta),
-        sources=codec.structure_sources(codec.loads(sources)),
+        sources=codec.decode_sources(sources),
         recorded=from_micros(recorded),
         after=tuple(link["after"]),
         before=tuple(link["before"]),
         version=version,
         prev_hash=prev_hash,
         hash=h,
-        stored_payload=payload if version != event.version else None,
+        stored_payload=codec.loads(body) if version != event.version else None,
     )
 
 
@@ -391,6 +389,8 @@ def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
 
 
 def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
+    import sqlite_utils  # only a new log needs it; keep it off every read's start-up
+
     db = sqlite_utils.Database(conn)
     conn.execute("BEGIN IMMEDIATE")
     db["chrono_meta"].create({"key": str, "value": str}, pk="key")

@@ -1,20 +1,26 @@
-"""The `chrono` command group: chooses the log, wires the clock, and turns errors into one-line messages."""
+"""The `chrono` command group: chooses the log, wires the clock, and turns errors into one-line messages.
+
+Commands are imported only when they run, so `chrono --version` and `--help` start fast.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import attrs
 import click
 import click.shell_completion
 
-from chrono.chronicles import DEFAULT, open_in_memory
+from chrono import __version__
 from chrono.clock import Clock, system_clock
 from chrono.errors import ChronoError
-from chrono.store import Log
+
+if TYPE_CHECKING:
+    from chrono.store import Log
 
 DEFAULT_DB = "chrono.db"
 
@@ -36,6 +42,9 @@ class Env:
 
     def reader(self) -> Log:
         """The log to read: the user's, or the bundled chronicle when there is no log file."""
+        from chrono.chronicles import DEFAULT, open_in_memory
+        from chrono.store import Log
+
         if self.exists():
             return Log.open(self.path, clock=self.clock)
         if self._bundled is None:
@@ -43,6 +52,9 @@ class Env:
         return self._bundled
 
     def writer(self) -> Log:
+        from chrono.chronicles import DEFAULT
+        from chrono.store import Log
+
         if not self.exists():
             raise ChronoError(
                 f"no log at {self.path}; create one with `chrono init` (or `chrono init --chronicle {DEFAULT}`)"
@@ -55,15 +67,31 @@ class Env:
         return f"the {log.name} (read-only; no log at {self.path})"
 
 
-def _version() -> str:
-    try:
-        return version("chrono")
-    except PackageNotFoundError:
-        return "unknown"
+# Every command, by name, and where it lives; a test holds this equal to what the modules register.
+COMMANDS = {
+    "init": "cli.write:init", "append": "cli.write:append", "correct": "cli.write:correct",
+    "retract": "cli.write:retract", "import": "cli.write:import_",
+    "state": "cli.read:state", "log": "cli.read:log_", "entities": "cli.read:entities", "types": "cli.read:types",
+    "replay": "cli.read:replay", "verify": "cli.read:verify_", "head": "cli.read:head", "export": "cli.read:export",
+    "history": "cli.investigate:history", "show": "cli.investigate:show", "diff": "cli.investigate:diff",
+    "timeline": "cli.investigate:timeline", "sources": "cli.investigate:sources", "check": "cli.investigate:check",
+    "map": "cli.pictures:map_",
+}
 
 
 class ChronoGroup(click.Group):
-    """Maps Chrono's errors to exit code 1 with a one-line message; click's usage errors stay exit 2."""
+    """Loads each command on first use, and maps Chrono's errors to exit code 1 with a one-line
+    message; click's usage errors stay exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -80,7 +108,7 @@ class ChronoGroup(click.Group):
 
 @click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB or ./chrono.db).")
-@click.version_option(_version(), "--version", prog_name="chrono")
+@click.version_option(__version__, "--version", prog_name="chrono")
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
     """Chrono: an append-only, bitemporal log of what happened, replayed into the state of the world.
@@ -123,7 +151,7 @@ def complete_entities(ctx: click.Context, _param, incomplete: str) -> list:
         return []
 
 
-def _completion_log(ctx: click.Context) -> Log:
+def _completion_log(ctx: click.Context) -> Log:  # noqa: F821 (imported for type checking only)
     # During completion the group callback has not run, so read --db from the parsed root params.
     env = ctx.find_root().ensure_object(Env)
     env.db = ctx.find_root().params.get("db") or env.db

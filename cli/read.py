@@ -127,7 +127,7 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
     section("Other happenings", table(rows, ["when", "what", "happened", "event"]))
     upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
     rows = [[_when(u["time"]), _short(u["summary"], 90), u["event"]] for u in upcoming]
-    more = len(doc["upcoming"]) - len(upcoming)
+    more = doc["upcoming_total"] - len(upcoming)
     section("Still to come", table(rows, ["when", "what", "event"]) + (f"\n  … and {more} more (--all lists them)" if more else ""))
     if hidden:
         click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")

@@ -28,6 +28,8 @@ def valid_event_id(value: str) -> bool:
 def _check_id(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is None:
         return
+    if attribute.metadata.get("many") and not isinstance(value, tuple):
+        raise TypeError(f"{attribute.name}: expected a list of ids, got {type(value).__name__}")
     values = value if isinstance(value, tuple) else (value,)
     for v in values:
         if not valid_entity_id(v):
@@ -56,12 +58,9 @@ def declares(kind: str) -> Any:
     return attrs.field(validator=_check_id, metadata={"ref": kind, "many": False, "declares": True})
 
 
-def _to_tuple(value: Any) -> tuple:
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    if isinstance(value, str):
-        return (value,)
-    raise TypeError(f"expected a list of ids, got {type(value).__name__}")
+def _to_tuple(value: Any) -> Any:
+    # A list becomes a tuple; anything else is left for the validator to refuse ("abc" is not a list).
+    return tuple(value) if isinstance(value, list) else value
 
 
 def text(*, optional: bool = False, choices: tuple[str, ...] | None = None, default: Any = attrs.NOTHING) -> Any:
@@ -77,7 +76,8 @@ def text(*, optional: bool = False, choices: tuple[str, ...] | None = None, defa
 
 
 def texts() -> Any:
-    return attrs.field(default=(), converter=_to_tuple, validator=attrs.validators.deep_iterable(attrs.validators.instance_of(str)))
+    return attrs.field(default=(), converter=_to_tuple, validator=attrs.validators.deep_iterable(
+        attrs.validators.instance_of(str), iterable_validator=attrs.validators.instance_of(tuple)))
 
 
 def _non_empty(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:

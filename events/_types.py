@@ -23,14 +23,22 @@ STATEMENT_KINDS = (
 CONTROL_HOWS = ("held", "captured", "entered", "surrendered", "withdrawn", "contested", "handed-over", "secured")
 
 
+def _not_bool(_inst, attribute, value):
+    if isinstance(value, bool):
+        raise TypeError(f"{attribute.name} must be a whole number")
+
+
 def _coord(low: float, high: float):
     def check(_inst, attribute, value):
         if value is None:
             return
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        if isinstance(value, bool) or not isinstance(value, float) or not low <= value <= high:
             raise ValueError(f"{attribute.name} must be a number from {low} to {high}")
 
-    return attrs.field(default=None, validator=check)
+    def to_float(value):
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    return attrs.field(default=None, validator=check, converter=to_float)
 
 
 # --- descriptions of entities (the gazetteer lives in the log) -------------------------------------
@@ -207,7 +215,7 @@ class AirstrikeCarriedOut(Event):
     description: str | None = txt(optional=True)
     count: int | None = attrs.field(
         default=None,
-        validator=attrs.validators.optional([attrs.validators.instance_of(int), attrs.validators.ge(1), attrs.validators.le(10**9)]),
+        validator=attrs.validators.optional([_not_bool, attrs.validators.instance_of(int), attrs.validators.ge(1), attrs.validators.le(10**9)]),
     )
 
 

@@ -1,7 +1,15 @@
 """Read models: pure folds of the log into the state of the world, and the caches that serve them."""
 
-from .query import Knowledge, knowledge, state_json, world_at
-from .resolve import Fact, resolve
-from .world import fold
+from __future__ import annotations
 
-__all__ = ["Fact", "Knowledge", "fold", "knowledge", "resolve", "state_json", "world_at"]
+import importlib
+
+_EXPORTS = {"Knowledge": "query", "knowledge": "query", "state_json": "query", "world_at": "query", "Fact": "resolve", "resolve": "resolve", "fold": "world"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'projections' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"projections.{module}"), name)

@@ -1,40 +1,99 @@
-"""Materialized read model: the facts as known now, resolved and narrowed, indexed by valid time.
+"""Materialized read models: every version of every fact over recorded time, and the keyed effects
+they have, indexed by both times so that `state --at T --as-of K` is a range scan, not a replay.
 
 A cache, never the truth: it records the log head it was built from, is rebuilt by `chrono replay`
-(or on the next read when the log has moved on), and the property tests hold it equal to the fold.
+(or on the next read when the log has moved on), and the property tests hold it equal to the fold
+for any T and K.
+
+Rebuilding is mostly SQL: a fact nobody corrected and no ordering constraint touches has one
+version, copied from the log as stored; its effects are read out of its JSON by SQLite. Only the
+few facts with corrections or ordering constraints are resolved in Python, version by version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import sqlite_utils
+import gc
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 from chrono import codec
-from chrono.store import Head, Log
+from chrono.store import _COLUMNS, Head, Log, _entry_from_row
 
-from .resolve import Fact, resolve
+from events import REGISTRY
+
+from .resolve import Fact, narrow, resolve
+from .world import CONTROL, UNIT, WHERE, Op, Step
 
 FACTS = "proj_facts"
+EFFECTS = "proj_effects"
 META = "proj_meta"
+NEVER = 2**62  # seq_to of a version that still stands
+NO_LINKS = codec.canonical({"after": [], "before": []})
+
+_FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+DROP TABLE IF EXISTS {FACTS};
+DROP TABLE IF EXISTS {EFFECTS};
+CREATE TABLE {FACTS} (
+    seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
+    type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
+    valid_meta TEXT, body TEXT NOT NULL, sources TEXT NOT NULL, links TEXT NOT NULL, via TEXT NOT NULL
+);
+CREATE TABLE {EFFECTS} (
+    channel TEXT NOT NULL, key TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, settle INTEGER NOT NULL,
+    seq INTEGER NOT NULL, n INTEGER NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
+    op TEXT NOT NULL, arg TEXT
+);
+"""
+_INDEXES = f"""
+CREATE INDEX {FACTS}_when ON {FACTS} (seq_to, lo, seq);
+CREATE INDEX {FACTS}_id ON {FACTS} (id, seq_from);
+CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n);
+"""
+
+# Where each type's keyed effects sit in its JSON. Must say what `projections.world.effects` says;
+# a property test holds the two equal for every fact.
+_EFFECTS_SQL = [
+    ("ControlChanged", CONTROL, "$.place", None, "hold", "json_array(json_extract(f.body, '$.controller'), json(json_extract(f.body, '$.contested_with')))", "hi"),
+    ("CityCaptured", CONTROL, "$.place", None, "hold", "json_array(json_extract(f.body, '$.by'), json('[]'))", "hi"),
+    ("ForcesWithdrew", CONTROL, "$.from_place", None, "withdraw", "json_quote(json_extract(f.body, '$.actor'))", "hi"),
+    ("ForcesWithdrew", UNIT, "$.unit", None, "unit", "json_quote('withdrawn')", "hi"),
+    ("PersonMoved", WHERE, "$.person", "$.companions", "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonFled", WHERE, "$.person", "$.companions", "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonLocated", WHERE, "$.person", None, "go", "json_quote(json_extract(f.body, '$.place'))", "lo"),
+    ("PersonDied", WHERE, "$.person", None, "die", "json_quote(json_extract(f.body, '$.place'))", "hi"),
+    ("UnitDefeated", UNIT, "$.unit", None, "unit", "json_quote('defeated')", "hi"),
+    ("UnitDissolved", UNIT, "$.unit", None, "unit", "json_quote('dissolved')", "hi"),
+]
+_COPY = "f.lo, f.hi, f.{settle}, f.seq, {n}, f.id, f.seq_from, f.seq_to, '{op}', {arg}"
 
 
-def _schema(db: sqlite_utils.Database) -> None:
-    if FACTS not in db.table_names():
-        db[FACTS].create(
-            {"seq": int, "id": str, "type": str, "version": int, "lo": int, "hi": int, "valid_lo": int, "valid_hi": int,
-             "valid_meta": str, "body": str, "sources": str, "links": str, "via": str},
-            pk="seq",
-        )
-        db[FACTS].create_index(["lo", "seq"])
-        db[FACTS].create_index(["id"], unique=True)
-    if META not in db.table_names():
-        db[META].create({"key": str, "value": str}, pk="key")
+def _effects_statements() -> Iterator[str]:
+    into = f"INSERT INTO {EFFECTS} (channel, key, lo, hi, settle, seq, n, fact, seq_from, seq_to, op, arg)"
+    for type_name, channel, key_path, more_path, op, arg, settle in _EFFECTS_SQL:
+        # ForcesWithdrew's unit effect comes after its control effect, as in `effects`.
+        n0 = 1 if (type_name, channel) == ("ForcesWithdrew", UNIT) else 0
+        cols = _COPY.format(settle=settle, n=n0, op=op, arg=arg)
+        yield (f"{into} SELECT '{channel}', json_extract(f.body, '{key_path}'), {cols} FROM {FACTS} AS f "
+               f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL AND json_extract(f.body, '{key_path}') IS NOT NULL")
+        if more_path:
+            cols = _COPY.format(settle=settle, n="1 + j.key", op=op, arg=arg)
+            yield (f"{into} SELECT '{channel}', j.value, {cols} FROM {FACTS} AS f, json_each(f.body, '{more_path}') AS j "
+                   f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL")
+    # A meeting places each participant, when it has a place.
+    cols = _COPY.format(settle="hi", n="j.key", op="go", arg="json_quote(json_extract(f.body, '$.place'))")
+    yield (f"{into} SELECT '{WHERE}', j.value, {cols} FROM {FACTS} AS f, json_each(f.body, '$.participants') AS j "
+           f"WHERE f.type = 'MeetingHeld' AND f.lo IS NOT NULL AND json_extract(f.body, '$.place') IS NOT NULL")
+
+
+def _tables(conn) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def built_from(log: Log) -> Head | None:
-    db = sqlite_utils.Database(log.conn)
-    if META not in db.table_names():
+    if META not in _tables(log.conn):
         return None
     meta = dict(log.conn.execute(f"SELECT key, value FROM {META}").fetchall())
     if "seq" not in meta:
@@ -49,70 +108,207 @@ def is_fresh(log: Log) -> bool:
 
 
 def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
-    """Replay the whole log into the cache in one transaction; returns the number of facts."""
+    """Replay the whole log into the cache in one transaction; returns how many facts stand now."""
     conn = log.conn
     conn.execute("BEGIN IMMEDIATE")
+    frozen = gc.isenabled()
+    gc.disable()  # millions of short-lived rows; nothing here makes cycles
     try:
         head = log.head()
-        entries = []
-        for i, e in enumerate(log.entries(), 1):
-            entries.append(e)
-            if progress and i % 1000 == 0:
-                progress(i)
-        resolution = resolve(entries)
-        db = sqlite_utils.Database(conn)
-        _schema(db)
-        conn.execute(f"DELETE FROM {FACTS}")
-        conn.executemany(
-            f"INSERT INTO {FACTS} (seq, id, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_row(f) for f in resolution.facts],
+        for statement in _SCHEMA.strip().split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(
+            f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, "
+            f"valid_lo, valid_hi, valid_meta, body, sources, links, '[]' FROM events WHERE target IS NULL"
         )
+        if progress:
+            progress(head.seq // 2)
+        _resolve_the_few(log)
+        for statement in _effects_statements():
+            conn.execute(statement)
+        for statement in _INDEXES.strip().split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
         conn.execute(f"DELETE FROM {META}")
         conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash)])
+        standing = conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
             conn.execute("ROLLBACK")
         raise
+    finally:
+        if frozen:
+            gc.enable()
     if progress:
-        progress(len(entries))
-    return len(resolution.facts)
+        progress(head.seq)
+    return standing
 
 
-def _row(f: Fact) -> tuple:
+def _resolve_the_few(log: Log) -> None:
+    """Replace the rows of facts that corrections or ordering constraints touch with their versions."""
+    conn = log.conn
+    corrections = [_entry_from_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NOT NULL ORDER BY seq")]
+    linked_rows = conn.execute(f"SELECT id, links FROM events WHERE target IS NULL AND links != ?", (NO_LINKS,)).fetchall()
+    # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
+    current = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
+    old_rows = [_entry_from_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NULL AND NOT ({current})")]
+    if not corrections and not linked_rows and not old_rows:
+        return
+    kind = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL").fetchall())
+
+    def root(event_id: str) -> str:
+        while event_id in kind:
+            event_id = kind[event_id]
+        return event_id
+
+    # Every standing-or-not version of each corrected fact, by the recorded positions where it changed.
+    chains: dict[str, list] = defaultdict(list)
+    for c in corrections:
+        chains[root(c.id)].append(c)
+    versions: dict[str, list[tuple[int, int, Fact | None]]] = {e.id: [(e.seq, NEVER, resolve([e]).facts[0])] for e in old_rows}
+    for target_id, chain in chains.items():
+        target = log.find(target_id)
+        if target is None or target.event.correction:
+            continue
+        prefix, points = [target], []
+        for c in chain:
+            prefix.append(c)
+            facts = resolve(prefix).facts
+            points.append((c.seq, facts[0] if facts and facts[0].id == target_id else None))
+        own = resolve([target]).facts[0]
+        starts = [(target.seq, own), *points]
+        versions[target_id] = [(s, (starts[i + 1][0] if i + 1 < len(starts) else NEVER), f) for i, (s, f) in enumerate(starts)]
+
+    # Ordering constraints: narrow each connected group of facts at every position where one changed.
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for event_id, links in linked_rows:
+        link = codec.loads(links)
+        for other in (*link["after"], *link["before"]):
+            parent[find(other)] = find(event_id)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for member in list(parent):
+        groups[find(member)].append(member)
+    for members in groups.values():
+        for member in members:
+            if member not in versions:
+                entry = log.find(member)
+                if entry is not None and not entry.event.correction:
+                    versions[member] = [(entry.seq, NEVER, resolve([entry]).facts[0])]
+        present = [m for m in members if m in versions]
+        points = sorted({s for m in present for s, _, _ in versions[m]})
+        split: dict[str, list] = {m: [] for m in present}
+        for i, s in enumerate(points):
+            end = points[i + 1] if i + 1 < len(points) else NEVER
+            known = [f for m in present for (a, b, f) in versions[m] if a <= s < b and f is not None]
+            narrowed = {f.id: f for f in narrow(known)}
+            for m in present:
+                if any(a <= s < b for a, b, _ in versions[m]):
+                    split[m].append((s, end, narrowed.get(m)))
+        versions.update(split)
+
+    rows = []
+    for fact_id, spans in versions.items():
+        conn.execute(f"DELETE FROM {FACTS} WHERE id = ?", (fact_id,))
+        for seq_from, seq_to, f in _merge(spans):
+            if f is not None:
+                rows.append(_row(f, seq_from, seq_to))
+    conn.executemany(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows)
+
+
+def _merge(spans: list[tuple[int, int, Fact | None]]) -> list[tuple[int, int, Fact | None]]:
+    out: list[list] = []
+    for a, b, f in spans:
+        if out and out[-1][2] == f and out[-1][1] == a:
+            out[-1][1] = b
+        else:
+            out.append([a, b, f])
+    return [tuple(x) for x in out]
+
+
+def _row(f: Fact, seq_from: int, seq_to: int) -> tuple:
     v = f.valid
     return (
-        f.seq, f.id, f.type_name, f.event.version, f.lo, f.hi, v.lo if v else None, v.hi if v else None,
+        f.seq, f.id, seq_from, seq_to, f.type_name, f.event.version, f.lo, f.hi, v.lo if v else None, v.hi if v else None,
         codec.valid_meta(v), codec.canonical(codec.unstructure_event(f.event)),
         codec.canonical(codec.unstructure_sources(f.sources)),
         codec.canonical({"after": list(f.after), "before": list(f.before)}), codec.canonical(list(f.via)),
     )
 
 
-_COLS = "seq, id, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
-
-
 def _fact(row) -> Fact:
-    seq, fid, type_name, version, lo, hi, vlo, vhi, vmeta, body, sources, links, via = row
+    seq, fid, _from, _to, type_name, version, lo, hi, vlo, vhi, vmeta, body, sources, links, via = row
     link = codec.loads(links)
     return Fact(
-        id=fid, seq=seq, event=codec.structure_event(type_name, version, codec.loads(body)),
-        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.structure_sources(codec.loads(sources)),
+        id=fid, seq=seq, event=codec.decode_stored(type_name, version, body),
+        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources),
         after=tuple(link["after"]), before=tuple(link["before"]), via=tuple(codec.loads(via)), lo=lo, hi=hi,
     )
 
 
-def facts_until(log: Log, at: int) -> list[Fact]:
-    """Timed facts whose window starts by `at`, in valid-time order: an index range scan."""
-    rows = log.conn.execute(f"SELECT {_COLS} FROM {FACTS} WHERE lo <= ? ORDER BY lo, seq", (at,))
+def position_at(log: Log, known_at) -> int:
+    """The last log position recorded at or before `known_at` (everything, when None)."""
+    if known_at is None:
+        return NEVER - 1
+    from chrono.timeval import to_micros
+
+    row = log.conn.execute("SELECT max(seq) FROM events WHERE recorded <= ?", (to_micros(known_at),)).fetchone()
+    return row[0] or 0
+
+
+def _live(position: int) -> tuple[str, tuple]:
+    return "seq_from <= ? AND ? < seq_to", (position, position)
+
+
+def all_facts(log: Log, position: int | None = None) -> list[Fact]:
+    """Every fact standing at log position `position` (now by default), in log order."""
+    where, args = _live(NEVER - 1 if position is None else position)
+    return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE {where} ORDER BY seq", args)]
+
+
+def facts_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> list[Fact]:
+    """Facts of `types` standing at `position` whose window opens by `at`, in valid-time order."""
+    where, args = _live(position)
+    marks = ", ".join("?" * len(types))
+    rows = log.conn.execute(
+        f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
+        (at, *types, *args),
+    )
     return [_fact(r) for r in rows]
 
 
-def timeless_facts(log: Log) -> list[Fact]:
-    rows = log.conn.execute(f"SELECT {_COLS} FROM {FACTS} WHERE lo IS NULL ORDER BY seq")
-    return [_fact(r) for r in rows]
+def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
+    """The first `limit` facts standing at `position` whose window opens after `at`, and how many there are."""
+    where, args = _live(position)
+    rows = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo > ? AND {where} ORDER BY lo, seq LIMIT ?", (at, *args, limit))
+    total = log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE lo > ? AND {where}", (at, *args)).fetchone()[0]
+    return [_fact(r) for r in rows], total
 
 
-def all_facts(log: Log) -> list[Fact]:
-    return [_fact(r) for r in log.conn.execute(f"SELECT {_COLS} FROM {FACTS} ORDER BY seq")]
+def timeless_facts(log: Log, position: int) -> list[Fact]:
+    where, args = _live(position)
+    return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo IS NULL AND {where} ORDER BY seq", args)]
+
+
+def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, Step]]:
+    """Keyed effects standing at `position` whose window opens by `at`, each key's in valid-time order."""
+    where, args = _live(position)
+    rows = log.conn.execute(
+        f"SELECT channel, key, fact, seq, lo, hi, settle, op, arg FROM {EFFECTS} WHERE lo <= ? AND {where} "
+        "ORDER BY channel, key, lo, seq, n",
+        (at, *args),
+    )
+    loads = codec.loads
+    for channel, key, fact, seq, lo, hi, settle, op, arg in rows:
+        yield channel, key, Step(fact, seq, lo, hi, settle, Op(op, loads(arg)))
+
+
+__all__ = ["all_facts", "built_from", "facts_after", "facts_until", "is_fresh", "position_at", "rebuild", "steps_until", "timeless_facts"]

@@ -16,31 +16,58 @@ from . import cache
 from .describe import summarize
 from .gazetteer import Gazetteer
 from .resolve import Fact, Resolution, resolve
-from .world import CONTROL, LIST_NAMES, UNIT, WHERE, World, answer, fold
+from .world import CERTAIN, CONTROL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Happening, World, answer, fold, fold_steps
 
 
-@attrs.frozen(kw_only=True)
 class Knowledge:
-    """The log as known at `known_at`: effective facts and the gazetteer they describe."""
+    """The log as known at `known_at`: effective facts and the gazetteer they describe.
 
-    known_at: datetime
-    facts: list[Fact]
-    gazetteer: Gazetteer
-    resolution: Resolution | None = None
+    Read from the materialized cache when there is one (only what a question needs is decoded), or
+    from a fold of the log itself (the truth the cache is held to)."""
+
+    def __init__(self, *, known_at: datetime, facts: list[Fact] | None = None, resolution: Resolution | None = None,
+                 log: Log | None = None, position: int | None = None):
+        self.known_at = known_at
+        self.resolution = resolution
+        self._facts = facts
+        self._log = log
+        self.position = position
+        self._gazetteer: Gazetteer | None = None
+
+    @property
+    def cached(self) -> bool:
+        return self._facts is None
+
+    @property
+    def facts(self) -> list[Fact]:
+        if self._facts is None:
+            self._facts = cache.all_facts(self._log, self.position)
+        return self._facts
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        if self._gazetteer is None:
+            described = cache.timeless_facts(self._log, self.position) if self._facts is None else self._facts
+            self._gazetteer = Gazetteer.from_facts(described)
+        return self._gazetteer
 
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
+    def upcoming(self, at: int, limit: int) -> tuple[list[Fact], int]:
+        """The first `limit` facts whose window opens after `at`, soonest first, and how many there are."""
+        if self._facts is None:
+            return cache.facts_after(self._log, at, self.position, limit)
+        later = sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq))
+        return later[:limit], len(later)
+
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
-    head = log.head()
     now = log.clock()
-    current = known_at is None or head.recorded is None or known_at >= head.recorded
-    if current and use_cache and ensure_cache(log):
-        facts = cache.all_facts(log)
-        return Knowledge(known_at=known_at or now, facts=facts, gazetteer=Gazetteer.from_facts(facts))
+    if use_cache and ensure_cache(log):
+        return Knowledge(known_at=known_at or now, log=log, position=cache.position_at(log, known_at))
     resolution = resolve(log.entries(known_at=known_at))
-    return Knowledge(known_at=known_at or now, facts=resolution.facts, gazetteer=Gazetteer.from_facts(resolution.facts), resolution=resolution)
+    return Knowledge(known_at=known_at or now, facts=resolution.facts, resolution=resolution)
 
 
 def ensure_cache(log: Log) -> bool:
@@ -58,12 +85,24 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
     """The world at `valid_at` as known at `known_at`; with `source`, only from the events that rest on
     a source whose outlet, title or attribution contains that text."""
     k = knowledge(log, known_at, use_cache=use_cache)
+    at = to_micros(valid_at)
+    if k.cached and not source:
+        # Index range scans: the keyed effects and the listed happenings that began by T.
+        cells = fold_steps(cache.steps_until(log, at, k.position), at)
+        lists: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
+        for f in cache.facts_until(log, at, k.position, LIST_TYPES):
+            lists[LISTS[type(f.event)]].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
+        return World(at=at, cells=cells, lists=lists), k
     facts = k.timed()
     if source:
         from .investigate import source_matches
 
         facts = [f for f in facts if source_matches(f.sources, source)]
-    return fold(facts, to_micros(valid_at)), k
+    return fold(facts, at), k
+
+
+LIST_TYPES = tuple(cls.type_name for cls in LISTS)
+UPCOMING = 100  # a state lists the next hundred happenings after T, and says how many more there are
 
 
 def _time(f: Fact, zone: str) -> dict:
@@ -111,11 +150,14 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     }
     for name in LIST_NAMES:
         out[name] = [_happening_json(h.fact, h.status, zone) for h in world.lists[name]]
-    # What the log says is still to come: every fact whose window opens after T, soonest first.
+    # What the log says is still to come: the facts whose windows open after T, soonest first.
+    later, total = k.upcoming(world.at, UPCOMING)
     out["upcoming"] = [
-        {"type": f.type_name, "summary": summarize(f.event, g), "time": _time(f, zone), "event": f.id}
-        for f in sorted((f for f in k.timed() if f.lo > world.at), key=lambda f: (f.lo, f.seq))
+        {"type": f.type_name, "summary": summarize(f.event, g), "time": _time(f, zone), "event": f.id,
+         "entities": sorted({v for _, _, v in entity_refs(f.event)})}
+        for f in later
     ]
+    out["upcoming_total"] = total
     return out
 
 
@@ -138,10 +180,20 @@ def _happening_json(f: Fact, status: str, zone: str) -> dict:
 
 def only_entities(doc: dict, ids: set[str], k: Knowledge) -> dict:
     """The state document cut down to what concerns `ids`: their own rows, and happenings naming them."""
-    refs = {f.id: {v for _, _, v in entity_refs(f.event)} for f in k.facts}
     out = dict(doc)
     for key, field in (("control", "place"), ("whereabouts", "person"), ("units", "unit")):
         out[key] = [row for row in doc[key] if row[field] in ids]
-    for name in (*LIST_NAMES, "upcoming"):
-        out[name] = [h for h in doc[name] if refs.get(h["event"], set()) & ids]
+    ref_fields = {LISTS[cls]: [a.name for a in attrs.fields(cls) if a.metadata.get("ref")] for cls in LISTS}
+    for name in LIST_NAMES:
+        out[name] = [h for h in doc[name] if ids & _named(h, ref_fields[name])]
+    out["upcoming"] = [u for u in doc["upcoming"] if ids & set(u["entities"])]
+    out["upcoming_total"] = len(out["upcoming"])
     return out
+
+
+def _named(happening: dict, fields: list[str]) -> set[str]:
+    named = set()
+    for name in fields:
+        value = happening.get(name)
+        named.update(value if isinstance(value, list) else [value] if value else [])
+    return named

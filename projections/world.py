@@ -61,44 +61,77 @@ NOWHERE = (None, None)
 ACTIVE = "active"
 
 
-def effects(event) -> list[tuple[str, str, Transform]]:
-    """What an event does to keyed state: (channel, key, transform of the prior value)."""
-    out: list[tuple[str, str, Transform]] = []
+@attrs.frozen
+class Op:
+    """What one event does to one key, as data: the materialized cache stores it in a column, and the
+    fold calls it on the prior value. `arg` is JSON-shaped (str, None or a list)."""
+
+    name: str  # hold | withdraw | go | die | unit
+    arg: Any
+
+    def __call__(self, prev: Any) -> Any:
+        if self.name == "hold":
+            return (self.arg[0], tuple(self.arg[1]))
+        if self.name == "withdraw":  # the withdrawing actor no longer holds the place; anyone else still does
+            return NOBODY if prev[0] == self.arg else prev
+        if self.name == "go":
+            return (self.arg, prev[1])
+        if self.name == "die":
+            return (self.arg or prev[0], False)
+        if self.name == "unit":
+            return self.arg
+        raise ValueError(f"unknown op {self.name!r}")
+
+
+def effects(event) -> list[tuple[str, str, Op]]:
+    """What an event does to keyed state: (channel, key, op on the prior value), in a fixed order."""
+    out: list[tuple[str, str, Op]] = []
     if isinstance(event, ControlChanged):
-        value = (event.controller, event.contested_with)
-        out.append((CONTROL, event.place, lambda _prev, v=value: v))
+        out.append((CONTROL, event.place, Op("hold", [event.controller, list(event.contested_with)])))
     elif isinstance(event, CityCaptured):
-        out.append((CONTROL, event.place, lambda _prev, v=(event.by, ()): v))
+        out.append((CONTROL, event.place, Op("hold", [event.by, []])))
     elif isinstance(event, ForcesWithdrew):
         if event.from_place:
-            out.append((CONTROL, event.from_place, lambda prev, a=event.actor: NOBODY if prev[0] == a else prev))
+            out.append((CONTROL, event.from_place, Op("withdraw", event.actor)))
         if event.unit:
-            out.append((UNIT, event.unit, lambda _prev: "withdrawn"))
+            out.append((UNIT, event.unit, Op("unit", "withdrawn")))
     elif isinstance(event, (PersonMoved, PersonFled)):
         for person in (event.person, *event.companions):
-            out.append((WHERE, person, lambda prev, p=event.to_place: (p, prev[1])))
+            out.append((WHERE, person, Op("go", event.to_place)))
     elif isinstance(event, PersonLocated):
-        out.append((WHERE, event.person, lambda prev, p=event.place: (p, prev[1])))
+        out.append((WHERE, event.person, Op("go", event.place)))
     elif isinstance(event, MeetingHeld) and event.place:
         for person in event.participants:
-            out.append((WHERE, person, lambda prev, p=event.place: (p, prev[1])))
+            out.append((WHERE, person, Op("go", event.place)))
     elif isinstance(event, PersonDied):
-        out.append((WHERE, event.person, lambda prev, p=event.place: (p or prev[0], False)))
+        out.append((WHERE, event.person, Op("die", event.place)))
     elif isinstance(event, UnitDefeated):
-        out.append((UNIT, event.unit, lambda _prev: "defeated"))
+        out.append((UNIT, event.unit, Op("unit", "defeated")))
     elif isinstance(event, UnitDissolved):
-        out.append((UNIT, event.unit, lambda _prev: "dissolved"))
+        out.append((UNIT, event.unit, Op("unit", "dissolved")))
     return out
 
 
 @attrs.frozen
+class Step:
+    """One keyed effect of one fact, as the fold needs it: which fact, its window, when it settles."""
+
+    id: str
+    seq: int
+    lo: int
+    hi: int
+    settle: int
+    op: Op
+
+
+@attrs.frozen
 class Cell:
-    """The fold state of one key: the value after every event that has certainly happened, and the
-    events whose windows straddle T (each with the value it would give)."""
+    """The fold state of one key: the value after every step that has certainly happened, and the
+    steps whose windows straddle T."""
 
     value: Any
-    settled: Fact | None = None
-    pending: tuple[tuple[Fact, Any], ...] = ()
+    settled: Step | None = None
+    pending: tuple[Step, ...] = ()
 
 
 # Observations say a state held throughout their window ("at the time, Asma was in Moscow"), so they
@@ -110,13 +143,13 @@ def settles_at(fact: Fact) -> int:
     return fact.lo if isinstance(fact.event, OBSERVATIONS) else fact.hi
 
 
-def apply_cell(cell: Cell, fact: Fact, transform: Transform, at: int) -> Cell:
+def apply_cell(cell: Cell, step: Step, at: int) -> Cell:
     """One step of the keyed fold; `at` is T in UTC microseconds."""
-    if settles_at(fact) <= at:
-        # Pending events stay pending: their windows overlap this one, so either order is possible.
-        return Cell(transform(cell.value), fact, cell.pending)
-    if fact.lo <= at:
-        return Cell(cell.value, cell.settled, (*cell.pending, (fact, transform)))
+    if step.settle <= at:
+        # Pending steps stay pending: their windows overlap this one, so either order is possible.
+        return Cell(step.op(cell.value), step, cell.pending)
+    if step.lo <= at:
+        return Cell(cell.value, cell.settled, (*cell.pending, step))
     return cell
 
 
@@ -125,14 +158,14 @@ class Answer:
     value: Any
     status: str
     candidates: tuple
-    settled: Fact | None
+    settled: Step | None
     events: tuple[str, ...]
 
 
 def answer(cell: Cell) -> Answer:
     candidates = [cell.value]
-    for _fact, transform in cell.pending:
-        v = transform(cell.value)
+    for step in cell.pending:
+        v = step.op(cell.value)
         if v not in candidates:
             candidates.append(v)
     if len(candidates) > 1:
@@ -141,7 +174,7 @@ def answer(cell: Cell) -> Answer:
         status = CERTAIN
     else:
         status = UNKNOWN
-    events = tuple(f.id for f in ([cell.settled] if cell.settled else []) + [f for f, _ in cell.pending])
+    events = tuple(s.id for s in ([cell.settled] if cell.settled else []) + list(cell.pending))
     return Answer(value=cell.value, status=status, candidates=tuple(candidates), settled=cell.settled, events=events)
 
 
@@ -182,7 +215,19 @@ def fold(facts: Iterable[Fact], at: int, *, ordered: bool = False) -> World:
         list_name = LISTS.get(type(fact.event))
         if list_name:
             lists[list_name].append(Happening(fact=fact, status=status))
-        for channel, key, transform in effects(fact.event):
+        settle = settles_at(fact)
+        for channel, key, op in effects(fact.event):
             table = cells[channel]
-            table[key] = apply_cell(table.get(key) or Cell(INITIAL[channel]), fact, transform, at)
+            step = Step(fact.id, fact.seq, fact.lo, fact.hi, settle, op)
+            table[key] = apply_cell(table.get(key) or Cell(INITIAL[channel]), step, at)
     return World(at=at, cells=cells, lists=lists)
+
+
+def fold_steps(rows: Iterable[tuple[str, str, Step]], at: int) -> dict[str, dict[str, Cell]]:
+    """The keyed part of the fold from (channel, key, step) rows already in valid-time order for each
+    key (the materialized cache's effects table); equal to `fold(...).cells` for the same facts."""
+    cells: dict[str, dict[str, Cell]] = {c: {} for c in INITIAL}
+    for channel, key, step in rows:
+        table = cells[channel]
+        table[key] = apply_cell(table.get(key) or Cell(INITIAL[channel]), step, at)
+    return cells

@@ -53,3 +53,24 @@ def test_events_depend_on_attrs_alone():
     for p in (ROOT / "events").rglob("*.py"):
         third_party |= imports(p) - {"events", "attrs", "__future__", "re", "typing"}
     assert set() == third_party
+
+
+def test_the_lazy_command_table_names_every_registered_command():
+    import importlib
+
+    from cli.app import COMMANDS, main
+
+    for module in {target.split(":")[0] for target in COMMANDS.values()}:
+        importlib.import_module(module)
+    registered = {name: cmd for name, cmd in main.commands.items()}
+    table = {name: getattr(importlib.import_module(t.split(":")[0]), t.split(":")[1]) for name, t in COMMANDS.items()}
+    assert registered == table
+
+
+def test_version_needs_no_engine_import():
+    import subprocess
+    import sys
+
+    code = "import sys, cli; from click.testing import CliRunner; CliRunner().invoke(cli.main, ['--version']); print(sorted(m for m in sys.modules if m.split('.')[0] in ('cattrs', 'sqlite_utils', 'projections') or m == 'chrono.store'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert "[]" == out.strip()

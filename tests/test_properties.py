@@ -294,3 +294,53 @@ class LogMachine(RuleBasedStateMachine):
 
 
 TestLogMachine = LogMachine.TestCase
+
+
+@given(s.fact_drafts(max_size=15))
+def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(drafts):
+    from projections import cache
+    from projections.query import ensure_cache
+    from projections.world import effects, settles_at
+
+    log = loaded(drafts)
+    assert ensure_cache(log)
+    expected = sorted(
+        (channel, key, f.lo, f.seq, f.id, settles_at(f), op.name, codec.canonical(op.arg))
+        for f in resolve(log.entries()).facts if f.lo is not None
+        for channel, key, op in effects(f.event)
+    )
+    got = sorted(
+        (channel, key, lo, seq, fact, settle, op, codec.canonical(codec.loads(arg)))
+        for channel, key, lo, seq, fact, settle, op, arg in log.conn.execute(
+            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.EFFECTS} WHERE seq_to = {cache.NEVER}")
+    )
+    assert expected == got
+
+
+@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
+def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_corrections(batches, data):
+    log, ids, times = new_log(), [], []
+    log.append(s.descriptions())
+    for n, batch in enumerate(batches):
+        drafts = []
+        for d in batch:
+            fid = f"b{n}-{d.id}"
+            earlier = ids + [x.id for x in drafts]
+            links = data.draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
+            side = data.draw(st.sampled_from(["after", "before"]))
+            drafts.append(attrs.evolve(d, id=fid, **{side: tuple(links)}))
+        if ids and data.draw(st.booleans()):
+            target = data.draw(st.sampled_from(ids))
+            if data.draw(st.booleans()):
+                drafts.append(Draft(event=EventRetracted(target=target, reason="r")))
+            else:
+                original = log.get(target)
+                drafts.append(Draft(event=EventCorrected(target=target, replacement=data.draw(s.event_of(type(original.event), pooled=True)), reason="r"),
+                                    valid=data.draw(s.valid_times())))
+        log.append(drafts)
+        ids += [d.id for d in drafts if not d.event.correction]
+        times.append(log.head().recorded)
+    for _ in range(3):
+        at = data.draw(s.query_times)
+        k = data.draw(st.sampled_from([None, *times]))
+        assert state(log, at, k) == state(log, at, k, use_cache=True)
