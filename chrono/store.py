@@ -6,6 +6,8 @@ time comes from the injected clock, never from the caller, and never goes backwa
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import sqlite3
@@ -196,7 +198,8 @@ class Log:
         except sqlite3.OperationalError as e:
             raise _storage_error(e, self.path) from e
         try:
-            stored = self._write_locked(batch, expected_position, preserved, line_numbers)
+            with bulk():
+                stored = self._write_locked(batch, expected_position, preserved, line_numbers)
             conn.execute("COMMIT")
             return stored
         except BaseException as e:
@@ -220,19 +223,24 @@ class Log:
         out: list[Entry] = []
         pending: dict[str, Entry] = {}
         rows = []
+        # One query for the ids already in the log, not one per event; and a batch may name its own
+        # events in after/before in any order.
+        given = [d.id for d in batch if d.id]
+        present = self._existing(given)
+        in_batch = set(given)
         for i, draft in enumerate(batch):
             line = line_numbers[i] if line_numbers else None
             try:
                 event_id = draft.id or _new_id()
                 if not valid_event_id(event_id):
                     raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
-                existing = pending.get(event_id) or self.find(event_id)
+                existing = pending.get(event_id) or (self.find(event_id) if event_id in present else None)
                 if existing is not None:
                     if _same_content(existing, draft):
                         out.append(existing)
                         continue
                     raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
-                self._check_draft(draft, pending)
+                self._check_draft(draft, pending, in_batch)
                 this_recorded = recorded
                 if preserved is not None and "recorded" in preserved[i]:
                     this_recorded = _preserved_recorded(preserved[i]["recorded"], recorded_floor=to_micros(head.recorded) if head.recorded else 0, last=rows[-1][7] if rows else None)
@@ -272,14 +280,26 @@ class Log:
             row.append(h)
             prev = h
             rows.append(row)
-            entry = _entry_from_row(row)
+            entry = Entry(
+                seq=seq, id=event_id, event=draft.event, valid=valid, sources=draft.sources,
+                recorded=from_micros(this_recorded), after=draft.after, before=draft.before, version=version,
+                prev_hash=row[12], hash=h,
+                stored_payload=preserved[i]["stored_event"] if preserved is not None and "stored_version" in preserved[i] else None,
+            )
             pending[event_id] = entry
             out.append(entry)
         if rows:
             self.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
         return out
 
-    def _check_draft(self, draft: Draft, pending: dict[str, Entry]) -> None:
+    def _existing(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        return found
+
+    def _check_draft(self, draft: Draft, pending: dict[str, Entry], in_batch: set[str] = frozenset()) -> None:
         ev = draft.event
         name = ev.type_name
         needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
@@ -289,7 +309,7 @@ class Log:
             raise InvalidEventError("a retraction has no valid time of its own")
         for key in ("after", "before"):
             for other in getattr(draft, key):
-                if other not in pending and self.find(other) is None:
+                if other not in pending and other not in in_batch and self.find(other) is None:
                     raise UnknownEventError(f"{key}: no event {other!r} in the log")
         if ev.correction:
             target = pending.get(ev.target) or self.find(ev.target)
@@ -305,6 +325,19 @@ class Log:
                     raise InvalidEventError(
                         f"{ev.target} is a {inner.type_name}; its replacement must be one too "
                         "(retract it and append the new event instead)")
+
+
+@contextlib.contextmanager
+def bulk():
+    """No cyclic garbage collection while many objects are made and kept: nothing in a batch makes
+    cycles, and the collector's scans of the growing heap cost more than the work itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:

@@ -12,7 +12,7 @@ from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parse_document, read_records
-from chrono.store import Log
+from chrono.store import Log, bulk
 from chrono.timeval import parse_valid_time
 from events import REGISTRY, EventCorrected, EventRetracted, Source, valid_entity_id
 from projections.query import knowledge
@@ -287,7 +287,8 @@ def import_(env: Env, file):
                 report(read // 200)
                 yield line
 
-        records = list(read_records(lines(), log.zone, allow_stored=True))
+        with bulk():
+            records = list(read_records(lines(), log.zone, allow_stored=True))
     before = log.head().seq
     log.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
     head = log.head()

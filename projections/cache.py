@@ -12,12 +12,11 @@ few facts with corrections or ordering constraints are resolved in Python, versi
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from chrono import codec
-from chrono.store import _COLUMNS, Head, Log, _entry_from_row
+from chrono.store import _COLUMNS, Head, Log, _entry_from_row, bulk
 
 from events import REGISTRY
 
@@ -109,10 +108,13 @@ def is_fresh(log: Log) -> bool:
 
 def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
     """Replay the whole log into the cache in one transaction; returns how many facts stand now."""
+    with bulk():
+        return _rebuild(log, progress)
+
+
+def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
     conn = log.conn
     conn.execute("BEGIN IMMEDIATE")
-    frozen = gc.isenabled()
-    gc.disable()  # millions of short-lived rows; nothing here makes cycles
     try:
         head = log.head()
         for statement in _SCHEMA.strip().split(";\n"):
@@ -138,9 +140,6 @@ def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
         if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
             conn.execute("ROLLBACK")
         raise
-    finally:
-        if frozen:
-            gc.enable()
     if progress:
         progress(head.seq)
     return standing
