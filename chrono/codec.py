@@ -200,8 +200,11 @@ def structure_sources(value: Any) -> tuple[Source, ...]:
         raise InvalidEventError(f"sources: {_explain(e).replace('$', 'source')}") from e
 
 
+_SOURCE_FIELDS = tuple(a.name for a in attrs.fields(Source))
+
+
 def unstructure_sources(sources: tuple[Source, ...]) -> list[dict]:
-    return [{k: v for k, v in attrs.asdict(s).items() if v is not None} for s in sources]
+    return [{k: v for k in _SOURCE_FIELDS if (v := getattr(s, k)) is not None} for s in sources]
 
 
 # --- canonical encoding ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ two; "that night" runs into the small hours. We keep the interval and never impu
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,7 +80,15 @@ class ValidTime:
         return to_micros(self.latest)
 
     def with_wording(self, wording: str | None) -> ValidTime:
-        return attrs.evolve(self, wording=wording)
+        if wording == self.wording:
+            return self
+        # Everything else was checked when self was made; only the new wording needs a look.
+        if wording is not None and not isinstance(wording, str):
+            raise TypeError("wording must be text")
+        copy = object.__new__(ValidTime)
+        for a in attrs.fields(ValidTime):
+            object.__setattr__(copy, a.name, wording if a.name == "wording" else getattr(self, a.name))
+        return copy
 
     def local(self) -> tuple[datetime, datetime]:
         tz = zone_info(self.zone)
@@ -123,7 +132,9 @@ def _offset(text: str) -> timedelta:
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
+@functools.lru_cache(maxsize=65536)
 def _parse_one(literal: str, zone: str) -> ValidTime:
+    # Cached: a log repeats its literals (every event "on 5 December"), and ValidTime is immutable.
     try:
         return _parse_one_unchecked(literal, zone)
     except OverflowError as e:

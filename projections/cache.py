@@ -48,7 +48,6 @@ CREATE TABLE {EFFECTS} (
 """
 _INDEXES = f"""
 CREATE INDEX {FACTS}_when ON {FACTS} (seq_to, lo, seq);
-CREATE INDEX {FACTS}_id ON {FACTS} (id, seq_from);
 CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n);
 """
 
@@ -124,6 +123,7 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
             f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, "
             f"valid_lo, valid_hi, valid_meta, body, sources, links, '[]' FROM events WHERE target IS NULL"
         )
+        conn.execute(f"CREATE INDEX {FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
         if progress:
             progress(head.seq // 2)
         _resolve_the_few(log)
@@ -243,12 +243,12 @@ def _row(f: Fact, seq_from: int, seq_to: int) -> tuple:
     )
 
 
-def _fact(row) -> Fact:
+def _fact(row, *, with_sources: bool = True) -> Fact:
     seq, fid, _from, _to, type_name, version, lo, hi, vlo, vhi, vmeta, body, sources, links, via = row
     link = codec.loads(links)
     return Fact(
         id=fid, seq=seq, event=codec.decode_stored(type_name, version, body),
-        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources),
+        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources) if with_sources else (),
         after=tuple(link["after"]), before=tuple(link["before"]), via=tuple(codec.loads(via)), lo=lo, hi=hi,
     )
 
@@ -273,7 +273,7 @@ def all_facts(log: Log, position: int | None = None) -> list[Fact]:
     return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE {where} ORDER BY seq", args)]
 
 
-def facts_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> list[Fact]:
+def facts_until(log: Log, at: int, position: int, types: tuple[str, ...], *, with_sources: bool = True) -> list[Fact]:
     """Facts of `types` standing at `position` whose window opens by `at`, in valid-time order."""
     where, args = _live(position)
     marks = ", ".join("?" * len(types))
@@ -281,7 +281,7 @@ def facts_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> lis
         f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
         (at, *types, *args),
     )
-    return [_fact(r) for r in rows]
+    return [_fact(r, with_sources=with_sources) for r in rows]
 
 
 def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
@@ -290,6 +290,19 @@ def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact
     rows = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo > ? AND {where} ORDER BY lo, seq LIMIT ?", (at, *args, limit))
     total = log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE lo > ? AND {where}", (at, *args)).fetchone()[0]
     return [_fact(r) for r in rows], total
+
+
+def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
+    """(event id, type, payload) of every entity description standing at `position`, in log order."""
+    where, args = _live(position)
+    loads = codec.loads
+    for fid, type_name, version, body in log.conn.execute(
+        f"SELECT id, type, version, body FROM {FACTS} WHERE lo IS NULL AND {where} ORDER BY seq", args
+    ):
+        payload = loads(body)
+        if version != REGISTRY[type_name].version:
+            payload = codec.upcast(type_name, version, payload)
+        yield fid, type_name, payload
 
 
 def timeless_facts(log: Log, position: int) -> list[Fact]:

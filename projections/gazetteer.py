@@ -51,6 +51,20 @@ class Gazetteer:
             out.append(Entity(id=getattr(ev, id_field), kind=kind, name=ev.name, aliases=ev.aliases, details=details, event=f.id))
         return cls(out)
 
+    @classmethod
+    def from_payloads(cls, rows: Iterable[tuple[str, str, dict]]) -> Gazetteer:
+        """From (event id, type name, payload) of descriptions as stored: no event objects needed."""
+        by_type = {c.type_name: spec for c, spec in _KIND_OF.items()}
+        out = []
+        for event_id, type_name, payload in rows:
+            spec = by_type.get(type_name)
+            if spec is None:
+                continue
+            kind, id_field = spec
+            details = {k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k not in (id_field, "name", "aliases")}
+            out.append(Entity(id=payload[id_field], kind=kind, name=payload["name"], aliases=tuple(payload.get("aliases", ())), details=details, event=event_id))
+        return cls(out)
+
     def __contains__(self, entity_id: str) -> bool:
         return entity_id in self.by_id
 

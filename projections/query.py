@@ -16,7 +16,7 @@ from . import cache
 from .describe import summarize
 from .gazetteer import Gazetteer
 from .resolve import Fact, Resolution, resolve
-from .world import CERTAIN, CONTROL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Happening, World, answer, fold, fold_steps
+from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, World, answer, fold, fold_steps
 
 
 class Knowledge:
@@ -47,8 +47,10 @@ class Knowledge:
     @property
     def gazetteer(self) -> Gazetteer:
         if self._gazetteer is None:
-            described = cache.timeless_facts(self._log, self.position) if self._facts is None else self._facts
-            self._gazetteer = Gazetteer.from_facts(described)
+            if self._facts is None:
+                self._gazetteer = Gazetteer.from_payloads(cache.descriptions(self._log, self.position))
+            else:
+                self._gazetteer = Gazetteer.from_facts(self._facts)
         return self._gazetteer
 
     def timed(self) -> list[Fact]:
@@ -90,7 +92,8 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
         # Index range scans: the keyed effects and the listed happenings that began by T.
         cells = fold_steps(cache.steps_until(log, at, k.position), at)
         lists: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
-        for f in cache.facts_until(log, at, k.position, LIST_TYPES):
+        # The lists show each happening's fields and time, never its sources: skip decoding them.
+        for f in cache.facts_until(log, at, k.position, LIST_TYPES, with_sources=False):
             lists[LISTS[type(f.event)]].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
         return World(at=at, cells=cells, lists=lists), k
     facts = k.timed()
@@ -102,6 +105,7 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
 
 
 LIST_TYPES = tuple(cls.type_name for cls in LISTS)
+EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
 UPCOMING = 100  # a state lists the next hundred happenings after T, and says how many more there are
 
 
@@ -117,7 +121,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     control = []
     answers = world.answers(CONTROL)
     for place in sorted(set(answers) | {e.id for e in g.of_kind("place")}):
-        a = answers.get(place) or answer(_empty(CONTROL))
+        a = answers.get(place) or EMPTY[CONTROL]
         control.append({
             "place": place, "name": g.name(place), "controller": a.value[0], "status": a.status,
             "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1]),
@@ -127,7 +131,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     answers = world.answers(WHERE)
     people = {e.id for e in g.of_kind("person")} | {p for p in answers if g.kind(p) in (None, "person")}
     for person in sorted(people):
-        a = answers.get(person) or answer(_empty(WHERE))
+        a = answers.get(person) or EMPTY[WHERE]
         whereabouts.append({
             "person": person, "name": g.name(person), "place": a.value[0], "status": a.status,
             "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1], "since": since(a), "events": list(a.events),
@@ -135,7 +139,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     units = []
     answers = world.answers(UNIT)
     for unit in sorted(set(answers) | {e.id for e in g.of_kind("unit")}):
-        a = answers.get(unit) or answer(_empty(UNIT))
+        a = answers.get(unit) or EMPTY[UNIT]
         entity = g.by_id.get(unit)
         units.append({
             "unit": unit, "name": g.name(unit), "actor": entity.details.get("actor") if entity else None,
@@ -163,12 +167,6 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
 
 def _unique(values) -> list:
     return list(dict.fromkeys(values))
-
-
-def _empty(channel: str):
-    from .world import INITIAL, Cell
-
-    return Cell(INITIAL[channel])
 
 
 def _happening_json(f: Fact, status: str, zone: str) -> dict:
