@@ -47,7 +47,7 @@ CREATE TABLE {EFFECTS} (
 );
 """
 _INDEXES = f"""
-CREATE INDEX {FACTS}_when ON {FACTS} (seq_to, lo, seq);
+CREATE INDEX {FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
 CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n);
 """
 
