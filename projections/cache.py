@@ -292,6 +292,17 @@ def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact
     return [_fact(r) for r in rows], total
 
 
+def listed_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> Iterator[tuple]:
+    """(type, id, lo, hi, valid_meta, body) of the happenings of `types` standing at `position` whose
+    window opens by `at`, in valid-time order: what a state's lists need, with nothing decoded."""
+    where, args = _live(position)
+    marks = ", ".join("?" * len(types))
+    yield from log.conn.execute(
+        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACTS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
+        (at, *types, *args),
+    )
+
+
 def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     """(event id, type, payload) of every entity description standing at `position`, in log order."""
     where, args = _live(position)
@@ -318,9 +329,12 @@ def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, St
         "ORDER BY channel, key, lo, seq, n",
         (at, *args),
     )
-    loads = codec.loads
+    ops: dict[tuple[str, str], Op] = {}  # a log repeats its ops ("go to Damascus"): make each once
     for channel, key, fact, seq, lo, hi, settle, op, arg in rows:
-        yield channel, key, Step(fact, seq, lo, hi, settle, Op(op, loads(arg)))
+        o = ops.get((op, arg))
+        if o is None:
+            o = ops[(op, arg)] = Op(op, codec.loads(arg))
+        yield channel, key, Step(fact, seq, lo, hi, settle, o)
 
 
 __all__ = ["all_facts", "built_from", "facts_after", "facts_until", "is_fresh", "position_at", "rebuild", "steps_until", "timeless_facts"]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import attrs
 
+from chrono import codec
 from chrono.errors import StorageError
 from chrono.store import Log
 from chrono.timeval import from_micros, iso, to_micros
@@ -92,9 +93,12 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
         # Index range scans: the keyed effects and the listed happenings that began by T.
         cells = fold_steps(cache.steps_until(log, at, k.position), at)
         lists: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
-        # The lists show each happening's fields and time, never its sources: skip decoding them.
-        for f in cache.facts_until(log, at, k.position, LIST_TYPES, with_sources=False):
-            lists[LISTS[type(f.event)]].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
+        # The lists show each happening's fields as stored (the canonical JSON of the event) and its
+        # time: nothing needs decoding into event objects.
+        for type_name, fid, lo, hi, meta, body in cache.listed_until(log, at, k.position, LIST_TYPES):
+            lists[LIST_OF_TYPE[type_name]].append(
+                Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
+                       status=CERTAIN if hi <= at else POSSIBLE))
         return World(at=at, cells=cells, lists=lists), k
     facts = k.timed()
     if source:
@@ -105,6 +109,19 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
 
 
 LIST_TYPES = tuple(cls.type_name for cls in LISTS)
+LIST_OF_TYPE = {cls.type_name: name for cls, name in LISTS.items()}
+
+
+@attrs.frozen(kw_only=True)
+class Listed:
+    """A happening read from the cache: its event's fields as stored, its window and status."""
+
+    id: str
+    lo: int
+    hi: int
+    wording: str | None
+    fields: dict
+    status: str
 EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
 UPCOMING = 100  # a state lists the next hundred happenings after T, and says how many more there are
 
@@ -153,7 +170,7 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
         "units": units,
     }
     for name in LIST_NAMES:
-        out[name] = [_happening_json(h.fact, h.status, zone) for h in world.lists[name]]
+        out[name] = [_happening_json(h, zone) for h in world.lists[name]]
     # What the log says is still to come: the facts whose windows open after T, soonest first.
     later, total = k.upcoming(world.at, UPCOMING)
     out["upcoming"] = [
@@ -169,11 +186,14 @@ def _unique(values) -> list:
     return list(dict.fromkeys(values))
 
 
-def _happening_json(f: Fact, status: str, zone: str) -> dict:
-    from chrono.codec import unstructure_event
-
-    fields = unstructure_event(f.event)
-    return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": _time(f, zone), "status": status, "event": f.id}
+def _happening_json(h: Happening | Listed, zone: str) -> dict:
+    if isinstance(h, Listed):
+        fields, lo, hi, wording, event_id = h.fields, h.lo, h.hi, h.wording, h.id
+    else:
+        f = h.fact
+        fields, lo, hi, wording, event_id = codec.unstructure_event(f.event), f.lo, f.hi, f.valid.wording if f.valid else None, f.id
+    time = {"earliest": iso(from_micros(lo), zone), "latest": iso(from_micros(hi), zone), "wording": wording}
+    return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": time, "status": h.status, "event": event_id}
 
 
 def only_entities(doc: dict, ids: set[str], k: Knowledge) -> dict:
