@@ -56,6 +56,7 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, s
 
 
 UPCOMING_SHOWN = 12
+RECENT_SHOWN = 10
 
 
 def _value(names, value, status, candidates) -> str:
@@ -108,9 +109,16 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         rows.append([u["name"], n(u["actor"]), st, ", ".join(u["events"])])
     section("Units", table(rows, ["unit", "of", "state", "events"]))
 
+    def recent(items: list, title: str) -> None:
+        # A long account has dozens of statements by T: show the latest few unless asked for all.
+        shown = items if show_all else items[-RECENT_SHOWN:]
+        rows = [[_when(h["time"]), what, "yes" if h["status"] == "certain" else "possibly", h["event"]] for h, what in shown]
+        earlier = len(items) - len(shown)
+        note = f"\n  … and {earlier} earlier (--all lists them)" if earlier else ""
+        section(title, table(rows, ["when", "what", "happened", "event"]) + note)
+
     def happened(key, title, describe):
-        rows = [[_when(h["time"]), describe(h), "yes" if h["status"] == "certain" else "possibly", h["event"]] for h in doc[key]]
-        section(title, table(rows, ["when", "what", "happened", "event"]))
+        recent([(h, describe(h)) for h in doc[key]], title)
 
     happened("calls", "Calls", lambda h: f"{n(h['caller'])} → {n(h['callee'])}")
     happened("meetings", "Meetings", lambda h: ", ".join(n(p) for p in h["participants"]) + (f" in {n(h['place'])}" if h["place"] else ""))
@@ -123,8 +131,8 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         *[(h, f"{n(h['person'])} appointed {h['role']}") for h in doc["appointments"]],
         *[(h, _short(h["description"])) for h in doc["incidents"]],
     ]
-    rows = [[_when(h["time"]), what, "yes" if h["status"] == "certain" else "possibly", h["event"]] for h, what in others]
-    section("Other happenings", table(rows, ["when", "what", "happened", "event"]))
+    others.sort(key=lambda pair: (pair[0]["time"]["earliest"], pair[0]["time"]["latest"]))
+    recent(others, "Other happenings")
     upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
     rows = [[_when(u["time"]), _short(u["summary"], 90), u["event"]] for u in upcoming]
     more = doc["upcoming_total"] - len(upcoming)
