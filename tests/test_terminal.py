@@ -49,3 +49,12 @@ def test_no_progress_into_a_pipe(tmp_path, monkeypatch):
     monkeypatch.setattr(render, "PROGRESS_FROM", 10)
     result = run(tmp_path, "replay")
     assert "replaying" not in result.output
+
+
+def test_state_table_shows_the_latest_statements_and_all_with_all(tmp_path):
+    short = run(tmp_path, "state", "--at", "2024-12-07T21:30").output
+    everything = run(tmp_path, "state", "--at", "2024-12-07T21:30", "--all").output
+    assert "earlier (--all lists them)" in short
+    assert "earlier (--all lists them)" not in everything
+    # The first statement of the account (the operations room's decision) only shows with --all.
+    assert ("ops-source-overthrow-decision" in short, "ops-source-overthrow-decision" in everything) == (False, True)
