@@ -12,6 +12,7 @@ few facts with corrections or ordering constraints are resolved in Python, versi
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
@@ -145,42 +146,21 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
     return standing
 
 
+_ROOTS = """
+WITH RECURSIVE r(id, root) AS (
+    SELECT c.id, c.target FROM events AS c JOIN events AS t ON t.id = c.target
+    WHERE c.target IS NOT NULL AND t.target IS NULL
+  UNION ALL
+    SELECT c.id, r.root FROM events AS c JOIN r ON c.target = r.id
+) SELECT id, root FROM r
+"""
+
+
 def _resolve_the_few(log: Log) -> None:
-    """Replace the rows of facts that corrections or ordering constraints touch with their versions."""
+    """Replace the rows of facts that corrections, ordering constraints or an older schema touch with
+    their versions. Streams: memory grows with one correction chain, not with the log."""
     conn = log.conn
-    corrections = [_entry_from_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NOT NULL ORDER BY seq")]
-    linked_rows = conn.execute(f"SELECT id, links FROM events WHERE target IS NULL AND links != ?", (NO_LINKS,)).fetchall()
-    # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
-    current = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
-    old_rows = [_entry_from_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NULL AND NOT ({current})")]
-    if not corrections and not linked_rows and not old_rows:
-        return
-    kind = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL").fetchall())
-
-    def root(event_id: str) -> str:
-        while event_id in kind:
-            event_id = kind[event_id]
-        return event_id
-
-    # Every standing-or-not version of each corrected fact, by the recorded positions where it changed.
-    chains: dict[str, list] = defaultdict(list)
-    for c in corrections:
-        chains[root(c.id)].append(c)
-    versions: dict[str, list[tuple[int, int, Fact | None]]] = {e.id: [(e.seq, NEVER, resolve([e]).facts[0])] for e in old_rows}
-    for target_id, chain in chains.items():
-        target = log.find(target_id)
-        if target is None or target.event.correction:
-            continue
-        prefix, points = [target], []
-        for c in chain:
-            prefix.append(c)
-            facts = resolve(prefix).facts
-            points.append((c.seq, facts[0] if facts and facts[0].id == target_id else None))
-        own = resolve([target]).facts[0]
-        starts = [(target.seq, own), *points]
-        versions[target_id] = [(s, (starts[i + 1][0] if i + 1 < len(starts) else NEVER), f) for i, (s, f) in enumerate(starts)]
-
-    # Ordering constraints: narrow each connected group of facts at every position where one changed.
+    # Ordering constraints first: their groups are narrowed together, so their members' versions wait.
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -189,38 +169,88 @@ def _resolve_the_few(log: Log) -> None:
             x = parent[x]
         return x
 
-    for event_id, links in linked_rows:
+    for event_id, links in conn.execute("SELECT id, links FROM events WHERE target IS NULL AND links != ?", (NO_LINKS,)):
         link = codec.loads(links)
         for other in (*link["after"], *link["before"]):
             parent[find(other)] = find(event_id)
+    members = set(parent)
+    waiting: dict[str, list[tuple[int, int, Fact | None]]] = {}
+    out = _Writer(conn)
+
+    def settle(fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
+        if fact_id in members:
+            waiting[fact_id] = spans
+        else:
+            out.replace(fact_id, spans)
+
+    # Every version of each corrected fact, by the recorded positions where it changed: one chain
+    # (the fact, its corrections, their corrections) at a time, in root order.
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
+    conn.execute("DELETE FROM chrono_roots")
+    conn.execute("INSERT INTO chrono_roots " + _ROOTS)
+    columns = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = conn.execute(f"SELECT r.root, {columns} FROM chrono_roots AS r JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
+    for target_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        target = log.find(target_id)
+        prefix, points = [target], []
+        for row in group:
+            c = _entry_from_row(row[1:])
+            prefix.append(c)
+            facts = resolve(prefix).facts
+            points.append((c.seq, facts[0] if facts and facts[0].id == target_id else None))
+        starts = [(target.seq, resolve([target]).facts[0]), *points]
+        settle(target_id, [(s, (starts[i + 1][0] if i + 1 < len(starts) else NEVER), f) for i, (s, f) in enumerate(starts)])
+
+    # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
+    current = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NULL AND NOT ({current}) "
+                            "AND id NOT IN (SELECT root FROM chrono_roots)"):
+        e = _entry_from_row(row)
+        settle(e.id, [(e.seq, NEVER, resolve([e]).facts[0])])
+
+    # Ordering constraints: narrow each connected group at every position where one of it changed.
     groups: dict[str, list[str]] = defaultdict(list)
-    for member in list(parent):
+    for member in members:
         groups[find(member)].append(member)
-    for members in groups.values():
-        for member in members:
-            if member not in versions:
+    for group_members in groups.values():
+        for member in group_members:
+            if member not in waiting:
                 entry = log.find(member)
                 if entry is not None and not entry.event.correction:
-                    versions[member] = [(entry.seq, NEVER, resolve([entry]).facts[0])]
-        present = [m for m in members if m in versions]
-        points = sorted({s for m in present for s, _, _ in versions[m]})
+                    waiting[member] = [(entry.seq, NEVER, resolve([entry]).facts[0])]
+        present = [m for m in group_members if m in waiting]
+        points = sorted({s for m in present for s, _, _ in waiting[m]})
         split: dict[str, list] = {m: [] for m in present}
         for i, s in enumerate(points):
             end = points[i + 1] if i + 1 < len(points) else NEVER
-            known = [f for m in present for (a, b, f) in versions[m] if a <= s < b and f is not None]
+            known = [f for m in present for (a, b, f) in waiting[m] if a <= s < b and f is not None]
             narrowed = {f.id: f for f in narrow(known)}
             for m in present:
-                if any(a <= s < b for a, b, _ in versions[m]):
+                if any(a <= s < b for a, b, _ in waiting[m]):
                     split[m].append((s, end, narrowed.get(m)))
-        versions.update(split)
+        for m in present:
+            out.replace(m, split[m])
+    out.flush()
 
-    rows = []
-    for fact_id, spans in versions.items():
-        conn.execute(f"DELETE FROM {FACTS} WHERE id = ?", (fact_id,))
-        for seq_from, seq_to, f in _merge(spans):
-            if f is not None:
-                rows.append(_row(f, seq_from, seq_to))
-    conn.executemany(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows)
+
+class _Writer:
+    """Replaces a fact's cache rows with its versions, in batches."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.ids: list[tuple[str]] = []
+        self.rows: list[tuple] = []
+
+    def replace(self, fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
+        self.ids.append((fact_id,))
+        self.rows.extend(_row(f, a, b) for a, b, f in _merge(spans) if f is not None)
+        if len(self.ids) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        self.conn.executemany(f"DELETE FROM {FACTS} WHERE id = ?", self.ids)
+        self.conn.executemany(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", self.rows)
+        self.ids, self.rows = [], []
 
 
 def _merge(spans: list[tuple[int, int, Fact | None]]) -> list[tuple[int, int, Fact | None]]:

@@ -85,14 +85,20 @@ def narrow(facts: list[Fact]) -> list[Fact]:
     """Tighten windows by stated order: if A is after B, A cannot start before B's earliest and B must
     end by A's latest. Never widens; a constraint that would empty a window is left out (`check` reports it)."""
     timed = {f.id: [f.lo, f.hi] for f in facts if f.lo is not None}
-    pairs = []  # (earlier, later)
+    seq = {f.id: f.seq for f in facts}
+    pairs = set()  # (earlier, later)
     for f in facts:
-        pairs.extend((other, f.id) for other in f.after)
-        pairs.extend((f.id, other) for other in f.before)
-    pairs = [(a, b) for a, b in pairs if a in timed and b in timed]
+        pairs.update((other, f.id) for other in f.after)
+        pairs.update((f.id, other) for other in f.before)
+    # A fixed order, so that any subset holding the same constraints (the cache narrows one connected
+    # group at a time) reaches the same windows; when constraints conflict, which one is left out
+    # depends on the order.
+    pairs = sorted(((a, b) for a, b in pairs if a in timed and b in timed), key=lambda p: (seq[p[0]], seq[p[1]]))
     if not pairs:
         return facts
-    for _ in range(len(timed) + 1):
+    # Windows only shrink, and only to bounds already present, so this reaches a fixed point.
+    changed = True
+    while changed:
         changed = False
         for a, b in pairs:
             wa, wb = timed[a], timed[b]
@@ -102,8 +108,6 @@ def narrow(facts: list[Fact]) -> list[Fact]:
                 wb[0], changed = lo_b, True
             if wa[0] < hi_a and hi_a != wa[1]:
                 wa[1], changed = hi_a, True
-        if not changed:
-            break
     return [attrs.evolve(f, lo=timed[f.id][0], hi=timed[f.id][1]) if f.id in timed else f for f in facts]
 
 

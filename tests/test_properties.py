@@ -206,7 +206,10 @@ def test_any_change_to_a_stored_row_is_caught_by_verify(drafts, data):
         ch = data.draw(st.characters(codec="ascii").filter(lambda c: c != value[pos]))
         new = value[:pos] + ch + value[pos + 1:]
     note(f"{column} of {seq}: {value!r} -> {new!r}")
-    conn.execute(f"UPDATE events SET {column} = ? WHERE seq = ?", (new, seq))
+    try:
+        conn.execute(f"UPDATE events SET {column} = ? WHERE seq = ?", (new, seq))
+    except sqlite3.IntegrityError:
+        assume(False)  # SQLite itself refuses this change (an id made equal to another): nothing to catch
     report = verify(log)
     assert not report.ok
     assert seq == report.position
