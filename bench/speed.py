@@ -37,7 +37,6 @@ import os
 import platform
 import pstats
 import resource
-import shutil
 import sqlite3
 import statistics
 import subprocess

@@ -273,12 +273,12 @@ def _row(f: Fact, seq_from: int, seq_to: int) -> tuple:
     )
 
 
-def _fact(row, *, with_sources: bool = True) -> Fact:
+def _fact(row) -> Fact:
     seq, fid, _from, _to, type_name, version, lo, hi, vlo, vhi, vmeta, body, sources, links, via = row
     link = codec.loads(links)
     return Fact(
         id=fid, seq=seq, event=codec.decode_stored(type_name, version, body),
-        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources) if with_sources else (),
+        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources),
         after=tuple(link["after"]), before=tuple(link["before"]), via=tuple(codec.loads(via)), lo=lo, hi=hi,
     )
 
@@ -301,17 +301,6 @@ def all_facts(log: Log, position: int | None = None) -> list[Fact]:
     """Every fact standing at log position `position` (now by default), in log order."""
     where, args = _live(NEVER - 1 if position is None else position)
     return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE {where} ORDER BY seq", args)]
-
-
-def facts_until(log: Log, at: int, position: int, types: tuple[str, ...], *, with_sources: bool = True) -> list[Fact]:
-    """Facts of `types` standing at `position` whose window opens by `at`, in valid-time order."""
-    where, args = _live(position)
-    marks = ", ".join("?" * len(types))
-    rows = log.conn.execute(
-        f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
-        (at, *types, *args),
-    )
-    return [_fact(r, with_sources=with_sources) for r in rows]
 
 
 def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
@@ -346,11 +335,6 @@ def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
         yield fid, type_name, payload
 
 
-def timeless_facts(log: Log, position: int) -> list[Fact]:
-    where, args = _live(position)
-    return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo IS NULL AND {where} ORDER BY seq", args)]
-
-
 def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, Step]]:
     """Keyed effects standing at `position` whose window opens by `at`, each key's in valid-time order."""
     where, args = _live(position)
@@ -367,4 +351,4 @@ def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, St
         yield channel, key, Step(fact, seq, lo, hi, settle, o)
 
 
-__all__ = ["all_facts", "built_from", "facts_after", "facts_until", "is_fresh", "position_at", "rebuild", "steps_until", "timeless_facts"]
+__all__ = ["all_facts", "built_from", "descriptions", "facts_after", "is_fresh", "listed_until", "position_at", "rebuild", "steps_until"]

@@ -12,7 +12,7 @@ import attrs
 
 from chrono.entry import Entry
 from chrono.timeval import ValidTime
-from events import Event, EventCorrected, EventRetracted, Source
+from events import Event, EventRetracted, Source
 
 
 @attrs.frozen(kw_only=True)

@@ -8,7 +8,7 @@ the events whose windows straddle T) or `unknown` (nothing in the log touches th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -52,8 +52,6 @@ LISTS = {
     PersonAppointed: "appointments",
 }
 LIST_NAMES = tuple(dict.fromkeys(LISTS.values()))
-
-Transform = Callable[[Any], Any]
 
 # Initial values: a place held by nobody we know of; a person somewhere unknown, alive or not unknown.
 NOBODY = (None, ())

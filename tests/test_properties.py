@@ -151,7 +151,7 @@ def test_a_retracted_correction_restores_the_original(drafts, data, at):
 
 @given(st.lists(s.fact_drafts(max_size=4), min_size=1, max_size=4), s.query_times, st.data())
 def test_state_known_at_k_equals_the_log_truncated_at_k(batches, at, data):
-    seen, log, heads = set(), new_log(), []
+    log, heads = new_log(), []
     log.append(s.descriptions())
     for n, batch in enumerate(batches):
         batch = [attrs.evolve(d, id=f"b{n}-{d.id}") for d in batch]

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from chrono import codec
 from chrono.clock import FixedClock
 from chrono.entry import Draft
-from chrono.errors import ChronoError, ConflictError, LogLockedError, NotALogError, StorageError
+from chrono.errors import ConflictError, LogLockedError, StorageError
 from chrono.jsonl import read_records
 from chrono.store import Log, row_hash, verify
 from chrono.timeval import parse_valid_time
