@@ -14,7 +14,7 @@ from projections import investigate as inv
 from projections.pictures import render_timeline_html
 
 from .app import Env, complete_entities, complete_event_ids, main
-from .render import emit_json, section, table
+from .render import emit_json, section, shorten, table
 
 
 def _json_option(f):
@@ -31,11 +31,6 @@ def _as_of_option(f):
 
 def _known(log, as_of):
     return inv.load(log, parse_instant(as_of, log.zone) if as_of else None)
-
-
-def _short(text: str | None, width: int = 90) -> str:
-    text = text or ""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _when(valid: dict | None) -> str:
@@ -214,7 +209,7 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
     for h in doc["happenings"]:
         status = "" if h["status"] == "certain" else "possibly: "
         was = "  (possibly already by --from)" if h["was"] else ""
-        click.echo(f"  {_when(h['time'])}\n      {status}{_short(h['summary'])}  [{h['event']}]{was}")
+        click.echo(f"  {_when(h['time'])}\n      {status}{shorten(h['summary'], 90)}  [{h['event']}]{was}")
     if not doc["happenings"]:
         click.echo("  (none)")
 
@@ -235,11 +230,11 @@ def _print_belief(doc: dict) -> None:
     _print_changes(doc["changes"])
     click.echo(click.style("Happenings", bold=True))
     for h in doc["happenings"]:
-        click.echo(f"  {h['event']}: {h['before'] or 'absent'} → {h['after'] or 'absent'}: {_short(h['summary_after'] or h['summary_before'], 70)}")
+        click.echo(f"  {h['event']}: {h['before'] or 'absent'} → {h['after'] or 'absent'}: {shorten(h['summary_after'] or h['summary_before'], 70)}")
     if not doc["happenings"]:
         click.echo("  (no change)")
     click.echo()
-    rows = [[c["recorded"][:19], c["event"], c["kind"], _short(c["summary"], 60), ", ".join(c["explains"]) or "—"] for c in doc["recorded_between"]]
+    rows = [[c["recorded"][:19], c["event"], c["kind"], shorten(c["summary"], 60), ", ".join(c["explains"]) or "—"] for c in doc["recorded_between"]]
     section("Recorded in between", table(rows, ["recorded", "event", "kind", "what", "changed"]))
 
 

@@ -20,7 +20,7 @@ from projections.query import knowledge, only_entities, state_json, world_at
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, progress, section, table
+from .render import actor_style, emit_json, progress, section, shorten, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -122,27 +122,23 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
 
     happened("calls", "Calls", lambda h: f"{n(h['caller'])} → {n(h['callee'])}")
     happened("meetings", "Meetings", lambda h: ", ".join(n(p) for p in h["participants"]) + (f" in {n(h['place'])}" if h["place"] else ""))
-    happened("statements", "Statements, claims and rumours", lambda h: f"{n(h['speaker']) if h['speaker'] else h['speaker_description'] or '?'} ({h['kind']}): {_short(h['text'])}")
-    happened("orders", "Orders", lambda h: f"{n(h['issuer'])}: {_short(h['order'])}")
-    happened("airstrikes", "Airstrikes", lambda h: f"{n(h['actor'])} on {n(h['target'])}" + (f": {_short(h['description'])}" if h["description"] else ""))
+    happened("statements", "Statements, claims and rumours", lambda h: f"{n(h['speaker']) if h['speaker'] else h['speaker_description'] or '?'} ({h['kind']}): {shorten(h['text'])}")
+    happened("orders", "Orders", lambda h: f"{n(h['issuer'])}: {shorten(h['order'])}")
+    happened("airstrikes", "Airstrikes", lambda h: f"{n(h['actor'])} on {n(h['target'])}" + (f": {shorten(h['description'])}" if h["description"] else ""))
     others = [
         *[(h, f"offensive: {h['name']}") for h in doc["offensives"]],
         *[(h, f"power handed from {n(h['from_actor'])} to {n(h['to_actor'])}") for h in doc["transfers"]],
         *[(h, f"{n(h['person'])} appointed {h['role']}") for h in doc["appointments"]],
-        *[(h, _short(h["description"])) for h in doc["incidents"]],
+        *[(h, shorten(h["description"])) for h in doc["incidents"]],
     ]
     others.sort(key=lambda pair: (pair[0]["time"]["earliest"], pair[0]["time"]["latest"]))
     recent(others, "Other happenings")
     upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
-    rows = [[_when(u["time"]), _short(u["summary"], 90), u["event"]] for u in upcoming]
+    rows = [[_when(u["time"]), shorten(u["summary"], 90), u["event"]] for u in upcoming]
     more = doc["upcoming_total"] - len(upcoming)
     section("Still to come", table(rows, ["when", "what", "event"]) + (f"\n  … and {more} more (--all lists them)" if more else ""))
     if hidden:
         click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
-
-
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _when(t: dict) -> str:
@@ -192,7 +188,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
             click.echo(codec.canonical({**codec.entry_to_json(e), "status": status}))
         else:
             when = e.valid.describe() if e.valid else "(timeless)"
-            rows.append([str(e.seq), e.id, e.type_name, when, _short(summarize(e.event, g), 60), status])
+            rows.append([str(e.seq), e.id, e.type_name, when, shorten(summarize(e.event, g), 60), status])
     if not as_json:
         click.echo(table(rows, ["#", "id", "type", "valid", "what", "status"]) or "no entries")
 

@@ -10,6 +10,12 @@ import click
 import orjson
 
 
+def shorten(text: str | None, width: int = 70) -> str:
+    """At most `width` characters, with an ellipsis where it was cut."""
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def emit_json(obj) -> None:
     click.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
 

@@ -18,7 +18,7 @@ from events import CityCaptured, ControlChanged, Event, EventCorrected, EventRet
 
 from .describe import summarize
 from .gazetteer import Entity, Gazetteer, fold_key
-from .query import Knowledge, knowledge
+from .query import Knowledge, answer_json, knowledge
 from .resolve import Fact, ordering_conflicts
 from .world import CONTROL, INITIAL, UNIT, WHERE, Answer, World, answer, effects, fold, valid_order
 
@@ -103,19 +103,6 @@ def value_text(channel: str, value, g: Gazetteer) -> str:
         text = g.name(value[0]) if value[0] else "somewhere unknown"
         return text + (" (dead)" if value[1] is False else "")
     return value
-
-
-def answer_json(channel: str, a: Answer) -> dict:
-    """The fields `state --json` gives for one keyed answer (without since/events)."""
-    if channel == CONTROL:
-        return {"controller": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1])}
-    if channel == WHERE:
-        return {"place": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1]}
-    return {"state": a.value, "status": a.status, "candidates": list(a.candidates)}
-
-
-def _unique(values) -> list:
-    return list(dict.fromkeys(values))
 
 
 def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:

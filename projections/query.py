@@ -135,33 +135,24 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     g = k.gazetteer
     since = lambda a: iso(from_micros(a.settled.lo), zone) if a.settled else None  # noqa: E731
 
+    def row(channel: str, key: str, a) -> dict:
+        return {**answer_json(channel, a), "since": since(a), "events": list(a.events)}
+
     control = []
     answers = world.answers(CONTROL)
     for place in sorted(set(answers) | {e.id for e in g.of_kind("place")}):
-        a = answers.get(place) or EMPTY[CONTROL]
-        control.append({
-            "place": place, "name": g.name(place), "controller": a.value[0], "status": a.status,
-            "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1]),
-            "since": since(a), "events": list(a.events),
-        })
+        control.append({"place": place, "name": g.name(place), **row(CONTROL, place, answers.get(place) or EMPTY[CONTROL])})
     whereabouts = []
     answers = world.answers(WHERE)
     people = {e.id for e in g.of_kind("person")} | {p for p in answers if g.kind(p) in (None, "person")}
     for person in sorted(people):
-        a = answers.get(person) or EMPTY[WHERE]
-        whereabouts.append({
-            "person": person, "name": g.name(person), "place": a.value[0], "status": a.status,
-            "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1], "since": since(a), "events": list(a.events),
-        })
+        whereabouts.append({"person": person, "name": g.name(person), **row(WHERE, person, answers.get(person) or EMPTY[WHERE])})
     units = []
     answers = world.answers(UNIT)
     for unit in sorted(set(answers) | {e.id for e in g.of_kind("unit")}):
-        a = answers.get(unit) or EMPTY[UNIT]
         entity = g.by_id.get(unit)
-        units.append({
-            "unit": unit, "name": g.name(unit), "actor": entity.details.get("actor") if entity else None,
-            "status": a.status, "state": a.value, "candidates": list(a.candidates), "events": list(a.events),
-        })
+        units.append({"unit": unit, "name": g.name(unit), "actor": entity.details.get("actor") if entity else None,
+                      **row(UNIT, unit, answers.get(unit) or EMPTY[UNIT])})
     out = {
         "valid_at": iso(from_micros(world.at), zone),
         "known_at": iso(k.known_at, zone),
@@ -180,6 +171,15 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
     ]
     out["upcoming_total"] = total
     return out
+
+
+def answer_json(channel: str, a) -> dict:
+    """The fields `state --json` gives for one keyed answer (without since and events)."""
+    if channel == CONTROL:
+        return {"controller": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1])}
+    if channel == WHERE:
+        return {"place": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1]}
+    return {"status": a.status, "state": a.value, "candidates": list(a.candidates)}
 
 
 def _unique(values) -> list:
