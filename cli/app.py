@@ -67,6 +67,14 @@ class Env:
         return f"the {log.name} (read-only; no log at {self.path})"
 
 
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
+
+
+def one_line(message: str) -> str:
+    """Errors are one line: a line break inside bad input (a field named "\\n") is shown escaped."""
+    return "".join(c.encode("unicode_escape").decode() if c in _LINE_BREAKS else c for c in message)
+
+
 # Every command, by name, and where it lives; a test holds this equal to what the modules register.
 COMMANDS = {
     "init": "cli.write:init", "append": "cli.write:append", "correct": "cli.write:correct",
@@ -97,9 +105,9 @@ class ChronoGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ChronoError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(one_line(str(e))) from e
         except sqlite3.Error as e:
-            raise click.ClickException(f"database error: {e}") from e
+            raise click.ClickException(one_line(f"database error: {e}")) from e
         except OSError as e:
             if isinstance(e, BrokenPipeError):
                 sys.exit(0)
