@@ -26,33 +26,32 @@ def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool)
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
             raise InvalidEventError(f"malformed JSON ({e.msg})", line=number) from e
-        try:
-            draft, stored = codec.draft_from_json(obj, zone, allow_stored=allow_stored)
-        except ChronoError as e:
-            raise InvalidEventError(str(e), line=number) from e
-        except Exception as e:  # an upcaster or validator tripping over hostile input: still the line's fault
-            raise InvalidEventError(f"cannot read this event ({type(e).__name__}: {e})", line=number) from e
-        if allow_stored and isinstance(obj.get("version"), int) and obj["version"] < draft.event.version:
-            # An export from an older schema: the hash covers the payload as it was stored, so keep it.
-            stored = {**stored, "stored_version": obj["version"], "stored_event": obj.get("event", {})}
-        yield number, draft, stored
+        yield _record(number, obj, zone, allow_stored)
+
+
+def _record(number: int, obj, zone: str, allow_stored: bool) -> tuple[int, Draft, dict]:
+    try:
+        draft, stored = codec.draft_from_json(obj, zone, allow_stored=allow_stored)
+    except ChronoError as e:
+        raise InvalidEventError(str(e), line=number) from e
+    except Exception as e:  # an upcaster or validator tripping over hostile input: still the line's fault
+        raise InvalidEventError(f"cannot read this event ({type(e).__name__}: {e})", line=number) from e
+    if allow_stored and isinstance(obj.get("version"), int) and obj["version"] < draft.event.version:
+        # An export from an older schema: the hash covers the payload as it was stored, so keep it.
+        stored = {**stored, "stored_version": obj["version"], "stored_event": obj.get("event", {})}
+    return number, draft, stored
 
 
 def parse_document(data: bytes, zone: str) -> list[tuple[int, Draft, dict]]:
-    """`append --json`: one JSON object, a JSON array of objects, or JSON Lines."""
-    text = data.lstrip()
-    if text.startswith(b"["):
-        try:
-            items = orjson.loads(data)
-        except orjson.JSONDecodeError as e:
-            raise InvalidEventError(f"malformed JSON ({e.msg})") from e
-        lines = [orjson.dumps(item) for item in items]
-        return list(read_records(lines, zone, allow_stored=False))
+    """`append --json`: one JSON object, a JSON array of objects (errors name the item), or JSON Lines."""
     try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        if data.lstrip().startswith(b"["):
+            raise InvalidEventError(f"malformed JSON array ({e.msg})") from e
         return list(read_records(data.splitlines(), zone, allow_stored=False))
-    return list(read_records([orjson.dumps(obj)], zone, allow_stored=False))
+    items = doc if isinstance(doc, list) else [doc]
+    return [_record(number, obj, zone, False) for number, obj in enumerate(items, 1)]
 
 
 def write_entries(entries: Iterable[Entry], out: IO[bytes]) -> int:

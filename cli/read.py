@@ -269,7 +269,7 @@ def replay(env: Env) -> None:
     kinds = {}
     for e in k.gazetteer:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
-    retracted = sum(1 for e in log.entries() if isinstance(e.event, EventRetracted))
+    retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
     click.echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
     click.echo("entities: " + ", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())))
 

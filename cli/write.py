@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import attrs
@@ -71,6 +72,11 @@ def _sources(outlet, title, attribution, quote, url) -> tuple[Source, ...]:
 
 def _parse_fields(cls, args: list[str], log: Log) -> dict:
     """`--field value` pairs for an event type; list fields take a comma-separated list or repeat."""
+    gazetteer = functools.cache(lambda: knowledge(log).gazetteer)  # read once, and only if a field names an entity
+
+    def entity(text: str, kind: str) -> str:
+        return _entity(text, kind, log, gazetteer())
+
     fields = {a.name: a for a in attrs.fields(cls)}
     values: dict = {}
     i = 0
@@ -92,20 +98,20 @@ def _parse_fields(cls, args: list[str], log: Log) -> dict:
             raw = args[i + 1]
             i += 2
         a = fields[key]
-        values[key] = _field_value(cls, a, raw, values.get(key), log)
+        values[key] = _field_value(cls, a, raw, values.get(key), entity)
     return values
 
 
-def _field_value(cls, a: attrs.Attribute, raw: str, previous, log: Log):
+def _field_value(cls, a: attrs.Attribute, raw: str, previous, entity):
     many = a.metadata.get("many") or a.type == tuple[str, ...]
     kind = a.metadata.get("ref")
     if many:
         items = [x.strip() for x in raw.split(",") if x.strip()]
         if kind:
-            items = [_entity(x, kind, log) for x in items]
+            items = [entity(x, kind) for x in items]
         return tuple(previous or ()) + tuple(items)
     if kind and not a.metadata.get("declares"):
-        return _entity(raw, kind, log)
+        return entity(raw, kind)
     if a.type in (float, float | None):
         try:
             return float(raw)
@@ -119,9 +125,9 @@ def _field_value(cls, a: attrs.Attribute, raw: str, previous, log: Log):
     return raw
 
 
-def _entity(text: str, kind: str, log: Log) -> str:
+def _entity(text: str, kind: str, log: Log, g=None) -> str:
     """An entity id from an id or alias; an undescribed but well-formed id is accepted with a warning."""
-    g = knowledge(log).gazetteer
+    g = g or knowledge(log).gazetteer
     try:
         return g.lookup(text, kind).id
     except UnknownEntityError:
@@ -213,8 +219,7 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
     target = log.get(event_id)
     if isinstance(target.event, EventRetracted):
         raise ChronoError(f"{event_id} is a retraction; to undo it, `chrono retract {event_id}`")
-    k = knowledge(log)
-    current = next((f for f in k.facts if f.id == event_id), None)
+    current = knowledge(log).fact(event_id)
     if isinstance(target.event, EventCorrected):
         base_event, base_valid, base_sources = target.event.replacement, target.valid, target.sources
     elif current is not None:

@@ -303,6 +303,12 @@ def all_facts(log: Log, position: int | None = None) -> list[Fact]:
     return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE {where} ORDER BY seq", args)]
 
 
+def fact(log: Log, event_id: str, position: int) -> Fact | None:
+    where, args = _live(position)
+    row = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE id = ? AND {where}", (event_id, *args)).fetchone()
+    return _fact(row) if row else None
+
+
 def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
     """The first `limit` facts standing at `position` whose window opens after `at`, and how many there are."""
     where, args = _live(position)
@@ -351,4 +357,4 @@ def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, St
         yield channel, key, Step(fact, seq, lo, hi, settle, o)
 
 
-__all__ = ["all_facts", "built_from", "descriptions", "facts_after", "is_fresh", "listed_until", "position_at", "rebuild", "steps_until"]
+__all__ = ["all_facts", "built_from", "descriptions", "fact", "facts_after", "is_fresh", "listed_until", "position_at", "rebuild", "steps_until"]

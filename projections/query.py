@@ -54,6 +54,12 @@ class Knowledge:
                 self._gazetteer = Gazetteer.from_facts(self._facts)
         return self._gazetteer
 
+    def fact(self, event_id: str) -> Fact | None:
+        """What the log says under `event_id` as known then (None if retracted or not a fact)."""
+        if self._facts is None:
+            return cache.fact(self._log, event_id, self.position)
+        return next((f for f in self._facts if f.id == event_id), None)
+
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
