@@ -29,8 +29,18 @@ EFFECTS = "proj_effects"
 META = "proj_meta"
 NEVER = 2**62  # seq_to of a version that still stands
 NO_LINKS = codec.canonical({"after": [], "before": []})
+FORMAT = "2"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
+# A version whose payload and sources are the log's own row leaves them NULL and reads them from the
+# log (most facts: nothing corrected them), so a replay copies no payloads. FACT_ROWS is the table as
+# if every row held its own.
+FACT_ROWS = (
+    "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.version AS version, "
+    "f.lo AS lo, f.hi AS hi, f.valid_lo AS valid_lo, f.valid_hi AS valid_hi, f.valid_meta AS valid_meta, "
+    "coalesce(f.body, e.body) AS body, coalesce(f.sources, e.sources) AS sources, f.links AS links, f.via AS via "
+    f"FROM {FACTS} AS f JOIN events AS e ON e.seq = f.seq)"
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +49,7 @@ DROP TABLE IF EXISTS {EFFECTS};
 CREATE TABLE {FACTS} (
     seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
-    valid_meta TEXT, body TEXT NOT NULL, sources TEXT NOT NULL, links TEXT NOT NULL, via TEXT NOT NULL
+    valid_meta TEXT, body TEXT, sources TEXT, links TEXT NOT NULL, via TEXT NOT NULL
 );
 CREATE TABLE {EFFECTS} (
     channel TEXT NOT NULL, key TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, settle INTEGER NOT NULL,
@@ -75,15 +85,15 @@ def _effects_statements() -> Iterator[str]:
         # ForcesWithdrew's unit effect comes after its control effect, as in `effects`.
         n0 = 1 if (type_name, channel) == ("ForcesWithdrew", UNIT) else 0
         cols = _COPY.format(settle=settle, n=n0, op=op, arg=arg)
-        yield (f"{into} SELECT '{channel}', json_extract(f.body, '{key_path}'), {cols} FROM {FACTS} AS f "
+        yield (f"{into} SELECT '{channel}', json_extract(f.body, '{key_path}'), {cols} FROM {FACT_ROWS} AS f "
                f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL AND json_extract(f.body, '{key_path}') IS NOT NULL")
         if more_path:
             cols = _COPY.format(settle=settle, n="1 + j.key", op=op, arg=arg)
-            yield (f"{into} SELECT '{channel}', j.value, {cols} FROM {FACTS} AS f, json_each(f.body, '{more_path}') AS j "
+            yield (f"{into} SELECT '{channel}', j.value, {cols} FROM {FACT_ROWS} AS f, json_each(f.body, '{more_path}') AS j "
                    f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL")
     # A meeting places each participant, when it has a place.
     cols = _COPY.format(settle="hi", n="j.key", op="go", arg="json_quote(json_extract(f.body, '$.place'))")
-    yield (f"{into} SELECT '{WHERE}', j.value, {cols} FROM {FACTS} AS f, json_each(f.body, '$.participants') AS j "
+    yield (f"{into} SELECT '{WHERE}', j.value, {cols} FROM {FACT_ROWS} AS f, json_each(f.body, '$.participants') AS j "
            f"WHERE f.type = 'MeetingHeld' AND f.lo IS NOT NULL AND json_extract(f.body, '$.place') IS NOT NULL")
 
 
@@ -95,7 +105,7 @@ def built_from(log: Log) -> Head | None:
     if META not in _tables(log.conn):
         return None
     meta = dict(log.conn.execute(f"SELECT key, value FROM {META}").fetchall())
-    if "seq" not in meta:
+    if "seq" not in meta or meta.get("format") != FORMAT:
         return None
     return Head(int(meta["seq"]), meta["hash"], None)
 
@@ -122,9 +132,10 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
                 conn.execute(statement)
         conn.execute(
             f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, "
-            f"valid_lo, valid_hi, valid_meta, body, sources, links, '[]' FROM events WHERE target IS NULL"
+            f"valid_lo, valid_hi, valid_meta, NULL, NULL, links, '[]' FROM events WHERE target IS NULL"
         )
         conn.execute(f"CREATE INDEX {FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
+        conn.execute(f"CREATE INDEX {FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to)")
         if progress:
             progress(head.seq // 2)
         _resolve_the_few(log)
@@ -134,7 +145,7 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
             if statement.strip():
                 conn.execute(statement)
         conn.execute(f"DELETE FROM {META}")
-        conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash)])
+        conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash), ("format", FORMAT)])
         standing = conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
         conn.execute("COMMIT")
     except BaseException:
@@ -300,19 +311,19 @@ def _live(position: int) -> tuple[str, tuple]:
 def all_facts(log: Log, position: int | None = None) -> list[Fact]:
     """Every fact standing at log position `position` (now by default), in log order."""
     where, args = _live(NEVER - 1 if position is None else position)
-    return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE {where} ORDER BY seq", args)]
+    return [_fact(r) for r in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE {where} ORDER BY seq", args)]
 
 
 def fact(log: Log, event_id: str, position: int) -> Fact | None:
     where, args = _live(position)
-    row = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE id = ? AND {where}", (event_id, *args)).fetchone()
+    row = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE id = ? AND {where}", (event_id, *args)).fetchone()
     return _fact(row) if row else None
 
 
 def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
     """The first `limit` facts standing at `position` whose window opens after `at`, and how many there are."""
     where, args = _live(position)
-    rows = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACTS} WHERE lo > ? AND {where} ORDER BY lo, seq LIMIT ?", (at, *args, limit))
+    rows = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE lo > ? AND {where} ORDER BY lo, seq LIMIT ?", (at, *args, limit))
     total = log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE lo > ? AND {where}", (at, *args)).fetchone()[0]
     return [_fact(r) for r in rows], total
 
@@ -323,7 +334,7 @@ def listed_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> It
     where, args = _live(position)
     marks = ", ".join("?" * len(types))
     yield from log.conn.execute(
-        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACTS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
+        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACT_ROWS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
         (at, *types, *args),
     )
 
@@ -333,7 +344,7 @@ def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     where, args = _live(position)
     loads = codec.loads
     for fid, type_name, version, body in log.conn.execute(
-        f"SELECT id, type, version, body FROM {FACTS} WHERE lo IS NULL AND {where} ORDER BY seq", args
+        f"SELECT id, type, version, body FROM {FACT_ROWS} WHERE lo IS NULL AND {where} ORDER BY seq", args
     ):
         payload = loads(body)
         if version != REGISTRY[type_name].version:
