@@ -16,7 +16,8 @@ from projections import cache
 from projections.describe import summarize
 from projections.pictures import FORMATS
 from projections.pictures import export as export_log
-from projections.query import knowledge, only_entities, state_json, world_at
+from projections.query import LIMIT, knowledge
+from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
@@ -26,11 +27,13 @@ from .render import actor_style, emit_json, progress, section, shorten, table
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
 @click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
-@click.option("--all", "show_all", is_flag=True, help="Also list places, people and units the log says nothing about yet.")
+@click.option("--all", "show_all", is_flag=True, help="Give every row of every section: places, people and units the log says nothing about yet, every happening so far.")
+@click.option("--limit", type=click.IntRange(min=1), default=LIMIT, show_default=True, metavar="N",
+              help="At most N rows per section: on a big log, the most recently changed places, people and units, the latest happenings, the soonest to come.")
 @click.option("--source", metavar="TEXT", help="Only from events resting on a source whose outlet, title or attribution contains TEXT.")
 @click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities, help="Only what concerns this place, person, actor or unit (id, name or alias; repeatable).")
 @click.pass_obj
-def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, source: str | None, entity_names: tuple[str, ...]) -> None:
+def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, limit: int, source: str | None, entity_names: tuple[str, ...]) -> None:
     """The state of the world at valid time --at, as the log knew it at --as-of.
 
     Each answer is certain, possible (an event's uncertain window straddles the moment: both the
@@ -45,17 +48,19 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, s
     log = env.reader()
     valid_at = parse_instant(at, log.zone)
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    world, k = world_at(log, valid_at, known_at, source=source)
-    doc = state_json(world, k, zone=log.zone)
+    ids = None
     if entity_names:
-        doc = only_entities(doc, {k.gazetteer.lookup(name).id for name in entity_names}, k)
+        k = knowledge(log, known_at)
+        ids = {k.entity(name).id for name in entity_names}
+    doc, g = state_document(log, valid_at, known_at, zone=log.zone, limit=None if show_all else limit, entities=ids, source=source)
     if as_json:
         emit_json(doc)
         return
-    _print_state(doc, k.gazetteer, env.describe_source(log), show_all)
+    _print_state(doc, g, env.describe_source(log), show_all)
 
 
 UPCOMING_SHOWN = 12
+_SECTION_NOUN = {"control": "places", "whereabouts": "people", "units": "units"}
 RECENT_SHOWN = 10
 
 
@@ -109,16 +114,16 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         rows.append([u["name"], n(u["actor"]), st, ", ".join(u["events"])])
     section("Units", table(rows, ["unit", "of", "state", "events"]))
 
-    def recent(items: list, title: str) -> None:
+    def recent(items: list, title: str, cut: bool = False) -> None:
         # A long account has dozens of statements by T: show the latest few unless asked for all.
         shown = items if show_all else items[-RECENT_SHOWN:]
         rows = [[_when(h["time"]), what, "yes" if h["status"] == "certain" else "possibly", h["event"]] for h, what in shown]
         earlier = len(items) - len(shown)
-        note = f"\n  … and {earlier} earlier (--all lists them)" if earlier else ""
+        note = "\n  … and more earlier (--all lists them)" if cut else f"\n  … and {earlier} earlier (--all lists them)" if earlier else ""
         section(title, table(rows, ["when", "what", "happened", "event"]) + note)
 
     def happened(key, title, describe):
-        recent([(h, describe(h)) for h in doc[key]], title)
+        recent([(h, describe(h)) for h in doc[key]], title, doc["more"][key])
 
     happened("calls", "Calls", lambda h: f"{n(h['caller'])} → {n(h['callee'])}")
     happened("meetings", "Meetings", lambda h: ", ".join(n(p) for p in h["participants"]) + (f" in {n(h['place'])}" if h["place"] else ""))
@@ -132,13 +137,17 @@ def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
         *[(h, shorten(h["description"])) for h in doc["incidents"]],
     ]
     others.sort(key=lambda pair: (pair[0]["time"]["earliest"], pair[0]["time"]["latest"]))
-    recent(others, "Other happenings")
+    recent(others, "Other happenings", any(doc["more"][k] for k in ("offensives", "transfers", "appointments", "incidents")))
     upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
     rows = [[_when(u["time"]), shorten(u["summary"], 90), u["event"]] for u in upcoming]
-    more = doc["upcoming_total"] - len(upcoming)
-    section("Still to come", table(rows, ["when", "what", "event"]) + (f"\n  … and {more} more (--all lists them)" if more else ""))
+    more = len(doc["upcoming"]) > len(upcoming) or doc["more"]["upcoming"]
+    section("Still to come", table(rows, ["when", "what", "event"]) + ("\n  … and more (--all lists them)" if more else ""))
     if hidden:
         click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
+    cut = [name for name in ("control", "whereabouts", "units") if doc["more"][name]]
+    if cut:
+        click.echo(f"(the log knows more {', '.join(_SECTION_NOUN[name] for name in cut)} than the {doc['limit']} most recently "
+                   "changed shown here; --entity ID asks about one, --limit N or --all shows more)")
 
 
 def _when(t: dict) -> str:

@@ -12,6 +12,7 @@ few facts with corrections or ordering constraints are resolved in Python, versi
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -27,9 +28,11 @@ from .world import CONTROL, UNIT, WHERE, Op, Step
 FACTS = "proj_facts"
 EFFECTS = "proj_effects"
 META = "proj_meta"
+ENTITIES = "proj_entities"
+KEYS = "proj_keys"
 NEVER = 2**62  # seq_to of a version that still stands
 NO_LINKS = codec.canonical({"after": [], "before": []})
-FORMAT = "2"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "5"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version whose payload and sources are the log's own row leaves them NULL and reads them from the
@@ -46,6 +49,8 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 DROP TABLE IF EXISTS {FACTS};
 DROP TABLE IF EXISTS {EFFECTS};
+DROP TABLE IF EXISTS {ENTITIES};
+DROP TABLE IF EXISTS {KEYS};
 CREATE TABLE {FACTS} (
     seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
@@ -56,11 +61,23 @@ CREATE TABLE {EFFECTS} (
     seq INTEGER NOT NULL, n INTEGER NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     op TEXT NOT NULL, arg TEXT
 );
+CREATE TABLE {ENTITIES} (
+    id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
+);
 """
 _INDEXES = f"""
 CREATE INDEX {FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
 CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n);
+CREATE INDEX {EFFECTS}_when ON {EFFECTS} (channel, lo, seq, key, seq_from, seq_to);
+CREATE INDEX {EFFECTS}_deaths ON {EFFECTS} (key, settle, seq_from, seq_to) WHERE op = 'die';
+CREATE INDEX {ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
+CREATE INDEX {ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
+CREATE TABLE {KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
+INSERT INTO {KEYS} SELECT channel, key, max(settle - lo) FROM {EFFECTS} GROUP BY channel, key;
 """
+# Which entity each description describes, and of what kind (the gazetteer, one row per version).
+_DESCRIBED = {"PlaceDescribed": ("place", "$.place"), "PersonDescribed": ("person", "$.person"),
+              "ActorDescribed": ("actor", "$.actor"), "UnitDescribed": ("unit", "$.unit")}
 
 # Where each type's keyed effects sit in its JSON. Must say what `projections.world.effects` says;
 # a property test holds the two equal for every fact.
@@ -141,6 +158,9 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
         _resolve_the_few(log)
         for statement in _effects_statements():
             conn.execute(statement)
+        for type_name, (kind, path) in _DESCRIBED.items():
+            conn.execute(f"INSERT INTO {ENTITIES} (id, kind, fact, seq_from, seq_to) SELECT json_extract(f.body, '{path}'), "
+                         f"'{kind}', f.id, f.seq_from, f.seq_to FROM {FACT_ROWS} AS f WHERE f.type = '{type_name}'")
         for statement in _INDEXES.strip().split(";\n"):
             if statement.strip():
                 conn.execute(statement)
@@ -320,12 +340,11 @@ def fact(log: Log, event_id: str, position: int) -> Fact | None:
     return _fact(row) if row else None
 
 
-def facts_after(log: Log, at: int, position: int, limit: int) -> tuple[list[Fact], int]:
-    """The first `limit` facts standing at `position` whose window opens after `at`, and how many there are."""
+def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
+    """The facts standing at `position` whose window opens after `at`, soonest first (lazily)."""
     where, args = _live(position)
-    rows = log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE lo > ? AND {where} ORDER BY lo, seq LIMIT ?", (at, *args, limit))
-    total = log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE lo > ? AND {where}", (at, *args)).fetchone()[0]
-    return [_fact(r) for r in rows], total
+    for row in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE lo > ? AND {where} ORDER BY lo, seq", (at, *args)):
+        yield _fact(row)
 
 
 def listed_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> Iterator[tuple]:
@@ -368,4 +387,95 @@ def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, St
         yield channel, key, Step(fact, seq, lo, hi, settle, o)
 
 
-__all__ = ["all_facts", "built_from", "descriptions", "fact", "facts_after", "is_fresh", "listed_until", "position_at", "rebuild", "steps_until"]
+def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]:
+    """The keys of `channel` touched by effects whose window opens by `at`, most recently touched first
+    (by the latest such effect's (lo, seq), ties by key, descending); each once. Lazy: stop reading
+    when you have enough."""
+    where, args = _live(position)
+    seen: set[str] = set()
+    for (key,) in log.conn.execute(
+        f"SELECT key FROM {EFFECTS} WHERE channel = ? AND lo <= ? AND {where} ORDER BY lo DESC, seq DESC, key DESC",
+        (channel, at, *args),
+    ):
+        if key not in seen:
+            seen.add(key)
+            yield key
+
+
+def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[Step], int]:
+    """The keyed effects on one key standing at `position` whose window opens by `at`, latest first
+    (by lo, seq; lazily), and the widest any of the key's windows is (`settle - lo`, over every
+    version): a step that opens earlier than `at - width` has settled by `at`."""
+    row = log.conn.execute(f"SELECT width FROM {KEYS} WHERE channel = ? AND key = ?", (channel, key)).fetchone()
+    if row is None:
+        return iter(()), 0
+    where, args = _live(position)
+    rows = log.conn.execute(
+        f"SELECT fact, seq, lo, hi, settle, op, arg FROM {EFFECTS} WHERE channel = ? AND key = ? AND lo <= ? AND {where} "
+        "ORDER BY lo DESC, seq DESC, n DESC",
+        (channel, key, at, *args),
+    )
+    return (Step(fact, seq, lo, hi, settle, _op(op, arg)) for fact, seq, lo, hi, settle, op, arg in rows), row[0]
+
+
+def died_by(log: Log, person: str, at: int, position: int) -> bool:
+    """Whether a death of `person` standing at `position` has certainly happened by `at`."""
+    where, args = _live(position)
+    return log.conn.execute(
+        f"SELECT 1 FROM {EFFECTS} WHERE op = 'die' AND key = ? AND settle <= ? AND {where} LIMIT 1",  # settle <= T: lo <= T too
+        (person, at, *args),
+    ).fetchone() is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _op(op: str, arg: str | None) -> Op:
+    return Op(op, codec.loads(arg))
+
+
+def _chunks(items: list, size: int = 500) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def latest_listed(log: Log, type_name: str, at: int, position: int, limit: int | None) -> list[tuple]:
+    """(type, id, lo, hi, valid_meta, body) of the last `limit` happenings of `type_name` standing at
+    `position` whose window opens by `at` (all of them when `limit` is None, or one more than `limit`
+    when there are more), in valid-time order."""
+    where, args = _live(position)
+    cap = -1 if limit is None else limit + 1
+    rows = log.conn.execute(
+        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACT_ROWS} WHERE type = ? AND lo <= ? AND {where} "
+        "ORDER BY lo DESC, seq DESC LIMIT ?",
+        (type_name, at, *args, cap),
+    ).fetchall()
+    rows.reverse()
+    return rows
+
+
+def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
+    """`descriptions` of the entities `ids` only."""
+    args = (position, position)
+    loads = codec.loads
+    for chunk in _chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        for fid, type_name, version, body in log.conn.execute(
+            f"SELECT f.id, f.type, f.version, f.body FROM {ENTITIES} AS d JOIN {FACT_ROWS} AS f ON f.id = d.fact "
+            f"AND f.seq_from = d.seq_from WHERE d.id IN ({marks}) AND d.seq_from <= ? AND ? < d.seq_to ORDER BY f.seq",
+            (*chunk, *args),
+        ):
+            payload = loads(body)
+            if version != REGISTRY[type_name].version:
+                payload = codec.upcast(type_name, version, payload)
+            yield fid, type_name, payload
+
+
+def described_ids(log: Log, kind: str, position: int, limit: int | None = None) -> list[str]:
+    """Ids of the entities of `kind` described at `position`, sorted (the first `limit` + 1 at most)."""
+    where, args = _live(position)
+    cap = -1 if limit is None else limit + 1
+    return [r[0] for r in log.conn.execute(
+        f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
+
+
+__all__ = ["all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
+           "latest_listed", "listed_until", "position_at", "rebuild", "recent_keys", "steps_until"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from datetime import datetime
 
@@ -15,9 +16,9 @@ from events import entity_refs
 
 from . import cache
 from .describe import summarize
-from .gazetteer import Gazetteer
+from .gazetteer import Entity, Gazetteer
 from .resolve import Fact, Resolution, resolve
-from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, World, answer, fold, fold_steps
+from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, Step, World, answer, apply_cell, effects, fold, fold_steps
 
 
 class Knowledge:
@@ -54,6 +55,15 @@ class Knowledge:
                 self._gazetteer = Gazetteer.from_facts(self._facts)
         return self._gazetteer
 
+    def entity(self, text: str) -> Entity:
+        """The entity `text` names (id, name or alias); an exact id is looked up without reading the
+        whole gazetteer."""
+        if self._gazetteer is None and self._facts is None:
+            found = Gazetteer.from_payloads(cache.described(self._log, [text], self.position)).by_id.get(text)
+            if found is not None:
+                return found
+        return self.gazetteer.lookup(text)
+
     def fact(self, event_id: str) -> Fact | None:
         """What the log says under `event_id` as known then (None if retracted or not a fact)."""
         if self._facts is None:
@@ -63,12 +73,19 @@ class Knowledge:
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
-    def upcoming(self, at: int, limit: int) -> tuple[list[Fact], int]:
-        """The first `limit` facts whose window opens after `at`, soonest first, and how many there are."""
+    def upcoming(self, at: int, limit: int | None, ids: set[str] | None = None) -> tuple[list[Fact], bool]:
+        """The first `limit` facts whose window opens after `at` (naming one of `ids`, if given), soonest
+        first, and whether there are more."""
         if self._facts is None:
-            return cache.facts_after(self._log, at, self.position, limit)
-        later = sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq))
-        return later[:limit], len(later)
+            later = cache.facts_after(self._log, at, self.position)
+        else:
+            later = iter(sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq)))
+        if ids is not None:
+            later = (f for f in later if ids & _refs_of(f.event))
+        found = list(itertools.islice(later, None if limit is None else limit + 1))
+        if limit is not None and len(found) > limit:
+            return found[:limit], True
+        return found, False
 
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
@@ -129,7 +146,10 @@ class Listed:
     fields: dict
     status: str
 EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
-UPCOMING = 100  # a state lists the next hundred happenings after T, and says how many more there are
+LIMIT = 100  # rows a state gives per section unless asked for all: the latest happenings, the soonest to come
+KINDS = {CONTROL: "place", WHERE: "person", UNIT: "unit"}
+ROW_KEY = {CONTROL: "place", WHERE: "person", UNIT: "unit"}
+SECTIONS = (CONTROL, WHERE, UNIT, *LIST_NAMES, "upcoming")
 
 
 def _time(f: Fact, zone: str) -> dict:
@@ -137,46 +157,223 @@ def _time(f: Fact, zone: str) -> dict:
 
 
 def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
-    """The `state --json` document (see the README for its shape)."""
+    """The whole `state --json` document of a folded world: every row of every section."""
+    return _fold_document(world, k, k.timed(), zone=zone, limit=None, ids=None)[0]
+
+
+def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zone: str, limit: int | None = LIMIT,
+          entities: set[str] | None = None, source: str | None = None, use_cache: bool = True) -> tuple[dict, Gazetteer]:
+    """The `state --json` document at `valid_at` as known at `known_at`, and the gazetteer naming what it
+    mentions. With `limit`, each section gives at most that many rows and `more` says which were cut: a
+    keyed section then gives the most recently touched keys (by their latest effect that began by T),
+    most recent first; a list its latest happenings; `upcoming` the soonest. With `entities` (ids),
+    only their rows and the happenings naming them.
+
+    Read from the cache's indexes when it is fresh (the work grows with `limit` and the keys' own
+    histories, not with the log), else from the fold; the property tests hold the two equal."""
+    k = knowledge(log, known_at, use_cache=use_cache)
+    at = to_micros(valid_at)
+    if k.cached and not source:
+        return _cached_document(log, k, at, zone=zone, limit=limit, ids=entities)
+    facts = k.timed()
+    if source:
+        from .investigate import source_matches
+
+        facts = [f for f in facts if source_matches(f.sources, source)]
+    return _fold_document(fold(facts, at), k, facts, zone=zone, limit=limit, ids=entities)
+
+
+def _cut_keys(keys: list[str], ranks: dict[str, tuple], limit: int | None) -> tuple[list[str], bool]:
+    """All `keys` by id when they fit; else the `limit` most recently touched, most recent first."""
+    if limit is None or len(keys) <= limit:
+        return sorted(keys), False
+    ranked = sorted(((ranks[key], key) for key in keys if key in ranks), reverse=True)
+    return [key for _, key in ranked[:limit]], True
+
+
+def _fold_document(world: World, k: Knowledge, facts: list[Fact], *, zone: str, limit: int | None, ids: set[str] | None) -> tuple[dict, Gazetteer]:
     g = k.gazetteer
+    at = world.at
+    ranks: dict[str, dict[str, tuple]] = {c: {} for c in INITIAL}
+    for f in facts:
+        if f.lo <= at:
+            for channel, key, _op in effects(f.event):
+                ranks[channel][key] = max(ranks[channel].get(key, (f.lo, f.seq)), (f.lo, f.seq))
+    keyed: dict[str, tuple[list, bool]] = {}
+    for channel in (CONTROL, WHERE, UNIT):
+        answers = world.answers(channel)
+        keys = {e.id for e in g.of_kind(KINDS[channel])} | set(answers)
+        if channel == WHERE:
+            keys = {p for p in keys if g.kind(p) in (None, "person")}
+        if ids is not None:
+            keys &= ids
+        chosen, more = _cut_keys(list(keys), ranks[channel], limit)
+        keyed[channel] = ([(key, answers.get(key)) for key in chosen], more)
+    lists: dict[str, tuple[list, bool]] = {}
+    for name in LIST_NAMES:
+        items = world.lists[name]
+        if ids is not None:
+            items = [h for h in items if ids & _refs_of(h.fact.event)]
+        lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+    later = sorted((f for f in facts if f.lo > at and (ids is None or ids & _refs_of(f.event))), key=lambda f: (f.lo, f.seq))
+    upcoming = (later if limit is None else later[:limit], limit is not None and len(later) > limit)
+    return _document(at, k.known_at, keyed, lists, upcoming, g, zone=zone, limit=limit), g
+
+
+def _refs_of(ev) -> set[str]:
+    return {v for _, _, v in entity_refs(ev)}
+
+
+def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int | None, ids: set[str] | None) -> tuple[dict, Gazetteer]:
+    pos = k.position
+    kinds: dict[str, str] = {}  # entity id -> kind, for the ids looked up so far
+
+    def learn(entity_ids) -> None:
+        new = [i for i in entity_ids if i not in kinds]
+        for i in new:
+            kinds[i] = None
+        for _fid, type_name, payload in cache.described(log, new, pos):
+            kind = _KIND_OF_TYPE[type_name]
+            kinds[payload[kind]] = kind
+
+    keyed: dict[str, tuple[list, bool]] = {}
+    for channel in (CONTROL, WHERE, UNIT):
+        kind = KINDS[channel]
+        fits = lambda key: kinds.get(key) in (None, "person") if channel == WHERE else True  # noqa: E731
+        if ids is not None:
+            learn(ids)
+            found = {key: _key_cell(log, channel, key, at, pos) for key in ids}
+            cells = {key: cell for key, (cell, _rank) in found.items() if cell is not None}
+            keys = [i for i in ids if kinds.get(i) == kind or (i in cells and fits(i))]
+            chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in found.items() if cell is not None}, limit)
+        else:
+            described = cache.described_ids(log, kind, pos, limit)
+            if limit is not None and len(described) > limit:
+                chosen, more = _recent(log, channel, at, pos, limit, learn, fits), True
+            else:
+                recent = _recent(log, channel, at, pos, None if limit is None else limit + 1, learn, fits)
+                keys = set(described) | set(recent)
+                if limit is not None and len(keys) > limit:
+                    chosen, more = recent[:limit], True
+                else:
+                    chosen, more = sorted(keys), False
+            cells = {key: _key_cell(log, channel, key, at, pos)[0] for key in chosen}
+        keyed[channel] = ([(key, answer(cells[key]) if cells.get(key) is not None else None) for key in chosen], more)
+    lists: dict[str, tuple[list, bool]] = {}
+    for cls, name in LISTS.items():
+        rows = cache.latest_listed(log, cls.type_name, at, pos, limit if ids is None else None)
+        items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
+                        status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
+        if ids is not None:
+            refs = _REF_FIELDS[cls]
+            items = [h for h in items if ids & _named(h.fields, refs)]
+        lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+    later = k.upcoming(at, limit, ids)
+    needed: set[str] = set()
+    for channel, (rows, _more) in keyed.items():
+        for key, a in rows:
+            needed.add(key)
+            if a is not None:
+                needed.update(_strings(a.value))
+                needed.update(x for c in a.candidates for x in _strings(c))
+    for cls, name in LISTS.items():
+        for h in lists[name][0]:
+            needed.update(x for field in _REF_FIELDS[cls] for x in _strings(h.fields.get(field)))
+    for f in later[0]:
+        needed.update(_refs_of(f.event))
+    g = Gazetteer.from_payloads(cache.described(log, needed, pos))
+    return _document(at, k.known_at, keyed, lists, later, g, zone=zone, limit=limit), g
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _strings(v)]
+    return []
+
+
+# The ops that set a key's value whatever it was before (for a person, where they are).
+_SETS = {CONTROL: ("hold",), UNIT: ("unit",), WHERE: ("go", "die")}
+
+
+def _key_cell(log: Log, channel: str, key: str, at: int, pos: int) -> tuple[Cell | None, tuple | None]:
+    """One key's fold state at `at`, and its rank (the latest effect's (lo, seq)); (None, None) when
+    nothing touches it by then. Reads the key's effects backwards from `at` only as far as the answer
+    depends on them: past the latest settled step that sets the value, and past every window that could
+    still be open at `at`. (Whether a person is alive is the one thing older steps decide: a death.)"""
+    steps, width = cache.key_steps(log, channel, key, at, pos)
+    got: list[Step] = []
+    anchored = early = False
+    for step in steps:
+        if anchored and step.lo < at - width:
+            early = True
+            break
+        got.append(step)
+        if step.settle <= at and step.op.name in _SETS[channel] and (step.op.name != "die" or step.op.arg):
+            anchored = True
+    if not got:
+        return None, None
+    start = INITIAL[channel]
+    if early and channel == WHERE and cache.died_by(log, key, at, pos):
+        start = (start[0], False)
+    cell = Cell(start)
+    for step in reversed(got):
+        cell = apply_cell(cell, step, at)
+    return cell, (got[0].lo, got[0].seq)
+
+
+def _recent(log: Log, channel: str, at: int, pos: int, limit: int | None, learn, fits) -> list[str]:
+    """Up to `limit` keys of `channel` by recency that belong in its section."""
+    out: list[str] = []
+    for batch in _batched(cache.recent_keys(log, channel, at, pos), 64):
+        learn(batch)
+        out.extend(key for key in batch if fits(key))
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+    return out
+
+
+def _batched(items, n: int):
+    it = iter(items)
+    while batch := tuple(itertools.islice(it, n)):
+        yield batch
+
+
+def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: tuple, g: Gazetteer, *, zone: str, limit: int | None) -> dict:
     since = lambda a: iso(from_micros(a.settled.lo), zone) if a.settled else None  # noqa: E731
 
     def row(channel: str, key: str, a) -> dict:
-        return {**answer_json(channel, a), "since": since(a), "events": list(a.events)}
+        a = a or EMPTY[channel]
+        out = {ROW_KEY[channel]: key, "name": g.name(key)}
+        if channel == UNIT:
+            entity = g.by_id.get(key)
+            out["actor"] = entity.details.get("actor") if entity else None
+        return {**out, **answer_json(channel, a), "since": since(a), "events": list(a.events)}
 
-    control = []
-    answers = world.answers(CONTROL)
-    for place in sorted(set(answers) | {e.id for e in g.of_kind("place")}):
-        control.append({"place": place, "name": g.name(place), **row(CONTROL, place, answers.get(place) or EMPTY[CONTROL])})
-    whereabouts = []
-    answers = world.answers(WHERE)
-    people = {e.id for e in g.of_kind("person")} | {p for p in answers if g.kind(p) in (None, "person")}
-    for person in sorted(people):
-        whereabouts.append({"person": person, "name": g.name(person), **row(WHERE, person, answers.get(person) or EMPTY[WHERE])})
-    units = []
-    answers = world.answers(UNIT)
-    for unit in sorted(set(answers) | {e.id for e in g.of_kind("unit")}):
-        entity = g.by_id.get(unit)
-        units.append({"unit": unit, "name": g.name(unit), "actor": entity.details.get("actor") if entity else None,
-                      **row(UNIT, unit, answers.get(unit) or EMPTY[UNIT])})
-    out = {
-        "valid_at": iso(from_micros(world.at), zone),
-        "known_at": iso(k.known_at, zone),
-        "control": control,
-        "whereabouts": whereabouts,
-        "units": units,
-    }
+    out = {"valid_at": iso(from_micros(at), zone), "known_at": iso(known_at, zone), "limit": limit}
+    more = {}
+    for channel, (rows, cut) in keyed.items():
+        out[channel] = [row(channel, key, a) for key, a in rows]
+        more[channel] = cut
     for name in LIST_NAMES:
-        out[name] = [_happening_json(h, zone) for h in world.lists[name]]
+        items, cut = lists[name]
+        out[name] = [_happening_json(h, zone) for h in items]
+        more[name] = cut
     # What the log says is still to come: the facts whose windows open after T, soonest first.
-    later, total = k.upcoming(world.at, UPCOMING)
+    later, cut = upcoming
     out["upcoming"] = [
         {"type": f.type_name, "summary": summarize(f.event, g), "time": _time(f, zone), "event": f.id,
-         "entities": sorted({v for _, _, v in entity_refs(f.event)})}
+         "entities": sorted(_refs_of(f.event))}
         for f in later
     ]
-    out["upcoming_total"] = total
+    more["upcoming"] = cut
+    out["more"] = more
     return out
+
+
+_KIND_OF_TYPE = {"PlaceDescribed": "place", "PersonDescribed": "person", "ActorDescribed": "actor", "UnitDescribed": "unit"}
+_REF_FIELDS = {cls: [a.name for a in attrs.fields(cls) if a.metadata.get("ref")] for cls in LISTS}
 
 
 def answer_json(channel: str, a) -> dict:
@@ -202,22 +399,9 @@ def _happening_json(h: Happening | Listed, zone: str) -> dict:
     return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": time, "status": h.status, "event": event_id}
 
 
-def only_entities(doc: dict, ids: set[str], k: Knowledge) -> dict:
-    """The state document cut down to what concerns `ids`: their own rows, and happenings naming them."""
-    out = dict(doc)
-    for key, field in (("control", "place"), ("whereabouts", "person"), ("units", "unit")):
-        out[key] = [row for row in doc[key] if row[field] in ids]
-    ref_fields = {LISTS[cls]: [a.name for a in attrs.fields(cls) if a.metadata.get("ref")] for cls in LISTS}
-    for name in LIST_NAMES:
-        out[name] = [h for h in doc[name] if ids & _named(h, ref_fields[name])]
-    out["upcoming"] = [u for u in doc["upcoming"] if ids & set(u["entities"])]
-    out["upcoming_total"] = len(out["upcoming"])
-    return out
-
-
-def _named(happening: dict, fields: list[str]) -> set[str]:
+def _named(fields_of: dict, fields: list[str]) -> set[str]:
     named = set()
     for name in fields:
-        value = happening.get(name)
+        value = fields_of.get(name)
         named.update(value if isinstance(value, list) else [value] if value else [])
     return named

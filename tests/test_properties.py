@@ -20,6 +20,7 @@ from chrono.store import Log, verify
 from chrono.timeval import ValidTime
 from events import REGISTRY, EventCorrected, EventRetracted
 from projections.query import knowledge, state_json, world_at
+from projections.query import state as state_document
 from projections.resolve import resolve
 from projections.world import LIST_NAMES, fold
 
@@ -320,8 +321,9 @@ def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(draf
     assert expected == got
 
 
-@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
-def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_corrections(batches, data):
+def history_log(batches, data) -> tuple[Log, list]:
+    """A log built in batches, with ordering constraints, corrections and retractions drawn between them;
+    and the recorded time of each batch."""
     log, ids, times = new_log(), [], []
     log.append(s.descriptions())
     for n, batch in enumerate(batches):
@@ -343,7 +345,72 @@ def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_correct
         log.append(drafts)
         ids += [d.id for d in drafts if not d.event.correction]
         times.append(log.head().recorded)
+    return log, times
+
+
+@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
+def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_corrections(batches, data):
+    log, times = history_log(batches, data)
     for _ in range(3):
         at = data.draw(s.query_times)
         k = data.draw(st.sampled_from([None, *times]))
         assert state(log, at, k) == state(log, at, k, use_cache=True)
+
+
+ENTITY_IDS = sorted({*s.PLACES, *s.PEOPLE, *s.UNITS, *s.ACTORS, "nobody-described"})
+
+
+@given(st.lists(s.fact_drafts(max_size=6), min_size=1, max_size=4), st.data())
+def test_a_state_cut_to_a_limit_or_to_entities_reads_from_the_indexes_what_the_fold_says(batches, data):
+    """The cached state's short cuts (the most recently touched keys, the latest happenings, the
+    soonest to come, one entity's rows) give exactly what cutting the fold's whole document gives."""
+    log, times = history_log(batches, data)
+    for _ in range(3):
+        at = data.draw(s.query_times)
+        k = data.draw(st.sampled_from([None, *times]))
+        limit = data.draw(st.sampled_from([None, 1, 2, 3, 100]))
+        ids = data.draw(st.none() | st.sets(st.sampled_from(ENTITY_IDS), max_size=3))
+        folded, g1 = state_document(log, at, k, zone=ZONE, limit=limit, entities=ids, use_cache=False)
+        cached, g2 = state_document(log, at, k, zone=ZONE, limit=limit, entities=ids, use_cache=True)
+        folded.pop("known_at"), cached.pop("known_at")  # the clock ticks between the two reads
+        assert folded == cached
+        named = {row[field] for name, field in (("control", "place"), ("whereabouts", "person"), ("units", "unit")) for row in cached[name]}
+        assert all(g1.name(i) == g2.name(i) for i in named)
+        if limit is None and ids is None:
+            whole = state_json(*world_at(log, at, k, use_cache=False), zone=ZONE)
+            whole.pop("known_at")
+            assert cached == whole
+
+
+def _at(minutes: int) -> datetime:
+    return s.BASE + timedelta(minutes=minutes)
+
+
+def _minute(m: int) -> ValidTime:
+    return ValidTime(earliest=_at(m), latest=_at(m + 1), precision="minute", zone=ZONE)
+
+
+def test_a_key_read_backwards_still_sees_an_old_death_and_a_wide_window_still_open():
+    """The cached state reads a key's effects backwards only as far as its answer depends on them; a
+    death long before the latest move, and a wide window opened before many later moves, are both
+    further back than the latest settled move."""
+    from events import PersonDied, PersonMoved
+
+    day = 24 * 60
+    log = new_log()
+    log.append(s.descriptions())
+    log.append([
+        Draft(event=PersonDied(person="h0", place="p0"), valid=_minute(0), id="h0-dies"),
+        Draft(event=PersonMoved(person="h0", to_place="p1"), valid=_minute(10 * day), id="h0-body-moved"),
+        Draft(event=PersonMoved(person="h1", to_place="p2"), valid=ValidTime(earliest=_at(0), latest=_at(20 * day), precision="interval", zone=ZONE), id="h1-slow"),
+        *[Draft(event=PersonMoved(person="h1", to_place=s.PLACES[i % 2]), valid=_minute(i * day), id=f"h1-hop-{i}") for i in range(1, 8)],
+    ])
+    at = _at(11 * day)
+    for limit in (None, 1):
+        folded = state_document(log, at, zone=ZONE, limit=limit, use_cache=False)[0]
+        cached = state_document(log, at, zone=ZONE, limit=limit, use_cache=True)[0]
+        folded.pop("known_at"), cached.pop("known_at")
+        assert folded == cached
+    rows = {r["person"]: r for r in state_document(log, at, zone=ZONE, use_cache=True)[0]["whereabouts"]}
+    assert (rows["h0"]["place"], rows["h0"]["alive"]) == ("p1", False)
+    assert rows["h1"]["status"] == "possible" and set(rows["h1"]["candidates"]) == {"p1", "p2"}
