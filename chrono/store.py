@@ -421,39 +421,39 @@ def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
     return StorageError(f"{path}: {text}")
 
 
-def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
-    import sqlite_utils  # only a new log needs it; keep it off every read's start-up
+# The DDL as sqlite-utils wrote it for the first logs, text for text, so that every log's schema reads
+# the same in sqlite_master whichever Chrono created it; plain SQL keeps that library off start-up.
+_EVENT_COLUMNS = [
+    ("seq", "INTEGER PRIMARY KEY"), ("id", "TEXT NOT NULL"), ("type", "TEXT NOT NULL"), ("version", "INTEGER NOT NULL"),
+    ("valid_lo", "INTEGER"), ("valid_hi", "INTEGER"), ("valid_meta", "TEXT"), ("recorded", "INTEGER NOT NULL"),
+    ("body", "TEXT NOT NULL"), ("sources", "TEXT NOT NULL"), ("links", "TEXT NOT NULL"), ("target", "TEXT"),
+    ("prev_hash", "TEXT NOT NULL"), ("hash", "TEXT NOT NULL"),
+]
+_SCHEMA = [
+    'CREATE TABLE "chrono_meta" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)',
+    'CREATE TABLE "events" (\n' + ",\n".join(f'   "{name}" {decl}' for name, decl in _EVENT_COLUMNS) + "\n)",
+    'CREATE UNIQUE INDEX "idx_events_id"\n    ON "events" ("id")',
+    'CREATE INDEX "idx_events_recorded"\n    ON "events" ("recorded")',
+    'CREATE INDEX "idx_events_target"\n    ON "events" ("target")',
+    *(f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events "
+      "BEGIN SELECT RAISE(ABORT, 'the chrono log is append-only'); END" for op in ("UPDATE", "DELETE")),
+]
 
-    db = sqlite_utils.Database(conn)
+
+def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
     conn.execute("BEGIN IMMEDIATE")
-    db["chrono_meta"].create({"key": str, "value": str}, pk="key")
-    db["chrono_meta"].insert_all(
-        [
-            {"key": "app", "value": "chrono"},
-            {"key": "schema", "value": str(SCHEMA_VERSION)},
-            {"key": "zone", "value": zone},
-            {"key": "name", "value": name},
-            {"key": "created", "value": created.isoformat()},
-        ]
-    )
-    db["events"].create(
-        {
-            "seq": int, "id": str, "type": str, "version": int, "valid_lo": int, "valid_hi": int,
-            "valid_meta": str, "recorded": int, "body": str, "sources": str, "links": str, "target": str,
-            "prev_hash": str, "hash": str,
-        },
-        pk="seq",
-        not_null={"id", "type", "version", "recorded", "body", "sources", "links", "prev_hash", "hash"},
-    )
-    db["events"].create_index(["id"], unique=True)
-    db["events"].create_index(["recorded"])
-    db["events"].create_index(["target"])
-    for op in ("UPDATE", "DELETE"):
-        conn.execute(
-            f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events "
-            "BEGIN SELECT RAISE(ABORT, 'the chrono log is append-only'); END"
+    try:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO chrono_meta (key, value) VALUES (?, ?)",
+            [("app", "chrono"), ("schema", str(SCHEMA_VERSION)), ("zone", zone), ("name", name), ("created", created.isoformat())],
         )
-    conn.execute("COMMIT")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
