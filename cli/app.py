@@ -47,9 +47,11 @@ class Env:
 
             return Log.open(self.path, clock=self.clock)
         if self._bundled is None:
-            from chrono.chronicles import DEFAULT, open_in_memory
+            from chrono.chronicles import DEFAULT
 
-            self._bundled = open_in_memory(DEFAULT, clock=self.clock)
+            from .bundled import open_bundled
+
+            self._bundled = open_bundled(DEFAULT, clock=self.clock)
         return self._bundled
 
     def writer(self) -> Log:

@@ -96,7 +96,7 @@ def _modules_after(args: list[str], cwd, env=None) -> list[str]:
 @pytest.mark.parametrize("args", [["state", "--at", "2024-12-07T21:30"], ["state", "--at", "2024-12-07T21:30", "--json"],
                                   ["history", "aleppo", "--json"], ["timeline", "--json"]])
 def test_reading_the_bundled_chronicle_imports_nothing_heavy(args, tmp_path):
-    for _ in range(2):  # a first run may prepare what later runs read
+    for _ in range(2):  # the run that saves the chronicle's image, and one that reads it
         loaded = _modules_after(args, tmp_path)
         assert [] == [m for m in loaded if m.startswith(HEAVY)]
 
