@@ -181,6 +181,22 @@ def test_an_unwritable_cache_directory_still_answers(where, fresh, tmp_path, mon
     assert fresh[question] == ask(question)
 
 
+def test_a_saved_image_in_a_directory_that_became_read_only_is_still_read(fresh, cache_home, monkeypatch):
+    question = ("state", "--at", "2024-12-07T21:30", "--json")
+    ask(question)
+    (image,) = images(cache_home)
+    before = image.read_bytes()
+
+    def refuse(*_a, **_k):
+        raise PermissionError(13, "Read-only file system")
+
+    for name in ("utime", "replace", "remove", "makedirs"):
+        monkeypatch.setattr(bundled.os, name, refuse)
+    no_rebuild(monkeypatch)
+    assert fresh[question] == ask(question)
+    assert [image] == images(cache_home) and before == image.read_bytes()
+
+
 def test_the_cache_directory_follows_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert str(tmp_path / "xdg" / "chrono") == bundled.cache_dir()
