@@ -42,20 +42,24 @@ class Env:
 
     def reader(self) -> Log:
         """The log to read: the user's, or the bundled chronicle when there is no log file."""
-        from chrono.chronicles import DEFAULT, open_in_memory
-        from chrono.store import Log
-
         if self.exists():
+            from chrono.store import Log
+
             return Log.open(self.path, clock=self.clock)
         if self._bundled is None:
-            self._bundled = open_in_memory(DEFAULT, clock=self.clock)
+            from chrono.chronicles import DEFAULT
+
+            from .bundled import open_bundled
+
+            self._bundled = open_bundled(DEFAULT, clock=self.clock)
         return self._bundled
 
     def writer(self) -> Log:
-        from chrono.chronicles import DEFAULT
         from chrono.store import Log
 
         if not self.exists():
+            from chrono.chronicles import DEFAULT
+
             raise ChronoError(
                 f"no log at {self.path}; create one with `chrono init` (or `chrono init --chronicle {DEFAULT}`)"
             )

@@ -11,8 +11,6 @@ from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
 from projections import investigate as inv
 
-from projections.pictures import render_timeline_html
-
 from .app import Env, complete_entities, complete_event_ids, main
 from .render import emit_json, section, shorten, table
 
@@ -262,6 +260,8 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
     """
     log = env.reader()
     if html_out:
+        from projections.pictures import render_timeline_html
+
         if as_json or entity_names or types or source:
             raise click.UsageError("--html draws the whole chronicle (with filters in the page); use it with --from, --to and --as-of only")
         page = render_timeline_html(

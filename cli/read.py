@@ -15,7 +15,6 @@ from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import summarize
 from projections.pictures import FORMATS
-from projections.pictures import export as export_log
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
@@ -347,6 +346,8 @@ def export(env: Env, fmt, at, as_of, out) -> None:
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
         chrono export --format timelinejs --out timeline.json
     """
+    from projections.pictures import export as export_log
+
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")

@@ -1,10 +1,12 @@
-"""Hypothesis profiles: `fast` for local runs (default), `ci` for CI, `thorough` to hunt harder.
+"""Hypothesis profiles: `fast` for local runs (default), `ci` for CI, `thorough` to hunt harder; and a
+cache directory of the run's own.
 
 Choose one with HYPOTHESIS_PROFILE=fast|ci|thorough.
 """
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
@@ -12,3 +14,12 @@ settings.register_profile("fast", max_examples=30, **_common)
 settings.register_profile("ci", max_examples=80, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_home(tmp_path_factory):
+    """Saved images of the bundled chronicle go to a directory of the test run's own, never the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+    yield
+    patch.undo()

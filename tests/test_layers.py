@@ -74,3 +74,42 @@ def test_version_needs_no_engine_import():
     code = "import sys, cli; from click.testing import CliRunner; CliRunner().invoke(cli.main, ['--version']); print(sorted(m for m in sys.modules if m.split('.')[0] in ('cattrs', 'sqlite_utils', 'projections') or m == 'chrono.store'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert "[]" == out.strip()
+
+
+# What reading costs to start: the commands a user runs most import neither the pictures (geography,
+# SVG), nor sqlite-utils (only creating a log's schema uses it), nor what those bring (importlib.metadata).
+HEAVY = ("projections.pictures.", "sqlite_utils", "pluggy", "dateutil", "importlib.metadata", "importlib.resources")
+
+
+def _modules_after(args: list[str], cwd, env=None) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, cli; cli.main(sys.argv[1:], standalone_mode=False); "
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd,
+                         env={**os.environ, **(env or {})}, check=True)
+    return run.stderr.split()
+
+
+@pytest.mark.parametrize("args", [["state", "--at", "2024-12-07T21:30"], ["state", "--at", "2024-12-07T21:30", "--json"],
+                                  ["history", "aleppo", "--json"], ["timeline", "--json"]])
+def test_reading_the_bundled_chronicle_imports_nothing_heavy(args, tmp_path):
+    _modules_after(args, tmp_path)  # the run that creates the chronicle's log and saves its image
+    loaded = _modules_after(args, tmp_path)  # every later run reads the image
+    assert [] == [m for m in loaded if m.startswith(HEAVY)]
+
+
+@pytest.mark.parametrize("args", [["state", "--at", "2024-12-07T21:30", "--entity", "aleppo", "--json"],
+                                  ["history", "aleppo", "--json"]])
+def test_reading_a_log_imports_nothing_heavy(args, tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    db = str(tmp_path / "log.db")
+    assert 0 == CliRunner().invoke(cli.main, ["--db", db, "init", "--chronicle", "syria-2024"]).exit_code
+    loaded = _modules_after(["--db", db, *args], tmp_path)
+    assert [] == [m for m in loaded if m.startswith(HEAVY)]
+    assert "chrono.chronicles" not in loaded and "cli.bundled" not in loaded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+import os
 
 import attrs
 
@@ -16,8 +16,19 @@ class Chronicle:
     zone: str
     filename: str
 
+    def data(self) -> bytes:
+        """The chronicle file's bytes (read beside this module: importlib.resources costs more to import
+        than the read itself, and is needed only when the package is not on disk, as in a zip)."""
+        try:
+            with open(os.path.join(os.path.dirname(__file__), self.filename), "rb") as f:
+                return f.read()
+        except OSError:
+            from importlib import resources
+
+            return resources.files(__package__).joinpath(self.filename).read_bytes()
+
     def lines(self) -> list[bytes]:
-        return resources.files(__package__).joinpath(self.filename).read_bytes().splitlines()
+        return self.data().splitlines()
 
 
 CHRONICLES = {

@@ -1,12 +1,28 @@
 """Pictures of a log and exports for other tools: a map of control at one moment (SVG), a page with a
-time slider over the map, a timeline page, and CSV / GeoJSON / TimelineJS exports. All offline."""
+time slider over the map, a timeline page, and CSV / GeoJSON / TimelineJS exports. All offline.
 
-from ._colors import actor_colors
-from .exports import CSV_COLUMNS, FORMATS, csv_rows, export, geojson, latest_moment, timelinejs, write_csv
-from .maps import parse_step, render_map_svg, render_slider_html
-from .timeline import render_timeline_html
+Names are loaded on first use: drawing needs the geography and SVG code, which a command that only
+names the export formats (every `chrono` read command's start-up) should not pay for.
+"""
 
-__all__ = [
-    "CSV_COLUMNS", "FORMATS", "actor_colors", "csv_rows", "export", "geojson", "latest_moment", "parse_step",
-    "render_map_svg", "render_slider_html", "render_timeline_html", "timelinejs", "write_csv",
-]
+from __future__ import annotations
+
+import importlib
+
+FORMATS = ("jsonl", "csv", "geojson", "timelinejs")  # what `export` writes (exports.export)
+
+_EXPORTS = {
+    "actor_colors": "_colors",
+    "CSV_COLUMNS": "exports", "csv_rows": "exports", "export": "exports", "geojson": "exports",
+    "latest_moment": "exports", "timelinejs": "exports", "write_csv": "exports",
+    "parse_step": "maps", "render_map_svg": "maps", "render_slider_html": "maps",
+    "render_timeline_html": "timeline",
+}
+__all__ = ["FORMATS", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'projections.pictures' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"projections.pictures.{module}"), name)

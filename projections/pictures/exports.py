@@ -15,10 +15,10 @@ from chrono.jsonl import write_entries
 from chrono.store import Log
 from chrono.timeval import from_micros, iso, to_micros, zone_info
 
+from . import FORMATS
 from ._model import Scene, scene
 from ._svg import colour_of, describe_control
 
-FORMATS = ("jsonl", "csv", "geojson", "timelinejs")
 
 CSV_COLUMNS = (
     "event_id", "event_type", "valid_earliest", "valid_latest", "time_precision", "time_qualifier", "time_wording",
