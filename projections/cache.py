@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+
+import attrs
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
@@ -30,9 +32,10 @@ EFFECTS = "proj_effects"
 META = "proj_meta"
 ENTITIES = "proj_entities"
 KEYS = "proj_keys"
+REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
 NO_LINKS = codec.canonical({"after": [], "before": []})
-FORMAT = "5"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "8"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version whose payload and sources are the log's own row leaves them NULL and reads them from the
@@ -51,6 +54,7 @@ DROP TABLE IF EXISTS {FACTS};
 DROP TABLE IF EXISTS {EFFECTS};
 DROP TABLE IF EXISTS {ENTITIES};
 DROP TABLE IF EXISTS {KEYS};
+DROP TABLE IF EXISTS {REFS};
 CREATE TABLE {FACTS} (
     seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
@@ -61,13 +65,17 @@ CREATE TABLE {EFFECTS} (
     seq INTEGER NOT NULL, n INTEGER NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     op TEXT NOT NULL, arg TEXT
 );
+CREATE TABLE {REFS} (
+    entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL,
+    PRIMARY KEY (entity, lo, seq, seq_from)
+) WITHOUT ROWID;
 CREATE TABLE {ENTITIES} (
     id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
 );
 """
 _INDEXES = f"""
 CREATE INDEX {FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
-CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n);
+CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n, settle);
 CREATE INDEX {EFFECTS}_when ON {EFFECTS} (channel, lo, seq, key, seq_from, seq_to);
 CREATE INDEX {EFFECTS}_deaths ON {EFFECTS} (key, settle, seq_from, seq_to) WHERE op = 'die';
 CREATE INDEX {ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
@@ -79,39 +87,70 @@ INSERT INTO {KEYS} SELECT channel, key, max(settle - lo) FROM {EFFECTS} GROUP BY
 _DESCRIBED = {"PlaceDescribed": ("place", "$.place"), "PersonDescribed": ("person", "$.person"),
               "ActorDescribed": ("actor", "$.actor"), "UnitDescribed": ("unit", "$.unit")}
 
-# Where each type's keyed effects sit in its JSON. Must say what `projections.world.effects` says;
-# a property test holds the two equal for every fact.
-_EFFECTS_SQL = [
-    ("ControlChanged", CONTROL, "$.place", None, "hold", "json_array(json_extract(f.body, '$.controller'), json(json_extract(f.body, '$.contested_with')))", "hi"),
-    ("CityCaptured", CONTROL, "$.place", None, "hold", "json_array(json_extract(f.body, '$.by'), json('[]'))", "hi"),
-    ("ForcesWithdrew", CONTROL, "$.from_place", None, "withdraw", "json_quote(json_extract(f.body, '$.actor'))", "hi"),
-    ("ForcesWithdrew", UNIT, "$.unit", None, "unit", "json_quote('withdrawn')", "hi"),
-    ("PersonMoved", WHERE, "$.person", "$.companions", "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
-    ("PersonFled", WHERE, "$.person", "$.companions", "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
-    ("PersonLocated", WHERE, "$.person", None, "go", "json_quote(json_extract(f.body, '$.place'))", "lo"),
-    ("PersonDied", WHERE, "$.person", None, "die", "json_quote(json_extract(f.body, '$.place'))", "hi"),
-    ("UnitDefeated", UNIT, "$.unit", None, "unit", "json_quote('defeated')", "hi"),
-    ("UnitDissolved", UNIT, "$.unit", None, "unit", "json_quote('dissolved')", "hi"),
-]
-_COPY = "f.lo, f.hi, f.{settle}, f.seq, {n}, f.id, f.seq_from, f.seq_to, '{op}', {arg}"
-
-
-def _effects_statements() -> Iterator[str]:
-    into = f"INSERT INTO {EFFECTS} (channel, key, lo, hi, settle, seq, n, fact, seq_from, seq_to, op, arg)"
-    for type_name, channel, key_path, more_path, op, arg, settle in _EFFECTS_SQL:
-        # ForcesWithdrew's unit effect comes after its control effect, as in `effects`.
-        n0 = 1 if (type_name, channel) == ("ForcesWithdrew", UNIT) else 0
-        cols = _COPY.format(settle=settle, n=n0, op=op, arg=arg)
-        yield (f"{into} SELECT '{channel}', json_extract(f.body, '{key_path}'), {cols} FROM {FACT_ROWS} AS f "
-               f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL AND json_extract(f.body, '{key_path}') IS NOT NULL")
-        if more_path:
-            cols = _COPY.format(settle=settle, n="1 + j.key", op=op, arg=arg)
-            yield (f"{into} SELECT '{channel}', j.value, {cols} FROM {FACT_ROWS} AS f, json_each(f.body, '{more_path}') AS j "
-                   f"WHERE f.type = '{type_name}' AND f.lo IS NOT NULL")
+# Where each type's keyed effects sit in its JSON: (type, field naming the key or keys, channel, n of
+# its first effect within the event, op, the op's argument, settles at lo or hi). Must say what
+# `projections.world.effects` says; a property test holds the two equal for every fact.
+_EFFECTS_SPEC = [
+    ("ControlChanged", "place", CONTROL, 0, "hold", "json_array(json_extract(f.body, '$.controller'), json(json_extract(f.body, '$.contested_with')))", "hi"),
+    ("CityCaptured", "place", CONTROL, 0, "hold", "json_array(json_extract(f.body, '$.by'), json('[]'))", "hi"),
+    ("ForcesWithdrew", "from_place", CONTROL, 0, "withdraw", "json_quote(json_extract(f.body, '$.actor'))", "hi"),
+    ("ForcesWithdrew", "unit", UNIT, 1, "unit", "json_quote('withdrawn')", "hi"),  # after its control effect
+    ("PersonMoved", "person", WHERE, 0, "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonMoved", "companions", WHERE, 1, "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonFled", "person", WHERE, 0, "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonFled", "companions", WHERE, 1, "go", "json_quote(json_extract(f.body, '$.to_place'))", "hi"),
+    ("PersonLocated", "person", WHERE, 0, "go", "json_quote(json_extract(f.body, '$.place'))", "lo"),
+    ("PersonDied", "person", WHERE, 0, "die", "json_quote(json_extract(f.body, '$.place'))", "hi"),
+    ("UnitDefeated", "unit", UNIT, 0, "unit", "json_quote('defeated')", "hi"),
+    ("UnitDissolved", "unit", UNIT, 0, "unit", "json_quote('dissolved')", "hi"),
     # A meeting places each participant, when it has a place.
-    cols = _COPY.format(settle="hi", n="j.key", op="go", arg="json_quote(json_extract(f.body, '$.place'))")
-    yield (f"{into} SELECT '{WHERE}', j.value, {cols} FROM {FACT_ROWS} AS f, json_each(f.body, '$.participants') AS j "
-           f"WHERE f.type = 'MeetingHeld' AND f.lo IS NOT NULL AND json_extract(f.body, '$.place') IS NOT NULL")
+    ("MeetingHeld", "participants", WHERE, 0, "go", "json_quote(json_extract(f.body, '$.place'))", "hi"),
+]
+
+
+def _effects_sql() -> str:
+    """Every keyed effect of every fact in one pass over the payloads (SQLite reads each one once; a
+    field holds a key or a list of keys). The spec is a temporary table, `chrono_effect_spec`."""
+    args = " ".join(f"WHEN {i} THEN {arg}" for i, (*_, arg, _settle) in enumerate(_EFFECTS_SPEC))
+    return (
+        f"INSERT INTO {EFFECTS} (channel, key, lo, hi, settle, seq, n, fact, seq_from, seq_to, op, arg) "
+        "SELECT s.channel, coalesce(k.value, j.value), f.lo, f.hi, CASE s.settle WHEN 'lo' THEN f.lo ELSE f.hi END, f.seq, "
+        "s.n + coalesce(k.key, 0), f.id, f.seq_from, f.seq_to, s.op, "
+        f"CASE s.id {args} END "
+        f"FROM {FACT_ROWS} AS f, json_each(f.body) AS j JOIN chrono_effect_spec AS s ON s.type = f.type AND s.field = j.key "
+        "LEFT JOIN json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) AS k "
+        "WHERE f.lo IS NOT NULL AND (j.type = 'text' OR k.type = 'text') "
+        "AND (f.type != 'MeetingHeld' OR json_extract(f.body, '$.place') IS NOT NULL)"
+    )
+
+
+def _specs(conn) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_effect_spec (id INTEGER PRIMARY KEY, type TEXT, field TEXT, "
+                 "channel TEXT, n INTEGER, op TEXT, settle TEXT)")
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS temp.chrono_effect_spec_field ON chrono_effect_spec (type, field)")
+    conn.execute("DELETE FROM chrono_effect_spec")
+    conn.executemany("INSERT INTO chrono_effect_spec VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(i, t, field, channel, n, op, settle) for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)])
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_ref_fields (type TEXT, field TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID")
+    conn.execute("DELETE FROM chrono_ref_fields")
+    conn.executemany("INSERT INTO chrono_ref_fields VALUES (?, ?)", _ref_fields())
+
+
+def _ref_fields() -> list[tuple[str, str]]:
+    """(type, field) of every field by which a timed fact names an entity (`events.entity_refs`)."""
+    return [(type_name, a.name) for type_name, cls in sorted(REGISTRY.items()) if not (cls.timeless or cls.correction)
+            for a in attrs.fields(cls) if a.metadata.get("ref") is not None and not a.metadata.get("declares")]
+
+
+# Which entities each timed fact names, once per entity: one pass over the payloads, each read once (a
+# field holds an id or a list of ids), sorted so the table is written in key order.
+_REFS_SQL = (
+    f"INSERT OR IGNORE INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) "
+    f"SELECT coalesce(k.value, j.value) AS entity, f.lo, f.seq, f.seq_from, f.seq_to, f.id FROM {FACT_ROWS} AS f, json_each(f.body) AS j "
+    "JOIN chrono_ref_fields AS r ON r.type = f.type AND r.field = j.key "
+    "LEFT JOIN json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) AS k "
+    "WHERE f.lo IS NOT NULL AND (j.type = 'text' OR k.type = 'text') ORDER BY 1, 2, 3, 4"
+)
 
 
 def _tables(conn) -> set[str]:
@@ -156,8 +195,9 @@ def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
         if progress:
             progress(head.seq // 2)
         _resolve_the_few(log)
-        for statement in _effects_statements():
-            conn.execute(statement)
+        _specs(conn)
+        conn.execute(_effects_sql())
+        conn.execute(_REFS_SQL)
         for type_name, (kind, path) in _DESCRIBED.items():
             conn.execute(f"INSERT INTO {ENTITIES} (id, kind, fact, seq_from, seq_to) SELECT json_extract(f.body, '{path}'), "
                          f"'{kind}', f.id, f.seq_from, f.seq_to FROM {FACT_ROWS} AS f WHERE f.type = '{type_name}'")
@@ -452,6 +492,22 @@ def latest_listed(log: Log, type_name: str, at: int, position: int, limit: int |
     return rows
 
 
+def naming(log: Log, ids, position: int, *, until: int | None = None, after: int | None = None) -> Iterator[Fact]:
+    """The facts standing at `position` that name one of `ids` (`events.entity_refs`), in valid-time
+    order (lazily): those whose window opens by `until`, or after `after`."""
+    ids = sorted(set(ids))
+    marks = ", ".join("?" * len(ids))
+    when, bound = ("r.lo <= ?", until) if after is None else ("r.lo > ?", after)
+    columns = ", ".join(f"f.{c.strip()}" for c in _FACT_COLUMNS.split(","))
+    rows = log.conn.execute(
+        f"SELECT DISTINCT {columns} FROM {REFS} AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from "
+        f"WHERE r.entity IN ({marks}) AND {when} AND r.seq_from <= ? AND ? < r.seq_to ORDER BY f.lo, f.seq",
+        (*ids, bound, position, position),
+    )
+    for row in rows:
+        yield _fact(row)
+
+
 def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
     """`descriptions` of the entities `ids` only."""
     args = (position, position)
@@ -477,5 +533,5 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
 
-__all__ = ["all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
+__all__ = ["naming", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
            "latest_listed", "listed_until", "position_at", "rebuild", "recent_keys", "steps_until"]

@@ -73,15 +73,12 @@ class Knowledge:
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
-    def upcoming(self, at: int, limit: int | None, ids: set[str] | None = None) -> tuple[list[Fact], bool]:
-        """The first `limit` facts whose window opens after `at` (naming one of `ids`, if given), soonest
-        first, and whether there are more."""
+    def upcoming(self, at: int, limit: int | None) -> tuple[list[Fact], bool]:
+        """The first `limit` facts whose window opens after `at`, soonest first, and whether there are more."""
         if self._facts is None:
             later = cache.facts_after(self._log, at, self.position)
         else:
             later = iter(sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq)))
-        if ids is not None:
-            later = (f for f in later if ids & _refs_of(f.event))
         found = list(itertools.islice(later, None if limit is None else limit + 1))
         if limit is not None and len(found) > limit:
             return found[:limit], True
@@ -260,15 +257,23 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
             cells = {key: _key_cell(log, channel, key, at, pos)[0] for key in chosen}
         keyed[channel] = ([(key, answer(cells[key]) if cells.get(key) is not None else None) for key in chosen], more)
     lists: dict[str, tuple[list, bool]] = {}
-    for cls, name in LISTS.items():
-        rows = cache.latest_listed(log, cls.type_name, at, pos, limit if ids is None else None)
-        items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
-                        status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
-        if ids is not None:
-            refs = _REF_FIELDS[cls]
-            items = [h for h in items if ids & _named(h.fields, refs)]
-        lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
-    later = k.upcoming(at, limit, ids)
+    if ids is None:
+        for cls, name in LISTS.items():
+            rows = cache.latest_listed(log, cls.type_name, at, pos, limit)
+            items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
+                            status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
+            lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+        later = k.upcoming(at, limit)
+    else:
+        named: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
+        for f in cache.naming(log, ids, pos, until=at):
+            name = LISTS.get(type(f.event))
+            if name:
+                named[name].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
+        for name, items in named.items():
+            lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+        found = list(itertools.islice(cache.naming(log, ids, pos, after=at), None if limit is None else limit + 1))
+        later = (found[:limit], True) if limit is not None and len(found) > limit else (found, False)
     needed: set[str] = set()
     for channel, (rows, _more) in keyed.items():
         for key, a in rows:
@@ -278,7 +283,10 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
                 needed.update(x for c in a.candidates for x in _strings(c))
     for cls, name in LISTS.items():
         for h in lists[name][0]:
-            needed.update(x for field in _REF_FIELDS[cls] for x in _strings(h.fields.get(field)))
+            if isinstance(h, Listed):
+                needed.update(x for field in _REF_FIELDS[cls] for x in _strings(h.fields.get(field)))
+            else:
+                needed.update(_refs_of(h.fact.event))
     for f in later[0]:
         needed.update(_refs_of(f.event))
     g = Gazetteer.from_payloads(cache.described(log, needed, pos))
@@ -397,11 +405,3 @@ def _happening_json(h: Happening | Listed, zone: str) -> dict:
         fields, lo, hi, wording, event_id = codec.unstructure_event(f.event), f.lo, f.hi, f.valid.wording if f.valid else None, f.id
     time = {"earliest": iso(from_micros(lo), zone), "latest": iso(from_micros(hi), zone), "wording": wording}
     return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": time, "status": h.status, "event": event_id}
-
-
-def _named(fields_of: dict, fields: list[str]) -> set[str]:
-    named = set()
-    for name in fields:
-        value = fields_of.get(name)
-        named.update(value if isinstance(value, list) else [value] if value else [])
-    return named

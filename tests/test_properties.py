@@ -348,6 +348,19 @@ def history_log(batches, data) -> tuple[Log, list]:
     return log, times
 
 
+@given(s.fact_drafts(max_size=15))
+def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_events_give(drafts):
+    from events import entity_refs
+    from projections import cache
+    from projections.query import ensure_cache
+
+    log = loaded(drafts)
+    assert ensure_cache(log)
+    expected = sorted({(v, f.lo, f.seq, f.id) for f in resolve(log.entries()).facts if f.lo is not None for _, _, v in entity_refs(f.event)})
+    got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.REFS} WHERE seq_to = {cache.NEVER}"))
+    assert expected == got
+
+
 @given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
 def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_corrections(batches, data):
     log, times = history_log(batches, data)
