@@ -10,6 +10,7 @@ from chrono.errors import UnknownEntityError
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
 from projections import investigate as inv
+from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
 from .render import emit_json, section, shorten, table
@@ -65,14 +66,14 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         chrono history homs --as-of 2026-11-24T12:30Z --json
     """
     log = env.reader()
-    k = _known(log, as_of)
+    known_at = parse_instant(as_of, log.zone) if as_of else None
     try:
-        found = k.gazetteer.lookup(entity)
+        found = knowledge(log, known_at).entity(entity)
     except UnknownEntityError:
         if not as_of:
             raise
-        found = inv.load(log).gazetteer.lookup(entity)  # described only after --as-of
-    doc = inv.history(k, found, zone=log.zone, mentions=mentions, source=source)
+        found = knowledge(log).entity(entity)  # described only after --as-of
+    doc = inv.history(inv.load_for(log, found, known_at), found, zone=log.zone, mentions=mentions, source=source)
     if as_json:
         emit_json(doc)
         return

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from chrono import codec
+from chrono.entry import Entry
 from chrono.store import _COLUMNS, Head, Log, _entry_from_row, bulk
 
 from events import REGISTRY
@@ -508,6 +509,41 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
         yield _fact(row)
 
 
+def naming_ids(log: Log, entity: str, position: int) -> list[str]:
+    """Ids of the facts any version of which, recorded by `position`, names `entity`."""
+    return [r[0] for r in log.conn.execute(f"SELECT DISTINCT fact FROM {REFS} WHERE entity = ? AND seq_from <= ?", (entity, position))]
+
+
+def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
+    """The entries `ids` and every correction or retraction of them (and of those), recorded by
+    `position`, in log order."""
+    out: dict[int, Entry] = {}
+    frontier = list(dict.fromkeys(ids))
+    first = True
+    while frontier:
+        found = []
+        for chunk in _chunks(frontier):
+            marks = ", ".join("?" * len(chunk))
+            column = "id" if first else "target"
+            for row in log.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
+                if row[0] not in out:
+                    out[row[0]] = _entry_from_row(row)
+                    found.append(row[1])
+        frontier, first = found, False
+    return [out[seq] for seq in sorted(out)]
+
+
+def windows_of(log: Log, ids: list[str], position: int) -> dict[str, tuple[int | None, int | None]]:
+    """id -> (lo, hi) of the facts `ids` standing at `position`: their windows, narrowed."""
+    where, args = _live(position)
+    out = {}
+    for chunk in _chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((fid, (lo, hi)) for fid, lo, hi in log.conn.execute(
+            f"SELECT id, lo, hi FROM {FACTS} WHERE id IN ({marks}) AND {where}", (*chunk, *args)))
+    return out
+
+
 def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
     """`descriptions` of the entities `ids` only."""
     args = (position, position)
@@ -533,5 +569,5 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
 
-__all__ = ["naming", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
+__all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
            "latest_listed", "listed_until", "position_at", "rebuild", "recent_keys", "steps_until"]

@@ -9,6 +9,8 @@ import math
 from collections import defaultdict
 from datetime import datetime
 
+import attrs
+
 from chrono import codec
 from chrono.entry import Entry
 from chrono.errors import ChronoError, UnknownEventError
@@ -18,8 +20,9 @@ from events import CityCaptured, ControlChanged, Event, EventCorrected, EventRet
 
 from .describe import summarize
 from .gazetteer import Entity, Gazetteer, fold_key
-from .query import Knowledge, answer_json, knowledge
-from .resolve import Fact, ordering_conflicts
+from . import cache
+from .query import Knowledge, answer_json, ensure_cache, knowledge
+from .resolve import Fact, Resolution, ordering_conflicts, resolve
 from .world import CONTROL, INITIAL, UNIT, WHERE, Answer, World, answer, effects, fold, valid_order
 
 CHANNEL_OF_KIND = {"place": CONTROL, "person": WHERE, "unit": UNIT}
@@ -34,6 +37,35 @@ MIN_TRAVEL_US = 60_000_000
 def load(log: Log, known_at: datetime | None = None) -> Knowledge:
     """The log as known at `known_at`, with its resolution (retractions, raw entries) kept."""
     return knowledge(log, known_at, use_cache=False)
+
+
+def load_for(log: Log, entity: Entity, known_at: datetime | None = None) -> Knowledge:
+    """What `history` needs of the log for one place, person or unit, as known at `known_at`: the
+    facts any version of which names it (as the cache stands at K, windows narrowed), their entries
+    and every correction and retraction of them, and the names they mention. An actor's history
+    (every place it gained or lost) needs the whole log, and so does a log whose cache cannot be
+    brought up to date."""
+    if entity.kind == "actor" or not ensure_cache(log):
+        return load(log, known_at)
+    position = cache.position_at(log, known_at)
+    ids = cache.naming_ids(log, entity.id, position)
+    entries = cache.chains(log, ids, position)
+    chain = resolve(entries)
+    # The chains resolve as the whole log does; only ordering constraints, which may link them to
+    # facts outside, narrow windows further: take those from the cache.
+    windows = cache.windows_of(log, ids, position)
+    facts = [attrs.evolve(f, lo=windows[f.id][0], hi=windows[f.id][1]) for f in chain.facts if f.id in windows]
+    k = Knowledge(known_at=known_at or log.clock(), facts=facts,
+                  resolution=Resolution(facts=facts, retracted=chain.retracted, entries=chain.entries))
+    named = {entity.id}
+    for e in entries:
+        named.update(v for _, _, v in entity_refs(e.event))
+        if isinstance(e.event, EventCorrected):
+            named.update(v for _, _, v in entity_refs(e.event.replacement))
+    for f in facts:
+        named.update(v for _, _, v in entity_refs(f.event))
+    k.use_gazetteer(Gazetteer.from_payloads(cache.described(log, named, position)))
+    return k
 
 
 # --- shared pieces ---------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ class Knowledge:
                 self._gazetteer = Gazetteer.from_facts(self._facts)
         return self._gazetteer
 
+    def use_gazetteer(self, g: Gazetteer) -> None:
+        """Name entities from `g` (the part of the gazetteer a question needs)."""
+        self._gazetteer = g
+
     def entity(self, text: str) -> Entity:
         """The entity `text` names (id, name or alias); an exact id is looked up without reading the
         whole gazetteer."""

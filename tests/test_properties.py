@@ -395,6 +395,24 @@ def test_a_state_cut_to_a_limit_or_to_entities_reads_from_the_indexes_what_the_f
             assert cached == whole
 
 
+@given(st.lists(s.fact_drafts(max_size=6), min_size=1, max_size=4), st.data())
+def test_an_entity_history_read_from_the_indexes_equals_the_history_from_the_whole_log(batches, data):
+    """`history` of a place, person or unit reads only the facts that name it (any version), their
+    correction chains and the names they mention; it must say what the whole log's history says."""
+    from projections import investigate as inv
+
+    log, times = history_log(batches, data)
+    for _ in range(3):
+        k = data.draw(st.sampled_from([None, *times]))
+        whole = inv.load(log, k)
+        entity = whole.gazetteer.by_id[data.draw(st.sampled_from(sorted({*s.PLACES, *s.PEOPLE, *s.UNITS})))]
+        mentions = data.draw(st.booleans())
+        expected = inv.history(whole, entity, zone=ZONE, mentions=mentions)
+        got = inv.history(inv.load_for(log, entity, k), entity, zone=ZONE, mentions=mentions)
+        expected.pop("known_at"), got.pop("known_at")
+        assert expected == got
+
+
 def _at(minutes: int) -> datetime:
     return s.BASE + timedelta(minutes=minutes)
 
