@@ -562,10 +562,10 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
             return False
         return True
 
-    def step(key: str, fn, *, setup=None, estimate_from: str | None = None):
+    def step(key: str, fn, *, setup=None, estimate_from: str | None = None, at_least: int = 1):
         if not affordable(key, estimate_from or key):
             return None
-        s, result = timed(fn, runs, setup)
+        s, result = timed(fn, max(runs, at_least), setup)
         out[key] = s
         print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  -> {result}", file=sys.stderr)
         return result
@@ -598,15 +598,16 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
 
     # 3, 4. state in-process (the cache is fresh: the replay just rebuilt it)
     out["at"] = AT
-    step("state_now", lambda: chrono_state(ref, AT))
+    # (cheap questions: at least 5 runs at every size, each on a freshly opened log)
+    step("state_now", lambda: chrono_state(ref, AT), at_least=5)
     out["as_of"] = middle_recorded(ref)
-    step("state_as_of", lambda: chrono_state(ref, AT, out["as_of"]))
+    step("state_as_of", lambda: chrono_state(ref, AT, out["as_of"]), at_least=5)
 
     # 5, 6. whole process on this log; 6. history in-process too
     entity = popular_entity(n, args.seed)
     out["entity"] = entity
     if args.has_history:
-        step("history", lambda: chrono_history(ref, entity))
+        step("history", lambda: chrono_history(ref, entity), at_least=5)
     cwd = str(work)
     if affordable("process_state", "state_now"):
         out["process_state"] = run_process([*CHRONO, "--db", ref, "state", "--at", AT, "--json"], cwd, runs)
