@@ -241,7 +241,8 @@ def _resolve_the_few(log: Log) -> None:
             x = parent[x]
         return x
 
-    for event_id, links in conn.execute("SELECT id, links FROM events WHERE target IS NULL AND links != ?", (NO_LINKS,)):
+    # (The cache's rows copy the log's facts' links, types and versions: read them there, not in the log's wide rows.)
+    for event_id, links in conn.execute(f"SELECT id, links FROM {FACTS} WHERE links != ?", (NO_LINKS,)):
         link = codec.loads(links)
         for other in (*link["after"], *link["before"]):
             parent[find(other)] = find(event_id)
@@ -275,8 +276,9 @@ def _resolve_the_few(log: Log) -> None:
 
     # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
     current = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target IS NULL AND NOT ({current}) "
-                            "AND id NOT IN (SELECT root FROM chrono_roots)"):
+    old = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM {FACTS} WHERE NOT ({current}) "
+                       "AND id NOT IN (SELECT root FROM chrono_roots))").fetchall()
+    for row in old:
         e = _entry_from_row(row)
         settle(e.id, [(e.seq, NEVER, resolve([e]).facts[0])])
 
