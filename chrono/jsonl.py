@@ -12,21 +12,36 @@ from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
 
 
+_BLANK = object()
+
+
 def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool) -> Iterator[tuple[int, Draft, dict]]:
     """Parse every non-blank line; errors name the line."""
+    loads, error = orjson.loads, orjson.JSONDecodeError
     for number, raw in enumerate(lines, 1):
-        if isinstance(raw, bytes):
-            try:
-                raw = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InvalidEventError(f"not UTF-8 text ({e.reason} at byte {e.start})", line=number) from e
-        if not raw.strip():
-            continue
+        # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot
+        # read is blank, or takes the slow path to say what is wrong with it.
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise InvalidEventError(f"malformed JSON ({e.msg})", line=number) from e
+            obj = loads(raw)
+        except error:
+            obj = _parse_line(number, raw)
+            if obj is _BLANK:
+                continue
         yield _record(number, obj, zone, allow_stored)
+
+
+def _parse_line(number: int, raw: bytes | str):
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InvalidEventError(f"not UTF-8 text ({e.reason} at byte {e.start})", line=number) from e
+    if not raw.strip():
+        return _BLANK
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise InvalidEventError(f"malformed JSON ({e.msg})", line=number) from e
 
 
 def _record(number: int, obj, zone: str, allow_stored: bool) -> tuple[int, Draft, dict]:

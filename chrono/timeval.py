@@ -141,28 +141,48 @@ def _parse_one(literal: str, zone: str) -> ValidTime:
         raise TimeLiteralError(f"{literal!r} is outside the calendar Chrono can represent") from e
 
 
+_STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _made(earliest: datetime, latest: datetime, precision: str, zone: str, qualifier: str | None = None, wording: str | None = None) -> ValidTime:
+    """ValidTime(...) for the parser below, whose precision, qualifier and (already looked up) zone are
+    valid by construction and whose bounds are aware: the one check left is their order, and a failing
+    one goes through the class to raise what it raises."""
+    earliest, latest = earliest.astimezone(UTC), latest.astimezone(UTC)
+    if not earliest < latest:
+        return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
+    vt = object.__new__(ValidTime)
+    put = object.__setattr__
+    put(vt, "earliest", earliest)
+    put(vt, "latest", latest)
+    put(vt, "precision", precision)
+    put(vt, "zone", zone)
+    put(vt, "wording", wording)
+    put(vt, "qualifier", qualifier)
+    return vt
+
+
 def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
     tz = zone_info(zone)
     m = _INSTANT.match(literal)
     if m:
-        y, mo, d = (int(x) for x in m["date"].split("-"))
-        h, mi, s = int(m["h"]), int(m["m"] or 0), int(m["s"] or 0)
-        us = int((m["f"] or ".0")[1:].ljust(6, "0"))
-        precision = "second" if m["s"] else "minute" if m["m"] else "hour"
+        date_text, hour, minute, second, fraction, off = m.group("date", "h", "m", "s", "f", "off")
+        y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
+        h, mi, s = int(hour), int(minute or 0), int(second or 0)
+        us = int(fraction[1:].ljust(6, "0")) if fraction else 0
+        precision = "second" if second else "minute" if minute else "hour"
         try:
             naive = datetime(y, mo, d, h, mi, s, us)
         except ValueError as e:
             raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
-        if m["off"]:
-            start = naive.replace(tzinfo=UTC) - (timedelta(0) if m["off"] == "Z" else _offset(m["off"]))
-            stated_zone = "UTC" if m["off"] == "Z" else zone
+        if off:
+            start = naive.replace(tzinfo=UTC) - (timedelta(0) if off == "Z" else _offset(off))
+            stated_zone = "UTC" if off == "Z" else zone
         else:
             start = naive.replace(tzinfo=tz).astimezone(UTC)
             stated_zone = zone
-        step = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}[precision]
-        if m["f"]:
-            step = timedelta(microseconds=1)
-        return ValidTime(earliest=start, latest=start + step, precision=precision, zone=stated_zone)
+        return _made(start, start + (_MICROSECOND if fraction else _STEPS[precision]), precision, stated_zone)
     m = _DATE.match(literal)
     if m:
         y = int(m["y"])
@@ -184,7 +204,7 @@ def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
             first, after = _widen(first, unit, -1), _widen(after, unit, +1)
         lo = datetime.combine(first, datetime.min.time(), tz)
         hi = datetime.combine(after, datetime.min.time(), tz)
-        return ValidTime(earliest=lo, latest=hi, precision=precision, zone=zone, qualifier=qualifier)
+        return _made(lo, hi, precision, zone, qualifier)
     raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
 
 
@@ -212,7 +232,7 @@ def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None
         if not start.earliest < hi:
             raise TimeLiteralError(f"{literal!r}: the interval ends before it starts")
         qualifier = start.qualifier or end.qualifier
-        return ValidTime(earliest=start.earliest, latest=hi, precision="interval", zone=start.zone, wording=wording, qualifier=qualifier)
+        return _made(start.earliest, hi, "interval", start.zone, qualifier, wording)
     return _parse_one(literal, zone).with_wording(wording)
 
 
