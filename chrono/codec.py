@@ -10,7 +10,9 @@ from typing import Any
 import attrs
 import orjson
 
-from events import REGISTRY, Event, EventCorrected, Source, valid_entity_id, valid_event_id
+from events import REGISTRY, Event, EventCorrected, Source
+from events._base import _EVENT_ID_RE as _EVENT_ID
+from events._base import _ID_RE as _ENTITY_ID
 
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
@@ -155,8 +157,9 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
         return None
     fields = attrs.fields(cls)
     ns: dict[str, Any] = {
-        "cls": cls, "new": object.__new__, "put": object.__setattr__, "names": frozenset(a.name for a in fields),
-        "entity_id": valid_entity_id, "event_id": valid_event_id, "embedded": _read_embedded,
+        "cls": cls, "new": object.__new__, "setter": object.__setattr__.__get__, "names": frozenset(a.name for a in fields),
+        # valid_entity_id and valid_event_id, for a value known to be a str
+        "entity_id": _ENTITY_ID.match, "event_id": _EVENT_ID.match, "embedded": _read_embedded,
         "str": str, "int": int, "float": float, "list": list, "tuple": tuple, "dict": dict, "type": type,
     }
     body = ["def read(p):", "    if not p.keys() <= names:", "        return None"]
@@ -169,7 +172,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
         if form in ("ref", "texts") and (a.metadata.get("many") or form == "texts"):
             if default != ():
                 return None
-            check = "type(v) is not str or not entity_id(v)" if form == "ref" else "type(v) is not str"
+            check = "type(v) is not str or entity_id(v) is None" if form == "ref" else "type(v) is not str"
             body += [
                 f"    {x} = p.get({a.name!r}, ())",
                 f"    if type({x}) is list:",
@@ -183,9 +186,9 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
             plain.append(f"list({x})")
             continue
         if form == "ref":
-            test = f"type({x}) is not str or not entity_id({x})"
+            test = f"type({x}) is not str or entity_id({x}) is None"
         elif form == "event-id":
-            test = f"type({x}) is not str or not event_id({x})"
+            test = f"type({x}) is not str or event_id({x}) is None"
         elif form == "text":
             test = f"type({x}) is not str"
             if required:
@@ -224,8 +227,8 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
             body += [f"    if type({x}) is int:", f"        {x} = float({x})"]
         body += [f"    if {test}:", "        return None"]
         plain.append(x)
-    body.append("    ev = new(cls)")
-    body += [f"    put(ev, {a.name!r}, x{i})" for i, a in enumerate(fields)]
+    body += ["    ev = new(cls)", "    put = setter(ev)"]
+    body += [f"    put({a.name!r}, x{i})" for i, a in enumerate(fields)]
     body.append("    return ev, {" + ", ".join(f"{a.name!r}: {v}" for a, v in zip(fields, plain, strict=True)) + "}")
     exec(compile("\n".join(body), f"<chrono reader of {cls.__name__}>", "exec"), ns)
     return ns["read"]
@@ -462,54 +465,54 @@ _STORED_KEYS = {"seq", "recorded", "prev_hash", "hash"}
 
 
 _DRAFT_OR_STORED_KEYS = frozenset(_DRAFT_KEYS | _STORED_KEYS)
+_STORED_ORDER = tuple(_STORED_KEYS)
 _SOURCE_NAMES = frozenset(("outlet", "title", "attribution", "quote", "url"))
 _NO_IDS: list = []
-_new = object.__new__
-_put = object.__setattr__
+_new, _setter = object.__new__, object.__setattr__.__get__
+_SHAPES: list[bool] = []
 
 
-def _sources_plain() -> bool:
-    """Source is the shape `_read_sources` reads: a non-empty outlet text and four free fields."""
-    fields = attrs.fields(Source)
-    return (
-        tuple(a.name for a in fields) == ("outlet", "title", "attribution", "quote", "url")
-        and all(a.validator is None and a.converter is None and a.default is None for a in fields[1:])
-        and fields[0].converter is None and fields[0].default is attrs.NOTHING
-        and not hasattr(Source, "__attrs_post_init__") and not hasattr(Source, "__attrs_pre_init__")
-    )
-
-
-_SOURCES_PLAIN: list[bool] = []
+def _plain_shapes() -> bool:
+    """Whether Source and Draft still have the shapes `_read_draft` builds them in directly: a Source
+    is a non-empty outlet text and four free fields, a Draft its six fields (three made tuples) and
+    the encoded JSON, with nothing else run by their constructors."""
+    if not _SHAPES:
+        source, draft = attrs.fields(Source), attrs.fields(Draft)
+        _SHAPES.append(
+            tuple(a.name for a in source) == ("outlet", "title", "attribution", "quote", "url")
+            and all(a.validator is None and a.converter is None and a.default is None for a in source[1:])
+            and source[0].converter is None and source[0].default is attrs.NOTHING
+            and tuple(a.name for a in draft) == ("event", "valid", "sources", "id", "after", "before", "encoded")
+            and all(a.validator is None and a.converter in (None, tuple) for a in draft)
+            and not any(hasattr(c, m) for c in (Source, Draft) for m in ("__attrs_pre_init__", "__attrs_post_init__"))
+        )
+    return _SHAPES[0]
 
 
 def _read_sources(value: list) -> tuple[tuple[Source, ...], str] | None:
     """The sources and their canonical JSON when every one is an object of texts with an outlet; None
     for anything else, which `structure_sources` then reads or explains."""
-    if not _SOURCES_PLAIN:
-        _SOURCES_PLAIN.append(_sources_plain())
-    if not _SOURCES_PLAIN[0]:
-        return None
     out = []
     nulls = False
     for d in value:
         if type(d) is not dict or not d.keys() <= _SOURCE_NAMES:
             return None
         outlet, title, attribution, quote, url = d.get("outlet"), d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")
-        # What Source's validators ask of the outlet; the other fields are texts here, as canonical
-        # JSON below assumes.
-        if type(outlet) is not str or not outlet.strip():
+        # What Source's validators ask of the outlet; the other fields are texts here, as the
+        # canonical JSON below assumes.
+        if (type(outlet) is not str or not outlet.strip()
+                or title is not None and type(title) is not str or attribution is not None and type(attribution) is not str
+                or quote is not None and type(quote) is not str or url is not None and type(url) is not str):
             return None
-        for v in (title, attribution, quote, url):
-            if v is not None and type(v) is not str:
-                return None
         if not nulls and None in d.values():
             nulls = True  # stated as null: the canonical form leaves them out
         source = _new(Source)
-        _put(source, "outlet", outlet)
-        _put(source, "title", title)
-        _put(source, "attribution", attribution)
-        _put(source, "quote", quote)
-        _put(source, "url", url)
+        put = _setter(source)
+        put("outlet", outlet)
+        put("title", title)
+        put("attribution", attribution)
+        put("quote", quote)
+        put("url", url)
         out.append(source)
     sources = tuple(out)
     return sources, canonical(unstructure_sources(sources) if nulls else value)
@@ -521,23 +524,24 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
         return None
     type_name = obj.get("type")
     cls = REGISTRY.get(type_name) if type(type_name) is str else None
-    if cls is None:
+    if cls is None or not (_SHAPES[0] if _SHAPES else _plain_shapes()):
         return None
     version = obj.get("version")
     if version is not None and (type(version) is not int or version != cls.version):
         return None
     payload = obj["event"] if "event" in obj else {}
-    if type(payload) is not dict:
+    read = _READERS.get(cls) or _reader(cls)
+    if type(payload) is not dict or read is None:
         return None
-    got = _read_payload(cls, payload)
+    try:
+        got = read(payload)
+        valid = obj.get("valid")
+        if valid is not None:
+            valid = parse_valid_time(valid, zone) if type(valid) is str else valid_from_json(valid, zone)
+    except Exception:  # an unreadable time, a number too large for a float: the slow path explains
+        return None
     if got is None:
         return None
-    valid = obj.get("valid")
-    if valid is not None:
-        try:
-            valid = parse_valid_time(valid, zone) if type(valid) is str else valid_from_json(valid, zone)
-        except Exception:
-            return None
     after, before = obj.get("after", _NO_IDS), obj.get("before", _NO_IDS)
     if type(after) is not list or type(before) is not list:
         return None
@@ -557,11 +561,21 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
         return None
     else:
         sources, sources_json = read
-    draft = Draft(event=got[0], valid=valid, sources=sources, id=event_id, after=tuple(after), before=tuple(before))
-    _put(draft, "encoded", (canonical(got[1]), sources_json))
-    if not allow_stored:
-        return draft, {}
-    return draft, {k: obj[k] for k in _STORED_KEYS if k in obj}
+    draft = _new(Draft)
+    put = _setter(draft)
+    put("event", got[0])
+    put("valid", valid)
+    put("sources", sources)
+    put("id", event_id)
+    put("after", tuple(after))
+    put("before", tuple(before))
+    put("encoded", (canonical(got[1]), sources_json))
+    stored = {}
+    if allow_stored:
+        for k in _STORED_ORDER:
+            if k in obj:
+                stored[k] = obj[k]
+    return draft, stored
 
 
 def draft_from_json(obj: Any, zone: str, *, allow_stored: bool = False) -> tuple[Draft, dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -13,12 +15,39 @@ from .errors import ChronoError, InvalidEventError
 
 
 _BLANK = object()
+# Lines read at a time. Reading keeps every event it makes (the caller batches them), and the cyclic
+# collector's scans of that growing heap would cost more than the reading itself, as in the log's
+# writes (store.bulk); nothing read makes cycles, so the collector waits while a chunk is read.
+_CHUNK = 1000
 
 
 def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool) -> Iterator[tuple[int, Draft, dict]]:
-    """Parse every non-blank line; errors name the line."""
-    loads, error = orjson.loads, orjson.JSONDecodeError
-    for number, raw in enumerate(lines, 1):
+    """Parse every non-blank line; errors name the line (and come after the lines before it)."""
+    numbered = enumerate(lines, 1)
+    while True:
+        chunk: list[tuple[int, Draft, dict]] = []
+        failure = None
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            count = _read_chunk(numbered, zone, allow_stored, chunk)
+        except Exception as e:
+            failure = e
+        finally:
+            if enabled:
+                gc.enable()
+        yield from chunk
+        if failure is not None:
+            raise failure
+        if count < _CHUNK:
+            return
+
+
+def _read_chunk(numbered: Iterator[tuple[int, bytes | str]], zone: str, allow_stored: bool, out: list) -> int:
+    """Read up to _CHUNK lines into `out`; how many lines there were."""
+    loads, error, read, count = orjson.loads, orjson.JSONDecodeError, codec._read_draft, 0
+    for number, raw in itertools.islice(numbered, _CHUNK):
+        count += 1
         # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot
         # read is blank, or takes the slow path to say what is wrong with it.
         try:
@@ -27,7 +56,11 @@ def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool)
             obj = _parse_line(number, raw)
             if obj is _BLANK:
                 continue
-        yield _record(number, obj, zone, allow_stored)
+        # A current event as an export writes it is read at once; anything else is read (and its
+        # faults explained) by draft_from_json.
+        got = read(obj, zone, allow_stored)
+        out.append(_record(number, obj, zone, allow_stored) if got is None else (number, got[0], got[1]))
+    return count
 
 
 def _parse_line(number: int, raw: bytes | str):

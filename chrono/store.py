@@ -220,23 +220,24 @@ class Log:
             raise ChronoError("the clock must give timezone-aware times")
         floor = to_micros(head.recorded) if head.recorded else 0
         recorded = max(to_micros(now), floor)
+        recorded_dt = from_micros(recorded)
         seq, prev = head.seq, head.hash
         out: list[Entry] = []
         pending: dict[str, Entry] = {}
         rows = []
-        last = None  # the recorded time of the last row in this batch
+        last = last_dt = None  # the recorded time of the last row in this batch
         # One query for the ids already in the log, not one per event; and a batch may name its own
         # events in after/before in any order.
         given = [d.id for d in batch if d.id]
         present = self._existing(given)
         in_batch = set(given)
-        canonical, sha256, metas = codec.canonical, hashlib.sha256, _VALID_METAS
+        canonical, sha256, metas, id_match = codec.canonical, hashlib.sha256, _VALID_METAS, codec._EVENT_ID.match
         for i, draft in enumerate(batch):
             stored = preserved[i] if preserved is not None else None
             event = draft.event
             try:
                 event_id = draft.id or _new_id()
-                if not valid_event_id(event_id):
+                if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
                     raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
                 if event_id in pending or event_id in present:
                     existing = pending.get(event_id) or self.find(event_id)
@@ -248,12 +249,12 @@ class Log:
                 if draft.valid is None or event.correction or draft.after or draft.before:
                     # Nothing else for _check_draft to look at: a fact with a valid time and no links.
                     self._check_draft(draft, pending, in_batch)
-                this_recorded = recorded
+                this_recorded, this_dt = recorded, recorded_dt
                 if stored is not None:
                     if "recorded" in stored:
-                        this_recorded = _preserved_recorded(stored["recorded"], recorded_floor=floor, last=last)
-                    elif last is not None:
-                        this_recorded = max(recorded, last)
+                        this_recorded, this_dt = _preserved_recorded(stored["recorded"], recorded_floor=floor, last=last)
+                    elif last is not None and last > recorded:
+                        this_recorded, this_dt = last, last_dt
             except ChronoError as e:
                 line = line_numbers[i] if line_numbers else None
                 if line is not None and not str(e).startswith("line "):
@@ -276,7 +277,7 @@ class Log:
             if valid is None:
                 lo = hi = meta = None
             else:
-                lo, hi = to_micros(valid.earliest), to_micros(valid.latest)
+                lo, hi = (valid.earliest - _EPOCH) // _MICROSECOND, (valid.latest - _EPOCH) // _MICROSECOND  # to_micros
                 if valid.wording is None:
                     key = (valid.precision, valid.zone, valid.qualifier)
                     meta = metas.get(key)
@@ -286,11 +287,12 @@ class Log:
                     meta = codec.valid_meta(valid)
             links = _NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
             target = getattr(event, "target", None) if event.correction else None
-            # row_hash, written out: every column but the hash, the previous hash first.
-            h = sha256("\x1f".join((
-                prev, str(seq), event_id, type_name, str(version), "" if lo is None else str(lo), "" if hi is None else str(hi),
-                "" if meta is None else meta, str(this_recorded), body, sources, links, "" if target is None else str(target),
-            )).encode()).hexdigest()
+            # row_hash, written out: every column but the hash, the previous hash first, None as "".
+            h = sha256((
+                f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f"
+                + ("\x1f\x1f\x1f" if lo is None else f"{lo}\x1f{hi}\x1f{meta}\x1f")
+                + f"{this_recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
+            ).encode()).hexdigest()
             if stored is not None and stored.get("hash") not in (None, h):
                 line = line_numbers[i] if line_numbers else None
                 raise TamperedError(
@@ -299,11 +301,11 @@ class Log:
             rows.append((seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev, h))
             entry = Entry(
                 seq=seq, id=event_id, event=event, valid=valid, sources=draft.sources,
-                recorded=from_micros(this_recorded), after=draft.after, before=draft.before, version=version,
+                recorded=this_dt, after=draft.after, before=draft.before, version=version,
                 prev_hash=prev, hash=h, stored_payload=stored_payload,
             )
             prev = h
-            last = this_recorded
+            last, last_dt = this_recorded, this_dt
             pending[event_id] = entry
             out.append(entry)
         if rows:
@@ -358,7 +360,8 @@ def bulk():
             gc.enable()
 
 
-def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:
+def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tuple[int, datetime]:
+    """A recorded time an export kept, as stored (UTC microseconds) and as an entry holds it."""
     try:
         dt = datetime.fromisoformat(value)
     except (TypeError, ValueError) as e:
@@ -368,9 +371,12 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:
     us = to_micros(dt)
     if us < recorded_floor or (last is not None and us < last):
         raise InvalidEventError("recorded times must not go backwards along the log")
-    return us
+    return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
 
 
+_EPOCH = from_micros(0)
+_UTC = _EPOCH.tzinfo
+_MICROSECOND = from_micros(1) - _EPOCH
 _NO_LINKS = codec.canonical({"after": [], "before": []})
 # valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}

@@ -143,24 +143,33 @@ def _parse_one(literal: str, zone: str) -> ValidTime:
 
 _STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
 _MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
 
 
 def _made(earliest: datetime, latest: datetime, precision: str, zone: str, qualifier: str | None = None, wording: str | None = None) -> ValidTime:
     """ValidTime(...) for the parser below, whose precision, qualifier and (already looked up) zone are
-    valid by construction and whose bounds are aware: the one check left is their order, and a failing
-    one goes through the class to raise what it raises."""
-    earliest, latest = earliest.astimezone(UTC), latest.astimezone(UTC)
+    valid by construction and whose bounds are in UTC already: the one check left is their order, and a
+    failing one goes through the class to raise what it raises."""
     if not earliest < latest:
         return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
-    vt = object.__new__(ValidTime)
-    put = object.__setattr__
-    put(vt, "earliest", earliest)
-    put(vt, "latest", latest)
-    put(vt, "precision", precision)
-    put(vt, "zone", zone)
-    put(vt, "wording", wording)
-    put(vt, "qualifier", qualifier)
+    vt = _new(ValidTime)
+    put = _setattr.__get__(vt)
+    put("earliest", earliest)
+    put("latest", latest)
+    put("precision", precision)
+    put("zone", zone)
+    put("wording", wording)
+    put("qualifier", qualifier)
     return vt
+
+
+_new, _setattr = object.__new__, object.__setattr__
+
+
+def _utc(tz: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    """The wall time in `tz` as a UTC datetime: datetime(..., tzinfo=tz).astimezone(UTC), done as that
+    does it (less the offset the zone gives the wall time, fold 0) without making the zoned datetime."""
+    return datetime(year, month, day, hour, minute, second, micro, UTC) - tz.utcoffset(datetime(year, month, day, hour, minute, second, micro))
 
 
 def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
@@ -173,14 +182,15 @@ def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
         us = int(fraction[1:].ljust(6, "0")) if fraction else 0
         precision = "second" if second else "minute" if minute else "hour"
         try:
-            naive = datetime(y, mo, d, h, mi, s, us)
+            start = datetime(y, mo, d, h, mi, s, us, UTC)
         except ValueError as e:
             raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
         if off:
-            start = naive.replace(tzinfo=UTC) - (timedelta(0) if off == "Z" else _offset(off))
+            if off != "Z":
+                start -= _offset(off)
             stated_zone = "UTC" if off == "Z" else zone
         else:
-            start = naive.replace(tzinfo=tz).astimezone(UTC)
+            start = _utc(tz, y, mo, d, h, mi, s, us)
             stated_zone = zone
         return _made(start, start + (_MICROSECOND if fraction else _STEPS[precision]), precision, stated_zone)
     m = _DATE.match(literal)
@@ -189,7 +199,7 @@ def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
         try:
             if m["d"]:
                 first = date(y, int(m["mo"]), int(m["d"]))
-                after, precision, unit = first + timedelta(days=1), "day", "day"
+                after, precision, unit = first + _DAY, "day", "day"
             elif m["mo"]:
                 first = date(y, int(m["mo"]), 1)
                 days = calendar.monthrange(y, first.month)[1]
@@ -202,8 +212,8 @@ def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
         if qualifier in ("approximate", "uncertain-approximate"):
             # "About 5 December": one unit of the stated precision either side, never years of padding.
             first, after = _widen(first, unit, -1), _widen(after, unit, +1)
-        lo = datetime.combine(first, datetime.min.time(), tz)
-        hi = datetime.combine(after, datetime.min.time(), tz)
+        lo = _utc(tz, first.year, first.month, first.day)
+        hi = _utc(tz, after.year, after.month, after.day)
         return _made(lo, hi, precision, zone, qualifier)
     raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
 
@@ -219,9 +229,8 @@ def _widen(d: date, unit: str, sign: int) -> date:
 
 def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None) -> ValidTime:
     """Read a time literal a user typed; a naive time is in `zone`."""
-    if not isinstance(literal, str) or not literal.strip():
+    if not isinstance(literal, str) or not (literal := literal.strip()):
         raise TimeLiteralError(f"empty time; {ACCEPTED_FORMS}")
-    literal = literal.strip()
     if "/" in literal:
         start_text, _, end_text = literal.partition("/")
         if not start_text or not end_text or ".." in (start_text, end_text):
@@ -233,7 +242,8 @@ def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None
             raise TimeLiteralError(f"{literal!r}: the interval ends before it starts")
         qualifier = start.qualifier or end.qualifier
         return _made(start.earliest, hi, "interval", start.zone, qualifier, wording)
-    return _parse_one(literal, zone).with_wording(wording)
+    one = _parse_one(literal, zone)
+    return one if wording is None else one.with_wording(wording)  # what is parsed has no wording
 
 
 def parse_instant(literal: str, zone: str = "UTC") -> datetime:

@@ -4,9 +4,12 @@ they accept, the slow path accepts and builds the same value from; everything we
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,3 +122,20 @@ def test_a_parsed_valid_time_is_what_its_validating_constructor_makes(literal, z
     vt = parse_valid_time(literal, zone)
     again = attrs.evolve(vt)  # runs every converter and validator of ValidTime
     assert again == vt and again.earliest.tzinfo is vt.earliest.tzinfo and again.latest.tzinfo is vt.latest.tzinfo
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.sampled_from(["UTC", "Asia/Damascus", "America/New_York", "Pacific/Apia", "Australia/Lord_Howe", "Europe/Dublin"]))
+def test_a_literal_in_a_zone_means_that_wall_time_there(wall, zone):
+    tz = ZoneInfo(zone)
+    second = parse_valid_time(wall.strftime("%Y-%m-%dT%H:%M:%S"), zone)
+    assert second.earliest == wall.replace(microsecond=0, tzinfo=tz).astimezone(UTC)
+    assert second.earliest.tzinfo is UTC
+    lo = datetime.combine(wall.date(), time(), tz).astimezone(UTC)
+    hi = datetime.combine(wall.date() + timedelta(days=1), time(), tz).astimezone(UTC)
+    if lo < hi:
+        day = parse_valid_time(wall.strftime("%Y-%m-%d"), zone)
+        assert (day.earliest, day.latest) == (lo, hi)
+    else:  # a day the zone skipped (Samoa's 30 December 2011)
+        with pytest.raises(ValueError):
+            parse_valid_time(wall.strftime("%Y-%m-%d"), zone)
