@@ -16,7 +16,7 @@ from events._base import _ID_RE as _ENTITY_ID
 
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
-from .timeval import PRECISIONS, ValidTime, from_micros, parse_valid_time, to_micros
+from .timeval import PRECISIONS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros
 
 # (type name, stored version) -> function turning that version's payload into the next version's.
 Upcaster = Callable[[dict], dict]
@@ -421,6 +421,9 @@ def valid_to_json(valid: ValidTime | None) -> dict | None:
     return out
 
 
+_VALID_KEYS = frozenset(("literal", "wording", "zone", "earliest", "latest", "precision", "qualifier"))
+
+
 def valid_from_json(value: Any, zone: str) -> ValidTime | None:
     """A valid time as users write it: a literal, {"literal", "wording"}, or the explicit export form."""
     if value is None:
@@ -429,9 +432,8 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
         return parse_valid_time(value, zone)
     if not isinstance(value, dict):
         raise InvalidEventError("valid must be a time literal or an object")
-    extra = set(value) - {"literal", "wording", "zone", "earliest", "latest", "precision", "qualifier"}
-    if extra:
-        raise InvalidEventError(f"valid: unknown keys {sorted(extra)}")
+    if not value.keys() <= _VALID_KEYS:
+        raise InvalidEventError(f"valid: unknown keys {sorted(set(value) - _VALID_KEYS)}")
     wording = value.get("wording")
     if wording is not None and not isinstance(wording, str):
         raise InvalidEventError("valid.wording must be text")
@@ -469,6 +471,7 @@ _STORED_ORDER = tuple(_STORED_KEYS)
 _SOURCE_NAMES = frozenset(("outlet", "title", "attribution", "quote", "url"))
 _NO_IDS: list = []
 _new, _setter = object.__new__, object.__setattr__.__get__
+_dumps, _SORT_KEYS = orjson.dumps, orjson.OPT_SORT_KEYS
 _SHAPES: list[bool] = []
 
 
@@ -489,35 +492,6 @@ def _plain_shapes() -> bool:
     return _SHAPES[0]
 
 
-def _read_sources(value: list) -> tuple[tuple[Source, ...], str] | None:
-    """The sources and their canonical JSON when every one is an object of texts with an outlet; None
-    for anything else, which `structure_sources` then reads or explains."""
-    out = []
-    nulls = False
-    for d in value:
-        if type(d) is not dict or not d.keys() <= _SOURCE_NAMES:
-            return None
-        outlet, title, attribution, quote, url = d.get("outlet"), d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")
-        # What Source's validators ask of the outlet; the other fields are texts here, as the
-        # canonical JSON below assumes.
-        if (type(outlet) is not str or not outlet.strip()
-                or title is not None and type(title) is not str or attribution is not None and type(attribution) is not str
-                or quote is not None and type(quote) is not str or url is not None and type(url) is not str):
-            return None
-        if not nulls and None in d.values():
-            nulls = True  # stated as null: the canonical form leaves them out
-        source = _new(Source)
-        put = _setter(source)
-        put("outlet", outlet)
-        put("title", title)
-        put("attribution", attribution)
-        put("quote", quote)
-        put("url", url)
-        out.append(source)
-    sources = tuple(out)
-    return sources, canonical(unstructure_sources(sources) if nulls else value)
-
-
 def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] | None:
     """`draft_from_json` for an object it would accept without an upcast; None for anything else."""
     if type(obj) is not dict or not obj.keys() <= (_DRAFT_OR_STORED_KEYS if allow_stored else _DRAFT_KEYS):
@@ -536,7 +510,11 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
     try:
         got = read(payload)
         valid = obj.get("valid")
-        if valid is not None:
+        if valid is None:
+            pass
+        elif type(valid) is str and (literal := valid.strip()) and "/" not in literal:
+            valid = _parse_one(literal, zone)  # parse_valid_time's work for a single literal
+        else:
             valid = parse_valid_time(valid, zone) if type(valid) is str else valid_from_json(valid, zone)
     except Exception:  # an unreadable time, a number too large for a float: the slow path explains
         return None
@@ -554,22 +532,46 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
     event_id = obj.get("id")
     if event_id is not None and type(event_id) is not str:
         return None
-    sources = obj.get("sources")
-    if sources is None:
+    given = obj.get("sources")
+    if given is None:
         sources, sources_json = (), "[]"
-    elif type(sources) is not list or (read := _read_sources(sources)) is None:
+    elif type(given) is not list:
         return None
     else:
-        sources, sources_json = read
+        # Objects of texts with an outlet, as Source's validators ask of the outlet (the others are
+        # free; texts here, as the canonical JSON below assumes); anything else is for
+        # structure_sources to read or explain.
+        made = []
+        nulls = False
+        for d in given:
+            if type(d) is not dict or not d.keys() <= _SOURCE_NAMES:
+                return None
+            outlet, title, attribution, quote, url = d.get("outlet"), d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")
+            if (type(outlet) is not str or not outlet.strip()
+                    or title is not None and type(title) is not str or attribution is not None and type(attribution) is not str
+                    or quote is not None and type(quote) is not str or url is not None and type(url) is not str):
+                return None
+            if not nulls and None in d.values():
+                nulls = True  # stated as null: the canonical form leaves them out
+            source = _new(Source)
+            put = _setter(source)
+            put("outlet", outlet)
+            put("title", title)
+            put("attribution", attribution)
+            put("quote", quote)
+            put("url", url)
+            made.append(source)
+        sources = tuple(made)
+        sources_json = _dumps(unstructure_sources(sources) if nulls else given, option=_SORT_KEYS).decode()  # canonical()
     draft = _new(Draft)
     put = _setter(draft)
     put("event", got[0])
     put("valid", valid)
     put("sources", sources)
     put("id", event_id)
-    put("after", tuple(after))
-    put("before", tuple(before))
-    put("encoded", (canonical(got[1]), sources_json))
+    put("after", tuple(after) if after else ())
+    put("before", tuple(before) if before else ())
+    put("encoded", (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json))  # canonical()
     stored = {}
     if allow_stored:
         for k in _STORED_ORDER:

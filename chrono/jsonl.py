@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import itertools
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -15,52 +14,38 @@ from .errors import ChronoError, InvalidEventError
 
 
 _BLANK = object()
-# Lines read at a time. Reading keeps every event it makes (the caller batches them), and the cyclic
-# collector's scans of that growing heap would cost more than the reading itself, as in the log's
-# writes (store.bulk); nothing read makes cycles, so the collector waits while a chunk is read.
-_CHUNK = 1000
 
 
 def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool) -> Iterator[tuple[int, Draft, dict]]:
-    """Parse every non-blank line; errors name the line (and come after the lines before it)."""
-    numbered = enumerate(lines, 1)
-    while True:
-        chunk: list[tuple[int, Draft, dict]] = []
-        failure = None
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            count = _read_chunk(numbered, zone, allow_stored, chunk)
-        except Exception as e:
-            failure = e
-        finally:
-            if enabled:
-                gc.enable()
-        yield from chunk
-        if failure is not None:
-            raise failure
-        if count < _CHUNK:
-            return
+    """Parse every non-blank line; errors name the line.
 
-
-def _read_chunk(numbered: Iterator[tuple[int, bytes | str]], zone: str, allow_stored: bool, out: list) -> int:
-    """Read up to _CHUNK lines into `out`; how many lines there were."""
-    loads, error, read, count = orjson.loads, orjson.JSONDecodeError, codec._read_draft, 0
-    for number, raw in itertools.islice(numbered, _CHUNK):
-        count += 1
-        # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot
-        # read is blank, or takes the slow path to say what is wrong with it.
-        try:
-            obj = loads(raw)
-        except error:
-            obj = _parse_line(number, raw)
-            if obj is _BLANK:
-                continue
-        # A current event as an export writes it is read at once; anything else is read (and its
-        # faults explained) by draft_from_json.
-        got = read(obj, zone, allow_stored)
-        out.append(_record(number, obj, zone, allow_stored) if got is None else (number, got[0], got[1]))
-    return count
+    The cyclic collector waits while the records are read, until the iterator is exhausted or closed:
+    a reader's caller keeps the events in batches for the log (which holds the collector off while it
+    writes them, see store.bulk), its scans of that growing heap cost more than the reading itself,
+    and nothing read makes cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        loads, error, read = orjson.loads, orjson.JSONDecodeError, codec._read_draft
+        for number, raw in enumerate(lines, 1):
+            # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot
+            # read is blank, or takes the slow path to say what is wrong with it.
+            try:
+                obj = loads(raw)
+            except error:
+                obj = _parse_line(number, raw)
+                if obj is _BLANK:
+                    continue
+            # A current event as an export writes it is read at once; anything else is read (and its
+            # faults explained) by draft_from_json.
+            got = read(obj, zone, allow_stored)
+            if got is None:
+                yield _record(number, obj, zone, allow_stored)
+            else:
+                yield number, got[0], got[1]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_line(number: int, raw: bytes | str):

@@ -232,6 +232,7 @@ class Log:
         present = self._existing(given)
         in_batch = set(given)
         canonical, sha256, metas, id_match = codec.canonical, hashlib.sha256, _VALID_METAS, codec._EVENT_ID.match
+        fromisoformat = datetime.fromisoformat
         for i, draft in enumerate(batch):
             stored = preserved[i] if preserved is not None else None
             event = draft.event
@@ -252,7 +253,17 @@ class Log:
                 this_recorded, this_dt = recorded, recorded_dt
                 if stored is not None:
                     if "recorded" in stored:
-                        this_recorded, this_dt = _preserved_recorded(stored["recorded"], recorded_floor=floor, last=last)
+                        # _preserved_recorded, written out for the usual case; it explains any other.
+                        value = stored["recorded"]
+                        try:
+                            dt = fromisoformat(value)
+                            us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
+                        except (TypeError, ValueError):
+                            dt = None
+                        if dt is None or us < floor or last is not None and us < last:
+                            this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
+                        else:
+                            this_recorded, this_dt = us, dt.astimezone(_UTC)
                     elif last is not None and last > recorded:
                         this_recorded, this_dt = last, last_dt
             except ChronoError as e:

@@ -132,18 +132,10 @@ def _offset(text: str) -> timedelta:
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
-@functools.lru_cache(maxsize=65536)
-def _parse_one(literal: str, zone: str) -> ValidTime:
-    # Cached: a log repeats its literals (every event "on 5 December"), and ValidTime is immutable.
-    try:
-        return _parse_one_unchecked(literal, zone)
-    except OverflowError as e:
-        raise TimeLiteralError(f"{literal!r} is outside the calendar Chrono can represent") from e
-
-
 _STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
+_new, _setter = object.__new__, object.__setattr__.__get__
 
 
 def _made(earliest: datetime, latest: datetime, precision: str, zone: str, qualifier: str | None = None, wording: str | None = None) -> ValidTime:
@@ -153,7 +145,7 @@ def _made(earliest: datetime, latest: datetime, precision: str, zone: str, quali
     if not earliest < latest:
         return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
     vt = _new(ValidTime)
-    put = _setattr.__get__(vt)
+    put = _setter(vt)
     put("earliest", earliest)
     put("latest", latest)
     put("precision", precision)
@@ -163,59 +155,73 @@ def _made(earliest: datetime, latest: datetime, precision: str, zone: str, quali
     return vt
 
 
-_new, _setattr = object.__new__, object.__setattr__
+def _utc(tz: ZoneInfo, year: int, month: int, day: int) -> datetime:
+    """Midnight of a day in `tz` as a UTC datetime: datetime(..., tzinfo=tz).astimezone(UTC), done as
+    that does it (less the offset the zone gives the wall time, fold 0) without the zoned datetime."""
+    return datetime(year, month, day, tzinfo=UTC) - tz.utcoffset(datetime(year, month, day))
 
 
-def _utc(tz: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
-    """The wall time in `tz` as a UTC datetime: datetime(..., tzinfo=tz).astimezone(UTC), done as that
-    does it (less the offset the zone gives the wall time, fold 0) without making the zoned datetime."""
-    return datetime(year, month, day, hour, minute, second, micro, UTC) - tz.utcoffset(datetime(year, month, day, hour, minute, second, micro))
-
-
-def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
-    tz = zone_info(zone)
-    m = _INSTANT.match(literal)
-    if m:
-        date_text, hour, minute, second, fraction, off = m.group("date", "h", "m", "s", "f", "off")
-        y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
-        h, mi, s = int(hour), int(minute or 0), int(second or 0)
-        us = int(fraction[1:].ljust(6, "0")) if fraction else 0
-        precision = "second" if second else "minute" if minute else "hour"
-        try:
-            start = datetime(y, mo, d, h, mi, s, us, UTC)
-        except ValueError as e:
-            raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
-        if off:
-            if off != "Z":
-                start -= _offset(off)
-            stated_zone = "UTC" if off == "Z" else zone
-        else:
-            start = _utc(tz, y, mo, d, h, mi, s, us)
-            stated_zone = zone
-        return _made(start, start + (_MICROSECOND if fraction else _STEPS[precision]), precision, stated_zone)
-    m = _DATE.match(literal)
-    if m:
-        y = int(m["y"])
-        try:
-            if m["d"]:
-                first = date(y, int(m["mo"]), int(m["d"]))
-                after, precision, unit = first + _DAY, "day", "day"
-            elif m["mo"]:
-                first = date(y, int(m["mo"]), 1)
-                days = calendar.monthrange(y, first.month)[1]
-                after, precision, unit = first + timedelta(days=days), "month", "month"
+@functools.lru_cache(maxsize=65536)
+def _parse_one(literal: str, zone: str) -> ValidTime:
+    # Cached: a log repeats its literals (every event "on 5 December"), and ValidTime is immutable.
+    try:
+        tz = zone_info(zone)
+        m = _INSTANT.match(literal)
+        if m:
+            date_text, hour, minute, second, fraction, off = m.group("date", "h", "m", "s", "f", "off")
+            y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
+            h, mi, s = int(hour), int(minute or 0), int(second or 0)
+            us = int(fraction[1:].ljust(6, "0")) if fraction else 0
+            precision = "second" if second else "minute" if minute else "hour"
+            try:
+                start = datetime(y, mo, d, h, mi, s, us, UTC)
+            except ValueError as e:
+                raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
+            if not off:
+                # The wall time in the zone: what datetime(..., tzinfo=tz).astimezone(UTC) gives, less
+                # the zoned datetime (a ZoneInfo gives a naive wall time's offset, fold 0, as for it).
+                start -= tz.utcoffset(datetime(y, mo, d, h, mi, s, us))
+                stated_zone = zone
+            elif off == "Z":
+                stated_zone = "UTC"
             else:
-                first, after, precision, unit = date(y, 1, 1), date(y + 1, 1, 1), "year", "year"
-        except ValueError as e:
-            raise TimeLiteralError(f"{literal!r} is not a real date ({e})") from e
-        qualifier = QUALIFIERS.get(m["q"] or "")
-        if qualifier in ("approximate", "uncertain-approximate"):
-            # "About 5 December": one unit of the stated precision either side, never years of padding.
-            first, after = _widen(first, unit, -1), _widen(after, unit, +1)
-        lo = _utc(tz, first.year, first.month, first.day)
-        hi = _utc(tz, after.year, after.month, after.day)
-        return _made(lo, hi, precision, zone, qualifier)
-    raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
+                start -= _offset(off)
+                stated_zone = zone
+            # _made, with its one check always passing: a step is positive.
+            vt = _new(ValidTime)
+            put = _setter(vt)
+            put("earliest", start)
+            put("latest", start + (_MICROSECOND if fraction else _STEPS[precision]))
+            put("precision", precision)
+            put("zone", stated_zone)
+            put("wording", None)
+            put("qualifier", None)
+            return vt
+        m = _DATE.match(literal)
+        if m:
+            y = int(m["y"])
+            try:
+                if m["d"]:
+                    first = date(y, int(m["mo"]), int(m["d"]))
+                    after, precision, unit = first + _DAY, "day", "day"
+                elif m["mo"]:
+                    first = date(y, int(m["mo"]), 1)
+                    days = calendar.monthrange(y, first.month)[1]
+                    after, precision, unit = first + timedelta(days=days), "month", "month"
+                else:
+                    first, after, precision, unit = date(y, 1, 1), date(y + 1, 1, 1), "year", "year"
+            except ValueError as e:
+                raise TimeLiteralError(f"{literal!r} is not a real date ({e})") from e
+            qualifier = QUALIFIERS.get(m["q"] or "")
+            if qualifier in ("approximate", "uncertain-approximate"):
+                # "About 5 December": one unit of the stated precision either side, never years of padding.
+                first, after = _widen(first, unit, -1), _widen(after, unit, +1)
+            lo = _utc(tz, first.year, first.month, first.day)
+            hi = _utc(tz, after.year, after.month, after.day)
+            return _made(lo, hi, precision, zone, qualifier)
+        raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
+    except OverflowError as e:
+        raise TimeLiteralError(f"{literal!r} is outside the calendar Chrono can represent") from e
 
 
 def _widen(d: date, unit: str, sign: int) -> date:

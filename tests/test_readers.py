@@ -139,3 +139,30 @@ def test_a_literal_in_a_zone_means_that_wall_time_there(wall, zone):
     else:  # a day the zone skipped (Samoa's 30 December 2011)
         with pytest.raises(ValueError):
             parse_valid_time(wall.strftime("%Y-%m-%d"), zone)
+
+
+def test_reading_records_pauses_the_collector_only_while_it_reads():
+    import gc
+
+    from chrono.errors import InvalidEventError
+    from chrono.jsonl import read_records
+
+    good = b'{"type": "PersonLocated", "valid": "2024-12-05", "event": {"person": "h0", "place": "p0"}}'
+    assert gc.isenabled()
+    records = read_records([good, good], ZONE, allow_stored=False)
+    next(records)
+    assert not gc.isenabled()
+    assert len(list(records)) == 1 and gc.isenabled()
+    records = read_records([good, b"{", good], ZONE, allow_stored=False)
+    with pytest.raises(InvalidEventError, match="line 2: malformed JSON"):
+        list(records)
+    assert gc.isenabled()
+    records = read_records([good, good], ZONE, allow_stored=False)
+    next(records)
+    records.close()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(list(read_records([good], ZONE, allow_stored=False))) == 1 and not gc.isenabled()
+    finally:
+        gc.enable()
