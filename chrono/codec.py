@@ -422,6 +422,7 @@ def valid_to_json(valid: ValidTime | None) -> dict | None:
 
 
 _VALID_KEYS = frozenset(("literal", "wording", "zone", "earliest", "latest", "precision", "qualifier"))
+_LITERAL_KEYS = frozenset(("literal", "wording", "zone"))
 
 
 def valid_from_json(value: Any, zone: str) -> ValidTime | None:
@@ -514,6 +515,13 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
             pass
         elif type(valid) is str and (literal := valid.strip()) and "/" not in literal:
             valid = _parse_one(literal, zone)  # parse_valid_time's work for a single literal
+        elif (type(valid) is dict and valid.keys() <= _LITERAL_KEYS and type(literal := valid.get("literal")) is str
+              and (literal := literal.strip()) and "/" not in literal and type(stated := valid.get("zone", zone)) is str
+              and ((wording := valid.get("wording")) is None or type(wording) is str)):
+            # valid_from_json's work for {"literal", "zone", "wording"} with a single literal
+            valid = _parse_one(literal, stated)
+            if wording is not None:
+                valid = valid.with_wording(wording)
         else:
             valid = parse_valid_time(valid, zone) if type(valid) is str else valid_from_json(valid, zone)
     except Exception:  # an unreadable time, a number too large for a float: the slow path explains

@@ -136,6 +136,7 @@ _STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour"
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 _new, _setter = object.__new__, object.__setattr__.__get__
+_fromisoformat = datetime.fromisoformat
 
 
 def _made(earliest: datetime, latest: datetime, precision: str, zone: str, qualifier: str | None = None, wording: str | None = None) -> ValidTime:
@@ -169,18 +170,28 @@ def _parse_one(literal: str, zone: str) -> ValidTime:
         m = _INSTANT.match(literal)
         if m:
             date_text, hour, minute, second, fraction, off = m.group("date", "h", "m", "s", "f", "off")
-            y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
-            h, mi, s = int(hour), int(minute or 0), int(second or 0)
-            us = int(fraction[1:].ljust(6, "0")) if fraction else 0
             precision = "second" if second else "minute" if minute else "hour"
-            try:
-                start = datetime(y, mo, d, h, mi, s, us, UTC)
-            except ValueError as e:
-                raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
+            wall = None
+            if not off and literal.isascii():
+                # fromisoformat reads every such literal as the fields below do, and faster; one it
+                # refuses (a time that does not exist) takes the way below, which says why.
+                try:
+                    wall, start = _fromisoformat(literal), _fromisoformat(literal + "Z")
+                except ValueError:
+                    wall = None
+            if wall is None:
+                y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
+                h, mi, s = int(hour), int(minute or 0), int(second or 0)
+                us = int(fraction[1:].ljust(6, "0")) if fraction else 0
+                try:
+                    start = datetime(y, mo, d, h, mi, s, us, UTC)
+                except ValueError as e:
+                    raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
+                wall = datetime(y, mo, d, h, mi, s, us) if not off else None
             if not off:
                 # The wall time in the zone: what datetime(..., tzinfo=tz).astimezone(UTC) gives, less
                 # the zoned datetime (a ZoneInfo gives a naive wall time's offset, fold 0, as for it).
-                start -= tz.utcoffset(datetime(y, mo, d, h, mi, s, us))
+                start -= tz.utcoffset(wall)
                 stated_zone = zone
             elif off == "Z":
                 stated_zone = "UTC"

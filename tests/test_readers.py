@@ -128,9 +128,17 @@ def test_a_parsed_valid_time_is_what_its_validating_constructor_makes(literal, z
        st.sampled_from(["UTC", "Asia/Damascus", "America/New_York", "Pacific/Apia", "Australia/Lord_Howe", "Europe/Dublin"]))
 def test_a_literal_in_a_zone_means_that_wall_time_there(wall, zone):
     tz = ZoneInfo(zone)
-    second = parse_valid_time(wall.strftime("%Y-%m-%dT%H:%M:%S"), zone)
-    assert second.earliest == wall.replace(microsecond=0, tzinfo=tz).astimezone(UTC)
-    assert second.earliest.tzinfo is UTC
+    for form, kept, step in (("%Y-%m-%dT%H", dict(minute=0, second=0, microsecond=0), timedelta(hours=1)),
+                             ("%Y-%m-%d %H:%M", dict(second=0, microsecond=0), timedelta(minutes=1)),
+                             ("%Y-%m-%dT%H:%M:%S", dict(microsecond=0), timedelta(seconds=1))):
+        vt = parse_valid_time(wall.strftime(form), zone)
+        assert vt.earliest == wall.replace(**kept, tzinfo=tz).astimezone(UTC) and vt.earliest.tzinfo is UTC
+        assert vt.latest == vt.earliest + step
+    for digits in range(1, 7):
+        fraction = f"{wall.microsecond:06d}"[:digits]
+        vt = parse_valid_time(wall.strftime("%Y-%m-%dT%H:%M:%S.") + fraction, zone)
+        assert vt.earliest == wall.replace(microsecond=int(fraction.ljust(6, "0")), tzinfo=tz).astimezone(UTC)
+        assert vt.latest == vt.earliest + timedelta(microseconds=1)
     lo = datetime.combine(wall.date(), time(), tz).astimezone(UTC)
     hi = datetime.combine(wall.date() + timedelta(days=1), time(), tz).astimezone(UTC)
     if lo < hi:
