@@ -247,8 +247,9 @@ class Log:
                             out.append(existing)
                             continue
                         raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
-                if draft.valid is None or event.correction or draft.after or draft.before:
-                    # Nothing else for _check_draft to look at: a fact with a valid time and no links.
+                if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
+                    # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
+                    # description without one, that corrects nothing and names no other event.
                     self._check_draft(draft, pending, in_batch)
                 this_recorded, this_dt = recorded, recorded_dt
                 if stored is not None:
