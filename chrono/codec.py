@@ -14,6 +14,7 @@ from events import REGISTRY, Event, EventCorrected, Source
 from events._base import _EVENT_ID_RE as _EVENT_ID
 from events._base import _ID_RE as _ENTITY_ID
 
+from ._build import builder
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
 from .timeval import PRECISIONS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros
@@ -157,7 +158,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
         return None
     fields = attrs.fields(cls)
     ns: dict[str, Any] = {
-        "cls": cls, "new": object.__new__, "setter": object.__setattr__.__get__, "names": frozenset(a.name for a in fields),
+        "build": builder(cls, tuple(a.name for a in fields)), "names": frozenset(a.name for a in fields),
         # valid_entity_id and valid_event_id, for a value known to be a str
         "entity_id": _ENTITY_ID.match, "event_id": _EVENT_ID.match, "embedded": _read_embedded,
         "str": str, "int": int, "float": float, "list": list, "tuple": tuple, "dict": dict, "type": type,
@@ -227,9 +228,9 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
             body += [f"    if type({x}) is int:", f"        {x} = float({x})"]
         body += [f"    if {test}:", "        return None"]
         plain.append(x)
-    body += ["    ev = new(cls)", "    put = setter(ev)"]
-    body += [f"    put({a.name!r}, x{i})" for i, a in enumerate(fields)]
-    body.append("    return ev, {" + ", ".join(f"{a.name!r}: {v}" for a, v in zip(fields, plain, strict=True)) + "}")
+    if ns["build"] is None:
+        return None
+    body.append(f"    return build({', '.join(f'x{i}' for i in range(len(fields)))}), " + "{" + ", ".join(f"{a.name!r}: {v}" for a, v in zip(fields, plain, strict=True)) + "}")
     exec(compile("\n".join(body), f"<chrono reader of {cls.__name__}>", "exec"), ns)
     return ns["read"]
 
@@ -471,24 +472,30 @@ _DRAFT_OR_STORED_KEYS = frozenset(_DRAFT_KEYS | _STORED_KEYS)
 _STORED_ORDER = tuple(_STORED_KEYS)
 _SOURCE_NAMES = frozenset(("outlet", "title", "attribution", "quote", "url"))
 _NO_IDS: list = []
-_new, _setter = object.__new__, object.__setattr__.__get__
 _dumps, _SORT_KEYS = orjson.dumps, orjson.OPT_SORT_KEYS
 _SHAPES: list[bool] = []
+_SOURCE_ORDER = ("outlet", "title", "attribution", "quote", "url")
+_DRAFT_ORDER = ("event", "valid", "sources", "id", "after", "before", "encoded")
+_build_source: Callable[..., Source] = Source
+_build_draft: Callable[..., Draft] = Draft
 
 
 def _plain_shapes() -> bool:
     """Whether Source and Draft still have the shapes `_read_draft` builds them in directly: a Source
     is a non-empty outlet text and four free fields, a Draft its six fields (three made tuples) and
     the encoded JSON, with nothing else run by their constructors."""
+    global _build_source, _build_draft
     if not _SHAPES:
         source, draft = attrs.fields(Source), attrs.fields(Draft)
+        _build_source, _build_draft = builder(Source, _SOURCE_ORDER), builder(Draft, _DRAFT_ORDER)
         _SHAPES.append(
-            tuple(a.name for a in source) == ("outlet", "title", "attribution", "quote", "url")
+            tuple(a.name for a in source) == _SOURCE_ORDER
             and all(a.validator is None and a.converter is None and a.default is None for a in source[1:])
             and source[0].converter is None and source[0].default is attrs.NOTHING
-            and tuple(a.name for a in draft) == ("event", "valid", "sources", "id", "after", "before", "encoded")
+            and tuple(a.name for a in draft) == _DRAFT_ORDER
             and all(a.validator is None and a.converter in (None, tuple) for a in draft)
             and not any(hasattr(c, m) for c in (Source, Draft) for m in ("__attrs_pre_init__", "__attrs_post_init__"))
+            and _build_source is not None and _build_draft is not None
         )
     return _SHAPES[0]
 
@@ -561,25 +568,11 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
                 return None
             if not nulls and None in d.values():
                 nulls = True  # stated as null: the canonical form leaves them out
-            source = _new(Source)
-            put = _setter(source)
-            put("outlet", outlet)
-            put("title", title)
-            put("attribution", attribution)
-            put("quote", quote)
-            put("url", url)
-            made.append(source)
+            made.append(_build_source(outlet, title, attribution, quote, url))
         sources = tuple(made)
         sources_json = _dumps(unstructure_sources(sources) if nulls else given, option=_SORT_KEYS).decode()  # canonical()
-    draft = _new(Draft)
-    put = _setter(draft)
-    put("event", got[0])
-    put("valid", valid)
-    put("sources", sources)
-    put("id", event_id)
-    put("after", tuple(after) if after else ())
-    put("before", tuple(before) if before else ())
-    put("encoded", (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json))  # canonical()
+    draft = _build_draft(got[0], valid, sources, event_id, tuple(after) if after else (), tuple(before) if before else (),
+                         (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json))  # canonical()
     stored = {}
     if allow_stored:
         for k in _STORED_ORDER:

@@ -232,7 +232,7 @@ class Log:
         present = self._existing(given)
         in_batch = set(given)
         canonical, sha256, metas, id_match = codec.canonical, hashlib.sha256, _VALID_METAS, codec._EVENT_ID.match
-        fromisoformat = datetime.fromisoformat
+        fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
         for i, draft in enumerate(batch):
             stored = preserved[i] if preserved is not None else None
             event = draft.event
@@ -311,11 +311,7 @@ class Log:
                     f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
                     "(the file was altered, or it does not continue this log)", position=seq)
             rows.append((seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev, h))
-            entry = Entry(
-                seq=seq, id=event_id, event=event, valid=valid, sources=draft.sources,
-                recorded=this_dt, after=draft.after, before=draft.before, version=version,
-                prev_hash=prev, hash=h, stored_payload=stored_payload,
-            )
+            entry = make_entry(seq, event_id, event, valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
             prev = h
             last, last_dt = this_recorded, this_dt
             pending[event_id] = entry
@@ -388,6 +384,22 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
 
 _EPOCH = from_micros(0)
 _UTC = _EPOCH.tzinfo
+_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload")
+_ENTRY_BUILDER: list = []
+
+
+def _entry_builder() -> Callable[..., Entry]:
+    """Entry(...) taking its fields in order, setting its slots directly while its constructor does
+    nothing more than that (no validators, converters or post-init)."""
+    if not _ENTRY_BUILDER:
+        from ._build import builder
+
+        fields = attrs.fields(Entry)
+        plain = (tuple(a.name for a in fields) == _ENTRY_ORDER and all(a.validator is None and a.converter is None for a in fields)
+                 and not hasattr(Entry, "__attrs_pre_init__") and not hasattr(Entry, "__attrs_post_init__"))
+        build = plain and builder(Entry, _ENTRY_ORDER)
+        _ENTRY_BUILDER.append(build or (lambda *values: Entry(**dict(zip(_ENTRY_ORDER, values, strict=True)))))
+    return _ENTRY_BUILDER[0]
 _MICROSECOND = from_micros(1) - _EPOCH
 _NO_LINKS = codec.canonical({"after": [], "before": []})
 # valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.

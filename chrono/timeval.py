@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from ._build import builder
 from .errors import TimeLiteralError
 
 PRECISIONS = ("second", "minute", "hour", "day", "month", "year", "interval")
@@ -135,7 +136,9 @@ def _offset(text: str) -> timedelta:
 _STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
-_new, _setter = object.__new__, object.__setattr__.__get__
+_FIELDS = ("earliest", "latest", "precision", "zone", "wording", "qualifier")
+_build = (tuple(a.name for a in attrs.fields(ValidTime)) == _FIELDS and builder(ValidTime, _FIELDS)
+          or (lambda *values: ValidTime(**dict(zip(_FIELDS, values, strict=True)))))
 _fromisoformat = datetime.fromisoformat
 
 
@@ -145,15 +148,7 @@ def _made(earliest: datetime, latest: datetime, precision: str, zone: str, quali
     failing one goes through the class to raise what it raises."""
     if not earliest < latest:
         return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
-    vt = _new(ValidTime)
-    put = _setter(vt)
-    put("earliest", earliest)
-    put("latest", latest)
-    put("precision", precision)
-    put("zone", zone)
-    put("wording", wording)
-    put("qualifier", qualifier)
-    return vt
+    return _build(earliest, latest, precision, zone, wording, qualifier)
 
 
 def _utc(tz: ZoneInfo, year: int, month: int, day: int) -> datetime:
@@ -199,15 +194,7 @@ def _parse_one(literal: str, zone: str) -> ValidTime:
                 start -= _offset(off)
                 stated_zone = zone
             # _made, with its one check always passing: a step is positive.
-            vt = _new(ValidTime)
-            put = _setter(vt)
-            put("earliest", start)
-            put("latest", start + (_MICROSECOND if fraction else _STEPS[precision]))
-            put("precision", precision)
-            put("zone", stated_zone)
-            put("wording", None)
-            put("qualifier", None)
-            return vt
+            return _build(start, start + (_MICROSECOND if fraction else _STEPS[precision]), precision, stated_zone, None, None)
         m = _DATE.match(literal)
         if m:
             y = int(m["y"])
