@@ -21,6 +21,9 @@ class Draft:
     id: str | None = None
     after: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     before: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    # The canonical JSON of the event and of the sources, when the reader that made this draft from JSON
+    # already had them; the log computes them otherwise. Not part of the draft's value.
+    encoded: tuple[str, str] | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def type_name(self) -> str:

@@ -218,74 +218,102 @@ class Log:
         now = self.clock()
         if now.tzinfo is None:
             raise ChronoError("the clock must give timezone-aware times")
-        recorded = max(to_micros(now), to_micros(head.recorded) if head.recorded else 0)
+        floor = to_micros(head.recorded) if head.recorded else 0
+        recorded = max(to_micros(now), floor)
+        recorded_dt = from_micros(recorded)
         seq, prev = head.seq, head.hash
         out: list[Entry] = []
         pending: dict[str, Entry] = {}
         rows = []
+        last = last_dt = None  # the recorded time of the last row in this batch
         # One query for the ids already in the log, not one per event; and a batch may name its own
         # events in after/before in any order.
         given = [d.id for d in batch if d.id]
         present = self._existing(given)
         in_batch = set(given)
+        canonical, sha256, metas, id_match = codec.canonical, hashlib.sha256, _VALID_METAS, codec._EVENT_ID.match
+        fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
         for i, draft in enumerate(batch):
-            line = line_numbers[i] if line_numbers else None
+            stored = preserved[i] if preserved is not None else None
+            event = draft.event
             try:
                 event_id = draft.id or _new_id()
-                if not valid_event_id(event_id):
+                if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
                     raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
-                existing = pending.get(event_id) or (self.find(event_id) if event_id in present else None)
-                if existing is not None:
-                    if _same_content(existing, draft):
-                        out.append(existing)
-                        continue
-                    raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
-                self._check_draft(draft, pending, in_batch)
-                this_recorded = recorded
-                if preserved is not None and "recorded" in preserved[i]:
-                    this_recorded = _preserved_recorded(preserved[i]["recorded"], recorded_floor=to_micros(head.recorded) if head.recorded else 0, last=rows[-1][7] if rows else None)
-                elif preserved is not None and rows:
-                    this_recorded = max(recorded, rows[-1][7])
+                if event_id in pending or event_id in present:
+                    existing = pending.get(event_id) or self.find(event_id)
+                    if existing is not None:
+                        if _same_content(existing, draft):
+                            out.append(existing)
+                            continue
+                        raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
+                if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
+                    # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
+                    # description without one, that corrects nothing and names no other event.
+                    self._check_draft(draft, pending, in_batch)
+                this_recorded, this_dt = recorded, recorded_dt
+                if stored is not None:
+                    if "recorded" in stored:
+                        # _preserved_recorded, written out for the usual case; it explains any other.
+                        value = stored["recorded"]
+                        try:
+                            dt = fromisoformat(value)
+                            us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
+                        except (TypeError, ValueError):
+                            dt = None
+                        if dt is None or us < floor or last is not None and us < last:
+                            this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
+                        else:
+                            this_recorded, this_dt = us, dt.astimezone(_UTC)
+                    elif last is not None and last > recorded:
+                        this_recorded, this_dt = last, last_dt
             except ChronoError as e:
+                line = line_numbers[i] if line_numbers else None
                 if line is not None and not str(e).startswith("line "):
                     e.args = (f"line {line}: {e}",)
                 raise
             seq += 1
-            valid = draft.valid
-            version, body = draft.event.version, codec.canonical(codec.unstructure_event(draft.event))
-            if preserved is not None and "stored_version" in preserved[i]:
+            type_name, version = event.type_name, event.version
+            encoded = draft.encoded
+            if encoded is None:
+                body, sources = canonical(codec.unstructure_event(event)), canonical(codec.unstructure_sources(draft.sources))
+            else:
+                body, sources = encoded
+            stored_payload = None
+            if stored is not None and "stored_version" in stored:
                 # An import from a log written by an older schema: store the payload as that log stored
                 # it (its hash covers those bytes); it is upcast on read like any old row.
-                version, body = preserved[i]["stored_version"], codec.canonical(preserved[i]["stored_event"])
-            row = [
-                seq,
-                event_id,
-                draft.event.type_name,
-                version,
-                valid.lo if valid else None,
-                valid.hi if valid else None,
-                codec.valid_meta(valid),
-                this_recorded,
-                body,
-                codec.canonical(codec.unstructure_sources(draft.sources)),
-                codec.canonical({"after": list(draft.after), "before": list(draft.before)}),
-                getattr(draft.event, "target", None) if draft.event.correction else None,
-                prev,
-            ]
-            h = row_hash(row)
-            if preserved is not None and preserved[i].get("hash") not in (None, h):
+                stored_payload = stored["stored_event"]
+                version, body = stored["stored_version"], canonical(stored_payload)
+            valid = draft.valid
+            if valid is None:
+                lo = hi = meta = None
+            else:
+                lo, hi = (valid.earliest - _EPOCH) // _MICROSECOND, (valid.latest - _EPOCH) // _MICROSECOND  # to_micros
+                if valid.wording is None:
+                    key = (valid.precision, valid.zone, valid.qualifier)
+                    meta = metas.get(key)
+                    if meta is None:
+                        meta = metas[key] = codec.valid_meta(valid)
+                else:
+                    meta = codec.valid_meta(valid)
+            links = _NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
+            target = getattr(event, "target", None) if event.correction else None
+            # row_hash, written out: every column but the hash, the previous hash first, None as "".
+            h = sha256((
+                f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f"
+                + ("\x1f\x1f\x1f" if lo is None else f"{lo}\x1f{hi}\x1f{meta}\x1f")
+                + f"{this_recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
+            ).encode()).hexdigest()
+            if stored is not None and stored.get("hash") not in (None, h):
+                line = line_numbers[i] if line_numbers else None
                 raise TamperedError(
                     f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
                     "(the file was altered, or it does not continue this log)", position=seq)
-            row.append(h)
+            rows.append((seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev, h))
+            entry = make_entry(seq, event_id, event, valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
             prev = h
-            rows.append(row)
-            entry = Entry(
-                seq=seq, id=event_id, event=draft.event, valid=valid, sources=draft.sources,
-                recorded=from_micros(this_recorded), after=draft.after, before=draft.before, version=version,
-                prev_hash=row[12], hash=h,
-                stored_payload=preserved[i]["stored_event"] if preserved is not None and "stored_version" in preserved[i] else None,
-            )
+            last, last_dt = this_recorded, this_dt
             pending[event_id] = entry
             out.append(entry)
         if rows:
@@ -340,7 +368,8 @@ def bulk():
             gc.enable()
 
 
-def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:
+def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tuple[int, datetime]:
+    """A recorded time an export kept, as stored (UTC microseconds) and as an entry holds it."""
     try:
         dt = datetime.fromisoformat(value)
     except (TypeError, ValueError) as e:
@@ -350,7 +379,31 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> int:
     us = to_micros(dt)
     if us < recorded_floor or (last is not None and us < last):
         raise InvalidEventError("recorded times must not go backwards along the log")
-    return us
+    return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
+
+
+_EPOCH = from_micros(0)
+_UTC = _EPOCH.tzinfo
+_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload")
+_ENTRY_BUILDER: list = []
+
+
+def _entry_builder() -> Callable[..., Entry]:
+    """Entry(...) taking its fields in order, setting its slots directly while its constructor does
+    nothing more than that (no validators, converters or post-init)."""
+    if not _ENTRY_BUILDER:
+        from ._build import builder
+
+        fields = attrs.fields(Entry)
+        plain = (tuple(a.name for a in fields) == _ENTRY_ORDER and all(a.validator is None and a.converter is None for a in fields)
+                 and not hasattr(Entry, "__attrs_pre_init__") and not hasattr(Entry, "__attrs_post_init__"))
+        build = plain and builder(Entry, _ENTRY_ORDER)
+        _ENTRY_BUILDER.append(build or (lambda *values: Entry(**dict(zip(_ENTRY_ORDER, values, strict=True)))))
+    return _ENTRY_BUILDER[0]
+_MICROSECOND = from_micros(1) - _EPOCH
+_NO_LINKS = codec.canonical({"after": [], "before": []})
+# valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
+_VALID_METAS: dict[tuple, str] = {}
 
 
 def _same_content(existing: Entry, draft: Draft) -> bool:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from ._build import builder
 from .errors import TimeLiteralError
 
 PRECISIONS = ("second", "minute", "hour", "day", "month", "year", "interval")
@@ -132,60 +133,93 @@ def _offset(text: str) -> timedelta:
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
+_STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
+_MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
+_FIELDS = ("earliest", "latest", "precision", "zone", "wording", "qualifier")
+_build = (tuple(a.name for a in attrs.fields(ValidTime)) == _FIELDS and builder(ValidTime, _FIELDS)
+          or (lambda *values: ValidTime(**dict(zip(_FIELDS, values, strict=True)))))
+_fromisoformat = datetime.fromisoformat
+
+
+def _made(earliest: datetime, latest: datetime, precision: str, zone: str, qualifier: str | None = None, wording: str | None = None) -> ValidTime:
+    """ValidTime(...) for the parser below, whose precision, qualifier and (already looked up) zone are
+    valid by construction and whose bounds are in UTC already: the one check left is their order, and a
+    failing one goes through the class to raise what it raises."""
+    if not earliest < latest:
+        return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
+    return _build(earliest, latest, precision, zone, wording, qualifier)
+
+
+def _utc(tz: ZoneInfo, year: int, month: int, day: int) -> datetime:
+    """Midnight of a day in `tz` as a UTC datetime: datetime(..., tzinfo=tz).astimezone(UTC), done as
+    that does it (less the offset the zone gives the wall time, fold 0) without the zoned datetime."""
+    return datetime(year, month, day, tzinfo=UTC) - tz.utcoffset(datetime(year, month, day))
+
+
 @functools.lru_cache(maxsize=65536)
 def _parse_one(literal: str, zone: str) -> ValidTime:
     # Cached: a log repeats its literals (every event "on 5 December"), and ValidTime is immutable.
     try:
-        return _parse_one_unchecked(literal, zone)
+        tz = zone_info(zone)
+        m = _INSTANT.match(literal)
+        if m:
+            date_text, hour, minute, second, fraction, off = m.group("date", "h", "m", "s", "f", "off")
+            precision = "second" if second else "minute" if minute else "hour"
+            wall = None
+            if not off and literal.isascii():
+                # fromisoformat reads every such literal as the fields below do, and faster; one it
+                # refuses (a time that does not exist) takes the way below, which says why.
+                try:
+                    wall, start = _fromisoformat(literal), _fromisoformat(literal + "Z")
+                except ValueError:
+                    wall = None
+            if wall is None:
+                y, mo, d = int(date_text[:4]), int(date_text[5:7]), int(date_text[8:])
+                h, mi, s = int(hour), int(minute or 0), int(second or 0)
+                us = int(fraction[1:].ljust(6, "0")) if fraction else 0
+                try:
+                    start = datetime(y, mo, d, h, mi, s, us, UTC)
+                except ValueError as e:
+                    raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
+                wall = datetime(y, mo, d, h, mi, s, us) if not off else None
+            if not off:
+                # The wall time in the zone: what datetime(..., tzinfo=tz).astimezone(UTC) gives, less
+                # the zoned datetime (a ZoneInfo gives a naive wall time's offset, fold 0, as for it).
+                start -= tz.utcoffset(wall)
+                stated_zone = zone
+            elif off == "Z":
+                stated_zone = "UTC"
+            else:
+                start -= _offset(off)
+                stated_zone = zone
+            # _made, with its one check always passing: a step is positive.
+            return _build(start, start + (_MICROSECOND if fraction else _STEPS[precision]), precision, stated_zone, None, None)
+        m = _DATE.match(literal)
+        if m:
+            y = int(m["y"])
+            try:
+                if m["d"]:
+                    first = date(y, int(m["mo"]), int(m["d"]))
+                    after, precision, unit = first + _DAY, "day", "day"
+                elif m["mo"]:
+                    first = date(y, int(m["mo"]), 1)
+                    days = calendar.monthrange(y, first.month)[1]
+                    after, precision, unit = first + timedelta(days=days), "month", "month"
+                else:
+                    first, after, precision, unit = date(y, 1, 1), date(y + 1, 1, 1), "year", "year"
+            except ValueError as e:
+                raise TimeLiteralError(f"{literal!r} is not a real date ({e})") from e
+            qualifier = QUALIFIERS.get(m["q"] or "")
+            if qualifier in ("approximate", "uncertain-approximate"):
+                # "About 5 December": one unit of the stated precision either side, never years of padding.
+                first, after = _widen(first, unit, -1), _widen(after, unit, +1)
+            lo = _utc(tz, first.year, first.month, first.day)
+            hi = _utc(tz, after.year, after.month, after.day)
+            return _made(lo, hi, precision, zone, qualifier)
+        raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
     except OverflowError as e:
         raise TimeLiteralError(f"{literal!r} is outside the calendar Chrono can represent") from e
-
-
-def _parse_one_unchecked(literal: str, zone: str) -> ValidTime:
-    tz = zone_info(zone)
-    m = _INSTANT.match(literal)
-    if m:
-        y, mo, d = (int(x) for x in m["date"].split("-"))
-        h, mi, s = int(m["h"]), int(m["m"] or 0), int(m["s"] or 0)
-        us = int((m["f"] or ".0")[1:].ljust(6, "0"))
-        precision = "second" if m["s"] else "minute" if m["m"] else "hour"
-        try:
-            naive = datetime(y, mo, d, h, mi, s, us)
-        except ValueError as e:
-            raise TimeLiteralError(f"{literal!r} is not a real time ({e})") from e
-        if m["off"]:
-            start = naive.replace(tzinfo=UTC) - (timedelta(0) if m["off"] == "Z" else _offset(m["off"]))
-            stated_zone = "UTC" if m["off"] == "Z" else zone
-        else:
-            start = naive.replace(tzinfo=tz).astimezone(UTC)
-            stated_zone = zone
-        step = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}[precision]
-        if m["f"]:
-            step = timedelta(microseconds=1)
-        return ValidTime(earliest=start, latest=start + step, precision=precision, zone=stated_zone)
-    m = _DATE.match(literal)
-    if m:
-        y = int(m["y"])
-        try:
-            if m["d"]:
-                first = date(y, int(m["mo"]), int(m["d"]))
-                after, precision, unit = first + timedelta(days=1), "day", "day"
-            elif m["mo"]:
-                first = date(y, int(m["mo"]), 1)
-                days = calendar.monthrange(y, first.month)[1]
-                after, precision, unit = first + timedelta(days=days), "month", "month"
-            else:
-                first, after, precision, unit = date(y, 1, 1), date(y + 1, 1, 1), "year", "year"
-        except ValueError as e:
-            raise TimeLiteralError(f"{literal!r} is not a real date ({e})") from e
-        qualifier = QUALIFIERS.get(m["q"] or "")
-        if qualifier in ("approximate", "uncertain-approximate"):
-            # "About 5 December": one unit of the stated precision either side, never years of padding.
-            first, after = _widen(first, unit, -1), _widen(after, unit, +1)
-        lo = datetime.combine(first, datetime.min.time(), tz)
-        hi = datetime.combine(after, datetime.min.time(), tz)
-        return ValidTime(earliest=lo, latest=hi, precision=precision, zone=zone, qualifier=qualifier)
-    raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
 
 
 def _widen(d: date, unit: str, sign: int) -> date:
@@ -199,9 +233,8 @@ def _widen(d: date, unit: str, sign: int) -> date:
 
 def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None) -> ValidTime:
     """Read a time literal a user typed; a naive time is in `zone`."""
-    if not isinstance(literal, str) or not literal.strip():
+    if not isinstance(literal, str) or not (literal := literal.strip()):
         raise TimeLiteralError(f"empty time; {ACCEPTED_FORMS}")
-    literal = literal.strip()
     if "/" in literal:
         start_text, _, end_text = literal.partition("/")
         if not start_text or not end_text or ".." in (start_text, end_text):
@@ -212,8 +245,9 @@ def parse_valid_time(literal: str, zone: str = "UTC", wording: str | None = None
         if not start.earliest < hi:
             raise TimeLiteralError(f"{literal!r}: the interval ends before it starts")
         qualifier = start.qualifier or end.qualifier
-        return ValidTime(earliest=start.earliest, latest=hi, precision="interval", zone=start.zone, wording=wording, qualifier=qualifier)
-    return _parse_one(literal, zone).with_wording(wording)
+        return _made(start.earliest, hi, "interval", start.zone, qualifier, wording)
+    one = _parse_one(literal, zone)
+    return one if wording is None else one.with_wording(wording)  # what is parsed has no wording
 
 
 def parse_instant(literal: str, zone: str = "UTC") -> datetime:

@@ -38,7 +38,16 @@ def _coord(low: float, high: float):
     def to_float(value):
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    return attrs.field(default=None, validator=check, converter=to_float)
+    return attrs.field(default=None, validator=check, converter=to_float, metadata={"form": "number", "range": (low, high)})
+
+
+def _whole(low: int, high: int):
+    """An optional whole number from low to high."""
+    return attrs.field(
+        default=None,
+        validator=attrs.validators.optional([_not_bool, attrs.validators.instance_of(int), attrs.validators.ge(low), attrs.validators.le(high)]),
+        metadata={"form": "whole", "range": (low, high)},
+    )
 
 
 # --- descriptions of entities (the gazetteer lives in the log) -------------------------------------
@@ -213,10 +222,7 @@ class AirstrikeCarriedOut(Event):
     actor: str | None = ref("actor", optional=True)
     target: str | None = ref("place", optional=True)
     description: str | None = txt(optional=True)
-    count: int | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional([_not_bool, attrs.validators.instance_of(int), attrs.validators.ge(1), attrs.validators.le(10**9)]),
-    )
+    count: int | None = _whole(1, 10**9)
 
 
 @event("PowerTransferred")
@@ -248,7 +254,7 @@ def _event_id(_inst, attribute, value):
 
 @event("EventRetracted", correction=True, timeless=True)
 class EventRetracted(Event):
-    target: str = attrs.field(validator=_event_id)
+    target: str = attrs.field(validator=_event_id, metadata={"form": "event-id"})
     reason: str = txt()
 
 
@@ -256,6 +262,6 @@ class EventRetracted(Event):
 class EventCorrected(Event):
     """Supersedes `target`: from now on the log reads `replacement` (with this entry's valid time and sources)."""
 
-    target: str = attrs.field(validator=_event_id)
-    replacement: Event = attrs.field(validator=attrs.validators.instance_of(Event))
+    target: str = attrs.field(validator=_event_id, metadata={"form": "event-id"})
+    replacement: Event = attrs.field(validator=attrs.validators.instance_of(Event), metadata={"form": "event"})
     reason: str = txt()
