@@ -175,8 +175,15 @@ def is_fresh(log: Log) -> bool:
 
 def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
     """Replay the whole log into the cache in one transaction; returns how many facts stand now."""
-    with bulk():
-        return _rebuild(log, progress)
+    # The old cache's pages need not be zeroed when it is dropped (SQLite builds that overwrite freed
+    # pages by default do so): everything in it is derived from the log, which keeps it all.
+    (secure,) = log.conn.execute("PRAGMA secure_delete").fetchone()
+    log.conn.execute("PRAGMA secure_delete = OFF")
+    try:
+        with bulk():
+            return _rebuild(log, progress)
+    finally:
+        log.conn.execute(f"PRAGMA secure_delete = {int(secure)}")
 
 
 def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:

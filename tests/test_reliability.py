@@ -769,3 +769,20 @@ def test_importing_an_export_into_a_log_it_does_not_continue_is_refused(tmp_path
     before = snapshot(b)
     assert_clean_failure(cli("--db", b, "import", out), codes=(1,))
     assert before == snapshot(b)
+
+
+@pytest.mark.parametrize("secure", [0, 1])
+def test_a_replay_drops_the_old_cache_without_zeroing_it_and_restores_the_connections_setting(tmp_path, secure):
+    """The cache is derived from the log, so dropping it need not overwrite its pages; the setting a
+    user's SQLite has is left as it was."""
+    log = Log.create(str(tmp_path / "log.db"), zone="UTC", clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    log.append([Draft(event=PlaceDescribed(place=f"p{i}", name=f"P{i}"), id=f"d{i}") for i in range(50)])
+    log.conn.execute(f"PRAGMA secure_delete = {secure}")
+    seen = []
+    log.conn.set_trace_callback(seen.append)
+    cache.rebuild(log)
+    cache.rebuild(log)
+    log.conn.set_trace_callback(None)
+    assert "PRAGMA secure_delete = OFF" in seen
+    assert secure == log.conn.execute("PRAGMA secure_delete").fetchone()[0]
+    assert cache.is_fresh(log)
