@@ -83,10 +83,7 @@ class Knowledge:
             later = cache.facts_after(self._log, at, self.position)
         else:
             later = iter(sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq)))
-        found = list(itertools.islice(later, None if limit is None else limit + 1))
-        if limit is not None and len(found) > limit:
-            return found[:limit], True
-        return found, False
+        return _first(later, limit)
 
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
@@ -215,10 +212,25 @@ def _fold_document(world: World, k: Knowledge, facts: list[Fact], *, zone: str, 
         items = world.lists[name]
         if ids is not None:
             items = [h for h in items if ids & _refs_of(h.fact.event)]
-        lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+        lists[name] = _latest(items, limit)
     later = sorted((f for f in facts if f.lo > at and (ids is None or ids & _refs_of(f.event))), key=lambda f: (f.lo, f.seq))
-    upcoming = (later if limit is None else later[:limit], limit is not None and len(later) > limit)
+    upcoming = _first(later, limit)
     return _document(at, k.known_at, keyed, lists, upcoming, g, zone=zone, limit=limit), g
+
+
+def _latest(items: list, limit: int | None) -> tuple[list, bool]:
+    """The last `limit` of `items` (all when None), and whether any were left out."""
+    if limit is None or len(items) <= limit:
+        return items, False
+    return items[-limit:], True
+
+
+def _first(items, limit: int | None) -> tuple[list, bool]:
+    """The first `limit` of `items` (an iterable, read no further than needed), and whether there are more."""
+    got = list(itertools.islice(items, None if limit is None else limit + 1))
+    if limit is not None and len(got) > limit:
+        return got[:limit], True
+    return got, False
 
 
 def _refs_of(ev) -> set[str]:
@@ -243,10 +255,10 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         fits = lambda key: kinds.get(key) in (None, "person") if channel == WHERE else True  # noqa: E731
         if ids is not None:
             learn(ids)
-            found = {key: _key_cell(log, channel, key, at, pos) for key in ids}
-            cells = {key: cell for key, (cell, _rank) in found.items() if cell is not None}
+            read = {key: _key_cell(log, channel, key, at, pos) for key in ids}
+            cells = {key: cell for key, (cell, _rank) in read.items() if cell is not None}
             keys = [i for i in ids if kinds.get(i) == kind or (i in cells and fits(i))]
-            chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in found.items() if cell is not None}, limit)
+            chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in read.items() if cell is not None}, limit)
         else:
             described = cache.described_ids(log, kind, pos, limit)
             if limit is not None and len(described) > limit:
@@ -266,7 +278,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
             rows = cache.latest_listed(log, cls.type_name, at, pos, limit)
             items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
                             status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
-            lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
+            lists[name] = _latest(items, limit)
         later = k.upcoming(at, limit)
     else:
         named: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
@@ -275,9 +287,8 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
             if name:
                 named[name].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
         for name, items in named.items():
-            lists[name] = (items if limit is None else items[-limit:], limit is not None and len(items) > limit)
-        found = list(itertools.islice(cache.naming(log, ids, pos, after=at), None if limit is None else limit + 1))
-        later = (found[:limit], True) if limit is not None and len(found) > limit else (found, False)
+            lists[name] = _latest(items, limit)
+        later = _first(cache.naming(log, ids, pos, after=at), limit)
     needed: set[str] = set()
     for channel, (rows, _more) in keyed.items():
         for key, a in rows:
