@@ -397,17 +397,6 @@ def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
         yield _fact(row)
 
 
-def listed_until(log: Log, at: int, position: int, types: tuple[str, ...]) -> Iterator[tuple]:
-    """(type, id, lo, hi, valid_meta, body) of the happenings of `types` standing at `position` whose
-    window opens by `at`, in valid-time order: what a state's lists need, with nothing decoded."""
-    where, args = _live(position)
-    marks = ", ".join("?" * len(types))
-    yield from log.conn.execute(
-        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACT_ROWS} WHERE lo <= ? AND type IN ({marks}) AND {where} ORDER BY lo, seq",
-        (at, *types, *args),
-    )
-
-
 def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     """(event id, type, payload) of every entity description standing at `position`, in log order."""
     where, args = _live(position)
@@ -419,22 +408,6 @@ def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
         if version != REGISTRY[type_name].version:
             payload = codec.upcast(type_name, version, payload)
         yield fid, type_name, payload
-
-
-def steps_until(log: Log, at: int, position: int) -> Iterator[tuple[str, str, Step]]:
-    """Keyed effects standing at `position` whose window opens by `at`, each key's in valid-time order."""
-    where, args = _live(position)
-    rows = log.conn.execute(
-        f"SELECT channel, key, fact, seq, lo, hi, settle, op, arg FROM {EFFECTS} WHERE lo <= ? AND {where} "
-        "ORDER BY channel, key, lo, seq, n",
-        (at, *args),
-    )
-    ops: dict[tuple[str, str], Op] = {}  # a log repeats its ops ("go to Damascus"): make each once
-    for channel, key, fact, seq, lo, hi, settle, op, arg in rows:
-        o = ops.get((op, arg))
-        if o is None:
-            o = ops[(op, arg)] = Op(op, codec.loads(arg))
-        yield channel, key, Step(fact, seq, lo, hi, settle, o)
 
 
 def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]:
@@ -579,4 +552,4 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
 
 
 __all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
-           "latest_listed", "listed_until", "position_at", "rebuild", "recent_keys", "steps_until"]
+           "latest_listed", "position_at", "rebuild", "recent_keys"]

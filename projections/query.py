@@ -18,7 +18,7 @@ from . import cache
 from .describe import summarize
 from .gazetteer import Entity, Gazetteer
 from .resolve import Fact, Resolution, resolve
-from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, Step, World, answer, apply_cell, effects, fold, fold_steps
+from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, Step, World, answer, apply_cell, effects, fold
 
 
 class Knowledge:
@@ -77,14 +77,6 @@ class Knowledge:
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
-    def upcoming(self, at: int, limit: int | None) -> tuple[list[Fact], bool]:
-        """The first `limit` facts whose window opens after `at`, soonest first, and whether there are more."""
-        if self._facts is None:
-            later = cache.facts_after(self._log, at, self.position)
-        else:
-            later = iter(sorted((f for f in self.facts if f.lo is not None and f.lo > at), key=lambda f: (f.lo, f.seq)))
-        return _first(later, limit)
-
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
     now = log.clock()
@@ -106,31 +98,16 @@ def ensure_cache(log: Log) -> bool:
 
 
 def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, use_cache: bool = True, source: str | None = None) -> tuple[World, Knowledge]:
-    """The world at `valid_at` as known at `known_at`; with `source`, only from the events that rest on
-    a source whose outlet, title or attribution contains that text."""
+    """The fold of every fact at `valid_at` as known at `known_at` (the facts read from the cache when
+    `use_cache`); with `source`, only from the events that rest on a source whose outlet, title or
+    attribution contains that text. `state` answers the same question from the cache's indexes."""
     k = knowledge(log, known_at, use_cache=use_cache)
-    at = to_micros(valid_at)
-    if k.cached and not source:
-        # Index range scans: the keyed effects and the listed happenings that began by T.
-        cells = fold_steps(cache.steps_until(log, at, k.position), at)
-        lists: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
-        # The lists show each happening's fields as stored (the canonical JSON of the event) and its
-        # time: nothing needs decoding into event objects.
-        for type_name, fid, lo, hi, meta, body in cache.listed_until(log, at, k.position, LIST_TYPES):
-            lists[LIST_OF_TYPE[type_name]].append(
-                Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
-                       status=CERTAIN if hi <= at else POSSIBLE))
-        return World(at=at, cells=cells, lists=lists), k
     facts = k.timed()
     if source:
         from .investigate import source_matches
 
         facts = [f for f in facts if source_matches(f.sources, source)]
-    return fold(facts, at), k
-
-
-LIST_TYPES = tuple(cls.type_name for cls in LISTS)
-LIST_OF_TYPE = {cls.type_name: name for cls, name in LISTS.items()}
+    return fold(facts, to_micros(valid_at)), k
 
 
 @attrs.frozen(kw_only=True)
@@ -279,7 +256,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
             items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
                             status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
             lists[name] = _latest(items, limit)
-        later = k.upcoming(at, limit)
+        later = _first(cache.facts_after(log, at, pos), limit)
     else:
         named: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
         for f in cache.naming(log, ids, pos, until=at):

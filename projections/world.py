@@ -219,13 +219,3 @@ def fold(facts: Iterable[Fact], at: int, *, ordered: bool = False) -> World:
             step = Step(fact.id, fact.seq, fact.lo, fact.hi, settle, op)
             table[key] = apply_cell(table.get(key) or Cell(INITIAL[channel]), step, at)
     return World(at=at, cells=cells, lists=lists)
-
-
-def fold_steps(rows: Iterable[tuple[str, str, Step]], at: int) -> dict[str, dict[str, Cell]]:
-    """The keyed part of the fold from (channel, key, step) rows already in valid-time order for each
-    key (the materialized cache's effects table); equal to `fold(...).cells` for the same facts."""
-    cells: dict[str, dict[str, Cell]] = {c: {} for c in INITIAL}
-    for channel, key, step in rows:
-        table = cells[channel]
-        table[key] = apply_cell(table.get(key) or Cell(INITIAL[channel]), step, at)
-    return cells

@@ -35,8 +35,9 @@ def new_log(step=timedelta(seconds=1)) -> Log:
 
 
 def state(log: Log, at: datetime, known_at: datetime | None = None, *, use_cache: bool = False) -> dict:
-    world, k = world_at(log, at, known_at, use_cache=use_cache)
-    doc = state_json(world, k, zone=ZONE)
+    """The whole state document: with `use_cache`, as `chrono state --all` reads it from the cache's
+    indexes; without, from the fold of the resolved log."""
+    doc, _names = state_document(log, at, known_at, zone=ZONE, limit=None, use_cache=use_cache)
     doc.pop("known_at")
     for name in LIST_NAMES:
         doc[name].sort(key=lambda h: h["event"])

@@ -36,7 +36,7 @@ from chrono.timeval import parse_valid_time
 from cli.app import main
 from events import CallMade, EventCorrected, EventRetracted, PersonMoved, PlaceDescribed
 from projections import cache
-from projections.query import state_json, world_at
+from projections.query import state
 from projections.resolve import resolve
 
 from . import strategies as s
@@ -157,7 +157,7 @@ def new_log(path, *, step=timedelta(seconds=1)) -> Log:
 
 
 def state_doc(log: Log, at: datetime, known_at: datetime | None = None, *, use_cache: bool = False) -> dict:
-    doc = state_json(*world_at(log, at, known_at, use_cache=use_cache), zone=ZONE)
+    doc, _names = state(log, at, known_at, zone=ZONE, limit=None, use_cache=use_cache)
     doc.pop("known_at")  # "now" moves with the clock between the two questions
     return doc
 
