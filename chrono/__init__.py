@@ -5,7 +5,7 @@ Names are loaded on first use, so that importing a small part (errors, the clock
 
 from __future__ import annotations
 
-import importlib
+from ._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -15,9 +15,4 @@ _EXPORTS = {
 }
 __all__ = ["__version__", *_EXPORTS]
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chrono' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"chrono.{module}"), name)
+__getattr__ = lazy_names(__name__, _EXPORTS)

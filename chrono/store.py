@@ -297,7 +297,7 @@ class Log:
                         meta = metas[key] = codec.valid_meta(valid)
                 else:
                     meta = codec.valid_meta(valid)
-            links = _NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
+            links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
             target = getattr(event, "target", None) if event.correction else None
             # row_hash, written out: every column but the hash, the previous hash first, None as "".
             h = sha256((
@@ -401,7 +401,7 @@ def _entry_builder() -> Callable[..., Entry]:
         _ENTRY_BUILDER.append(build or (lambda *values: Entry(**dict(zip(_ENTRY_ORDER, values, strict=True)))))
     return _ENTRY_BUILDER[0]
 _MICROSECOND = from_micros(1) - _EPOCH
-_NO_LINKS = codec.canonical({"after": [], "before": []})
+NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
 # valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}
 

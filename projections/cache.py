@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 
 from chrono import codec
 from chrono.entry import Entry
-from chrono.store import _COLUMNS, Head, Log, _entry_from_row, bulk
+from chrono.store import _COLUMNS, NO_LINKS, Head, Log, _entry_from_row, bulk
 
 from events import REGISTRY
 
@@ -35,7 +35,6 @@ ENTITIES = "proj_entities"
 KEYS = "proj_keys"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-NO_LINKS = codec.canonical({"after": [], "before": []})
 FORMAT = "8"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"

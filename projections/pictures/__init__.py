@@ -7,7 +7,7 @@ names the export formats (every `chrono` read command's start-up) should not pay
 
 from __future__ import annotations
 
-import importlib
+from chrono._lazy import lazy_names
 
 FORMATS = ("jsonl", "csv", "geojson", "timelinejs")  # what `export` writes (exports.export)
 
@@ -20,9 +20,4 @@ _EXPORTS = {
 }
 __all__ = ["FORMATS", *_EXPORTS]
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'projections.pictures' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"projections.pictures.{module}"), name)
+__getattr__ = lazy_names(__name__, _EXPORTS)
