@@ -47,8 +47,11 @@ def row_hash(row: Sequence) -> str:
     The JSON columns are canonical and escape control characters, so the unit separator cannot occur
     inside a field: no two different rows share an encoding.
     """
-    parts = [row[12]] + ["" if v is None else str(v) for v in row[:12]]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev = row[:13]
+    return hashlib.sha256((
+        f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f{'' if lo is None else lo}\x1f{'' if hi is None else hi}\x1f"
+        f"{'' if meta is None else meta}\x1f{recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
+    ).encode()).hexdigest()
 
 
 @attrs.frozen
@@ -231,7 +234,7 @@ class Log:
         given = [d.id for d in batch if d.id]
         present = self._existing(given)
         in_batch = set(given)
-        canonical, sha256, metas, id_match = codec.canonical, hashlib.sha256, _VALID_METAS, codec._EVENT_ID.match
+        canonical, metas, id_match = codec.canonical, _VALID_METAS, codec._EVENT_ID.match
         fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
         for i, draft in enumerate(batch):
             stored = preserved[i] if preserved is not None else None
@@ -299,18 +302,14 @@ class Log:
                     meta = codec.valid_meta(valid)
             links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
             target = getattr(event, "target", None) if event.correction else None
-            # row_hash, written out: every column but the hash, the previous hash first, None as "".
-            h = sha256((
-                f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f"
-                + ("\x1f\x1f\x1f" if lo is None else f"{lo}\x1f{hi}\x1f{meta}\x1f")
-                + f"{this_recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
-            ).encode()).hexdigest()
+            row = (seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev)
+            h = row_hash(row)
             if stored is not None and stored.get("hash") not in (None, h):
                 line = line_numbers[i] if line_numbers else None
                 raise TamperedError(
                     f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
                     "(the file was altered, or it does not continue this log)", position=seq)
-            rows.append((seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev, h))
+            rows.append((*row, h))
             entry = make_entry(seq, event_id, event, valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
             prev = h
             last, last_dt = this_recorded, this_dt
