@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import sqlite3
 
 import attrs
 from collections import defaultdict
@@ -35,57 +37,70 @@ ENTITIES = "proj_entities"
 KEYS = "proj_keys"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "8"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "9"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
-# A version whose payload and sources are the log's own row leaves them NULL and reads them from the
-# log (most facts: nothing corrected them), so a replay copies no payloads. FACT_ROWS is the table as
-# if every row held its own.
+# A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
+# payload, sources, valid-time columns and links NULL and reads them from the log, so a replay copies
+# no payloads and its rows stay narrow (an own row keeps links that are not empty: the rebuild looks
+# for them). FACT_ROWS is the table as if every row held its own.
 FACT_ROWS = (
     "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.version AS version, "
-    "f.lo AS lo, f.hi AS hi, f.valid_lo AS valid_lo, f.valid_hi AS valid_hi, f.valid_meta AS valid_meta, "
-    "coalesce(f.body, e.body) AS body, coalesce(f.sources, e.sources) AS sources, f.links AS links, f.via AS via "
+    "f.lo AS lo, f.hi AS hi, coalesce(f.valid_lo, f.lo) AS valid_lo, coalesce(f.valid_hi, f.hi) AS valid_hi, "
+    "CASE WHEN f.body IS NULL THEN e.valid_meta ELSE f.valid_meta END AS valid_meta, "
+    "coalesce(f.body, e.body) AS body, coalesce(f.sources, e.sources) AS sources, "
+    f"coalesce(f.links, '{NO_LINKS}') AS links, coalesce(f.via, '[]') AS via "
     f"FROM {FACTS} AS f JOIN events AS e ON e.seq = f.seq)"
 )
+# The same rows read in the log's order, for the rebuild's passes over every fact: read through an
+# index on another column, each fact's payload would be fetched from a random page of the log.
+_SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NOT INDEXED JOIN")
 
+# The cache's tables and indexes, created in `{s}` (the schema being built; other statements name
+# the tables unqualified, and SQLite finds them there, as nothing else holds tables of these names).
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-DROP TABLE IF EXISTS {FACTS};
-DROP TABLE IF EXISTS {EFFECTS};
-DROP TABLE IF EXISTS {ENTITIES};
-DROP TABLE IF EXISTS {KEYS};
-DROP TABLE IF EXISTS {REFS};
-CREATE TABLE {FACTS} (
+CREATE TABLE {{s}}.{META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE {{s}}.{FACTS} (
     seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
-    valid_meta TEXT, body TEXT, sources TEXT, links TEXT NOT NULL, via TEXT NOT NULL
+    valid_meta TEXT, body TEXT, sources TEXT, links TEXT, via TEXT
 );
-CREATE TABLE {EFFECTS} (
+CREATE TABLE {{s}}.{EFFECTS} (
     channel TEXT NOT NULL, key TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, settle INTEGER NOT NULL,
     seq INTEGER NOT NULL, n INTEGER NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     op TEXT NOT NULL, arg TEXT
 );
-CREATE TABLE {REFS} (
+CREATE TABLE {{s}}.{REFS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL,
     PRIMARY KEY (entity, lo, seq, seq_from)
 ) WITHOUT ROWID;
-CREATE TABLE {ENTITIES} (
+CREATE TABLE {{s}}.{ENTITIES} (
     id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
-);
+)
 """
 _INDEXES = f"""
-CREATE INDEX {FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
-CREATE INDEX {EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n, settle);
-CREATE INDEX {EFFECTS}_when ON {EFFECTS} (channel, lo, seq, key, seq_from, seq_to);
-CREATE INDEX {EFFECTS}_deaths ON {EFFECTS} (key, settle, seq_from, seq_to) WHERE op = 'die';
-CREATE INDEX {ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
-CREATE INDEX {ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
-CREATE TABLE {KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
-INSERT INTO {KEYS} SELECT channel, key, max(settle - lo) FROM {EFFECTS} GROUP BY channel, key;
+CREATE INDEX {{s}}.{FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
+CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to);
+CREATE INDEX {{s}}.{EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n, settle);
+CREATE INDEX {{s}}.{EFFECTS}_when ON {EFFECTS} (channel, lo, seq, key, seq_from, seq_to);
+CREATE INDEX {{s}}.{EFFECTS}_deaths ON {EFFECTS} (key, settle, seq_from, seq_to) WHERE op = 'die';
+CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
+CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
+INSERT INTO {KEYS} SELECT channel, key, max(settle - lo) FROM {EFFECTS} GROUP BY channel, key
 """
+_TABLES = (META, FACTS, EFFECTS, REFS, ENTITIES, KEYS)
 # Which entity each description describes, and of what kind (the gazetteer, one row per version).
 _DESCRIBED = {"PlaceDescribed": ("place", "$.place"), "PersonDescribed": ("person", "$.person"),
               "ActorDescribed": ("actor", "$.actor"), "UnitDescribed": ("unit", "$.unit")}
+
+# Every description's entity and kind, in one pass over the facts.
+_ENTITIES_SQL = (
+    f"INSERT INTO {ENTITIES} (id, kind, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
+    + " ".join(f"WHEN '{t}' THEN '{path}'" for t, (_kind, path) in _DESCRIBED.items())
+    + " END), CASE f.type " + " ".join(f"WHEN '{t}' THEN '{kind}'" for t, (kind, _path) in _DESCRIBED.items())
+    + f" END, f.id, f.seq_from, f.seq_to FROM {_SCAN_ROWS} AS f WHERE f.type IN ({', '.join(repr(t) for t in _DESCRIBED)})"
+)
 
 # Where each type's keyed effects sit in its JSON: (type, field naming the key or keys, channel, n of
 # its first effect within the event, op, the op's argument, settles at lo or hi). Must say what
@@ -117,7 +132,7 @@ def _effects_sql() -> str:
         "SELECT s.channel, coalesce(k.value, j.value), f.lo, f.hi, CASE s.settle WHEN 'lo' THEN f.lo ELSE f.hi END, f.seq, "
         "s.n + coalesce(k.key, 0), f.id, f.seq_from, f.seq_to, s.op, "
         f"CASE s.id {args} END "
-        f"FROM {FACT_ROWS} AS f, json_each(f.body) AS j JOIN chrono_effect_spec AS s ON s.type = f.type AND s.field = j.key "
+        f"FROM {_SCAN_ROWS} AS f, json_each(f.body) AS j JOIN chrono_effect_spec AS s ON s.type = f.type AND s.field = j.key "
         "LEFT JOIN json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) AS k "
         "WHERE f.lo IS NOT NULL AND (j.type = 'text' OR k.type = 'text') "
         "AND (f.type != 'MeetingHeld' OR json_extract(f.body, '$.place') IS NOT NULL)"
@@ -142,76 +157,161 @@ def _ref_fields() -> list[tuple[str, str]]:
             for a in attrs.fields(cls) if a.metadata.get("ref") is not None and not a.metadata.get("declares")]
 
 
-# Which entities each timed fact names, once per entity: one pass over the payloads, each read once (a
-# field holds an id or a list of ids), sorted so the table is written in key order.
+# Which entities each timed fact names, once per entity: one pass over the payloads, each parsed once
+# (json_tree walks a payload's fields and the items of its lists; an item's field is its path's last
+# step, which SQLite quotes when it holds more than letters and digits), sorted so the table is
+# written in key order. CROSS JOIN keeps SQLite from walking a payload once per field of its type.
 _REFS_SQL = (
     f"INSERT OR IGNORE INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) "
-    f"SELECT coalesce(k.value, j.value) AS entity, f.lo, f.seq, f.seq_from, f.seq_to, f.id FROM {FACT_ROWS} AS f, json_each(f.body) AS j "
-    "JOIN chrono_ref_fields AS r ON r.type = f.type AND r.field = j.key "
-    "LEFT JOIN json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) AS k "
-    "WHERE f.lo IS NOT NULL AND (j.type = 'text' OR k.type = 'text') ORDER BY 1, 2, 3, 4"
+    f"SELECT j.value AS entity, f.lo, f.seq, f.seq_from, f.seq_to, f.id FROM {_SCAN_ROWS} AS f CROSS JOIN json_tree(f.body) AS j "
+    "CROSS JOIN chrono_ref_fields AS r ON r.type = f.type "
+    "AND r.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+    "WHERE f.lo IS NOT NULL AND j.type = 'text' ORDER BY 1, 2, 3, 4"
 )
 
 
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+ATTACHED = "chrono_cache"  # the schema name of the cache file beside a log, once attached
+_BUILDING = "chrono_build"  # and of the file a rebuild writes
+
+
+def path_of(log: Log) -> str | None:
+    """The cache file beside a log (`<log>-cache`); None for an in-memory log, which keeps its cache
+    in its own database."""
+    return None if log.path == ":memory:" else f"{log.path}-cache"
+
+
+def _schemas(conn) -> list[str]:
+    return [r[1] for r in conn.execute("PRAGMA database_list")]
+
+
+def _attach(log: Log, *, again: bool = False) -> None:
+    """Attach the cache file beside the log, if there is one (`again`: reopen it, as another process
+    may have put a newer one in its place). A file that cannot be opened is as good as none."""
+    path = path_of(log)
+    if path is None:
+        return
+    if ATTACHED in _schemas(log.conn):
+        if not again:
+            return
+        log.conn.execute(f"DETACH DATABASE {ATTACHED}")
+    if os.path.exists(path):
+        try:
+            log.conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}", (path,))
+        except sqlite3.Error:
+            pass
+
+
+def _detach(conn, schema: str) -> None:
+    if schema in _schemas(conn):
+        conn.execute(f"DETACH DATABASE {schema}")
 
 
 def built_from(log: Log) -> Head | None:
-    if META not in _tables(log.conn):
+    """The log head the cache was built from (None: no cache, or one in another format or unreadable)."""
+    _attach(log)
+    try:
+        meta = dict(log.conn.execute(f"SELECT key, value FROM {META}").fetchall())
+    except sqlite3.DatabaseError:  # no cache yet, or a damaged file: rebuilt, never read
         return None
-    meta = dict(log.conn.execute(f"SELECT key, value FROM {META}").fetchall())
     if "seq" not in meta or meta.get("format") != FORMAT:
         return None
     return Head(int(meta["seq"]), meta["hash"], None)
 
 
 def is_fresh(log: Log) -> bool:
-    built = built_from(log)
     head = log.head()
-    return built is not None and (built.seq, built.hash) == (head.seq, head.hash)
+
+    def fresh() -> bool:
+        built = built_from(log)
+        return built is not None and (built.seq, built.hash) == (head.seq, head.hash)
+
+    if fresh():
+        return True
+    if path_of(log) is None:
+        return False
+    _attach(log, again=True)  # another process may have rebuilt it since this one opened it
+    return fresh()
 
 
 def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
-    """Replay the whole log into the cache in one transaction; returns how many facts stand now."""
-    # The old cache's pages need not be zeroed when it is dropped (SQLite builds that overwrite freed
-    # pages by default do so): everything in it is derived from the log, which keeps it all.
-    (secure,) = log.conn.execute("PRAGMA secure_delete").fetchone()
-    log.conn.execute("PRAGMA secure_delete = OFF")
+    """Replay the whole log into its cache; returns how many facts stand now.
+
+    A log in a file gets a new cache file, written beside it without a journal (it is derived: a
+    crash leaves a stray temporary file, never a damaged cache) and moved over the old one when
+    complete, so the log's own file holds nothing derived and no page is written twice. An
+    in-memory log's cache is rebuilt inside it, in one transaction."""
+    conn = log.conn
+    # Pages a drop frees need not be zeroed (SQLite builds that overwrite freed pages by default do
+    # so): everything in a cache is derived from the log, which keeps it all.
+    (secure,) = conn.execute("PRAGMA secure_delete").fetchone()
+    (threads,) = conn.execute("PRAGMA threads").fetchone()
+    conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")  # index sorts use the machine's cores
     try:
         with bulk():
-            return _rebuild(log, progress)
+            path = path_of(log)
+            if path is None:
+                return _rebuild(log, "main", progress)
+            return _rebuild_beside(log, path, progress)
     finally:
-        log.conn.execute(f"PRAGMA secure_delete = {int(secure)}")
+        conn.execute(f"PRAGMA secure_delete = {int(secure)}")
+        conn.execute(f"PRAGMA threads = {int(threads)}")
 
 
-def _rebuild(log: Log, progress: Callable[[int], None] | None) -> int:
+def _rebuild_beside(log: Log, path: str, progress: Callable[[int], None] | None) -> int:
     conn = log.conn
-    conn.execute("BEGIN IMMEDIATE")
+    _detach(conn, ATTACHED)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    _remove(tmp)
+    conn.execute(f"ATTACH DATABASE ? AS {_BUILDING}", (tmp,))
+    try:
+        conn.execute(f"PRAGMA {_BUILDING}.journal_mode = OFF")
+        conn.execute(f"PRAGMA {_BUILDING}.synchronous = OFF")
+        standing = _rebuild(log, _BUILDING, progress)
+        conn.execute(f"DETACH DATABASE {_BUILDING}")
+        with open(tmp, "rb+") as f:  # on disk before it takes the old one's place
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _detach(conn, _BUILDING)
+        _remove(tmp)
+        raise
+    finally:
+        _attach(log)
+    return standing
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _rebuild(log: Log, schema: str, progress: Callable[[int], None] | None) -> int:
+    conn = log.conn
+    conn.execute("BEGIN IMMEDIATE")  # the log's write lock: one rebuild at a time, of one head
     try:
         head = log.head()
+        for table in _TABLES:  # an older cache, in the log itself (as Chrono kept it before) or here
+            conn.execute(f"DROP TABLE IF EXISTS main.{table}")
         for statement in _SCHEMA.strip().split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
+            conn.execute(statement.format(s=schema))
         conn.execute(
-            f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, "
-            f"valid_lo, valid_hi, valid_meta, NULL, NULL, links, '[]' FROM events WHERE target IS NULL"
+            f"INSERT INTO {FACTS} (seq, id, seq_from, seq_to, type, version, lo, hi, links) "
+            f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE target IS NULL",
+            (NO_LINKS,),
         )
-        conn.execute(f"CREATE INDEX {FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
-        conn.execute(f"CREATE INDEX {FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to)")
+        conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
         if progress:
             progress(head.seq // 2)
         _resolve_the_few(log)
         _specs(conn)
         conn.execute(_effects_sql())
         conn.execute(_REFS_SQL)
-        for type_name, (kind, path) in _DESCRIBED.items():
-            conn.execute(f"INSERT INTO {ENTITIES} (id, kind, fact, seq_from, seq_to) SELECT json_extract(f.body, '{path}'), "
-                         f"'{kind}', f.id, f.seq_from, f.seq_to FROM {FACT_ROWS} AS f WHERE f.type = '{type_name}'")
+        conn.execute(_ENTITIES_SQL)
         for statement in _INDEXES.strip().split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"DELETE FROM {META}")
+            conn.execute(statement.format(s=schema))
         conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash), ("format", FORMAT)])
         standing = conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
         conn.execute("COMMIT")
@@ -248,7 +348,7 @@ def _resolve_the_few(log: Log) -> None:
         return x
 
     # (The cache's rows copy the log's facts' links, types and versions: read them there, not in the log's wide rows.)
-    for event_id, links in conn.execute(f"SELECT id, links FROM {FACTS} WHERE links != ?", (NO_LINKS,)):
+    for event_id, links in conn.execute(f"SELECT id, links FROM {FACTS} WHERE links IS NOT NULL"):
         link = codec.loads(links)
         for other in (*link["after"], *link["before"]):
             parent[find(other)] = find(event_id)

@@ -786,3 +786,108 @@ def test_a_replay_drops_the_old_cache_without_zeroing_it_and_restores_the_connec
     assert "PRAGMA secure_delete = OFF" in seen
     assert secure == log.conn.execute("PRAGMA secure_delete").fetchone()[0]
     assert cache.is_fresh(log)
+
+
+# --- the cache file beside the log ---------------------------------------------------------------------
+
+
+def _logs_tables(path: str) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def _cached_log(path: str) -> Log:
+    log = new_log(path)
+    log.append(s.descriptions())
+    log.append([call(i, "c") for i in range(5)])
+    return log
+
+
+def test_the_cache_lives_in_a_file_beside_the_log_and_the_log_holds_nothing_derived(tmp_path):
+    path = str(tmp_path / "log.db")
+    _cached_log(path).close()
+    assert 0 == cli("--db", path, "replay").exit_code
+    assert os.path.exists(path + "-cache")
+    assert not any(t.startswith("proj_") for t in _logs_tables(path))
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+    with Log.open(path) as log:
+        assert cache.is_fresh(log)
+        assert cache_matches_fold(log)
+
+
+def test_a_cache_an_older_chrono_kept_inside_the_log_is_dropped_on_rebuild(tmp_path):
+    path = str(tmp_path / "log.db")
+    log = _cached_log(path)
+    log.conn.execute("CREATE TABLE proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")  # as format 8 left it
+    log.conn.execute("INSERT INTO proj_meta VALUES ('format', '8'), ('seq', '1'), ('hash', 'x')")
+    log.conn.execute("CREATE TABLE proj_facts (seq INTEGER)")
+    assert not cache.is_fresh(log)
+    cache.rebuild(log)
+    log.close()
+    assert not any(t.startswith("proj_") for t in _logs_tables(path))
+    with Log.open(path) as log:
+        assert cache.is_fresh(log) and cache_matches_fold(log)
+
+
+def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, monkeypatch):
+    path = str(tmp_path / "log.db")
+    log = _cached_log(path)
+    cache.rebuild(log)
+    before = open(path + "-cache", "rb").read()
+    log.append(call(9, "late"))
+
+    def broken(conn):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(cache, "_specs", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        cache.rebuild(log)
+    assert before == open(path + "-cache", "rb").read()
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+    assert not cache.is_fresh(log)  # the old cache, of the old head: never read as this one's
+    monkeypatch.undo()
+    at = datetime(2024, 12, 1, 11, tzinfo=UTC)
+    assert state_doc(log, at) == state_doc(log, at, use_cache=True)
+    assert cache.is_fresh(log)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated"])
+def test_a_damaged_cache_file_is_never_read_and_is_rebuilt(tmp_path, damage):
+    path = str(tmp_path / "log.db")
+    _cached_log(path).close()
+    assert 0 == cli("--db", path, "replay").exit_code
+    data = open(path + "-cache", "rb").read()
+    with open(path + "-cache", "wb") as f:
+        f.write({"garbage": os.urandom(len(data)), "empty": b"", "truncated": data[: len(data) // 3]}[damage])
+    with Log.open(path) as log:
+        at = datetime(2024, 12, 1, 11, tzinfo=UTC)
+        assert state_doc(log, at) == state_doc(log, at, use_cache=True)
+        assert cache.is_fresh(log) and cache_matches_fold(log)
+
+
+def test_a_cache_another_process_rebuilt_is_picked_up_without_rebuilding(tmp_path):
+    path = str(tmp_path / "log.db")
+    first = _cached_log(path)
+    cache.rebuild(first)
+    with Log.open(path) as second:
+        second.append(call(9, "late"))
+        cache.rebuild(second)
+    seen = []
+    first.conn.set_trace_callback(seen.append)
+    assert cache.is_fresh(first)  # the new file, opened again: no rebuild of its own
+    first.conn.set_trace_callback(None)
+    assert not any("INSERT INTO proj_facts" in q for q in seen)
+    assert cache_matches_fold(first)
+    first.close()
+
+
+def test_an_in_memory_log_keeps_its_cache_inside(tmp_path):
+    log = Log.create(":memory:", zone="UTC", clock=FixedClock(NOW, step=timedelta(seconds=1)))
+    log.append(s.descriptions())
+    cache.rebuild(log)
+    assert "proj_facts" in {r[0] for r in log.conn.execute("SELECT name FROM main.sqlite_master")}
+    assert cache.is_fresh(log) and cache_matches_fold(log)
+    assert [p for p in os.listdir(tmp_path)] == []
