@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 
 import attrs
 from collections import defaultdict
@@ -23,19 +26,21 @@ from collections.abc import Callable, Iterator
 
 from chrono import codec
 from chrono.entry import Entry
+from chrono.errors import StorageError
 from chrono.store import _COLUMNS, NO_LINKS, Head, Log, _entry_from_row, bulk
 
 from events import REGISTRY
+
+from . import _steps
 
 from .resolve import Fact, narrow, resolve
 from .world import CONTROL, UNIT, WHERE, Op, Step
 
 FACTS = "proj_facts"
-EFFECTS = "proj_effects"
 META = "proj_meta"
 ENTITIES = "proj_entities"
 KEYS = "proj_keys"
-REFS = "proj_refs"
+MENTIONS = "proj_mentions"
 NEVER = 2**62  # seq_to of a version that still stands
 FORMAT = "9"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
@@ -56,40 +61,45 @@ FACT_ROWS = (
 # index on another column, each fact's payload would be fetched from a random page of the log.
 _SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NOT INDEXED JOIN")
 
-# The cache's tables and indexes, created in `{s}` (the schema being built; other statements name
-# the tables unqualified, and SQLite finds them there, as nothing else holds tables of these names).
-_SCHEMA = f"""
-CREATE TABLE {{s}}.{META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+# The cache's two parts, each with its own tables (and, beside a file log, a file of its own, so the
+# two are built at once, each by its own connection): the facts and the gazetteer; the mentions (every
+# entity each fact names, those that are keyed effects marked with their channel). Each part's meta names the log head it was built from. Statements create
+# in `{s}` (the schema being built) and otherwise name tables unqualified: SQLite finds them wherever
+# they are attached, as nothing else holds tables of these names.
+_PARTS: dict[str, tuple[str, str, str]] = {  # part: (meta table, tables, indexes)
+    "facts": (META, f"""
 CREATE TABLE {{s}}.{FACTS} (
     seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
     type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
     valid_meta TEXT, body TEXT, sources TEXT, links TEXT, via TEXT
 );
-CREATE TABLE {{s}}.{EFFECTS} (
-    channel TEXT NOT NULL, key TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, settle INTEGER NOT NULL,
-    seq INTEGER NOT NULL, n INTEGER NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
-    op TEXT NOT NULL, arg TEXT
-);
-CREATE TABLE {{s}}.{REFS} (
-    entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL,
-    PRIMARY KEY (entity, lo, seq, seq_from)
-) WITHOUT ROWID;
 CREATE TABLE {{s}}.{ENTITIES} (
     id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
-)
-"""
-_INDEXES = f"""
+)""", f"""
 CREATE INDEX {{s}}.{FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to);
-CREATE INDEX {{s}}.{EFFECTS}_key ON {EFFECTS} (channel, key, lo, seq, n, settle);
-CREATE INDEX {{s}}.{EFFECTS}_when ON {EFFECTS} (channel, lo, seq, key, seq_from, seq_to);
-CREATE INDEX {{s}}.{EFFECTS}_deaths ON {EFFECTS} (key, settle, seq_from, seq_to) WHERE op = 'die';
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
-CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
+CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to)"""),
+    "mentions": ("proj_meta_mentions", f"""
+CREATE TABLE {{s}}.{MENTIONS} (
+    entity TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER
+)""", f"""
+CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact);
+CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (channel, entity, lo, seq, n, settle) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} (channel, lo, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_deaths ON {MENTIONS} (entity, settle, seq_from, seq_to) WHERE op = 'die';
 CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
-INSERT INTO {KEYS} SELECT channel, key, max(settle - lo) FROM {EFFECTS} GROUP BY channel, key
-"""
-_TABLES = (META, FACTS, EFFECTS, REFS, ENTITIES, KEYS)
+INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY channel, entity"""),
+}
+# Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
+_TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", "proj_refs")
+
+
+def _statements(sql: str, schema: str) -> list[str]:
+    return [s.format(s=schema) for s in sql.strip().split(";\n") if s.strip()]
+
+
 # Which entity each description describes, and of what kind (the gazetteer, one row per version).
 _DESCRIBED = {"PlaceDescribed": ("place", "$.place"), "PersonDescribed": ("person", "$.person"),
               "ActorDescribed": ("actor", "$.actor"), "UnitDescribed": ("unit", "$.unit")}
@@ -123,32 +133,33 @@ _EFFECTS_SPEC = [
 ]
 
 
-def _effects_sql() -> str:
-    """Every keyed effect of every fact in one pass over the payloads (SQLite reads each one once; a
-    field holds a key or a list of keys). The spec is a temporary table, `chrono_effect_spec`."""
-    args = " ".join(f"WHEN {i} THEN {arg}" for i, (*_, arg, _settle) in enumerate(_EFFECTS_SPEC))
-    return (
-        f"INSERT INTO {EFFECTS} (channel, key, lo, hi, settle, seq, n, fact, seq_from, seq_to, op, arg) "
-        "SELECT s.channel, coalesce(k.value, j.value), f.lo, f.hi, CASE s.settle WHEN 'lo' THEN f.lo ELSE f.hi END, f.seq, "
-        "s.n + coalesce(k.key, 0), f.id, f.seq_from, f.seq_to, s.op, "
-        f"CASE s.id {args} END "
-        f"FROM {_SCAN_ROWS} AS f, json_each(f.body) AS j JOIN chrono_effect_spec AS s ON s.type = f.type AND s.field = j.key "
-        "LEFT JOIN json_each(CASE WHEN j.type = 'array' THEN j.value ELSE '[]' END) AS k "
-        "WHERE f.lo IS NOT NULL AND (j.type = 'text' OR k.type = 'text') "
-        "AND (f.type != 'MeetingHeld' OR json_extract(f.body, '$.place') IS NOT NULL)"
-    )
+# The keyed effects: the mentions that have a channel, each with its op's argument read out of the
+# payload of the fact version that has it (`_EFFECTS_SPEC`).
+EFFECT_ROWS = (
+    "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
+    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, "
+    f"CASE m.spec {' '.join(f'WHEN {i} THEN {arg}' for i, (*_, arg, _settle) in enumerate(_EFFECTS_SPEC))} END AS arg "
+    f"FROM {MENTIONS} AS m JOIN {FACT_ROWS} AS f ON f.id = m.fact AND f.seq_from = m.seq_from WHERE m.channel IS NOT NULL)"
+)
 
 
 def _specs(conn) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_effect_spec (id INTEGER PRIMARY KEY, type TEXT, field TEXT, "
-                 "channel TEXT, n INTEGER, op TEXT, settle TEXT)")
-    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS temp.chrono_effect_spec_field ON chrono_effect_spec (type, field)")
-    conn.execute("DELETE FROM chrono_effect_spec")
-    conn.executemany("INSERT INTO chrono_effect_spec VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [(i, t, field, channel, n, op, settle) for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)])
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_ref_fields (type TEXT, field TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID")
-    conn.execute("DELETE FROM chrono_ref_fields")
-    conn.executemany("INSERT INTO chrono_ref_fields VALUES (?, ?)", _ref_fields())
+    _steps.run(conn, _spec_steps(), lambda: True)
+
+
+def _spec_steps() -> list:
+    """Temporary tables of where keyed effects and entity references sit in each type's payload."""
+    return [
+        ["CREATE TEMP TABLE IF NOT EXISTS chrono_effect_spec (id INTEGER PRIMARY KEY, type TEXT, field TEXT, "
+         "channel TEXT, n INTEGER, op TEXT, settle TEXT)", None, False],
+        ["CREATE UNIQUE INDEX IF NOT EXISTS temp.chrono_effect_spec_field ON chrono_effect_spec (type, field)", None, False],
+        ["DELETE FROM chrono_effect_spec", None, False],
+        ["INSERT INTO chrono_effect_spec VALUES (?, ?, ?, ?, ?, ?, ?)",
+         [[i, t, field, channel, n, op, settle] for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)], True],
+        ["CREATE TEMP TABLE IF NOT EXISTS chrono_ref_fields (type TEXT, field TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
+        ["DELETE FROM chrono_ref_fields", None, False],
+        ["INSERT INTO chrono_ref_fields VALUES (?, ?)", [list(r) for r in _ref_fields()], True],
+    ]
 
 
 def _ref_fields() -> list[tuple[str, str]]:
@@ -157,27 +168,48 @@ def _ref_fields() -> list[tuple[str, str]]:
             for a in attrs.fields(cls) if a.metadata.get("ref") is not None and not a.metadata.get("declares")]
 
 
-# Which entities each timed fact names, once per entity: one pass over the payloads, each parsed once
-# (json_tree walks a payload's fields and the items of its lists; an item's field is its path's last
-# step, which SQLite quotes when it holds more than letters and digits), sorted so the table is
-# written in key order. CROSS JOIN keeps SQLite from walking a payload once per field of its type.
-_REFS_SQL = (
-    f"INSERT OR IGNORE INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) "
-    f"SELECT j.value AS entity, f.lo, f.seq, f.seq_from, f.seq_to, f.id FROM {_SCAN_ROWS} AS f CROSS JOIN json_tree(f.body) AS j "
-    "CROSS JOIN chrono_ref_fields AS r ON r.type = f.type "
-    "AND r.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
-    "WHERE f.lo IS NOT NULL AND j.type = 'text' ORDER BY 1, 2, 3, 4"
-)
+def _mentions_sql(source: str) -> str:
+    """Every entity each timed fact in `source` names, and which of those mentions are keyed effects
+    (`_EFFECTS_SPEC`: channel, n, op, when it settles; the op's argument is read from the payload when
+    asked for), in one pass over the payloads, each parsed once: json_tree walks a payload's fields and
+    the items of its lists (an item's field is its path's last step, which SQLite quotes when it holds
+    more than letters and digits). CROSS JOIN keeps SQLite from walking a payload once per field."""
+    return (
+        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec) "
+        "SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, s.channel, "
+        "s.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END, s.op, CASE s.settle WHEN 'lo' THEN f.lo WHEN 'hi' THEN f.hi END, s.id "
+        f"FROM {source} AS f CROSS JOIN json_tree(f.body) AS j "
+        "CROSS JOIN chrono_ref_fields AS r ON r.type = f.type "
+        "AND r.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+        "LEFT JOIN chrono_effect_spec AS s ON s.type = r.type AND s.field = r.field "
+        "AND (r.type != 'MeetingHeld' OR json_extract(f.body, '$.place') IS NOT NULL) "  # a meeting places people when it has a place
+        "WHERE f.lo IS NOT NULL AND j.type = 'text'"
+    )
 
 
-ATTACHED = "chrono_cache"  # the schema name of the cache file beside a log, once attached
-_BUILDING = "chrono_build"  # and of the file a rebuild writes
+# Where the mentions pass reads facts. Every fact that nothing corrected, narrowed or
+# upcast has one version, its log row, read in the log's order; the few others (their positions are in
+# `temp.chrono_resolved`) are read from the facts part, every version.
+def _own_rows(head: int) -> str:
+    return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
+            f"e.valid_hi AS hi, e.body AS body FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
+            "AND e.seq NOT IN (SELECT seq FROM temp.chrono_resolved))")
 
 
-def path_of(log: Log) -> str | None:
-    """The cache file beside a log (`<log>-cache`); None for an in-memory log, which keeps its cache
-    in its own database."""
-    return None if log.path == ":memory:" else f"{log.path}-cache"
+_RESOLVED_ROWS = f"(SELECT * FROM {_SCAN_ROWS} WHERE seq IN (SELECT seq FROM temp.chrono_resolved))"
+_PASSES = {"mentions": _mentions_sql}
+
+ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
+_BUILDING = "chrono_build"  # of the file a rebuild writes, on the connection writing it
+_FACTS_BUILT = "chrono_facts"  # of the new facts part, on the connections building the others
+
+
+def path_of(log: Log, part: str = "facts") -> str | None:
+    """The file beside a log that holds one part of its cache (`<log>-cache`, `<log>-cache-mentions`);
+    None for an in-memory log, which keeps its cache in its own database."""
+    if log.path == ":memory:":
+        return None
+    return f"{log.path}-cache" + ("" if part == "facts" else f"-{part}")
 
 
 def _schemas(conn) -> list[str]:
@@ -185,20 +217,22 @@ def _schemas(conn) -> list[str]:
 
 
 def _attach(log: Log, *, again: bool = False) -> None:
-    """Attach the cache file beside the log, if there is one (`again`: reopen it, as another process
-    may have put a newer one in its place). A file that cannot be opened is as good as none."""
-    path = path_of(log)
-    if path is None:
+    """Attach the cache files beside the log that exist (`again`: reopen them, as another process may
+    have put newer ones in their place). A file that cannot be opened is as good as none."""
+    if path_of(log) is None:
         return
-    if ATTACHED in _schemas(log.conn):
-        if not again:
-            return
-        log.conn.execute(f"DETACH DATABASE {ATTACHED}")
-    if os.path.exists(path):
-        try:
-            log.conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}", (path,))
-        except sqlite3.Error:
-            pass
+    attached = _schemas(log.conn)
+    for part, name in ATTACHED.items():
+        if name in attached:
+            if not again:
+                continue
+            log.conn.execute(f"DETACH DATABASE {name}")
+        path = path_of(log, part)
+        if os.path.exists(path):
+            try:
+                log.conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+            except sqlite3.Error:
+                pass
 
 
 def _detach(conn, schema: str) -> None:
@@ -207,15 +241,22 @@ def _detach(conn, schema: str) -> None:
 
 
 def built_from(log: Log) -> Head | None:
-    """The log head the cache was built from (None: no cache, or one in another format or unreadable)."""
+    """The log head the cache was built from (None: no cache, a part missing, parts of different heads,
+    or a cache in another format or unreadable)."""
     _attach(log)
-    try:
-        meta = dict(log.conn.execute(f"SELECT key, value FROM {META}").fetchall())
-    except sqlite3.DatabaseError:  # no cache yet, or a damaged file: rebuilt, never read
+    heads = set()
+    for meta_table, _tables, _indexes in _PARTS.values():
+        try:
+            meta = dict(log.conn.execute(f"SELECT key, value FROM {meta_table}").fetchall())
+        except sqlite3.DatabaseError:  # no cache yet, or a damaged file: rebuilt, never read
+            return None
+        if "seq" not in meta or meta.get("format") != FORMAT:
+            return None
+        heads.add((int(meta["seq"]), meta["hash"]))
+    if len(heads) != 1:
         return None
-    if "seq" not in meta or meta.get("format") != FORMAT:
-        return None
-    return Head(int(meta["seq"]), meta["hash"], None)
+    ((seq, hash_),) = heads
+    return Head(seq, hash_, None)
 
 
 def is_fresh(log: Log) -> bool:
@@ -236,84 +277,41 @@ def is_fresh(log: Log) -> bool:
 def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
     """Replay the whole log into its cache; returns how many facts stand now.
 
-    A log in a file gets a new cache file, written beside it without a journal (it is derived: a
-    crash leaves a stray temporary file, never a damaged cache) and moved over the old one when
-    complete, so the log's own file holds nothing derived and no page is written twice. An
-    in-memory log's cache is rebuilt inside it, in one transaction."""
+    Beside a log in a file, each part is written to a new file of its own without a journal (it is
+    derived: a crash leaves a stray temporary file, never a damaged cache), the mentions part of a
+    large log by a helper process at the same time as this one writes the facts part, and each new
+    file is moved over the old one when both are complete; the log's own file holds nothing derived
+    and no page is written twice. An in-memory log's cache is rebuilt inside it, part after part, in
+    one transaction."""
     conn = log.conn
     # Pages a drop frees need not be zeroed (SQLite builds that overwrite freed pages by default do
     # so): everything in a cache is derived from the log, which keeps it all.
     (secure,) = conn.execute("PRAGMA secure_delete").fetchone()
     (threads,) = conn.execute("PRAGMA threads").fetchone()
     conn.execute("PRAGMA secure_delete = OFF")
-    conn.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")  # index sorts use the machine's cores
+    conn.execute(f"PRAGMA threads = {_THREADS}")  # index sorts use the machine's cores
     try:
         with bulk():
-            path = path_of(log)
-            if path is None:
-                return _rebuild(log, "main", progress)
-            return _rebuild_beside(log, path, progress)
+            if path_of(log) is None:
+                return _rebuild_inside(log, progress)
+            return _rebuild_beside(log, progress)
     finally:
         conn.execute(f"PRAGMA secure_delete = {int(secure)}")
         conn.execute(f"PRAGMA threads = {int(threads)}")
 
 
-def _rebuild_beside(log: Log, path: str, progress: Callable[[int], None] | None) -> int:
+_THREADS = min(4, os.cpu_count() or 1)
+
+
+def _rebuild_inside(log: Log, progress: Callable[[int], None] | None) -> int:
     conn = log.conn
-    _detach(conn, ATTACHED)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    _remove(tmp)
-    conn.execute(f"ATTACH DATABASE ? AS {_BUILDING}", (tmp,))
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(f"PRAGMA {_BUILDING}.journal_mode = OFF")
-        conn.execute(f"PRAGMA {_BUILDING}.synchronous = OFF")
-        standing = _rebuild(log, _BUILDING, progress)
-        conn.execute(f"DETACH DATABASE {_BUILDING}")
-        with open(tmp, "rb+") as f:  # on disk before it takes the old one's place
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _detach(conn, _BUILDING)
-        _remove(tmp)
-        raise
-    finally:
-        _attach(log)
-    return standing
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-
-
-def _rebuild(log: Log, schema: str, progress: Callable[[int], None] | None) -> int:
-    conn = log.conn
-    conn.execute("BEGIN IMMEDIATE")  # the log's write lock: one rebuild at a time, of one head
-    try:
-        head = log.head()
-        for table in _TABLES:  # an older cache, in the log itself (as Chrono kept it before) or here
-            conn.execute(f"DROP TABLE IF EXISTS main.{table}")
-        for statement in _SCHEMA.strip().split(";\n"):
-            conn.execute(statement.format(s=schema))
-        conn.execute(
-            f"INSERT INTO {FACTS} (seq, id, seq_from, seq_to, type, version, lo, hi, links) "
-            f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE target IS NULL",
-            (NO_LINKS,),
-        )
-        conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
-        if progress:
-            progress(head.seq // 2)
-        _resolve_the_few(log)
+        head = _begin(log)
+        standing = _build_facts(log, "main", head, progress)
         _specs(conn)
-        conn.execute(_effects_sql())
-        conn.execute(_REFS_SQL)
-        conn.execute(_ENTITIES_SQL)
-        for statement in _INDEXES.strip().split(";\n"):
-            conn.execute(statement.format(s=schema))
-        conn.executemany(f"INSERT INTO {META} (key, value) VALUES (?, ?)", [("seq", str(head.seq)), ("hash", head.hash), ("format", FORMAT)])
-        standing = conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
+        for part in _PASSES:
+            _build_part(conn, part, "main", head)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
@@ -323,6 +321,196 @@ def _rebuild(log: Log, schema: str, progress: Callable[[int], None] | None) -> i
         progress(head.seq)
     return standing
 
+
+def _begin(log: Log) -> Head:
+    """In the rebuild's transaction (which holds the log's write lock): drop an older cache kept in the
+    log itself (as Chrono kept it before, or an in-memory log's), and find the facts to resolve."""
+    head = log.head()
+    for table in _TABLES:
+        log.conn.execute(f"DROP TABLE IF EXISTS main.{table}")
+    _find_resolved(log.conn, head.seq)
+    return head
+
+
+def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
+    conn = log.conn
+    for name in ATTACHED.values():
+        _detach(conn, name)
+    tmp = {part: f"{path_of(log, part)}.{os.getpid()}.tmp" for part in _PARTS}
+    for path in tmp.values():
+        _remove(path)
+    helper: subprocess.Popen | None = None
+    try:
+        _open_build(conn, tmp["facts"], _BUILDING)
+        conn.execute("BEGIN IMMEDIATE")
+        head = _begin(log)
+        resolved = [r[0] for r in conn.execute("SELECT seq FROM temp.chrono_resolved")]
+        steps = _mentions_steps(head, resolved, tmp["mentions"], tmp["facts"])
+        helper = _helper(log, head, steps)
+        standing = _build_facts(log, _BUILDING, head, progress)
+        conn.execute("COMMIT")
+        conn.execute(f"DETACH DATABASE {_BUILDING}")
+        if helper is None:
+            _steps.run(conn, steps, lambda: True)
+        else:
+            out, err = helper.communicate("go\n")
+            if helper.returncode != 0 or out.strip() != "done":
+                why = (err.strip().splitlines() or [f"exit status {helper.returncode}"])[-1]
+                raise StorageError(f"could not build the cache beside {log.path}: {why}")
+        for part in ("mentions", "facts"):  # on disk, then in place of the old
+            with open(tmp[part], "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp[part], path_of(log, part))
+    except BaseException:
+        if helper is not None and helper.poll() is None:
+            helper.kill()
+            helper.communicate()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        for name in (_BUILDING, f"{_BUILDING}_mentions", _FACTS_BUILT):
+            _detach(conn, name)
+        for path in tmp.values():
+            _remove(path)
+        raise
+    finally:
+        _attach(log)
+    if progress:
+        progress(head.seq)
+    return standing
+
+
+_PARALLEL_FROM = 20_000  # facts: below this, a second process costs more than it saves
+
+
+def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
+    """A process that builds the mentions part while this one builds the facts part, for a log large
+    enough to be worth one, on a machine with a second core; None: build it here, afterwards."""
+    if head.seq < _PARALLEL_FROM or (os.cpu_count() or 1) < 2 or not sys.executable:
+        return None
+    helper = subprocess.Popen([sys.executable, _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert helper.stdin is not None
+    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps}) + "\n")
+    helper.stdin.flush()
+    return helper
+
+
+def _mentions_steps(head: Head, resolved: list[int], tmp: str, facts_tmp: str) -> list:
+    """The mentions part's build as steps (`projections._steps`), for this process or a helper: the
+    facts' own rows straight from the log (bounded by the head: a log's rows never change) and their
+    indexes, then, once the facts part is complete, the versions of the facts resolved there, the
+    widths of the keys and the meta."""
+    name = f"{_BUILDING}_mentions"
+    meta_table, tables, indexes = _PARTS["mentions"]
+
+    build = _statements(indexes, name)
+
+    def sql(text: str, params=None) -> list:
+        return [text, params, False]
+
+    return [
+        sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"), sql(f"PRAGMA {name}.synchronous = OFF"),
+        sql(f"PRAGMA threads = {_THREADS}"),
+        *_spec_steps(), *_resolved_steps(resolved),
+        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))),
+        *(sql(t) for t in build if t.startswith("CREATE INDEX")), sql("COMMIT"),  # the few versions join the indexes later
+        _steps.WAIT,
+        sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp]),
+        sql("BEGIN"), sql(_mentions_sql(_RESOLVED_ROWS)), *(sql(t) for t in build if not t.startswith("CREATE INDEX")),
+        *_meta_steps(name, meta_table, head), sql("COMMIT"),
+        sql(f"DETACH DATABASE {_FACTS_BUILT}"), sql(f"DETACH DATABASE {name}"),
+    ]
+
+
+def _open_build(conn, path: str, name: str) -> None:
+    conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+    conn.execute(f"PRAGMA {name}.journal_mode = OFF")
+    conn.execute(f"PRAGMA {name}.synchronous = OFF")
+
+
+def _build_part(conn, part: str, schema: str, head: Head) -> None:
+    """The mentions part, in this connection: its tables, one pass over the facts' own rows and one over
+    the resolved facts' versions, its indexes and meta."""
+    meta_table, tables, indexes = _PARTS[part]
+    for statement in _statements(tables, schema):
+        conn.execute(statement)
+    conn.execute(_PASSES[part](_own_rows(head.seq)))
+    conn.execute(_PASSES[part](_RESOLVED_ROWS))
+    for statement in _statements(indexes, schema):
+        conn.execute(statement)
+    _write_meta(conn, schema, meta_table, head)
+
+
+def _write_meta(conn, schema: str, meta_table: str, head: Head) -> None:
+    _steps.run(conn, _meta_steps(schema, meta_table, head), lambda: True)
+
+
+def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
+    return [[f"CREATE TABLE {schema}.{meta_table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None, False],
+            [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
+
+
+def _resolved_table(conn, seqs: list[int]) -> None:
+    _steps.run(conn, _resolved_steps(seqs), lambda: True)
+
+
+def _resolved_steps(seqs: list[int]) -> list:
+    return [["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY)", None, False],
+            ["DELETE FROM temp.chrono_resolved", None, False],
+            ["INSERT OR IGNORE INTO temp.chrono_resolved VALUES (?)", [[s] for s in seqs], True]]
+
+
+def _find_resolved(conn, head: int) -> None:
+    """The positions of the facts the rebuild resolves version by version (into `temp.chrono_roots`,
+    each correction under the fact at its chain's root, and `temp.chrono_resolved`): facts with
+    corrections, with ordering constraints or named by one, and facts an older schema wrote. A
+    superset does no harm: the passes read these from the facts part, whatever it holds for them."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
+    conn.execute("DELETE FROM chrono_roots")
+    conn.execute("INSERT INTO chrono_roots " + _ROOTS)
+    seqs = {r[0] for r in conn.execute("SELECT DISTINCT e.seq FROM chrono_roots AS r JOIN events AS e ON e.id = r.root")}
+    named: set[str] = set()
+    for seq, links in conn.execute(f"SELECT seq, links FROM events WHERE seq <= ? AND target IS NULL AND (links != ? OR NOT ({_CURRENT}))",
+                                   (head, NO_LINKS)):
+        seqs.add(seq)
+        if links != NO_LINKS:
+            link = codec.loads(links)
+            named.update(link["after"], link["before"])
+    for chunk in _chunks(sorted(named)):
+        seqs.update(r[0] for r in conn.execute(f"SELECT seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+    _resolved_table(conn, sorted(seqs))
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None) -> int:
+    """The facts part: every fact's own row, the few resolved version by version, the gazetteer."""
+    conn = log.conn
+    for statement in _statements(_PARTS["facts"][1], schema):
+        conn.execute(statement)
+    conn.execute(
+        f"INSERT INTO {FACTS} (seq, id, seq_from, seq_to, type, version, lo, hi, links) "
+        f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
+        (NO_LINKS, head.seq),
+    )
+    conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
+    if progress:
+        progress(head.seq // 2)
+    _resolve_the_few(log)
+    conn.execute(_ENTITIES_SQL)
+    for statement in _statements(_PARTS["facts"][2], schema):
+        conn.execute(statement)
+    _write_meta(conn, schema, _PARTS["facts"][0], head)
+    return conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
+
+
+# Which (type, version) pairs are current: a fact of another was written by an older schema.
+_CURRENT = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
 
 _ROOTS = """
 WITH RECURSIVE r(id, root) AS (
@@ -364,9 +552,6 @@ def _resolve_the_few(log: Log) -> None:
 
     # Every version of each corrected fact, by the recorded positions where it changed: one chain
     # (the fact, its corrections, their corrections) at a time, in root order.
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
-    conn.execute("DELETE FROM chrono_roots")
-    conn.execute("INSERT INTO chrono_roots " + _ROOTS)
     columns = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
     rows = conn.execute(f"SELECT r.root, {columns} FROM chrono_roots AS r JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
     for target_id, group in itertools.groupby(rows, key=lambda row: row[0]):
@@ -381,8 +566,7 @@ def _resolve_the_few(log: Log) -> None:
         settle(target_id, [(s, (starts[i + 1][0] if i + 1 < len(starts) else NEVER), f) for i, (s, f) in enumerate(starts)])
 
     # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
-    current = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
-    old = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM {FACTS} WHERE NOT ({current}) "
+    old = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM {FACTS} WHERE NOT ({_CURRENT}) "
                        "AND id NOT IN (SELECT root FROM chrono_roots))").fetchall()
     for row in old:
         e = _entry_from_row(row)
@@ -516,7 +700,7 @@ def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]
     where, args = _live(position)
     seen: set[str] = set()
     for (key,) in log.conn.execute(
-        f"SELECT key FROM {EFFECTS} WHERE channel = ? AND lo <= ? AND {where} ORDER BY lo DESC, seq DESC, key DESC",
+        f"SELECT entity FROM {MENTIONS} WHERE channel = ? AND lo <= ? AND {where} ORDER BY lo DESC, seq DESC, entity DESC",
         (channel, at, *args),
     ):
         if key not in seen:
@@ -533,7 +717,7 @@ def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple
         return iter(()), 0
     where, args = _live(position)
     rows = log.conn.execute(
-        f"SELECT fact, seq, lo, hi, settle, op, arg FROM {EFFECTS} WHERE channel = ? AND key = ? AND lo <= ? AND {where} "
+        f"SELECT fact, seq, lo, hi, settle, op, arg FROM {EFFECT_ROWS} WHERE channel = ? AND key = ? AND lo <= ? AND {where} "
         "ORDER BY lo DESC, seq DESC, n DESC",
         (channel, key, at, *args),
     )
@@ -544,7 +728,7 @@ def died_by(log: Log, person: str, at: int, position: int) -> bool:
     """Whether a death of `person` standing at `position` has certainly happened by `at`."""
     where, args = _live(position)
     return log.conn.execute(
-        f"SELECT 1 FROM {EFFECTS} WHERE op = 'die' AND key = ? AND settle <= ? AND {where} LIMIT 1",  # settle <= T: lo <= T too
+        f"SELECT 1 FROM {MENTIONS} WHERE op = 'die' AND entity = ? AND settle <= ? AND {where} LIMIT 1",  # settle <= T: lo <= T too
         (person, at, *args),
     ).fetchone() is not None
 
@@ -582,7 +766,7 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
     when, bound = ("r.lo <= ?", until) if after is None else ("r.lo > ?", after)
     columns = ", ".join(f"f.{c.strip()}" for c in _FACT_COLUMNS.split(","))
     rows = log.conn.execute(
-        f"SELECT DISTINCT {columns} FROM {REFS} AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from "
+        f"SELECT DISTINCT {columns} FROM {MENTIONS} AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from "
         f"WHERE r.entity IN ({marks}) AND {when} AND r.seq_from <= ? AND ? < r.seq_to ORDER BY f.lo, f.seq",
         (*ids, bound, position, position),
     )
@@ -592,7 +776,7 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
 
 def naming_ids(log: Log, entity: str, position: int) -> list[str]:
     """Ids of the facts any version of which, recorded by `position`, names `entity`."""
-    return [r[0] for r in log.conn.execute(f"SELECT DISTINCT fact FROM {REFS} WHERE entity = ? AND seq_from <= ?", (entity, position))]
+    return [r[0] for r in log.conn.execute(f"SELECT DISTINCT fact FROM {MENTIONS} WHERE entity = ? AND seq_from <= ?", (entity, position))]
 
 
 def chains(log: Log, ids: list[str], position: int) -> list[Entry]:

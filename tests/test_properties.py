@@ -317,7 +317,7 @@ def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(draf
     got = sorted(
         (channel, key, lo, seq, fact, settle, op, codec.canonical(codec.loads(arg)))
         for channel, key, lo, seq, fact, settle, op, arg in log.conn.execute(
-            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.EFFECTS} WHERE seq_to = {cache.NEVER}")
+            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.EFFECT_ROWS} WHERE seq_to = {cache.NEVER}")
     )
     assert expected == got
 
@@ -358,7 +358,7 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     log = loaded(drafts)
     assert ensure_cache(log)
     expected = sorted({(v, f.lo, f.seq, f.id) for f in resolve(log.entries()).facts if f.lo is not None for _, _, v in entity_refs(f.event)})
-    got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.REFS} WHERE seq_to = {cache.NEVER}"))
+    got = sorted(log.conn.execute(f"SELECT DISTINCT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER}"))
     assert expected == got
 
 

@@ -832,20 +832,23 @@ def test_a_cache_an_older_chrono_kept_inside_the_log_is_dropped_on_rebuild(tmp_p
         assert cache.is_fresh(log) and cache_matches_fold(log)
 
 
-def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["here", "helper"])
+@pytest.mark.parametrize("fails", ["facts", "mentions"])
+def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, monkeypatch, where, fails):
+    """Either part failing, built in this process or (the mentions part of a large log) in a helper."""
     path = str(tmp_path / "log.db")
     log = _cached_log(path)
     cache.rebuild(log)
-    before = open(path + "-cache", "rb").read()
+    before = {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
     log.append(call(9, "late"))
-
-    def broken(conn):
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(cache, "_specs", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    monkeypatch.setattr(cache, "_PARALLEL_FROM", 0 if where == "helper" else 10**9)
+    if fails == "facts":
+        monkeypatch.setattr(cache, "_ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
+    else:
+        monkeypatch.setattr(cache, "_mentions_sql", lambda source: "INSERT INTO nowhere SELECT 1")
+    with pytest.raises((sqlite3.OperationalError, StorageError), match="nowhere"):
         cache.rebuild(log)
-    assert before == open(path + "-cache", "rb").read()
+    assert before == {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
     assert not cache.is_fresh(log)  # the old cache, of the old head: never read as this one's
     monkeypatch.undo()
@@ -882,6 +885,21 @@ def test_a_cache_another_process_rebuilt_is_picked_up_without_rebuilding(tmp_pat
     assert not any("INSERT INTO proj_facts" in q for q in seen)
     assert cache_matches_fold(first)
     first.close()
+
+
+def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatch):
+    path = str(tmp_path / "log.db")
+    log = _cached_log(path)
+    log.append(Draft(event=EventRetracted(target="c-3", reason="duplicate"), id="r-1"))
+    tables = {}
+    for where, start in (("here", 10**9), ("helper", 0)):
+        monkeypatch.setattr(cache, "_PARALLEL_FROM", start)
+        cache.rebuild(log)
+        assert cache.is_fresh(log) and cache_matches_fold(log)
+        tables[where] = {t: sorted(log.conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                         for t in (cache.FACTS, cache.MENTIONS, cache.KEYS, cache.ENTITIES)}
+    assert tables["here"] == tables["helper"]
+    assert tables["here"][cache.MENTIONS]
 
 
 def test_an_in_memory_log_keeps_its_cache_inside(tmp_path):
