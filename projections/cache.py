@@ -13,6 +13,7 @@ few facts with corrections or ordering constraints are resolved in Python, versi
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import json
 import os
@@ -76,7 +77,6 @@ CREATE TABLE {{s}}.{FACTS} (
 CREATE TABLE {{s}}.{ENTITIES} (
     id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
 )""", f"""
-CREATE INDEX {{s}}.{FACTS}_when ON {FACTS} (lo, seq, seq_from, seq_to, type);
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to)"""),
@@ -85,7 +85,7 @@ CREATE TABLE {{s}}.{MENTIONS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL,
     seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER
 )""", f"""
-CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact);
+CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
 CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (channel, entity, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} (channel, lo, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_deaths ON {MENTIONS} (entity, settle, seq_from, seq_to) WHERE op = 'die';
@@ -196,7 +196,11 @@ def _own_rows(head: int) -> str:
             "AND e.seq NOT IN (SELECT seq FROM temp.chrono_resolved))")
 
 
-_RESOLVED_ROWS = f"(SELECT * FROM {_SCAN_ROWS} WHERE seq IN (SELECT seq FROM temp.chrono_resolved))"
+_RESOLVED_ROWS = (
+    "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.lo AS lo, f.hi AS hi, "
+    f"coalesce(f.body, e.body) AS body FROM temp.chrono_resolved AS r CROSS JOIN {FACTS} AS f ON f.id = r.id "
+    "JOIN events AS e ON e.seq = f.seq)"
+)
 _PASSES = {"mentions": _mentions_sql}
 
 ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
@@ -324,11 +328,10 @@ def _rebuild_inside(log: Log, progress: Callable[[int], None] | None) -> int:
 
 def _begin(log: Log) -> Head:
     """In the rebuild's transaction (which holds the log's write lock): drop an older cache kept in the
-    log itself (as Chrono kept it before, or an in-memory log's), and find the facts to resolve."""
+    log itself (as Chrono kept it before, or an in-memory log's)."""
     head = log.head()
     for table in _TABLES:
         log.conn.execute(f"DROP TABLE IF EXISTS main.{table}")
-    _find_resolved(log.conn, head.seq)
     return head
 
 
@@ -344,16 +347,29 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         _open_build(conn, tmp["facts"], _BUILDING)
         conn.execute("BEGIN IMMEDIATE")
         head = _begin(log)
-        resolved = [r[0] for r in conn.execute("SELECT seq FROM temp.chrono_resolved")]
-        steps = _mentions_steps(head, resolved, tmp["mentions"], tmp["facts"])
-        helper = _helper(log, head, steps)
-        standing = _build_facts(log, _BUILDING, head, progress)
+        steps: list = []
+
+        def start() -> None:  # once the facts part knows which facts it resolves
+            nonlocal helper
+            resolved = [list(r) for r in conn.execute("SELECT seq, id FROM temp.chrono_resolved")]
+            steps.extend(_mentions_steps(head, resolved, tmp["mentions"], tmp["facts"]))
+            helper = _helper(log, head, steps)
+
+        def go() -> None:  # the versions are in the file: the helper may read them while this goes on
+            if helper is not None:
+                conn.execute("COMMIT")
+                assert helper.stdin is not None
+                helper.stdin.write("go\n")
+                helper.stdin.flush()
+                conn.execute("BEGIN")  # the rest writes only the new file
+
+        standing = _build_facts(log, _BUILDING, head, progress, then=start, resolved=go)
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         if helper is None:
             _steps.run(conn, steps, lambda: True)
         else:
-            out, err = helper.communicate("go\n")
+            out, err = helper.communicate()
             if helper.returncode != 0 or out.strip() != "done":
                 why = (err.strip().splitlines() or [f"exit status {helper.returncode}"])[-1]
                 raise StorageError(f"could not build the cache beside {log.path}: {why}")
@@ -397,13 +413,11 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
 
 def _mentions_steps(head: Head, resolved: list[int], tmp: str, facts_tmp: str) -> list:
     """The mentions part's build as steps (`projections._steps`), for this process or a helper: the
-    facts' own rows straight from the log (bounded by the head: a log's rows never change) and their
-    indexes, then, once the facts part is complete, the versions of the facts resolved there, the
-    widths of the keys and the meta."""
+    facts' own rows straight from the log (bounded by the head: a log's rows never change), then, once
+    the facts part holds the versions of the facts it resolves, those, the indexes, the widths of the
+    keys and the meta."""
     name = f"{_BUILDING}_mentions"
     meta_table, tables, indexes = _PARTS["mentions"]
-
-    build = _statements(indexes, name)
 
     def sql(text: str, params=None) -> list:
         return [text, params, False]
@@ -413,12 +427,14 @@ def _mentions_steps(head: Head, resolved: list[int], tmp: str, facts_tmp: str) -
         sql(f"PRAGMA threads = {_THREADS}"),
         *_spec_steps(), *_resolved_steps(resolved),
         sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))),
-        *(sql(t) for t in build if t.startswith("CREATE INDEX")), sql("COMMIT"),  # the few versions join the indexes later
+        sql("COMMIT"),
         _steps.WAIT,
-        sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp]),
-        sql("BEGIN"), sql(_mentions_sql(_RESOLVED_ROWS)), *(sql(t) for t in build if not t.startswith("CREATE INDEX")),
-        *_meta_steps(name, meta_table, head), sql("COMMIT"),
-        sql(f"DETACH DATABASE {_FACTS_BUILT}"), sql(f"DETACH DATABASE {name}"),
+        # The versions, copied at once: the facts part's writer waits while this reads its file.
+        sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp]), sql("DROP TABLE IF EXISTS temp.chrono_versions"),
+        sql(f"CREATE TEMP TABLE chrono_versions AS SELECT * FROM {_RESOLVED_ROWS}"), sql(f"DETACH DATABASE {_FACTS_BUILT}"),
+        sql("BEGIN"), sql(_mentions_sql("temp.chrono_versions")), *(sql(t) for t in _statements(indexes, name)),
+        *_meta_steps(name, meta_table, head), sql("COMMIT"), sql("DROP TABLE temp.chrono_versions"),
+        sql(f"DETACH DATABASE {name}"),
     ]
 
 
@@ -450,35 +466,45 @@ def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
             [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
 
 
-def _resolved_table(conn, seqs: list[int]) -> None:
-    _steps.run(conn, _resolved_steps(seqs), lambda: True)
+def _resolved_table(conn, facts: list) -> None:
+    _steps.run(conn, _resolved_steps(facts), lambda: True)
 
 
-def _resolved_steps(seqs: list[int]) -> list:
-    return [["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY)", None, False],
+def _resolved_steps(facts: list) -> list:
+    """A temporary table of the facts (position, id) resolved version by version."""
+    return [["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)", None, False],
             ["DELETE FROM temp.chrono_resolved", None, False],
-            ["INSERT OR IGNORE INTO temp.chrono_resolved VALUES (?)", [[s] for s in seqs], True]]
+            ["INSERT OR IGNORE INTO temp.chrono_resolved VALUES (?, ?)", [list(f) for f in facts], True]]
 
 
-def _find_resolved(conn, head: int) -> None:
+def _find_resolved(conn) -> None:
     """The positions of the facts the rebuild resolves version by version (into `temp.chrono_roots`,
     each correction under the fact at its chain's root, and `temp.chrono_resolved`): facts with
-    corrections, with ordering constraints or named by one, and facts an older schema wrote. A
-    superset does no harm: the passes read these from the facts part, whatever it holds for them."""
+    corrections, with ordering constraints or named by one, and facts an older schema wrote (found in
+    the facts part's narrow rows, not the log's wide ones). A superset does no harm: the mentions
+    pass reads these from the facts part, whatever it holds for them."""
+    target_of = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL"))
+    roots = []
+    for correction in target_of:
+        root, steps = target_of[correction], 0
+        while root in target_of and steps <= len(target_of):  # a correction of a correction: up to the fact
+            root, steps = target_of[root], steps + 1
+        roots.append((correction, root))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
     conn.execute("DELETE FROM chrono_roots")
-    conn.execute("INSERT INTO chrono_roots " + _ROOTS)
-    seqs = {r[0] for r in conn.execute("SELECT DISTINCT e.seq FROM chrono_roots AS r JOIN events AS e ON e.id = r.root")}
+    conn.executemany("INSERT INTO chrono_roots VALUES (?, ?)", roots)
+    # (By id in the log, which has the index: the facts part has none yet.)
+    conn.execute("DELETE FROM chrono_roots WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.id = chrono_roots.root AND e.target IS NULL)")
+    found = set(conn.execute("SELECT DISTINCT e.seq, e.id FROM chrono_roots AS r JOIN events AS e ON e.id = r.root"))
     named: set[str] = set()
-    for seq, links in conn.execute(f"SELECT seq, links FROM events WHERE seq <= ? AND target IS NULL AND (links != ? OR NOT ({_CURRENT}))",
-                                   (head, NO_LINKS)):
-        seqs.add(seq)
-        if links != NO_LINKS:
+    for seq, fact_id, links in conn.execute(f"SELECT seq, id, links FROM {FACTS} WHERE links IS NOT NULL OR NOT ({_CURRENT})"):
+        found.add((seq, fact_id))
+        if links is not None:
             link = codec.loads(links)
             named.update(link["after"], link["before"])
     for chunk in _chunks(sorted(named)):
-        seqs.update(r[0] for r in conn.execute(f"SELECT seq FROM events WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
-    _resolved_table(conn, sorted(seqs))
+        found.update(conn.execute(f"SELECT seq, id FROM events WHERE id IN ({', '.join('?' * len(chunk))}) AND target IS NULL", chunk))
+    _resolved_table(conn, sorted(found))
 
 
 def _remove(path: str) -> None:
@@ -488,8 +514,11 @@ def _remove(path: str) -> None:
         pass
 
 
-def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None) -> int:
-    """The facts part: every fact's own row, the few resolved version by version, the gazetteer."""
+def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None, *,
+                 then: Callable[[], None] | None = None, resolved: Callable[[], None] | None = None) -> int:
+    """The facts part: every fact's own row, the few resolved version by version, the gazetteer. `then`
+    runs as soon as the facts to resolve are known (`temp.chrono_resolved`), `resolved` once their
+    versions are written."""
     conn = log.conn
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
@@ -498,10 +527,15 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
         (NO_LINKS, head.seq),
     )
+    _find_resolved(conn)
+    if then:
+        then()
     conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
     if progress:
         progress(head.seq // 2)
     _resolve_the_few(log)
+    if resolved:
+        resolved()
     conn.execute(_ENTITIES_SQL)
     for statement in _statements(_PARTS["facts"][2], schema):
         conn.execute(statement)
@@ -509,18 +543,9 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     return conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
 
 
+_TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
 # Which (type, version) pairs are current: a fact of another was written by an older schema.
 _CURRENT = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
-
-_ROOTS = """
-WITH RECURSIVE r(id, root) AS (
-    SELECT c.id, c.target FROM events AS c JOIN events AS t ON t.id = c.target
-    WHERE c.target IS NOT NULL AND t.target IS NULL
-  UNION ALL
-    SELECT c.id, r.root FROM events AS c JOIN r ON c.target = r.id
-) SELECT id, root FROM r
-"""
-
 
 def _resolve_the_few(log: Log) -> None:
     """Replace the rows of facts that corrections, ordering constraints or an older schema touch with
@@ -674,9 +699,13 @@ def fact(log: Log, event_id: str, position: int) -> Fact | None:
 
 
 def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
-    """The facts standing at `position` whose window opens after `at`, soonest first (lazily)."""
+    """The facts standing at `position` whose window opens after `at`, soonest first (lazily): the
+    soonest of each type by the (type, lo) index, merged."""
     where, args = _live(position)
-    for row in log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE lo > ? AND {where} ORDER BY lo, seq", (at, *args)):
+    lo, seq = _FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
+    cursors = [log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE type = ? AND lo > ? AND {where} ORDER BY lo, seq",
+                                (type_name, at, *args)) for type_name in _TIMED]
+    for row in heapq.merge(*cursors, key=lambda row: (row[lo], row[seq])):
         yield _fact(row)
 
 
@@ -685,7 +714,8 @@ def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     where, args = _live(position)
     loads = codec.loads
     for fid, type_name, version, body in log.conn.execute(
-        f"SELECT id, type, version, body FROM {FACT_ROWS} WHERE lo IS NULL AND {where} ORDER BY seq", args
+        f"SELECT id, type, version, body FROM {FACT_ROWS} WHERE type IN ({', '.join('?' * len(_DESCRIBED))}) AND {where} ORDER BY seq",
+        (*_DESCRIBED, *args),
     ):
         payload = loads(body)
         if version != REGISTRY[type_name].version:
@@ -762,13 +792,12 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
     """The facts standing at `position` that name one of `ids` (`events.entity_refs`), in valid-time
     order (lazily): those whose window opens by `until`, or after `after`."""
     ids = sorted(set(ids))
-    marks = ", ".join("?" * len(ids))
-    when, bound = ("r.lo <= ?", until) if after is None else ("r.lo > ?", after)
+    when, bound = ("lo <= ?", until) if after is None else ("lo > ?", after)
     columns = ", ".join(f"f.{c.strip()}" for c in _FACT_COLUMNS.split(","))
+    mentions, args = _mentioning(ids, f"{when} AND seq_from <= ? AND ? < seq_to", (bound, position, position))
     rows = log.conn.execute(
-        f"SELECT DISTINCT {columns} FROM {MENTIONS} AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from "
-        f"WHERE r.entity IN ({marks}) AND {when} AND r.seq_from <= ? AND ? < r.seq_to ORDER BY f.lo, f.seq",
-        (*ids, bound, position, position),
+        f"SELECT {columns} FROM ({mentions}) AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from ORDER BY f.lo, f.seq",
+        args,
     )
     for row in rows:
         yield _fact(row)
@@ -776,7 +805,20 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
 
 def naming_ids(log: Log, entity: str, position: int) -> list[str]:
     """Ids of the facts any version of which, recorded by `position`, names `entity`."""
-    return [r[0] for r in log.conn.execute(f"SELECT DISTINCT fact FROM {MENTIONS} WHERE entity = ? AND seq_from <= ?", (entity, position))]
+    mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
+    return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
+
+
+def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
+    """(fact, seq_from) of each fact version that mentions one of `ids` and meets `where`, once each:
+    the mentions that are keyed effects by their index, the others by theirs."""
+    marks = ", ".join("?" * len(ids))
+    channels = (CONTROL, WHERE, UNIT)
+    return (
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IS NULL AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN (?, ?, ?) AND entity IN ({marks}) AND {where}",
+        (*ids, *args, *channels, *ids, *args),
+    )
 
 
 def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
