@@ -57,13 +57,11 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None) -> Know
     facts = [attrs.evolve(f, lo=windows[f.id][0], hi=windows[f.id][1]) for f in chain.facts if f.id in windows]
     k = Knowledge(known_at=known_at or log.clock(), facts=facts,
                   resolution=Resolution(facts=facts, retracted=chain.retracted, entries=chain.entries))
-    named = {entity.id}
+    named = {entity.id}  # (every fact's event is an entry's or a correction's replacement)
     for e in entries:
         named.update(v for _, _, v in entity_refs(e.event))
         if isinstance(e.event, EventCorrected):
             named.update(v for _, _, v in entity_refs(e.event.replacement))
-    for f in facts:
-        named.update(v for _, _, v in entity_refs(f.event))
     k.use_gazetteer(Gazetteer.from_payloads(cache.described(log, named, position)))
     return k
 
