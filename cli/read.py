@@ -263,6 +263,10 @@ def types(event_type) -> None:
 def replay(env: Env) -> None:
     """Rebuild every materialized projection from the log, then report counts.
 
+    The projections are a cache in two files beside the log (LOG-cache and LOG-cache-mentions),
+    written anew and moved into place when complete; reads rebuild them when the log has moved on,
+    and deleting them loses nothing.
+
     \b
     Example:
         chrono replay
