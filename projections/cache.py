@@ -148,17 +148,21 @@ def _specs(conn) -> None:
 
 
 def _spec_steps() -> list:
-    """Temporary tables of where keyed effects and entity references sit in each type's payload."""
+    """A temporary table of the fields by which each type's payload names entities (`_ref_fields`),
+    those that are keyed effects with their spec (`_EFFECTS_SPEC`: its index, channel, n, op, when it
+    settles, and whether it needs the payload to have a place, as a meeting does)."""
+    spec = {(t, field): (i, channel, n, op, settle) for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)}
+    rows = []
+    for t, field in _ref_fields():
+        i, channel, n, op, settle = spec.get((t, field), (None,) * 5)
+        rows.append([t, field, channel, n, op, settle, i, int(t == "MeetingHeld" and i is not None)])
+    if len(rows) != len(_ref_fields()) or not set(spec) <= set(_ref_fields()):
+        raise AssertionError("every keyed effect is read from a field that names an entity")
     return [
-        ["CREATE TEMP TABLE IF NOT EXISTS chrono_effect_spec (id INTEGER PRIMARY KEY, type TEXT, field TEXT, "
-         "channel TEXT, n INTEGER, op TEXT, settle TEXT)", None, False],
-        ["CREATE UNIQUE INDEX IF NOT EXISTS temp.chrono_effect_spec_field ON chrono_effect_spec (type, field)", None, False],
-        ["DELETE FROM chrono_effect_spec", None, False],
-        ["INSERT INTO chrono_effect_spec VALUES (?, ?, ?, ?, ?, ?, ?)",
-         [[i, t, field, channel, n, op, settle] for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)], True],
-        ["CREATE TEMP TABLE IF NOT EXISTS chrono_ref_fields (type TEXT, field TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
-        ["DELETE FROM chrono_ref_fields", None, False],
-        ["INSERT INTO chrono_ref_fields VALUES (?, ?)", [list(r) for r in _ref_fields()], True],
+        ["CREATE TEMP TABLE IF NOT EXISTS chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
+         "settle TEXT, spec INTEGER, needs_place INTEGER, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
+        ["DELETE FROM chrono_mention_fields", None, False],
+        ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
     ]
 
 
@@ -170,19 +174,19 @@ def _ref_fields() -> list[tuple[str, str]]:
 
 def _mentions_sql(source: str) -> str:
     """Every entity each timed fact in `source` names, and which of those mentions are keyed effects
-    (`_EFFECTS_SPEC`: channel, n, op, when it settles; the op's argument is read from the payload when
-    asked for), in one pass over the payloads, each parsed once: json_tree walks a payload's fields and
-    the items of its lists (an item's field is its path's last step, which SQLite quotes when it holds
-    more than letters and digits). CROSS JOIN keeps SQLite from walking a payload once per field."""
+    (channel, n, op, when it settles, its spec; the op's argument is read from the payload when asked
+    for), in one pass over the payloads, each parsed once: json_tree walks a payload's fields and the
+    items of its lists (an item's field is its path's last step, which SQLite quotes when it holds more
+    than letters and digits). CROSS JOIN keeps SQLite from walking a payload once per field."""
+    keyed = "(m.channel IS NOT NULL AND (m.needs_place = 0 OR json_extract(f.body, '$.place') IS NOT NULL))"
     return (
         f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec) "
-        "SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, s.channel, "
-        "s.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END, s.op, CASE s.settle WHEN 'lo' THEN f.lo WHEN 'hi' THEN f.hi END, s.id "
+        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {keyed} THEN m.channel END, "
+        f"CASE WHEN {keyed} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {keyed} THEN m.op END, "
+        f"CASE WHEN {keyed} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {keyed} THEN m.spec END "
         f"FROM {source} AS f CROSS JOIN json_tree(f.body) AS j "
-        "CROSS JOIN chrono_ref_fields AS r ON r.type = f.type "
-        "AND r.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
-        "LEFT JOIN chrono_effect_spec AS s ON s.type = r.type AND s.field = r.field "
-        "AND (r.type != 'MeetingHeld' OR json_extract(f.body, '$.place') IS NOT NULL) "  # a meeting places people when it has a place
+        "CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
+        "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
         "WHERE f.lo IS NOT NULL AND j.type = 'text'"
     )
 
@@ -578,9 +582,11 @@ def _resolve_the_few(log: Log) -> None:
     # Every version of each corrected fact, by the recorded positions where it changed: one chain
     # (the fact, its corrections, their corrections) at a time, in root order.
     columns = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
-    rows = conn.execute(f"SELECT r.root, {columns} FROM chrono_roots AS r JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
+    # Each chain's fact first (it precedes its corrections in the log), then its corrections.
+    rows = conn.execute(f"SELECT r.root, {columns} FROM (SELECT id, root FROM chrono_roots UNION SELECT root, root FROM chrono_roots) AS r "
+                        "JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
     for target_id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        target = log.find(target_id)
+        target = _entry_from_row(next(group)[1:])
         prefix, points = [target], []
         for row in group:
             c = _entry_from_row(row[1:])
