@@ -217,11 +217,11 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
     def touches(ev: Event) -> bool:
         if ev.timeless:
             return False
-        inv = involved(ev)
         if mentions:
+            inv = involved(ev)
             return eid in inv or bool(units_of & inv)
         if entity.kind == "actor":
-            return isinstance(ev, control_types) and eid in inv or any(key in units_of for _c, key, _t in effects(ev))
+            return isinstance(ev, control_types) and eid in involved(ev) or any(key in units_of for _c, key, _t in effects(ev))
         return any(key == eid and c == own_channel for c, key, _t in effects(ev))
 
     if mentions:
@@ -235,7 +235,9 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
                 rows.append(row)
                 seen.add(f.id)
     for e in res.entries.values():
-        if e.event.correction or e.valid is None or e.id in seen or not touches(e.event):
+        # Only a retracted or corrected event can add a row here: look no further at the others.
+        if (e.event.correction or e.valid is None or e.id in seen
+                or not (e.id in res.retracted or e.id in facts and facts[e.id].via) or not touches(e.event)):
             continue
         if e.id in res.retracted:
             status, retracted_by, via = "retracted", res.retracted[e.id], []
