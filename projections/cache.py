@@ -344,6 +344,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
     for name in ATTACHED.values():
         _detach(conn, name)
     tmp = {part: f"{path_of(log, part)}.{os.getpid()}.tmp" for part in _PARTS}
+    _remove_strays(log)
     for path in tmp.values():
         _remove(path)
     helper: subprocess.Popen | None = None
@@ -509,6 +510,34 @@ def _find_resolved(conn) -> None:
     for chunk in _chunks(sorted(named)):
         found.update(conn.execute(f"SELECT seq, id FROM events WHERE id IN ({', '.join('?' * len(chunk))}) AND target IS NULL", chunk))
     _resolved_table(conn, sorted(found))
+
+
+def _remove_strays(log: Log) -> None:
+    """Remove the files a rebuild killed before it finished left beside the log (`<part>.<pid>.tmp`
+    of a process no longer running): each as large as the cache."""
+    folder, prefix = os.path.split(path_of(log))
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(os.path.basename(prefix)) and name.endswith(".tmp")):
+            continue
+        pid = name[:-len(".tmp")].rpartition(".")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            _remove(os.path.join(folder, name))
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":  # where signal 0 would end the process, not ask about it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal, or no way to tell: leave its files alone
+        return True
+    return True
 
 
 def _remove(path: str) -> None:

@@ -902,6 +902,41 @@ def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatc
     assert tables["here"][cache.MENTIONS]
 
 
+def rebuilder_main(path: str) -> None:
+    """Rebuild the cache (its mentions part in a helper process, whatever the log's size) forever,
+    saying when the first rebuild has begun, until killed."""
+    cache._PARALLEL_FROM = 0
+    with Log.open(path) as log:
+        print("ready", flush=True)
+        while True:
+            cache.rebuild(log)
+
+
+def test_a_replay_killed_at_any_moment_leaves_a_whole_cache_and_its_strays_are_removed(tmp_path):
+    path = str(tmp_path / "log.db")
+    log = _cached_log(path)
+    log.append([call(i, "more") for i in range(300)])
+    cache.rebuild(log)
+    log.close()
+    rng = random.Random(11)
+    strays = 0
+    for _ in range(6):
+        p = child("rebuilder_main", path, stdout=subprocess.PIPE, text=True)
+        assert "ready" == p.stdout.readline().strip()
+        time.sleep(rng.uniform(0.05, 0.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        p.stdout.close()
+        strays += any(f.endswith(".tmp") for f in os.listdir(tmp_path))  # killed mid-rebuild
+        with Log.open(path) as log:  # never a damaged or half-swapped cache: whole, of this head, equal to the fold
+            assert cache.is_fresh(log) and cache_matches_fold(log)
+    time.sleep(0.5)  # a helper of the killed process reads the end of its input and stops
+    with Log.open(path) as log:
+        cache.rebuild(log)
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+    assert strays > 0  # the kills did land inside rebuilds
+
+
 def test_an_in_memory_log_keeps_its_cache_inside(tmp_path):
     log = Log.create(":memory:", zone="UTC", clock=FixedClock(NOW, step=timedelta(seconds=1)))
     log.append(s.descriptions())
