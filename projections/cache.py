@@ -363,9 +363,12 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         def go() -> None:  # the versions are in the file: the helper may read them while this goes on
             if helper is not None:
                 conn.execute("COMMIT")
-                assert helper.stdin is not None
-                helper.stdin.write("go\n")
-                helper.stdin.flush()
+                try:
+                    assert helper.stdin is not None
+                    helper.stdin.write("go\n")
+                    helper.stdin.flush()
+                except OSError:  # it has stopped: what it says when it is waited for explains why
+                    pass
                 conn.execute("BEGIN")  # the rest writes only the new file
 
         standing = _build_facts(log, _BUILDING, head, progress, then=start, resolved=go)
@@ -416,7 +419,7 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
     return helper
 
 
-def _mentions_steps(head: Head, resolved: list[int], tmp: str, facts_tmp: str) -> list:
+def _mentions_steps(head: Head, resolved: list, tmp: str, facts_tmp: str) -> list:
     """The mentions part's build as steps (`projections._steps`), for this process or a helper: the
     facts' own rows straight from the log (bounded by the head: a log's rows never change), then, once
     the facts part holds the versions of the facts it resolves, those, the indexes, the widths of the
@@ -747,15 +750,17 @@ def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
 def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     """(event id, type, payload) of every entity description standing at `position`, in log order."""
     where, args = _live(position)
-    loads = codec.loads
     for fid, type_name, version, body in log.conn.execute(
         f"SELECT id, type, version, body FROM {FACT_ROWS} WHERE type IN ({', '.join('?' * len(_DESCRIBED))}) AND {where} ORDER BY seq",
         (*_DESCRIBED, *args),
     ):
-        payload = loads(body)
-        if version != REGISTRY[type_name].version:
-            payload = codec.upcast(type_name, version, payload)
-        yield fid, type_name, payload
+        yield fid, type_name, _payload(type_name, version, body)
+
+
+def _payload(type_name: str, version: int, body: str) -> dict:
+    """A stored payload as the current schema has it."""
+    payload = codec.loads(body)
+    return payload if version == REGISTRY[type_name].version else codec.upcast(type_name, version, payload)
 
 
 def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]:
@@ -889,7 +894,6 @@ def windows_of(log: Log, ids: list[str], position: int) -> dict[str, tuple[int |
 def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
     """`descriptions` of the entities `ids` only."""
     args = (position, position)
-    loads = codec.loads
     for chunk in _chunks(sorted(set(ids))):
         marks = ", ".join("?" * len(chunk))
         for fid, type_name, version, body in log.conn.execute(
@@ -897,10 +901,7 @@ def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
             f"AND f.seq_from = d.seq_from WHERE d.id IN ({marks}) AND d.seq_from <= ? AND ? < d.seq_to ORDER BY f.seq",
             (*chunk, *args),
         ):
-            payload = loads(body)
-            if version != REGISTRY[type_name].version:
-                payload = codec.upcast(type_name, version, payload)
-            yield fid, type_name, payload
+            yield fid, type_name, _payload(type_name, version, body)
 
 
 def described_ids(log: Log, kind: str, position: int, limit: int | None = None) -> list[str]:

@@ -846,6 +846,13 @@ def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, m
         monkeypatch.setattr(cache, "_ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
     else:
         monkeypatch.setattr(cache, "_mentions_sql", lambda source: "INSERT INTO nowhere SELECT 1")
+        resolve_the_few = cache._resolve_the_few
+
+        def slowly(log):  # the helper has stopped before it is told to go on
+            time.sleep(1.0)
+            resolve_the_few(log)
+
+        monkeypatch.setattr(cache, "_resolve_the_few", slowly)
     with pytest.raises((sqlite3.OperationalError, StorageError), match="nowhere"):
         cache.rebuild(log)
     assert before == {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
