@@ -283,7 +283,7 @@ def replay(env: Env) -> None:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
     click.echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
-    click.echo("entities: " + ", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())))
+    click.echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
 
 
 @main.command("verify")
