@@ -64,9 +64,10 @@ _SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NO
 
 # The cache's two parts, each with its own tables (and, beside a file log, a file of its own, so the
 # two are built at once, each by its own connection): the facts and the gazetteer; the mentions (every
-# entity each fact names, those that are keyed effects marked with their channel). Each part's meta names the log head it was built from. Statements create
-# in `{s}` (the schema being built) and otherwise name tables unqualified: SQLite finds them wherever
-# they are attached, as nothing else holds tables of these names.
+# entity each fact names, those that are keyed effects marked with their channel). Each part's meta
+# names the log head it was built from. Statements create in `{s}` (the schema being built) and
+# otherwise name tables unqualified: SQLite finds them wherever they are attached, as nothing else
+# holds tables of these names.
 _PARTS: dict[str, tuple[str, str, str]] = {  # part: (meta table, tables, indexes)
     "facts": (META, f"""
 CREATE TABLE {{s}}.{FACTS} (
@@ -143,21 +144,18 @@ EFFECT_ROWS = (
 )
 
 
-def _specs(conn) -> None:
-    _steps.run(conn, _spec_steps(), lambda: True)
-
-
 def _spec_steps() -> list:
     """A temporary table of the fields by which each type's payload names entities (`_ref_fields`),
     those that are keyed effects with their spec (`_EFFECTS_SPEC`: its index, channel, n, op, when it
     settles, and whether it needs the payload to have a place, as a meeting does)."""
     spec = {(t, field): (i, channel, n, op, settle) for i, (t, field, channel, n, op, _arg, settle) in enumerate(_EFFECTS_SPEC)}
+    fields = _ref_fields()
+    if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
+        raise AssertionError(f"keyed effects in fields that name no entity: {sorted(set(spec) - set(fields))}")
     rows = []
-    for t, field in _ref_fields():
+    for t, field in fields:
         i, channel, n, op, settle = spec.get((t, field), (None,) * 5)
         rows.append([t, field, channel, n, op, settle, i, int(t == "MeetingHeld" and i is not None)])
-    if len(rows) != len(_ref_fields()) or not set(spec) <= set(_ref_fields()):
-        raise AssertionError("every keyed effect is read from a field that names an entity")
     return [
         ["CREATE TEMP TABLE IF NOT EXISTS chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
          "settle TEXT, spec INTEGER, needs_place INTEGER, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
@@ -205,11 +203,10 @@ _RESOLVED_ROWS = (
     f"coalesce(f.body, e.body) AS body FROM temp.chrono_resolved AS r CROSS JOIN {FACTS} AS f ON f.id = r.id "
     "JOIN events AS e ON e.seq = f.seq)"
 )
-_PASSES = {"mentions": _mentions_sql}
 
 ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
 _BUILDING = "chrono_build"  # of the file a rebuild writes, on the connection writing it
-_FACTS_BUILT = "chrono_facts"  # of the new facts part, on the connections building the others
+_FACTS_BUILT = "chrono_facts"  # of the new facts part, on the connection building the mentions part
 
 
 def path_of(log: Log, part: str = "facts") -> str | None:
@@ -312,15 +309,15 @@ _THREADS = min(4, os.cpu_count() or 1)
 
 
 def _rebuild_inside(log: Log, progress: Callable[[int], None] | None) -> int:
+    """The facts part, then the mentions part, in the log's own database (a part not complete has no
+    meta: the cache is not fresh, and the next read rebuilds it)."""
     conn = log.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
         head = _begin(log)
         standing = _build_facts(log, "main", head, progress)
-        _specs(conn)
-        for part in _PASSES:
-            _build_part(conn, part, "main", head)
         conn.execute("COMMIT")
+        _steps.run(conn, _mentions_steps(head, _resolved(conn), None, None))
     except BaseException:
         if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
             conn.execute("ROLLBACK")
@@ -356,8 +353,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
 
         def start() -> None:  # once the facts part knows which facts it resolves
             nonlocal helper
-            resolved = [list(r) for r in conn.execute("SELECT seq, id FROM temp.chrono_resolved")]
-            steps.extend(_mentions_steps(head, resolved, tmp["mentions"], tmp["facts"]))
+            steps.extend(_mentions_steps(head, _resolved(conn), tmp["mentions"], tmp["facts"]))
             helper = _helper(log, head, steps)
 
         def go() -> None:  # the versions are in the file: the helper may read them while this goes on
@@ -375,7 +371,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         if helper is None:
-            _steps.run(conn, steps, lambda: True)
+            _steps.run(conn, steps)
         else:
             out, err = helper.communicate()
             if helper.returncode != 0 or out.strip() != "done":
@@ -419,31 +415,37 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
     return helper
 
 
-def _mentions_steps(head: Head, resolved: list, tmp: str, facts_tmp: str) -> list:
+def _mentions_steps(head: Head, resolved: list, tmp: str | None, facts_tmp: str | None) -> list:
     """The mentions part's build as steps (`projections._steps`), for this process or a helper: the
     facts' own rows straight from the log (bounded by the head: a log's rows never change), then, once
     the facts part holds the versions of the facts it resolves, those, the indexes, the widths of the
-    keys and the meta."""
-    name = f"{_BUILDING}_mentions"
+    keys and the meta. Into the file `tmp`, with the facts part in `facts_tmp`; or, for an in-memory
+    log (both None), into the log's own database, beside the facts part."""
+    name = "main" if tmp is None else f"{_BUILDING}_mentions"
     meta_table, tables, indexes = _PARTS["mentions"]
 
     def sql(text: str, params=None) -> list:
         return [text, params, False]
 
+    into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"),
+                                   sql(f"PRAGMA {name}.synchronous = OFF")]
+    facts = ([], []) if facts_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp])],
+                                                [sql(f"DETACH DATABASE {_FACTS_BUILT}")])
     return [
-        sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"), sql(f"PRAGMA {name}.synchronous = OFF"),
-        sql(f"PRAGMA threads = {_THREADS}"),
-        *_spec_steps(), *_resolved_steps(resolved),
-        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))),
-        sql("COMMIT"),
+        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(), *_resolved_steps(resolved),
+        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))), sql("COMMIT"),
         _steps.WAIT,
         # The versions, copied at once: the facts part's writer waits while this reads its file.
-        sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp]), sql("DROP TABLE IF EXISTS temp.chrono_versions"),
-        sql(f"CREATE TEMP TABLE chrono_versions AS SELECT * FROM {_RESOLVED_ROWS}"), sql(f"DETACH DATABASE {_FACTS_BUILT}"),
+        *facts[0], sql("DROP TABLE IF EXISTS temp.chrono_versions"),
+        sql(f"CREATE TEMP TABLE chrono_versions AS SELECT * FROM {_RESOLVED_ROWS}"), *facts[1],
         sql("BEGIN"), sql(_mentions_sql("temp.chrono_versions")), *(sql(t) for t in _statements(indexes, name)),
         *_meta_steps(name, meta_table, head), sql("COMMIT"), sql("DROP TABLE temp.chrono_versions"),
-        sql(f"DETACH DATABASE {name}"),
+        *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
     ]
+
+
+def _resolved(conn) -> list:
+    return [list(r) for r in conn.execute("SELECT seq, id FROM temp.chrono_resolved")]
 
 
 def _open_build(conn, path: str, name: str) -> None:
@@ -452,30 +454,9 @@ def _open_build(conn, path: str, name: str) -> None:
     conn.execute(f"PRAGMA {name}.synchronous = OFF")
 
 
-def _build_part(conn, part: str, schema: str, head: Head) -> None:
-    """The mentions part, in this connection: its tables, one pass over the facts' own rows and one over
-    the resolved facts' versions, its indexes and meta."""
-    meta_table, tables, indexes = _PARTS[part]
-    for statement in _statements(tables, schema):
-        conn.execute(statement)
-    conn.execute(_PASSES[part](_own_rows(head.seq)))
-    conn.execute(_PASSES[part](_RESOLVED_ROWS))
-    for statement in _statements(indexes, schema):
-        conn.execute(statement)
-    _write_meta(conn, schema, meta_table, head)
-
-
-def _write_meta(conn, schema: str, meta_table: str, head: Head) -> None:
-    _steps.run(conn, _meta_steps(schema, meta_table, head), lambda: True)
-
-
 def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
     return [[f"CREATE TABLE {schema}.{meta_table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None, False],
             [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
-
-
-def _resolved_table(conn, facts: list) -> None:
-    _steps.run(conn, _resolved_steps(facts), lambda: True)
 
 
 def _resolved_steps(facts: list) -> list:
@@ -485,12 +466,13 @@ def _resolved_steps(facts: list) -> list:
             ["INSERT OR IGNORE INTO temp.chrono_resolved VALUES (?, ?)", [list(f) for f in facts], True]]
 
 
-def _find_resolved(conn) -> None:
+def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     """The positions of the facts the rebuild resolves version by version (into `temp.chrono_roots`,
     each correction under the fact at its chain's root, and `temp.chrono_resolved`): facts with
     corrections, with ordering constraints or named by one, and facts an older schema wrote (found in
     the facts part's narrow rows, not the log's wide ones). A superset does no harm: the mentions
-    pass reads these from the facts part, whatever it holds for them."""
+    pass reads these from the facts part, whatever it holds for them. Returns the links of the facts
+    that have them and the positions of the facts an older schema wrote, for `_resolve_the_few`."""
     target_of = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL"))
     roots = []
     for correction in target_of:
@@ -505,14 +487,20 @@ def _find_resolved(conn) -> None:
     conn.execute("DELETE FROM chrono_roots WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.id = chrono_roots.root AND e.target IS NULL)")
     found = set(conn.execute("SELECT DISTINCT e.seq, e.id FROM chrono_roots AS r JOIN events AS e ON e.id = r.root"))
     named: set[str] = set()
-    for seq, fact_id, links in conn.execute(f"SELECT seq, id, links FROM {FACTS} WHERE links IS NOT NULL OR NOT ({_CURRENT})"):
+    linked: dict[str, dict] = {}
+    old: list[int] = []
+    for seq, fact_id, links, current in conn.execute(
+            f"SELECT seq, id, links, ({_CURRENT}) FROM {FACTS} WHERE links IS NOT NULL OR NOT ({_CURRENT})"):
         found.add((seq, fact_id))
+        if not current:
+            old.append(seq)
         if links is not None:
-            link = codec.loads(links)
+            linked[fact_id] = link = codec.loads(links)
             named.update(link["after"], link["before"])
     for chunk in _chunks(sorted(named)):
         found.update(conn.execute(f"SELECT seq, id FROM events WHERE id IN ({', '.join('?' * len(chunk))}) AND target IS NULL", chunk))
-    _resolved_table(conn, sorted(found))
+    _steps.run(conn, _resolved_steps(sorted(found)))
+    return linked, old
 
 
 def _remove_strays(log: Log) -> None:
@@ -563,19 +551,19 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
         (NO_LINKS, head.seq),
     )
-    _find_resolved(conn)
+    linked, old = _find_resolved(conn)
     if then:
         then()
     conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
     if progress:
         progress(head.seq // 2)
-    _resolve_the_few(log)
+    _resolve_the_few(log, linked, old)
     if resolved:
         resolved()
     conn.execute(_ENTITIES_SQL)
     for statement in _statements(_PARTS["facts"][2], schema):
         conn.execute(statement)
-    _write_meta(conn, schema, _PARTS["facts"][0], head)
+    _steps.run(conn, _meta_steps(schema, _PARTS["facts"][0], head))
     return conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
 
 
@@ -583,9 +571,11 @@ _TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or c
 # Which (type, version) pairs are current: a fact of another was written by an older schema.
 _CURRENT = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
 
-def _resolve_the_few(log: Log) -> None:
-    """Replace the rows of facts that corrections, ordering constraints or an older schema touch with
-    their versions. Streams: memory grows with one correction chain, not with the log."""
+
+def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
+    """Replace the rows of facts that corrections, ordering constraints (`linked`: each fact's links)
+    or an older schema (`old`: their positions) touch with their versions. Streams: memory grows with
+    one correction chain, not with the log."""
     conn = log.conn
     # Ordering constraints first: their groups are narrowed together, so their members' versions wait.
     parent: dict[str, str] = {}
@@ -596,9 +586,7 @@ def _resolve_the_few(log: Log) -> None:
             x = parent[x]
         return x
 
-    # (The cache's rows copy the log's facts' links, types and versions: read them there, not in the log's wide rows.)
-    for event_id, links in conn.execute(f"SELECT id, links FROM {FACTS} WHERE links IS NOT NULL"):
-        link = codec.loads(links)
+    for event_id, link in linked.items():
         for other in (*link["after"], *link["before"]):
             parent[find(other)] = find(event_id)
     members = set(parent)
@@ -629,9 +617,10 @@ def _resolve_the_few(log: Log) -> None:
         settle(target_id, [(s, (starts[i + 1][0] if i + 1 < len(starts) else NEVER), f) for i, (s, f) in enumerate(starts)])
 
     # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
-    old = conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM {FACTS} WHERE NOT ({_CURRENT}) "
-                       "AND id NOT IN (SELECT root FROM chrono_roots))").fetchall()
-    for row in old:
+    rows = (row for chunk in _chunks(old) for row in conn.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE seq IN ({', '.join('?' * len(chunk))}) AND id NOT IN (SELECT root FROM chrono_roots)", chunk
+    ).fetchall())
+    for row in rows:
         e = _entry_from_row(row)
         settle(e.id, [(e.seq, NEVER, resolve([e]).facts[0])])
 

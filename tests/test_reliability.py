@@ -848,9 +848,9 @@ def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, m
         monkeypatch.setattr(cache, "_mentions_sql", lambda source: "INSERT INTO nowhere SELECT 1")
         resolve_the_few = cache._resolve_the_few
 
-        def slowly(log):  # the helper has stopped before it is told to go on
+        def slowly(*args):  # the helper has stopped before it is told to go on
             time.sleep(1.0)
-            resolve_the_few(log)
+            resolve_the_few(*args)
 
         monkeypatch.setattr(cache, "_resolve_the_few", slowly)
     with pytest.raises((sqlite3.OperationalError, StorageError), match="nowhere"):
