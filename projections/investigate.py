@@ -21,11 +21,11 @@ from events import CityCaptured, ControlChanged, Event, EventCorrected, EventRet
 from .describe import summarize
 from .gazetteer import Entity, Gazetteer, fold_key
 from . import cache
-from .query import Knowledge, answer_json, ensure_cache, knowledge
+from .query import KINDS, Knowledge, answer_json, ensure_cache, knowledge
 from .resolve import Fact, Resolution, ordering_conflicts, resolve
 from .world import CONTROL, INITIAL, UNIT, WHERE, Answer, World, answer, effects, fold, valid_order
 
-CHANNEL_OF_KIND = {"place": CONTROL, "person": WHERE, "unit": UNIT}
+CHANNEL_OF_KIND = {kind: channel for channel, kind in KINDS.items()}
 CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
 
 # The fastest way between two places we allow for when asking whether one person could have been at

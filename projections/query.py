@@ -122,8 +122,7 @@ class Listed:
     status: str
 EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
 LIMIT = 100  # rows a state gives per section unless asked for all: the latest happenings, the soonest to come
-KINDS = {CONTROL: "place", WHERE: "person", UNIT: "unit"}
-ROW_KEY = {CONTROL: "place", WHERE: "person", UNIT: "unit"}
+KINDS = {CONTROL: "place", WHERE: "person", UNIT: "unit"}  # the entities each keyed section is of, and its rows' key
 SECTIONS = (CONTROL, WHERE, UNIT, *LIST_NAMES, "upcoming")
 
 
@@ -345,7 +344,7 @@ def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: t
 
     def row(channel: str, key: str, a) -> dict:
         a = a or EMPTY[channel]
-        out = {ROW_KEY[channel]: key, "name": g.name(key)}
+        out = {KINDS[channel]: key, "name": g.name(key)}
         if channel == UNIT:
             entity = g.by_id.get(key)
             out["actor"] = entity.details.get("actor") if entity else None
