@@ -5,9 +5,11 @@ A cache, never the truth: it records the log head it was built from, is rebuilt 
 (or on the next read when the log has moved on), and the property tests hold it equal to the fold
 for any T and K.
 
-Rebuilding is mostly SQL: a fact nobody corrected and no ordering constraint touches has one
-version, copied from the log as stored; its effects are read out of its JSON by SQLite. Only the
-few facts with corrections or ordering constraints are resolved in Python, version by version.
+Two parts, each in a file beside a log in a file (inside an in-memory log): the facts, every version
+over recorded time, with the gazetteer; and the mentions, every entity each fact names, those that are
+keyed effects marked as such. Rebuilding is mostly SQL: a fact nobody corrected and no ordering
+constraint touches has one version, its log row; its mentions are read out of its JSON by SQLite.
+Only the few facts with corrections or ordering constraints are resolved in Python, version by version.
 """
 
 from __future__ import annotations
