@@ -272,6 +272,8 @@ def replay(env: Env) -> None:
         chrono replay
     """
     log = env.reader()
+    if not env.exists():  # the bundled chronicle: say so, as a mistyped --db would otherwise go unseen
+        click.echo(f"from {env.describe_source(log)}")
     started = time.perf_counter()
     n = len(log)
     with progress(n, "replaying") as report:

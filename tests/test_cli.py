@@ -413,6 +413,12 @@ def test_replay_reports_counts(db):
     assert "entities: 2 actors, 2 persons, 3 places, 1 units" in out
 
 
+def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path):
+    out = ok(invoke(tmp_path / "missing.db", "replay")).output
+    assert out.startswith(f"from the bundled chronicle syria-2024 (read-only; no log at {tmp_path / 'missing.db'})\nreplayed ")
+    assert not (tmp_path / "missing.db").exists() and not list(tmp_path.iterdir())
+
+
 def test_replay_counts_retractions(db):
     ok(invoke(db, "retract", "call", "--reason", "r"))
     assert "replayed 15 entries into 13 standing facts" in ok(invoke(db, "replay")).output
