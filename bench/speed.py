@@ -7,7 +7,8 @@
 Run from anywhere; it uses the Chrono in this checkout. It generates the synthetic chronologies
 (bench/generate.py, seeded, cached in --work), builds the logs, and measures:
 
- 1. import: Chrono's `chrono import` path in-process (read_records + Log.import_records in batches)
+ 1. import: Chrono's `chrono import` path in-process (the file read by a second process when large,
+    written by Log.import_stream)
     vs a raw sqlite3 batched insert of the same lines vs eventsourcing's batched save, end to end;
  2. replay: projections.cache.rebuild vs a raw scan + orjson decode of the same table vs
     eventsourcing's notification-log replay (select every notification and decode it);
@@ -184,22 +185,16 @@ def cli_has(cwd: str, *argv: str) -> bool:
 
 
 def chrono_import(jsonl: str, db: str) -> int:
-    """What `chrono import FILE` does, streamed: read_records, then Log.import_records per batch."""
-    from chrono.jsonl import read_records
+    """What `chrono import FILE` does: read_records (or, for a large file on two cores, read_prepared)
+    into Log.import_stream (one transaction, written in batches)."""
+    from chrono.jsonl import parallel_reading, read_prepared, read_records
     from chrono.store import Log
 
     log = Log.create(db, zone=ZONE)
     try:
-        batch, lines = [], []
         with open(jsonl, "rb") as f:
-            for number, draft, stored in read_records(f, log.zone, allow_stored=True):
-                batch.append((draft, stored))
-                lines.append(number)
-                if len(batch) >= BATCH:
-                    log.import_records(batch, line_numbers=lines)
-                    batch, lines = [], []
-        if batch:
-            log.import_records(batch, line_numbers=lines)
+            records = read_prepared(f, log.zone) if parallel_reading(f) else read_records(f, log.zone, allow_stored=True)
+            log.import_stream(records)
         return len(log)
     finally:
         log.close()

@@ -194,7 +194,38 @@ class Log:
         preserved = [stored for _, stored in records]
         return self._write(drafts, expected_position=None, preserved=preserved, line_numbers=line_numbers)
 
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+        """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
+        `jsonl.read_prepared` (which may give a PREPARED row in place of a draft), all or nothing in one
+        transaction, `batch_size` records at a time: memory stays bounded whatever the file's length,
+        and no entry objects are made. Returns how many records were read and how many added (entries
+        already in the log are skipped, as `import_records` does)."""
+        read = added = 0
+        with self._transaction():
+            batch: list[Draft] = []
+            preserved: list[dict] = []
+            lines: list[int] = []
+            for number, draft, stored in records:
+                batch.append(draft)
+                preserved.append(stored)
+                lines.append(number)
+                if len(batch) >= batch_size:
+                    added += self._write_locked(batch, None, preserved, lines, keep=False)[1]
+                    read += len(batch)
+                    batch, preserved, lines = [], [], []
+            if batch:
+                added += self._write_locked(batch, None, preserved, lines, keep=False)[1]
+                read += len(batch)
+        return read, added
+
     def _write(self, batch: list[Draft], *, expected_position: int | None, preserved: list[dict] | None, line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        with self._transaction():
+            return self._write_locked(batch, expected_position, preserved, line_numbers)[0]
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT around a write, with the cyclic collector held off; any failure
+        rolls everything back and storage errors are said in the log's terms."""
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -202,9 +233,8 @@ class Log:
             raise _storage_error(e, self.path) from e
         try:
             with bulk():
-                stored = self._write_locked(batch, expected_position, preserved, line_numbers)
+                yield
             conn.execute("COMMIT")
-            return stored
         except BaseException as e:
             # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR); a second
             # ROLLBACK would fail and hide the real reason behind "no transaction is active".
@@ -214,7 +244,9 @@ class Log:
                 raise _storage_error(e, self.path) from e
             raise
 
-    def _write_locked(self, batch, expected_position, preserved, line_numbers) -> list[Entry]:
+    def _write_locked(self, batch, expected_position, preserved, line_numbers, *, keep: bool = True) -> tuple[list[Entry], int]:
+        """Check and insert one batch inside a transaction; returns the batch's entries (with `keep`:
+        the stored ones for idempotent repeats) and how many rows were added."""
         head = self.head()
         if expected_position is not None and expected_position != head.seq:
             raise ConflictError(expected_position, head.seq)
@@ -226,98 +258,114 @@ class Log:
         recorded_dt = from_micros(recorded)
         seq, prev = head.seq, head.hash
         out: list[Entry] = []
-        pending: dict[str, Entry] = {}
+        # This batch's events by id, as entries or (without `keep`) as their drafts: what duplicates and
+        # _check_draft compare against, before they are in the table.
+        pending: dict[str, Entry | Draft] = {}
         rows = []
         last = last_dt = None  # the recorded time of the last row in this batch
         # One query for the ids already in the log, not one per event; and a batch may name its own
         # events in after/before in any order.
-        given = [d.id for d in batch if d.id]
+        # A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) PREPARED rows.
+        given = [(d.id if type(d) is not tuple else d[0]) for d in batch]
+        given = [i for i in given if i]
         present = self._existing(given)
         in_batch = set(given)
-        canonical, metas, id_match = codec.canonical, _VALID_METAS, codec._EVENT_ID.match
+        canonical, id_match = codec.canonical, codec._EVENT_ID.match
         fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
         for i, draft in enumerate(batch):
-            stored = preserved[i] if preserved is not None else None
-            event = draft.event
             try:
-                event_id = draft.id or _new_id()
-                if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
-                    raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
+                prepared = type(draft) is tuple
+                if prepared:
+                    event_id = draft[0] or _new_id()
+                else:
+                    event = draft.event
+                    event_id = draft.id or _new_id()
+                    if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
+                        raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
                 if event_id in pending or event_id in present:
-                    existing = pending.get(event_id) or self.find(event_id)
+                    existing = self._repeated(event_id, draft, pending)
                     if existing is not None:
-                        if _same_content(existing, draft):
+                        if keep:
                             out.append(existing)
-                            continue
-                        raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
-                if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
-                    # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
-                    # description without one, that corrects nothing and names no other event.
-                    self._check_draft(draft, pending, in_batch)
+                        continue
+                if prepared:
+                    # Read, checked and encoded already: a plain fact or description with a valid id.
+                    _, type_name, version, lo, hi, meta, body, sources, value, given_hash = draft
+                    links, target, stored_payload = NO_LINKS, None, None
+                    if value is None:
+                        value = _ABSENT
+                else:
+                    stored = preserved[i] if preserved is not None else None
+                    if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
+                        # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
+                        # description without one, that corrects nothing and names no other event.
+                        self._check_draft(draft, pending, in_batch)
+                    type_name, version = event.type_name, event.version
+                    encoded = draft.encoded
+                    if encoded is None:
+                        body, sources = canonical(codec.unstructure_event(event)), canonical(codec.unstructure_sources(draft.sources))
+                    else:
+                        body, sources = encoded
+                    stored_payload = None
+                    if stored is not None and "stored_version" in stored:
+                        # An import from a log written by an older schema: store the payload as that log
+                        # stored it (its hash covers those bytes); it is upcast on read like any old row.
+                        stored_payload = stored["stored_event"]
+                        version, body = stored["stored_version"], canonical(stored_payload)
+                    lo, hi, meta = valid_columns(draft.valid)
+                    links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
+                    target = getattr(event, "target", None) if event.correction else None
+                    value = stored["recorded"] if stored is not None and "recorded" in stored else _ABSENT
+                    given_hash = stored.get("hash") if stored is not None else None
                 this_recorded, this_dt = recorded, recorded_dt
-                if stored is not None:
-                    if "recorded" in stored:
-                        # _preserved_recorded, written out for the usual case; it explains any other.
-                        value = stored["recorded"]
-                        try:
-                            dt = fromisoformat(value)
-                            us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
-                        except (TypeError, ValueError):
-                            dt = None
-                        if dt is None or us < floor or last is not None and us < last:
-                            this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
-                        else:
-                            this_recorded, this_dt = us, dt.astimezone(_UTC)
-                    elif last is not None and last > recorded:
-                        this_recorded, this_dt = last, last_dt
+                if value is not _ABSENT:
+                    # _preserved_recorded, written out for the usual case; it explains any other.
+                    try:
+                        dt = fromisoformat(value)
+                        us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
+                    except (TypeError, ValueError):
+                        dt = None
+                    if dt is None or us < floor or last is not None and us < last:
+                        this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
+                    else:
+                        this_recorded, this_dt = us, dt.astimezone(_UTC)
+                elif last is not None and last > recorded:
+                    # An export's entries keep their recorded times, which may run ahead of the clock;
+                    # those after them in the batch are recorded no earlier.
+                    this_recorded, this_dt = last, last_dt
             except ChronoError as e:
                 line = line_numbers[i] if line_numbers else None
                 if line is not None and not str(e).startswith("line "):
                     e.args = (f"line {line}: {e}",)
                 raise
             seq += 1
-            type_name, version = event.type_name, event.version
-            encoded = draft.encoded
-            if encoded is None:
-                body, sources = canonical(codec.unstructure_event(event)), canonical(codec.unstructure_sources(draft.sources))
-            else:
-                body, sources = encoded
-            stored_payload = None
-            if stored is not None and "stored_version" in stored:
-                # An import from a log written by an older schema: store the payload as that log stored
-                # it (its hash covers those bytes); it is upcast on read like any old row.
-                stored_payload = stored["stored_event"]
-                version, body = stored["stored_version"], canonical(stored_payload)
-            valid = draft.valid
-            if valid is None:
-                lo = hi = meta = None
-            else:
-                lo, hi = (valid.earliest - _EPOCH) // _MICROSECOND, (valid.latest - _EPOCH) // _MICROSECOND  # to_micros
-                if valid.wording is None:
-                    key = (valid.precision, valid.zone, valid.qualifier)
-                    meta = metas.get(key)
-                    if meta is None:
-                        meta = metas[key] = codec.valid_meta(valid)
-                else:
-                    meta = codec.valid_meta(valid)
-            links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
-            target = getattr(event, "target", None) if event.correction else None
             row = (seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev)
             h = row_hash(row)
-            if stored is not None and stored.get("hash") not in (None, h):
+            if given_hash is not None and given_hash != h:
                 line = line_numbers[i] if line_numbers else None
                 raise TamperedError(
                     f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
                     "(the file was altered, or it does not continue this log)", position=seq)
             rows.append((*row, h))
-            entry = make_entry(seq, event_id, event, valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
+            if keep:
+                entry = make_entry(seq, event_id, event, draft.valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
+                pending[event_id] = entry
+                out.append(entry)
+            else:
+                pending[event_id] = draft
             prev = h
             last, last_dt = this_recorded, this_dt
-            pending[event_id] = entry
-            out.append(entry)
         if rows:
             self.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
-        return out
+        return out, len(rows)
+
+    def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
+        """The event in the log or the batch that `item` repeats (to be skipped), if any; an event by
+        that id with other content is refused."""
+        existing = pending.get(event_id) or self.find(event_id)
+        if existing is None or _same_content(_as_draft(existing), _as_draft(item)):
+            return existing
+        raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
 
     def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -326,7 +374,7 @@ class Log:
             found.update(r[0] for r in self.conn.execute(f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
         return found
 
-    def _check_draft(self, draft: Draft, pending: dict[str, Entry], in_batch: set[str] = frozenset()) -> None:
+    def _check_draft(self, draft: Draft, pending: dict[str, Entry | Draft], in_batch: set[str] = frozenset()) -> None:
         ev = draft.event
         name = ev.type_name
         needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
@@ -339,7 +387,7 @@ class Log:
                 if other not in pending and other not in in_batch and self.find(other) is None:
                     raise UnknownEventError(f"{key}: no event {other!r} in the log")
         if ev.correction:
-            target = pending.get(ev.target) or self.find(ev.target)
+            target = _as_draft(pending.get(ev.target) or self.find(ev.target))
             if target is None:
                 raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
             if isinstance(ev, EventCorrected):
@@ -403,9 +451,34 @@ _MICROSECOND = from_micros(1) - _EPOCH
 NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
 # valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}
+_ABSENT = object()
 
 
-def _same_content(existing: Entry, draft: Draft) -> bool:
+def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
+    """A valid time as the log stores it: (valid_lo, valid_hi, valid_meta)."""
+    if valid is None:
+        return None, None, None
+    if valid.wording is None:
+        key = (valid.precision, valid.zone, valid.qualifier)
+        meta = _VALID_METAS.get(key)
+        if meta is None:
+            meta = _VALID_METAS[key] = codec.valid_meta(valid)
+    else:
+        meta = codec.valid_meta(valid)
+    return (valid.earliest - _EPOCH) // _MICROSECOND, (valid.latest - _EPOCH) // _MICROSECOND, meta  # to_micros
+
+
+def _as_draft(item):
+    """What duplicates and corrections are checked against, as an object with a Draft's fields: an entry
+    or draft as it is, a PREPARED row (jsonl.read_prepared) decoded from its columns."""
+    if type(item) is not tuple:
+        return item
+    event_id, type_name, version, lo, hi, meta, body, sources = item[:8]
+    return Draft(event=codec.decode_stored(type_name, version, body), valid=codec.valid_from_columns(lo, hi, meta),
+                 sources=codec.decode_sources(sources), id=event_id)
+
+
+def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
     return (
         existing.event == draft.event
         and existing.valid == draft.valid

@@ -12,8 +12,8 @@ from chrono import codec
 from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
-from chrono.jsonl import parse_document, read_records
-from chrono.store import Log, bulk
+from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
+from chrono.store import Log
 from chrono.timeval import parse_valid_time
 from events import REGISTRY, EventCorrected, EventRetracted, Source, valid_entity_id
 from projections.query import knowledge
@@ -283,7 +283,7 @@ def import_(env: Env, file):
         size = os.fstat(file.fileno()).st_size
     except (OSError, ValueError):
         size = 0  # a pipe: no total to show progress against
-    with progress(size // 200, "reading") as report:  # about 200 bytes a line
+    with progress(size // 200, "importing") as report:  # about 200 bytes a line
 
         def lines():
             read = 0
@@ -292,9 +292,12 @@ def import_(env: Env, file):
                 report(read // 200)
                 yield line
 
-        with bulk():
-            records = list(read_records(lines(), log.zone, allow_stored=True))
-    before = log.head().seq
-    log.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
+        # Read and written in batches inside one transaction: all or nothing, in bounded memory; a large
+        # file is read by a second process while this one writes.
+        if parallel_reading(file):
+            records = read_prepared(file, log.zone, report=lambda done: report(done // 200))
+        else:
+            records = read_records(lines(), log.zone, allow_stored=True)
+        count, added = log.import_stream(records)
     head = log.head()
-    click.echo(f"read {len(records)} entries, added {head.seq - before}; head {head.seq} {head.hash[:16]}", err=False)
+    click.echo(f"read {count} entries, added {added}; head {head.seq} {head.hash[:16]}", err=False)

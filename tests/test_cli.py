@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -494,6 +495,32 @@ def test_export_then_import_reproduces_the_head_hash(db, empty, tmp_path):
     assert "read 16 entries, added 16" in r.output
     assert head_of(db) == head_of(empty)
     ok(invoke(empty, "verify"))
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) >= 2),
+                    reason="a large file is read by a second process only on Linux with two cores")
+def test_a_large_import_is_read_by_a_second_process_and_reproduces_the_log(db, empty, tmp_path, monkeypatch):
+    import chrono.jsonl
+    import cli.write
+
+    monkeypatch.setattr(chrono.jsonl, "PARALLEL_FROM", 1)  # any file is large
+    monkeypatch.setattr(chrono.jsonl, "_CHUNK", 3)
+    used = []
+    real = cli.write.read_prepared
+    monkeypatch.setattr(cli.write, "read_prepared", lambda *a, **k: used.append(a) or real(*a, **k))
+    ok(invoke(db, "correct", "cap", "--by", "regime", "--reason", "r"))
+    backup = tmp_path / "backup.jsonl"
+    ok(invoke(db, "export", "--out", str(backup)))
+    r = ok(invoke(empty, "import", str(backup)))
+    assert "read 15 entries, added 15" in r.output
+    assert 1 == len(used)
+    assert head_of(db) == head_of(empty)
+    ok(invoke(empty, "verify"))
+    backup.write_text(backup.read_text() + '{"id": "late", "type": "CallMade"}\n')
+    with Unchanged(empty):
+        r = invoke(empty, "import", str(backup))
+    assert_clean_failure(r, 1)
+    assert "line 16:" in r.output
 
 
 def test_export_to_stdout_is_json_lines(db):

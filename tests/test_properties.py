@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from chrono import codec
 from chrono.clock import FixedClock
 from chrono.entry import Draft
-from chrono.jsonl import read_records, write_entries
+from chrono.jsonl import read_prepared, read_records, write_entries
 from chrono.store import Log, verify
 from chrono.timeval import ValidTime
 from events import REGISTRY, EventCorrected, EventRetracted
@@ -179,8 +180,15 @@ def test_export_then_import_reproduces_the_log_exactly(drafts, data):
     write_entries(log.entries(), buffer)
     lines = buffer.getvalue().splitlines()
     copy = Log.create(":memory:", zone=ZONE, clock=FixedClock(NOW + timedelta(days=1)))
+    # The three ways in: one batch of entries; in batches, read here; in batches, read by a second process.
+    how = data.draw(st.sampled_from(["records", "stream", "prepared"] if hasattr(os, "fork") else ["records", "stream"]))
+    batch = data.draw(st.integers(1, 5))
     for _ in range(2):  # the second import of the same file adds nothing
-        copy.import_records([(d, stored) for _, d, stored in read_records(lines, ZONE, allow_stored=True)])
+        if how == "records":
+            copy.import_records([(d, stored) for _, d, stored in read_records(lines, ZONE, allow_stored=True)])
+        else:
+            records = read_records(lines, ZONE, allow_stored=True) if how == "stream" else read_prepared(lines, ZONE)
+            copy.import_stream(records, batch_size=batch)
         assert log.head() == copy.head()
     at = s.BASE + timedelta(hours=10)
     assert state(log, at) == state(copy, at)

@@ -54,9 +54,7 @@ def load_into(log, name: str) -> int:
     from ..jsonl import read_records
 
     c = chronicle(name)
-    records = list(read_records(c.lines(), c.zone, allow_stored=True))
-    stored = log.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
-    return len(stored)
+    return log.import_stream(read_records(c.lines(), c.zone, allow_stored=True))[1]
 
 
 def open_in_memory(name: str = DEFAULT, **kwargs):

@@ -1,0 +1,183 @@
+"""Importing a file: Log.import_stream (one transaction, written in batches) fed by read_records or by
+read_prepared (a forked child reads while this process writes) stores exactly what import_records
+stores, line for line, and refuses a bad line by its number without writing anything."""
+
+import io
+import os
+from datetime import timedelta
+
+import pytest
+
+from chrono import codec, jsonl
+from chrono.clock import FixedClock
+from chrono.entry import Draft
+from chrono.errors import ChronoError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
+from chrono.store import Log, verify
+from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonMoved, PlaceDescribed, Source
+
+from .test_store import T0, ZONE, day, rows
+
+FORK = pytest.mark.skipif(not hasattr(os, "fork"), reason="reading in a second process needs fork")
+
+
+def export_lines(log: Log) -> list[bytes]:
+    buf = io.BytesIO()
+    jsonl.write_entries(log.entries(), buf)
+    return buf.getvalue().splitlines()
+
+
+@pytest.fixture
+def source():
+    """A log with every kind of line an import meets: descriptions, facts with and without sources and
+    wording, links, a correction of a fact and of a correction, a retraction."""
+    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0, step=timedelta(seconds=1))) as lg:
+        lg.append([Draft(event=PlaceDescribed(place=f"p{i}", name=f"Place {i}"), id=f"d{i}") for i in range(5)])
+        lg.append([
+            Draft(event=CityCaptured(place=f"p{i % 5}", by="hts"), valid=day(f"2024-12-0{1 + i % 8}"), id=f"c{i}",
+                  sources=[Source(outlet="AP", quote=f"q{i}")] if i % 2 else [])
+            for i in range(12)
+        ])
+        lg.append(Draft(event=PersonMoved(person="a", to_place="p1"), valid=day("2024-12-05~").with_wording("that week"), id="mv", after=["c1"]))
+        lg.append(Draft(event=EventCorrected(target="c3", replacement=CityCaptured(place="p3", by="sna"), reason="r"), valid=day("2024-12-04"), id="k1"))
+        lg.append(Draft(event=EventCorrected(target="k1", replacement=CityCaptured(place="p3", by="hts"), reason="r"), valid=day("2024-12-04"), id="k2"))
+        lg.append(Draft(event=EventRetracted(target="c7", reason="rumour"), id="k3"))
+        lg.append(Draft(event=CallMade(caller="a", callee="b"), valid=day("2024-12-06T10:15"), id="call"))
+        yield lg
+
+
+def copy_log(days: int = 1) -> Log:
+    return Log.create(":memory:", zone=ZONE, clock=FixedClock(T0 + timedelta(days=days)))
+
+
+def through(how: str, log: Log, lines: list[bytes], batch_size: int) -> tuple[int, int]:
+    if how == "records":
+        return log.import_stream(jsonl.read_records(lines, log.zone, allow_stored=True), batch_size=batch_size)
+    return log.import_stream(jsonl.read_prepared(lines, log.zone), batch_size=batch_size)
+
+
+WAYS = ["records", pytest.param("prepared", marks=FORK)]
+
+
+@pytest.mark.parametrize("how", WAYS)
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+def test_an_export_imported_in_batches_is_the_log_again(source, how, batch_size, monkeypatch):
+    monkeypatch.setattr(jsonl, "_CHUNK", 4)  # several messages from the child, cut across the batches
+    lines = export_lines(source)
+    with copy_log() as copy:
+        assert (len(lines), len(lines)) == through(how, copy, lines, batch_size)
+        assert rows(source) == rows(copy)
+        assert verify(copy).ok
+        assert (len(lines), 0) == through(how, copy, lines, batch_size)  # a second time adds nothing
+        assert rows(source) == rows(copy)
+
+
+@pytest.mark.parametrize("how", WAYS)
+def test_lines_a_user_wrote_are_stored_as_import_records_stores_them(how, monkeypatch):
+    """No recorded time (the clock's), no id (a new one), an old schema, a blank line, a null source
+    field, a repeat of an earlier line and a correction of a line in the same batch."""
+    monkeypatch.setattr(jsonl, "_CHUNK", 2)
+    lines = [
+        b'{"id":"d1","type":"PlaceDescribed","event":{"place":"p1","name":"One"}}',
+        b'{"id":"c1","type":"CityCaptured","event":{"place":"p1","by":"hts"},"valid":"2024-12-01","sources":[{"outlet":"AP","url":null}]}',
+        b"",
+        b'{"id":"mv","type":"PersonMoved","version":1,"event":{"person":"a","destination":"p1"},"valid":{"literal":"2024-12-02","wording":"on the 2nd"}}',
+        b'{"id":"c1","type":"CityCaptured","event":{"place":"p1","by":"hts"},"valid":"2024-12-01","sources":[{"outlet":"AP","url":null}]}',
+        b'{"id":"k1","type":"EventCorrected","event":{"target":"c1","replacement":{"type":"CityCaptured","place":"p1","by":"sna"},"reason":"r"},"valid":"2024-12-01"}',
+        b'{"type":"CallMade","event":{"caller":"a","callee":"b"},"valid":"2024-12-03T09:00"}',
+    ]
+    with copy_log() as expected, copy_log() as got:
+        records = list(jsonl.read_records(lines, ZONE, allow_stored=True))
+        expected.import_records([(d, s) for _, d, s in records], line_numbers=[n for n, _, _ in records])
+        assert (6, 5) == through(how, got, lines, batch_size=1000)
+        # Every column but the ids made for events without one, and the hashes that cover them.
+        mask = lambda rs: [(r[0], r[1] if r[1].startswith(("d", "c", "m", "k")) else "made", *r[2:12]) for r in rs]  # noqa: E731
+        assert mask(rows(expected)) == mask(rows(got))
+        assert got.get("mv").event == PersonMoved(person="a", to_place="p1")
+        assert 1 == got.conn.execute("SELECT version FROM events WHERE id = 'mv'").fetchone()[0]  # stored as written
+
+
+BAD = [
+    (b'{"id":"x","type":"CityCaptured","event":{"place":"p1"},"valid":"2024-12-01"}', InvalidEventError),  # no `by`
+    (b'{"id":"x","type":"CityCaptured","event":{"place":"p1","by":"hts"},"valid":"2024-13-01"}', InvalidEventError),
+    (b'{"id":"x","type":"CityCaptured",', InvalidEventError),
+    (b'{"id":"c1","type":"CityCaptured","event":{"place":"p2","by":"hts"},"valid":"2024-12-01"}', DuplicateEventError),
+    (b'{"id":"x","type":"EventRetracted","event":{"target":"nowhere","reason":"r"}}', UnknownEventError),
+]
+
+
+@pytest.mark.parametrize("how", WAYS)
+@pytest.mark.parametrize(("bad", "error"), BAD)
+def test_a_bad_line_is_named_and_nothing_is_imported(source, how, bad, error, monkeypatch):
+    monkeypatch.setattr(jsonl, "_CHUNK", 3)
+    # Without their hashes, which hold only for an import into an empty log.
+    lines = [codec.canonical({k: v for k, v in codec.loads(line).items() if "hash" not in k}).encode() for line in export_lines(source)]
+    lines.insert(15, bad)  # after several batches have been written
+    with copy_log(days=-1) as copy:
+        copy.append(Draft(event=PlaceDescribed(place="z", name="Z"), id="z"))
+        before = rows(copy)
+        with pytest.raises(error, match="^line 16: "):
+            through(how, copy, lines, batch_size=2)
+        assert before == rows(copy)
+        assert not copy.conn.in_transaction
+
+
+@FORK
+def test_an_altered_line_is_refused_by_its_hash(source):
+    lines = export_lines(source)
+    lines[8] = lines[8].replace(b'"q3"', b'"Q3"')
+    assert b'"Q3"' in lines[8]
+    with copy_log() as copy:
+        with pytest.raises(TamperedError, match="^line 9: "):
+            through("prepared", copy, lines, batch_size=4)
+        assert 0 == len(copy)
+
+
+@FORK
+@pytest.mark.parametrize("stop", ["error", "early"])
+def test_the_reading_process_is_gone_when_the_import_ends(source, stop, monkeypatch):
+    children = []
+    fork = os.fork
+
+    def remember():
+        pid = fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(jsonl.os, "fork", remember)
+    monkeypatch.setattr(jsonl, "_CHUNK", 1)
+    lines = export_lines(source) * 50  # the child is still reading when the parent stops
+    reader = jsonl.read_prepared(lines if stop == "early" else lines[:3] + [b"{"] + lines, ZONE)
+    if stop == "early":
+        next(reader)
+        reader.close()
+    else:
+        with pytest.raises(InvalidEventError, match="^line 4: "):
+            list(reader)
+    [pid] = children
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+        os.waitpid(pid, os.WNOHANG)
+
+
+@FORK
+def test_a_reading_process_that_dies_is_an_error_not_a_short_import(source, monkeypatch):
+    def die(file, zone, out):
+        out.write(b"\x80")  # the start of a message, then nothing
+        os._exit(3)
+
+    monkeypatch.setattr(jsonl, "_send_prepared", die)
+    with copy_log() as copy:
+        with pytest.raises(ChronoError, match="reading process ended early"):
+            through("prepared", copy, export_lines(source), batch_size=2)
+        assert 0 == len(copy)
+
+
+def test_a_small_file_or_a_pipe_is_read_in_this_process(tmp_path):
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"{}\n")
+    with open(small, "rb") as f:
+        assert not jsonl.parallel_reading(f)
+    r, w = os.pipe()
+    with open(r, "rb") as f, open(w, "wb"):
+        assert not jsonl.parallel_reading(f)
+    assert not jsonl.parallel_reading(io.BytesIO(b"{}\n"))
