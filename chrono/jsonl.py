@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import pickle
 import signal
@@ -100,8 +101,11 @@ def parse_document(data: bytes, zone: str) -> list[tuple[int, Draft, dict]]:
 # which Log.import_stream writes as it would the draft; any other line comes back as its bytes and is
 # read here, by the same path as read_records, which explains what is wrong with it.
 
-PARALLEL_FROM = 1 << 20  # bytes of input; below this the fork and the pipe cost more than they save
+PARALLEL_FROM = 2 << 20  # bytes of input (~6,000 lines); below this the fork and the pipe cost more than they save
 _CHUNK = 2000  # lines per message from the child
+# Lines read by this process while the child starts, as it would otherwise wait for the child's first
+# message; about what it reads and writes in the time the child reads the rest of a small file.
+_FIRST = 4000
 
 
 def parallel_reading(file: IO[bytes]) -> bool:
@@ -116,10 +120,14 @@ def parallel_reading(file: IO[bytes]) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_size - file.tell() >= PARALLEL_FROM
 
 
-def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] | None = None) -> Iterator[tuple]:
-    """read_records(file, zone, allow_stored=True) for Log.import_stream, read by a forked child: yields
-    (line number, PREPARED row, None) or (line number, draft, stored fields). `report` is told the
-    bytes read so far. Nothing may read `file` in this process once it has begun."""
+def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] | None = None, first: int | None = None) -> Iterator[tuple]:
+    """read_records(file, zone, allow_stored=True) for Log.import_stream, the `first` lines (_FIRST by
+    default) read here and the rest by a forked child: yields (line number, PREPARED row, None) or
+    (line number, draft, stored fields). `report` is told the bytes read so far. Nothing may read
+    `file` in this process once it has begun."""
+    lines = iter(file)
+    first = list(itertools.islice(lines, _FIRST if first is None else first))
+    first_bytes = sum(map(len, first))
     r, w = os.pipe()
     _widen_pipe(w)
     pid = os.fork()
@@ -129,7 +137,7 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
             os.close(r)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             with open(w, "wb", buffering=1 << 20) as out:
-                _send_prepared(file, zone, out)
+                _send_prepared(lines, zone, out, start=len(first) + 1, done=first_bytes)
         except BaseException:
             code = 1
         finally:
@@ -138,6 +146,10 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
     enabled = gc.isenabled()
     gc.disable()
     try:
+        yield from read_records(first, zone, allow_stored=True)
+        del first
+        if report is not None:
+            report(first_bytes)
         with open(r, "rb", buffering=1 << 20) as got:
             loads, error, read = orjson.loads, orjson.JSONDecodeError, codec._read_draft
             load = pickle.load
@@ -189,16 +201,17 @@ def _widen_pipe(fd: int) -> None:
             continue  # above this user's limit (/proc/sys/fs/pipe-max-size)
 
 
-def _send_prepared(file: IO[bytes], zone: str, out: IO[bytes]) -> None:
+def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: int = 1, done: int = 0) -> None:
+    """The child's work: read `lines` (numbered from `start`, `done` bytes having been read before
+    them) and send them to `out` in messages of _CHUNK lines."""
     from .store import valid_columns
 
     gc.disable()
     dump = pickle.dump
     loads, read, id_match = orjson.loads, codec._read_draft, codec._EVENT_ID.match
     chunk: list = []
-    done = 0
     try:
-        for number, raw in enumerate(file, 1):
+        for number, raw in enumerate(lines, start):
             done += len(raw)
             item = raw
             try:

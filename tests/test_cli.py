@@ -504,6 +504,7 @@ def test_a_large_import_is_read_by_a_second_process_and_reproduces_the_log(db, e
     import cli.write
 
     monkeypatch.setattr(chrono.jsonl, "PARALLEL_FROM", 1)  # any file is large
+    monkeypatch.setattr(chrono.jsonl, "_FIRST", 2)
     monkeypatch.setattr(chrono.jsonl, "_CHUNK", 3)
     used = []
     real = cli.write.read_prepared

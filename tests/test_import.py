@@ -61,7 +61,8 @@ WAYS = ["records", pytest.param("prepared", marks=FORK)]
 @pytest.mark.parametrize("how", WAYS)
 @pytest.mark.parametrize("batch_size", [1, 3, 1000])
 def test_an_export_imported_in_batches_is_the_log_again(source, how, batch_size, monkeypatch):
-    monkeypatch.setattr(jsonl, "_CHUNK", 4)  # several messages from the child, cut across the batches
+    monkeypatch.setattr(jsonl, "_FIRST", 5)  # the first lines read here, the rest by the child
+    monkeypatch.setattr(jsonl, "_CHUNK", 4)  # in several messages, cut across the batches
     lines = export_lines(source)
     with copy_log() as copy:
         assert (len(lines), len(lines)) == through(how, copy, lines, batch_size)
@@ -75,6 +76,7 @@ def test_an_export_imported_in_batches_is_the_log_again(source, how, batch_size,
 def test_lines_a_user_wrote_are_stored_as_import_records_stores_them(how, monkeypatch):
     """No recorded time (the clock's), no id (a new one), an old schema, a blank line, a null source
     field, a repeat of an earlier line and a correction of a line in the same batch."""
+    monkeypatch.setattr(jsonl, "_FIRST", 1)
     monkeypatch.setattr(jsonl, "_CHUNK", 2)
     lines = [
         b'{"id":"d1","type":"PlaceDescribed","event":{"place":"p1","name":"One"}}',
@@ -107,7 +109,9 @@ BAD = [
 
 @pytest.mark.parametrize("how", WAYS)
 @pytest.mark.parametrize(("bad", "error"), BAD)
-def test_a_bad_line_is_named_and_nothing_is_imported(source, how, bad, error, monkeypatch):
+@pytest.mark.parametrize("first", [0, 20])  # the bad line read by the child, or here
+def test_a_bad_line_is_named_and_nothing_is_imported(source, how, bad, error, first, monkeypatch):
+    monkeypatch.setattr(jsonl, "_FIRST", first)
     monkeypatch.setattr(jsonl, "_CHUNK", 3)
     # Without their hashes, which hold only for an import into an empty log.
     lines = [codec.canonical({k: v for k, v in codec.loads(line).items() if "hash" not in k}).encode() for line in export_lines(source)]
@@ -122,7 +126,8 @@ def test_a_bad_line_is_named_and_nothing_is_imported(source, how, bad, error, mo
 
 
 @FORK
-def test_an_altered_line_is_refused_by_its_hash(source):
+def test_an_altered_line_is_refused_by_its_hash(source, monkeypatch):
+    monkeypatch.setattr(jsonl, "_FIRST", 2)
     lines = export_lines(source)
     lines[8] = lines[8].replace(b'"q3"', b'"Q3"')
     assert b'"Q3"' in lines[8]
@@ -145,6 +150,7 @@ def test_the_reading_process_is_gone_when_the_import_ends(source, stop, monkeypa
         return pid
 
     monkeypatch.setattr(jsonl.os, "fork", remember)
+    monkeypatch.setattr(jsonl, "_FIRST", 0)
     monkeypatch.setattr(jsonl, "_CHUNK", 1)
     lines = export_lines(source) * 50  # the child is still reading when the parent stops
     reader = jsonl.read_prepared(lines if stop == "early" else lines[:3] + [b"{"] + lines, ZONE)
@@ -161,11 +167,12 @@ def test_the_reading_process_is_gone_when_the_import_ends(source, stop, monkeypa
 
 @FORK
 def test_a_reading_process_that_dies_is_an_error_not_a_short_import(source, monkeypatch):
-    def die(file, zone, out):
+    def die(lines, zone, out, **_):
         out.write(b"\x80")  # the start of a message, then nothing
         os._exit(3)
 
     monkeypatch.setattr(jsonl, "_send_prepared", die)
+    monkeypatch.setattr(jsonl, "_FIRST", 3)
     with copy_log() as copy:
         with pytest.raises(ChronoError, match="reading process ended early"):
             through("prepared", copy, export_lines(source), batch_size=2)

@@ -187,7 +187,7 @@ def test_export_then_import_reproduces_the_log_exactly(drafts, data):
         if how == "records":
             copy.import_records([(d, stored) for _, d, stored in read_records(lines, ZONE, allow_stored=True)])
         else:
-            records = read_records(lines, ZONE, allow_stored=True) if how == "stream" else read_prepared(lines, ZONE)
+            records = read_records(lines, ZONE, allow_stored=True) if how == "stream" else read_prepared(lines, ZONE, first=batch - 1)
             copy.import_stream(records, batch_size=batch)
         assert log.head() == copy.head()
     at = s.BASE + timedelta(hours=10)
