@@ -319,7 +319,7 @@ def _rebuild_inside(log: Log, progress: Callable[[int], None] | None) -> int:
         head = _begin(log)
         standing = _build_facts(log, "main", head, progress)
         conn.execute("COMMIT")
-        _steps.run(conn, _mentions_steps(head, _resolved(conn), None, None))
+        _steps.run(conn, _mentions_steps(head, None, None))
     except BaseException:
         if conn.in_transaction:  # SQLite may already have rolled back (a full disk, say)
             conn.execute("ROLLBACK")
@@ -351,12 +351,10 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         _open_build(conn, tmp["facts"], _BUILDING)
         conn.execute("BEGIN IMMEDIATE")
         head = _begin(log)
-        steps: list = []
-
-        def start() -> None:  # once the facts part knows which facts it resolves
-            nonlocal helper
-            steps.extend(_mentions_steps(head, _resolved(conn), tmp["mentions"], tmp["facts"]))
-            helper = _helper(log, head, steps)
+        # The mentions part needs nothing of the facts part until the versions are written: a helper
+        # starts on it at once.
+        steps = _mentions_steps(head, tmp["mentions"], tmp["facts"])
+        helper = _helper(log, head, steps)
 
         def go() -> None:  # the versions are in the file: the helper may read them while this goes on
             if helper is not None:
@@ -369,7 +367,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
                     pass
                 conn.execute("BEGIN")  # the rest writes only the new file
 
-        standing = _build_facts(log, _BUILDING, head, progress, then=start, resolved=go)
+        standing = _build_facts(log, _BUILDING, head, progress, resolved=go)
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         if helper is None:
@@ -417,12 +415,13 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
     return helper
 
 
-def _mentions_steps(head: Head, resolved: list, tmp: str | None, facts_tmp: str | None) -> list:
-    """The mentions part's build as steps (`projections._steps`), for this process or a helper: the
-    facts' own rows straight from the log (bounded by the head: a log's rows never change), then, once
-    the facts part holds the versions of the facts it resolves, those, the indexes, the widths of the
-    keys and the meta. Into the file `tmp`, with the facts part in `facts_tmp`; or, for an in-memory
-    log (both None), into the log's own database, beside the facts part."""
+def _mentions_steps(head: Head, tmp: str | None, facts_tmp: str | None) -> list:
+    """The mentions part's build as steps (`projections._steps`), for this process or a helper: which
+    facts the facts part resolves version by version, and every other fact's own row, straight from
+    the log (bounded by the head: a log's rows never change); then, once the facts part holds the
+    versions, those, the indexes, the widths of the keys and the meta. Into the file `tmp`, with the
+    facts part in `facts_tmp`; or, for an in-memory log (both None), into the log's own database,
+    beside the facts part."""
     name = "main" if tmp is None else f"{_BUILDING}_mentions"
     meta_table, tables, indexes = _PARTS["mentions"]
 
@@ -434,7 +433,7 @@ def _mentions_steps(head: Head, resolved: list, tmp: str | None, facts_tmp: str 
     facts = ([], []) if facts_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp])],
                                                 [sql(f"DETACH DATABASE {_FACTS_BUILT}")])
     return [
-        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(), *_resolved_steps(resolved),
+        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(), *_resolved_steps(head.seq),
         sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))), sql("COMMIT"),
         _steps.WAIT,
         # The versions, copied at once: the facts part's writer waits while this reads its file.
@@ -444,10 +443,6 @@ def _mentions_steps(head: Head, resolved: list, tmp: str | None, facts_tmp: str 
         *_meta_steps(name, meta_table, head), sql("COMMIT"), sql("DROP TABLE temp.chrono_versions"),
         *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
     ]
-
-
-def _resolved(conn) -> list:
-    return [list(r) for r in conn.execute("SELECT seq, id FROM temp.chrono_resolved")]
 
 
 def _open_build(conn, path: str, name: str) -> None:
@@ -461,20 +456,35 @@ def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
             [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
 
 
-def _resolved_steps(facts: list) -> list:
-    """A temporary table of the facts (position, id) resolved version by version."""
-    return [["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)", None, False],
-            ["DELETE FROM temp.chrono_resolved", None, False],
-            ["INSERT OR IGNORE INTO temp.chrono_resolved VALUES (?, ?)", [list(f) for f in facts], True]]
+def _resolved_steps(head: int) -> list:
+    """`temp.chrono_resolved`: the facts (position, id) the facts part resolves version by version (see
+    _find_resolved), found in the log: those with ordering constraints or written by an older schema,
+    those named by an ordering constraint, and the facts corrections reach (each chain's root is the
+    target of its first correction). A superset would do no harm: the mentions pass reads these from
+    the facts part, whatever it holds for them."""
+    h = int(head)
+    newer = ", ".join(f"'{name}'" for name, cls in REGISTRY.items() if cls.version != 1)
+    return [
+        ["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)", None, False],
+        ["DELETE FROM temp.chrono_resolved", None, False],
+        # (Whether a type's version is current only where it could not be: most facts are version 1.)
+        [f"INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM events AS e WHERE e.seq <= {h} AND e.target IS NULL "
+         f"AND (e.links != ? OR (e.version != 1 OR e.type IN ({newer})) AND NOT ({_CURRENT}))", [NO_LINKS], False],
+        ["INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM (SELECT DISTINCT j.value AS named "
+         "FROM temp.chrono_resolved AS r CROSS JOIN events AS x ON x.seq = r.seq CROSS JOIN json_tree(x.links) AS j "
+         f"WHERE x.links != ? AND j.type = 'text') AS n CROSS JOIN events AS e ON e.id = n.named WHERE e.seq <= {h} AND e.target IS NULL",
+         [NO_LINKS], False],
+        ["INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM (SELECT DISTINCT target AS root FROM events "
+         f"WHERE target IS NOT NULL AND seq <= {h}) AS c CROSS JOIN events AS e ON e.id = c.root WHERE e.target IS NULL", None, False],
+    ]
 
 
 def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
-    """The positions of the facts the rebuild resolves version by version (into `temp.chrono_roots`,
-    each correction under the fact at its chain's root, and `temp.chrono_resolved`): facts with
-    corrections, with ordering constraints or named by one, and facts an older schema wrote (found in
-    the facts part's narrow rows, not the log's wide ones). A superset does no harm: the mentions
-    pass reads these from the facts part, whatever it holds for them. Returns the links of the facts
-    that have them and the positions of the facts an older schema wrote, for `_resolve_the_few`."""
+    """What the facts part resolves version by version besides the correction chains (into
+    `temp.chrono_roots`, each correction under the fact at its chain's root): the links of the facts
+    with ordering constraints, and the positions of the facts an older schema wrote (found in the
+    facts part's narrow rows, not the log's wide ones), for `_resolve_the_few`. The mentions part
+    finds the same facts in the log for itself (_resolved_steps)."""
     target_of = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL"))
     roots = []
     for correction in target_of:
@@ -487,21 +497,14 @@ def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     conn.executemany("INSERT INTO chrono_roots VALUES (?, ?)", roots)
     # (By id in the log, which has the index: the facts part has none yet.)
     conn.execute("DELETE FROM chrono_roots WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.id = chrono_roots.root AND e.target IS NULL)")
-    found = set(conn.execute("SELECT DISTINCT e.seq, e.id FROM chrono_roots AS r JOIN events AS e ON e.id = r.root"))
-    named: set[str] = set()
     linked: dict[str, dict] = {}
     old: list[int] = []
     for seq, fact_id, links, current in conn.execute(
             f"SELECT seq, id, links, ({_CURRENT}) FROM {FACTS} WHERE links IS NOT NULL OR NOT ({_CURRENT})"):
-        found.add((seq, fact_id))
         if not current:
             old.append(seq)
         if links is not None:
-            linked[fact_id] = link = codec.loads(links)
-            named.update(link["after"], link["before"])
-    for chunk in _chunks(sorted(named)):
-        found.update(conn.execute(f"SELECT seq, id FROM events WHERE id IN ({', '.join('?' * len(chunk))}) AND target IS NULL", chunk))
-    _steps.run(conn, _resolved_steps(sorted(found)))
+            linked[fact_id] = codec.loads(links)
     return linked, old
 
 
@@ -541,10 +544,9 @@ def _remove(path: str) -> None:
 
 
 def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None, *,
-                 then: Callable[[], None] | None = None, resolved: Callable[[], None] | None = None) -> int:
-    """The facts part: every fact's own row, the few resolved version by version, the gazetteer. `then`
-    runs as soon as the facts to resolve are known (`temp.chrono_resolved`), `resolved` once their
-    versions are written."""
+                 resolved: Callable[[], None] | None = None) -> int:
+    """The facts part: every fact's own row, the few resolved version by version, the gazetteer.
+    `resolved` runs once their versions are written."""
     conn = log.conn
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
@@ -554,8 +556,6 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         (NO_LINKS, head.seq),
     )
     linked, old = _find_resolved(conn)
-    if then:
-        then()
     conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
     if progress:
         progress(head.seq // 2)
