@@ -17,7 +17,8 @@ from events._base import _ID_RE as _ENTITY_ID
 from ._build import builder
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
-from .timeval import PRECISIONS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros
+from .timeval import PRECISIONS, QUALIFIERS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros, zone_info
+from .timeval import _build as _build_valid
 
 # (type name, stored version) -> function turning that version's payload into the next version's.
 Upcaster = Callable[[dict], dict]
@@ -320,6 +321,16 @@ def decode_stored(type_name: str, version: int, body: str | bytes) -> Event:
 def decode_sources(text: str | bytes) -> tuple[Source, ...]:
     """Stored sources, trusted like `decode_stored`."""
     items = loads(text)
+    if _SHAPES[0] if _SHAPES else _plain_shapes():
+        # As the canonical form stores them: objects of texts with an outlet (Source's one check).
+        made = []
+        for d in items:
+            outlet = d.get("outlet") if type(d) is dict else None
+            if type(outlet) is not str or not outlet.strip() or not d.keys() <= _SOURCE_NAMES:
+                break
+            made.append(_build_source(outlet, d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")))
+        else:
+            return tuple(made)
     attrs.validators.set_disabled(True)
     try:
         return tuple(Source(**d) for d in items)
@@ -404,8 +415,25 @@ def valid_meta(valid: ValidTime | None) -> str | None:
 def valid_from_columns(lo: int | None, hi: int | None, meta: str | None) -> ValidTime | None:
     if lo is None:
         return None
-    m = loads(meta)
-    return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision=m["precision"], zone=m["zone"], wording=m.get("wording"), qualifier=m.get("qualifier"))
+    fields = _METAS.get(meta)  # a log repeats a few metas; each is checked once, as ValidTime would
+    if fields is None:
+        m = loads(meta)
+        fields = (m["precision"], m["zone"], m.get("wording"), m.get("qualifier"))
+        precision, zone, wording, qualifier = fields
+        if (precision not in PRECISIONS or type(zone) is not str or not (wording is None or type(wording) is str)
+                or qualifier not in _QUALIFIERS):
+            return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision=precision, zone=zone, wording=wording, qualifier=qualifier)
+        zone_info(zone)
+        if len(_METAS) < 10_000:
+            _METAS[meta] = fields
+    earliest, latest = from_micros(lo), from_micros(hi)
+    if not earliest < latest:
+        return ValidTime(earliest=earliest, latest=latest, precision=fields[0], zone=fields[1], wording=fields[2], qualifier=fields[3])
+    return _build_valid(earliest, latest, *fields)
+
+
+_METAS: dict[str, tuple] = {}
+_QUALIFIERS = (None, *QUALIFIERS.values())
 
 
 # --- the JSON form users write and `export` produces -----------------------------------------------

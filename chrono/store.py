@@ -513,21 +513,14 @@ def _new_id() -> str:
 def _entry_from_row(row: Sequence) -> Entry:
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
     event = codec.decode_stored(type_name, version, body)
-    link = codec.loads(links)
-    return Entry(
-        seq=seq,
-        id=event_id,
-        event=event,
-        valid=codec.valid_from_columns(lo, hi, meta),
-        sources=codec.decode_sources(sources),
-        recorded=from_micros(recorded),
-        after=tuple(link["after"]),
-        before=tuple(link["before"]),
-        version=version,
-        prev_hash=prev_hash,
-        hash=h,
-        stored_payload=codec.loads(body) if version != event.version else None,
-    )
+    if links == NO_LINKS:
+        after = before = ()
+    else:
+        link = codec.loads(links)
+        after, before = tuple(link["after"]), tuple(link["before"])
+    return (_ENTRY_BUILDER[0] if _ENTRY_BUILDER else _entry_builder())(
+        seq, event_id, event, codec.valid_from_columns(lo, hi, meta), codec.decode_sources(sources), from_micros(recorded),
+        after, before, version, prev_hash, h, codec.loads(body) if version != event.version else None)
 
 
 def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.Connection:
