@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import itertools
 import os
-import pickle
 import signal
 import stat
 import sys
@@ -125,6 +124,8 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
     default) read here and the rest by a forked child: yields (line number, PREPARED row, None) or
     (line number, draft, stored fields). `report` is told the bytes read so far. Nothing may read
     `file` in this process once it has begun."""
+    import pickle  # only an import of a large file needs it: keep it off every command's start-up
+
     lines = iter(file)
     first = list(itertools.islice(lines, _FIRST if first is None else first))
     first_bytes = sum(map(len, first))
@@ -204,6 +205,8 @@ def _widen_pipe(fd: int) -> None:
 def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: int = 1, done: int = 0) -> None:
     """The child's work: read `lines` (numbered from `start`, `done` bytes having been read before
     them) and send them to `out` in messages of _CHUNK lines."""
+    import pickle
+
     from .store import valid_columns
 
     gc.disable()
