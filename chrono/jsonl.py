@@ -31,26 +31,29 @@ def read_records(lines: Iterable[bytes | str], zone: str, *, allow_stored: bool)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        loads, error, read = orjson.loads, orjson.JSONDecodeError, codec._read_draft
         for number, raw in enumerate(lines, 1):
-            # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot
-            # read is blank, or takes the slow path to say what is wrong with it.
-            try:
-                obj = loads(raw)
-            except error:
-                obj = _parse_line(number, raw)
-                if obj is _BLANK:
-                    continue
-            # A current event as an export writes it is read at once; anything else is read (and its
-            # faults explained) by draft_from_json.
-            got = read(obj, zone, allow_stored)
-            if got is None:
-                yield _record(number, obj, zone, allow_stored)
-            else:
-                yield number, got[0], got[1]
+            record = _read_line(number, raw, zone, allow_stored)
+            if record is not None:
+                yield record
     finally:
         if enabled:
             gc.enable()
+
+
+def _read_line(number: int, raw: bytes | str, zone: str, allow_stored: bool) -> tuple[int, Draft, dict] | None:
+    """One line as read_records reads it; None for a blank one."""
+    # orjson reads UTF-8 bytes as they are, and refuses what decoding would; a line it cannot read is
+    # blank, or takes the slow path to say what is wrong with it.
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = _parse_line(number, raw)
+        if obj is _BLANK:
+            return None
+    # A current event as an export writes it is read at once; anything else is read (and its faults
+    # explained) by draft_from_json.
+    got = codec._read_draft(obj, zone, allow_stored)
+    return _record(number, obj, zone, allow_stored) if got is None else (number, *got)
 
 
 def _parse_line(number: int, raw: bytes | str):
@@ -152,7 +155,6 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
         if report is not None:
             report(first_bytes)
         with open(r, "rb", buffering=1 << 20) as got:
-            loads, error, read = orjson.loads, orjson.JSONDecodeError, codec._read_draft
             load = pickle.load
             while True:
                 # (bytes read so far, lines) for each message; then (True, None) at the end, or the
@@ -168,15 +170,8 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
                 for number, item, stored in chunk:
                     if type(item) is tuple:
                         yield number, item, stored
-                        continue
-                    try:
-                        obj = loads(item)
-                    except error:
-                        obj = _parse_line(number, item)
-                        if obj is _BLANK:
-                            continue
-                    got_draft = read(obj, zone, True)
-                    yield _record(number, obj, zone, True) if got_draft is None else (number, *got_draft)
+                    elif (record := _read_line(number, item, zone, True)) is not None:
+                        yield record
                 if report is not None:
                     report(done)
     finally:
