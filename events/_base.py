@@ -134,14 +134,21 @@ class Source:
 
 def entity_refs(ev: Event) -> list[tuple[str, str, str]]:
     """Every (field, kind, id) that `ev` refers to."""
+    fields = _REF_FIELDS.get(type(ev))
+    if fields is None:
+        fields = _REF_FIELDS[type(ev)] = tuple(
+            (a.name, a.metadata["ref"], bool(a.metadata.get("many"))) for a in attrs.fields(type(ev))
+            if a.metadata.get("ref") is not None and not a.metadata.get("declares"))
     out = []
-    for a in attrs.fields(type(ev)):
-        kind = a.metadata.get("ref")
-        if kind is None or a.metadata.get("declares"):
-            continue
-        value = getattr(ev, a.name)
+    for name, kind, many in fields:
+        value = getattr(ev, name)
         if value is None:
             continue
-        for v in value if a.metadata.get("many") else (value,):
-            out.append((a.name, kind, v))
+        if many:
+            out.extend((name, kind, v) for v in value)
+        else:
+            out.append((name, kind, value))
     return out
+
+
+_REF_FIELDS: dict[type, tuple[tuple[str, str, bool], ...]] = {}  # by event class: its fields that name entities

@@ -54,7 +54,8 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None) -> Know
     # The chains resolve as the whole log does; only ordering constraints, which may link them to
     # facts outside, narrow windows further: take those from the cache.
     windows = cache.windows_of(log, ids, position)
-    facts = [attrs.evolve(f, lo=windows[f.id][0], hi=windows[f.id][1]) for f in chain.facts if f.id in windows]
+    facts = [f if (f.lo, f.hi) == windows[f.id] else attrs.evolve(f, lo=windows[f.id][0], hi=windows[f.id][1])
+             for f in chain.facts if f.id in windows]
     k = Knowledge(known_at=known_at or log.clock(), facts=facts,
                   resolution=Resolution(facts=facts, retracted=chain.retracted, entries=chain.entries))
     named = {entity.id}  # (every fact's event is an entry's or a correction's replacement)
