@@ -556,7 +556,9 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         (NO_LINKS, head.seq),
     )
     linked, old = _find_resolved(conn)
-    conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from)")  # before the few are replaced by id
+    # Before the few are replaced by id; with each version's span and window, so the windows of given
+    # facts (windows_of, for history) are read from the index alone.
+    conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi)")
     if progress:
         progress(head.seq // 2)
     _resolve_the_few(log, linked, old)
