@@ -394,7 +394,7 @@ def chrono_history(db: str, entity: str) -> int:
 
     with Log.open(db) as log:
         found = knowledge(log).entity(entity)
-        doc = investigate.history(investigate.load_for(log, found), found, zone=log.zone)
+        doc = investigate.history(investigate.load_for(log, found, mentions=False), found, zone=log.zone)
         return len(orjson.dumps(doc))
 
 

@@ -73,7 +73,7 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         if not as_of:
             raise
         found = knowledge(log).entity(entity)  # described only after --as-of
-    doc = inv.history(inv.load_for(log, found, known_at), found, zone=log.zone, mentions=mentions, source=source)
+    doc = inv.history(inv.load_for(log, found, known_at, mentions=mentions), found, zone=log.zone, mentions=mentions, source=source)
     if as_json:
         emit_json(doc)
         return

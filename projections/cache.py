@@ -836,9 +836,13 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
         yield _fact(row)
 
 
-def naming_ids(log: Log, entity: str, position: int) -> list[str]:
-    """Ids of the facts any version of which, recorded by `position`, names `entity`."""
-    mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
+def naming_ids(log: Log, entity: str, position: int, *, channel: str | None = None) -> list[str]:
+    """Ids of the facts any version of which, recorded by `position`, names `entity`; with `channel`,
+    only those any version of which is a keyed effect on `entity` in that channel."""
+    if channel is None:
+        mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
+    else:
+        mentions, args = f"SELECT fact FROM {MENTIONS} WHERE channel = ? AND entity = ? AND seq_from <= ?", (channel, entity, position)
     return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
 
 

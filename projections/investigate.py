@@ -39,16 +39,17 @@ def load(log: Log, known_at: datetime | None = None) -> Knowledge:
     return knowledge(log, known_at, use_cache=False)
 
 
-def load_for(log: Log, entity: Entity, known_at: datetime | None = None) -> Knowledge:
+def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, mentions: bool = True) -> Knowledge:
     """What `history` needs of the log for one place, person or unit, as known at `known_at`: the
-    facts any version of which names it (as the cache stands at K, windows narrowed), their entries
-    and every correction and retraction of them, and the names they mention. An actor's history
-    (every place it gained or lost) needs the whole log, and so does a log whose cache cannot be
-    brought up to date."""
+    facts any version of which names it (without `mentions`, only those any version of which changes
+    it: its channel's keyed effects on it, all a history without --mentions shows or computes from),
+    as the cache stands at K, windows narrowed, their entries and every correction and retraction of
+    them, and the names they mention. An actor's history (every place it gained or lost) needs the
+    whole log, and so does a log whose cache cannot be brought up to date."""
     if entity.kind == "actor" or not ensure_cache(log):
         return load(log, known_at)
     position = cache.position_at(log, known_at)
-    ids = cache.naming_ids(log, entity.id, position)
+    ids = cache.naming_ids(log, entity.id, position, channel=None if mentions else CHANNEL_OF_KIND[entity.kind])
     entries = cache.chains(log, ids, position)
     chain = resolve(entries)
     # The chains resolve as the whole log does; only ordering constraints, which may link them to

@@ -406,8 +406,9 @@ def test_a_state_cut_to_a_limit_or_to_entities_reads_from_the_indexes_what_the_f
 
 @given(st.lists(s.fact_drafts(max_size=6), min_size=1, max_size=4), st.data())
 def test_an_entity_history_read_from_the_indexes_equals_the_history_from_the_whole_log(batches, data):
-    """`history` of a place, person or unit reads only the facts that name it (any version), their
-    correction chains and the names they mention; it must say what the whole log's history says."""
+    """`history` of a place, person or unit reads only the facts that name it (any version; without
+    --mentions, only those that change it), their correction chains and the names they mention; it
+    must say what the whole log's history says."""
     from projections import investigate as inv
 
     log, times = history_log(batches, data)
@@ -417,7 +418,7 @@ def test_an_entity_history_read_from_the_indexes_equals_the_history_from_the_who
         entity = whole.gazetteer.by_id[data.draw(st.sampled_from(sorted({*s.PLACES, *s.PEOPLE, *s.UNITS})))]
         mentions = data.draw(st.booleans())
         expected = inv.history(whole, entity, zone=ZONE, mentions=mentions)
-        got = inv.history(inv.load_for(log, entity, k), entity, zone=ZONE, mentions=mentions)
+        got = inv.history(inv.load_for(log, entity, k, mentions=mentions), entity, zone=ZONE, mentions=mentions)
         expected.pop("known_at"), got.pop("known_at")
         assert expected == got
 
