@@ -181,7 +181,10 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
             os.kill(pid, signal.SIGKILL)  # gone already when all was read; otherwise not needed any more
         except ProcessLookupError:
             pass
-        os.waitpid(pid, 0)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped already (a program that ignores SIGCHLD reaps its children)
+            pass
 
 
 def _widen_pipe(fd: int) -> None:

@@ -188,3 +188,19 @@ def test_a_small_file_or_a_pipe_is_read_in_this_process(tmp_path):
     with open(r, "rb") as f, open(w, "wb"):
         assert not jsonl.parallel_reading(f)
     assert not jsonl.parallel_reading(io.BytesIO(b"{}\n"))
+
+
+@FORK
+def test_a_program_that_ignores_its_children_can_still_import(source, monkeypatch):
+    """With SIGCHLD ignored the system reaps the child itself: waiting for it must not fail."""
+    import signal
+
+    monkeypatch.setattr(jsonl, "_FIRST", 2)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        with copy_log() as copy:
+            lines = export_lines(source)
+            assert (len(lines), len(lines)) == through("prepared", copy, lines, batch_size=3)
+            assert rows(source) == rows(copy)
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
