@@ -321,16 +321,8 @@ def decode_stored(type_name: str, version: int, body: str | bytes) -> Event:
 def decode_sources(text: str | bytes) -> tuple[Source, ...]:
     """Stored sources, trusted like `decode_stored`."""
     items = loads(text)
-    if _SHAPES[0] if _SHAPES else _plain_shapes():
-        # As the canonical form stores them: objects of texts with an outlet (Source's one check).
-        made = []
-        for d in items:
-            outlet = d.get("outlet") if type(d) is dict else None
-            if type(outlet) is not str or not outlet.strip() or not d.keys() <= _SOURCE_NAMES:
-                break
-            made.append(_build_source(outlet, d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")))
-        else:
-            return tuple(made)
+    if (_SHAPES[0] if _SHAPES else _plain_shapes()) and type(items) is list and (got := _plain_sources(items)) is not None:
+        return got[0]
     attrs.validators.set_disabled(True)
     try:
         return tuple(Source(**d) for d in items)
@@ -581,23 +573,10 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
     elif type(given) is not list:
         return None
     else:
-        # Objects of texts with an outlet, as Source's validators ask of the outlet (the others are
-        # free; texts here, as the canonical JSON below assumes); anything else is for
-        # structure_sources to read or explain.
-        made = []
-        nulls = False
-        for d in given:
-            if type(d) is not dict or not d.keys() <= _SOURCE_NAMES:
-                return None
-            outlet, title, attribution, quote, url = d.get("outlet"), d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")
-            if (type(outlet) is not str or not outlet.strip()
-                    or title is not None and type(title) is not str or attribution is not None and type(attribution) is not str
-                    or quote is not None and type(quote) is not str or url is not None and type(url) is not str):
-                return None
-            if not nulls and None in d.values():
-                nulls = True  # stated as null: the canonical form leaves them out
-            made.append(_build_source(outlet, title, attribution, quote, url))
-        sources = tuple(made)
+        got_sources = _plain_sources(given)
+        if got_sources is None:
+            return None
+        sources, nulls = got_sources
         sources_json = _dumps(unstructure_sources(sources) if nulls else given, option=_SORT_KEYS).decode()  # canonical()
     draft = _build_draft(got[0], valid, sources, event_id, tuple(after) if after else (), tuple(before) if before else (),
                          (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json))  # canonical()
@@ -607,6 +586,27 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
             if k in obj:
                 stored[k] = obj[k]
     return draft, stored
+
+
+def _plain_sources(items: list) -> tuple[tuple[Source, ...], bool] | None:
+    """Sources built directly when they are objects of texts with an outlet, as Source's validators ask
+    of the outlet (the others are free; texts here, as the canonical JSON assumes), with whether any
+    field was stated as null (the canonical form leaves those out); None for anything else, which is
+    for structure_sources to read or explain."""
+    made = []
+    nulls = False
+    for d in items:
+        if type(d) is not dict or not d.keys() <= _SOURCE_NAMES:
+            return None
+        outlet, title, attribution, quote, url = d.get("outlet"), d.get("title"), d.get("attribution"), d.get("quote"), d.get("url")
+        if (type(outlet) is not str or not outlet.strip()
+                or title is not None and type(title) is not str or attribution is not None and type(attribution) is not str
+                or quote is not None and type(quote) is not str or url is not None and type(url) is not str):
+            return None
+        if not nulls and None in d.values():
+            nulls = True
+        made.append(_build_source(outlet, title, attribution, quote, url))
+    return tuple(made), nulls
 
 
 def draft_from_json(obj: Any, zone: str, *, allow_stored: bool = False) -> tuple[Draft, dict]:

@@ -202,8 +202,8 @@ class Log:
         already in the log are skipped, as `import_records` does)."""
         read = added = 0
         with self._transaction():
-            batch: list[Draft] = []
-            preserved: list[dict] = []
+            batch: list[Draft | tuple] = []
+            preserved: list[dict | None] = []
             lines: list[int] = []
             for number, draft, stored in records:
                 batch.append(draft)
@@ -281,11 +281,10 @@ class Log:
         pending: dict[str, Entry | Draft] = {}
         rows = []
         last = last_dt = None  # the recorded time of the last row in this batch
-        # One query for the ids already in the log, not one per event; and a batch may name its own
-        # events in after/before in any order.
-        # A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) PREPARED rows.
-        given = [(d.id if type(d) is not tuple else d[0]) for d in batch]
-        given = [i for i in given if i]
+        # A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) PREPARED rows. One
+        # query for the ids already in the log, not one per event; and a batch may name its own events
+        # in after/before in any order.
+        given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
         present = () if assume_new else self._existing(given)
         in_batch = set(given)
         canonical, id_match = codec.canonical, codec._EVENT_ID.match
