@@ -610,7 +610,12 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
     rows = conn.execute(f"SELECT r.root, {columns} FROM (SELECT id, root FROM chrono_roots UNION SELECT root, root FROM chrono_roots) AS r "
                         "JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
     for target_id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        target = _entry_from_row(next(group)[1:])
+        first = next(group)
+        group = list(group)
+        if target_id not in members and len(group) == 1 and (versions := _one_step(first[1:], group[0][1:])) is not None:
+            out.replace_rows(target_id, versions)
+            continue
+        target = _entry_from_row(first[1:])
         prefix, points = [target], []
         for row in group:
             c = _entry_from_row(row[1:])
@@ -653,6 +658,41 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
     out.flush()
 
 
+# Fields of each type whose values a reader turns into floats (JSON keeps 1 and 1.0 apart).
+_NUMBERS = {name: tuple(a.name for a in attrs.fields(cls) if a.metadata.get("form") == "number") for name, cls in REGISTRY.items()}
+_FIELDS = {name: frozenset(["type", *(a.name for a in attrs.fields(cls))]) for name, cls in REGISTRY.items()}
+
+
+def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
+    """The cache rows of a fact with one correction or retraction and nothing else to it (no ordering
+    constraint, written and corrected by the current schema), read off the two log rows without
+    building either: its own row until the change, then (a correction) the replacement as written,
+    with the correction's valid time and its sources, or the fact's when it gives none. None when
+    anything is unusual: `resolve` then works it out, as it does every other chain. (Its rows hold the
+    columns `_COLUMNS` names, in order.)"""
+    seq, fact_id, type_name, version, lo, hi, _meta, _rec, _body, _sources, links = fact[:11]
+    c_seq, c_id, c_type, c_version, c_lo, c_hi, c_meta, _c_rec, c_body, c_sources = change[:10]
+    if links != NO_LINKS or REGISTRY.get(type_name) is None or REGISTRY[type_name].version != version:
+        return None
+    if REGISTRY.get(c_type) is None or REGISTRY[c_type].version != c_version:
+        return None
+    own = (seq, fact_id, seq, c_seq, type_name, version, lo, hi, None, None, None, None, None, None, None)
+    if c_type == "EventRetracted":
+        return [own]
+    if c_type != "EventCorrected":
+        return None
+    replacement = codec.loads(c_body).get("replacement")
+    new_type = replacement.get("type") if type(replacement) is dict else None
+    cls = REGISTRY.get(new_type) if type(new_type) is str else None
+    if cls is None or cls.correction or replacement.keys() != _FIELDS[new_type]:
+        return None  # (a payload missing a field, or saying its version: read it as resolve does)
+    if any(type(replacement[name]) is not float and replacement[name] is not None for name in _NUMBERS[new_type]):
+        return None
+    del replacement["type"]
+    return [own, (seq, fact_id, c_seq, NEVER, new_type, cls.version, c_lo, c_hi, c_lo, c_hi, c_meta, codec.canonical(replacement),
+                  None if c_sources == "[]" else c_sources, None, codec.canonical([c_id]))]
+
+
 class _Writer:
     """Replaces a fact's cache rows with its versions, in batches."""
 
@@ -662,8 +702,11 @@ class _Writer:
         self.rows: list[tuple] = []
 
     def replace(self, fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
+        self.replace_rows(fact_id, [_row(f, a, b) for a, b, f in _merge(spans) if f is not None])
+
+    def replace_rows(self, fact_id: str, rows: list[tuple]) -> None:
         self.ids.append((fact_id,))
-        self.rows.extend(_row(f, a, b) for a, b, f in _merge(spans) if f is not None)
+        self.rows.extend(rows)
         if len(self.ids) >= 1000:
             self.flush()
 

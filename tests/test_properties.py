@@ -350,7 +350,7 @@ def history_log(batches, data) -> tuple[Log, list]:
             else:
                 original = log.get(target)
                 drafts.append(Draft(event=EventCorrected(target=target, replacement=data.draw(s.event_of(type(original.event), pooled=True)), reason="r"),
-                                    valid=data.draw(s.valid_times())))
+                                    valid=data.draw(s.valid_times()), sources=data.draw(s.sources)))
         log.append(drafts)
         ids += [d.id for d in drafts if not d.event.correction]
         times.append(log.head().recorded)
@@ -368,6 +368,20 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     expected = sorted({(v, f.lo, f.seq, f.id) for f in resolve(log.entries()).facts if f.lo is not None for _, _, v in entity_refs(f.event)})
     got = sorted(log.conn.execute(f"SELECT DISTINCT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER}"))
     assert expected == got
+
+
+@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
+def test_every_fact_the_cache_holds_at_any_position_is_the_one_the_fold_gives(batches, data):
+    """Whole facts (payload, valid time, sources, links, the corrections that made them, narrowed
+    window), whichever way the cache worked each one out."""
+    from projections import cache
+    from projections.query import ensure_cache
+
+    log, _times = history_log(batches, data)
+    assert ensure_cache(log)
+    entries = list(log.entries())
+    for position in [e.seq for e in entries]:
+        assert cache.all_facts(log, position) == resolve([e for e in entries if e.seq <= position]).facts
 
 
 @given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
