@@ -6,8 +6,9 @@ A cache, never the truth: it records the log head it was built from, is rebuilt 
 for any T and K.
 
 Two parts, each in a file beside a log in a file (inside an in-memory log): the facts, every version
-over recorded time, with the gazetteer; and the mentions, every entity each fact names, those that are
-keyed effects marked as such. Rebuilding is mostly SQL: a fact nobody corrected and no ordering
+over recorded time, with the gazetteer and the entities named by facts of types that have no keyed
+effects; and the mentions, every entity each fact of the other types names, those that are keyed
+effects marked as such. Rebuilding is mostly SQL: a fact nobody corrected and no ordering
 constraint touches has one version, its log row; its mentions are read out of its JSON by SQLite.
 Only the few facts with corrections or ordering constraints are resolved in Python, version by version.
 """
@@ -44,8 +45,9 @@ META = "proj_meta"
 ENTITIES = "proj_entities"
 KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
+REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "9"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "10"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -65,11 +67,13 @@ FACT_ROWS = (
 _SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NOT INDEXED JOIN")
 
 # The cache's two parts, each with its own tables (and, beside a file log, a file of its own, so the
-# two are built at once, each by its own connection): the facts and the gazetteer; the mentions (every
-# entity each fact names, those that are keyed effects marked with their channel). Each part's meta
-# names the log head it was built from. Statements create in `{s}` (the schema being built) and
-# otherwise name tables unqualified: SQLite finds them wherever they are attached, as nothing else
-# holds tables of these names.
+# two are built at once, each by its own connection): the facts, the gazetteer, and the entities named
+# by facts of the types that have no keyed effects (`proj_refs`); the mentions (every entity each fact
+# of the other types names, those that are keyed effects marked with their channel). The entities a
+# fact names are in one table or the other, by its type: the split shares the reading of the payloads
+# between the two builders. Each part's meta names the log head it was built from. Statements create
+# in `{s}` (the schema being built) and otherwise name tables unqualified: SQLite finds them wherever
+# they are attached, as nothing else holds tables of these names.
 _PARTS: dict[str, tuple[str, str, str]] = {  # part: (meta table, tables, indexes)
     "facts": (META, f"""
 CREATE TABLE {{s}}.{FACTS} (
@@ -79,10 +83,14 @@ CREATE TABLE {{s}}.{FACTS} (
 );
 CREATE TABLE {{s}}.{ENTITIES} (
     id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
+);
+CREATE TABLE {{s}}.{REFS} (
+    entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL
 )""", f"""
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
-CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to)"""),
+CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
+CREATE INDEX {{s}}.{REFS}_entity ON {REFS} (entity, lo, seq, seq_from, seq_to, fact)"""),
     "mentions": ("proj_meta_mentions", f"""
 CREATE TABLE {{s}}.{MENTIONS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL,
@@ -92,9 +100,10 @@ CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, s
 CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (channel, entity, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} (channel, lo, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_deaths ON {MENTIONS} (entity, settle, seq_from, seq_to) WHERE op = 'die';
-CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID;
-INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY channel, entity"""),
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID"""),
 }
+# Each key's widest window, once the mentions part holds every version.
+_KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY channel, entity"
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 _TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", "proj_refs")
 
@@ -146,6 +155,15 @@ EFFECT_ROWS = (
 )
 
 
+# The types of which some facts have keyed effects: the mentions part holds the entities their facts
+# name; the facts part those every other timed fact names.
+_KEYED_TYPES = sorted({t for t, *_ in _EFFECTS_SPEC})
+
+
+def _types_in(types: list[str]) -> str:
+    return ", ".join(f"'{t}'" for t in types)
+
+
 def _spec_steps() -> list:
     """A temporary table of the fields by which each type's payload names entities (`_ref_fields`),
     those that are keyed effects with their spec (`_EFFECTS_SPEC`: its index, channel, n, op, when it
@@ -172,22 +190,26 @@ def _ref_fields() -> list[tuple[str, str]]:
             for a in attrs.fields(cls) if a.metadata.get("ref") is not None and not a.metadata.get("declares")]
 
 
-def _mentions_sql(source: str) -> str:
-    """Every entity each timed fact in `source` names, and which of those mentions are keyed effects
-    (channel, n, op, when it settles, its spec; the op's argument is read from the payload when asked
-    for), in one pass over the payloads, each parsed once: json_tree walks a payload's fields and the
-    items of its lists (an item's field is its path's last step, which SQLite quotes when it holds more
-    than letters and digits). CROSS JOIN keeps SQLite from walking a payload once per field."""
-    keyed = "(m.channel IS NOT NULL AND (m.needs_place = 0 OR json_extract(f.body, '$.place') IS NOT NULL))"
+def _mentions_sql(source: str, *, keyed: bool) -> str:
+    """Every entity each timed fact in `source` names, in one pass over the payloads, each parsed
+    once: json_tree walks a payload's fields and the items of its lists (an item's field is its path's
+    last step, which SQLite quotes when it holds more than letters and digits). CROSS JOIN keeps SQLite
+    from walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
+    the mentions part, those that are keyed effects with their channel, n, op, when they settle and
+    their spec (the op's argument is read from the payload when asked for); otherwise of the other
+    types' facts, into the facts part's `proj_refs`."""
+    tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
+            "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+            "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
+                source=source, test="IN" if keyed else "NOT IN", types=_types_in(_KEYED_TYPES))
+    if not keyed:
+        return f"INSERT INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
+    effect = "(m.channel IS NOT NULL AND (m.needs_place = 0 OR json_extract(f.body, '$.place') IS NOT NULL))"
     return (
         f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec) "
-        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {keyed} THEN m.channel END, "
-        f"CASE WHEN {keyed} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {keyed} THEN m.op END, "
-        f"CASE WHEN {keyed} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {keyed} THEN m.spec END "
-        f"FROM {source} AS f CROSS JOIN json_tree(f.body) AS j "
-        "CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
-        "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
-        "WHERE f.lo IS NOT NULL AND j.type = 'text'"
+        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
+        f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
+        f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END {tree}"
     )
 
 
@@ -197,7 +219,7 @@ def _mentions_sql(source: str) -> str:
 def _own_rows(head: int) -> str:
     return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
             f"e.valid_hi AS hi, e.body AS body FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
-            "AND e.seq NOT IN (SELECT seq FROM temp.chrono_resolved))")
+            f"AND e.type IN ({_types_in(_KEYED_TYPES)}) AND e.seq NOT IN (SELECT seq FROM temp.chrono_resolved))")
 
 
 _RESOLVED_ROWS = (
@@ -351,35 +373,23 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         _open_build(conn, tmp["facts"], _BUILDING)
         conn.execute("BEGIN IMMEDIATE")
         head = _begin(log)
-        # The mentions part needs nothing of the facts part until the versions are written: a helper
-        # starts on it at once.
+        # The mentions part needs nothing of the facts part until it has every other fact's mentions
+        # and their indexes: a helper starts on it at once.
         steps = _mentions_steps(head, tmp["mentions"], tmp["facts"])
         helper = _helper(log, head, steps)
-
-        def go() -> None:  # the versions are in the file: the helper may read them while this goes on
-            if helper is not None:
-                conn.execute("COMMIT")
-                try:
-                    assert helper.stdin is not None
-                    helper.stdin.write("go\n")
-                    helper.stdin.flush()
-                except OSError:  # it has stopped: what it says when it is waited for explains why
-                    pass
-                conn.execute("BEGIN")  # the rest writes only the new file
-
-        standing = _build_facts(log, _BUILDING, head, progress, resolved=go)
+        standing = _build_facts(log, _BUILDING, head, progress)
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
+        _sync(tmp["facts"])
         if helper is None:
             _steps.run(conn, steps)
-        else:
-            out, err = helper.communicate()
+        else:  # the facts part is complete: the helper may read its versions
+            out, err = helper.communicate("go\n")
             if helper.returncode != 0 or out.strip() != "done":
                 why = (err.strip().splitlines() or [f"exit status {helper.returncode}"])[-1]
                 raise StorageError(f"could not build the cache beside {log.path}: {why}")
-        for part in ("mentions", "facts"):  # on disk, then in place of the old
-            with open(tmp[part], "rb+") as f:
-                os.fsync(f.fileno())
+        _sync(tmp["mentions"])
+        for part in ("mentions", "facts"):  # on disk (above), then in place of the old
             os.replace(tmp[part], path_of(log, part))
     except BaseException:
         if helper is not None and helper.poll() is None:
@@ -399,7 +409,12 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
     return standing
 
 
-_PARALLEL_FROM = 20_000  # facts: below this, a second process costs more than it saves
+def _sync(path: str) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+_PARALLEL_FROM = 5_000  # log entries: below this, a second process costs more than it saves
 
 
 def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
@@ -407,7 +422,8 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
     enough to be worth one, on a machine with a second core; None: build it here, afterwards."""
     if head.seq < _PARALLEL_FROM or (os.cpu_count() or 1) < 2 or not sys.executable:
         return None
-    helper = subprocess.Popen([sys.executable, _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    # (-S: it needs no site packages, and starts in half the time without them.)
+    helper = subprocess.Popen([sys.executable, "-S", _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     assert helper.stdin is not None
     helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps}) + "\n")
@@ -418,8 +434,8 @@ def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
 def _mentions_steps(head: Head, tmp: str | None, facts_tmp: str | None) -> list:
     """The mentions part's build as steps (`projections._steps`), for this process or a helper: which
     facts the facts part resolves version by version, and every other fact's own row, straight from
-    the log (bounded by the head: a log's rows never change); then, once the facts part holds the
-    versions, those, the indexes, the widths of the keys and the meta. Into the file `tmp`, with the
+    the log (bounded by the head: a log's rows never change), and the indexes; then, once the facts
+    part is complete, the versions, the widths of the keys and the meta. Into the file `tmp`, with the
     facts part in `facts_tmp`; or, for an in-memory log (both None), into the log's own database,
     beside the facts part."""
     name = "main" if tmp is None else f"{_BUILDING}_mentions"
@@ -434,12 +450,13 @@ def _mentions_steps(head: Head, tmp: str | None, facts_tmp: str | None) -> list:
                                                 [sql(f"DETACH DATABASE {_FACTS_BUILT}")])
     return [
         *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(), *_resolved_steps(head.seq),
-        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq))), sql("COMMIT"),
+        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)),
+        *(sql(t) for t in _statements(indexes, name)), sql("COMMIT"),
         _steps.WAIT,
-        # The versions, copied at once: the facts part's writer waits while this reads its file.
+        # The versions, copied at once (the few facts' mentions then go into indexed tables).
         *facts[0], sql("DROP TABLE IF EXISTS temp.chrono_versions"),
         sql(f"CREATE TEMP TABLE chrono_versions AS SELECT * FROM {_RESOLVED_ROWS}"), *facts[1],
-        sql("BEGIN"), sql(_mentions_sql("temp.chrono_versions")), *(sql(t) for t in _statements(indexes, name)),
+        sql("BEGIN"), sql(_mentions_sql("temp.chrono_versions", keyed=True)), sql(_KEYS_SQL),
         *_meta_steps(name, meta_table, head), sql("COMMIT"), sql("DROP TABLE temp.chrono_versions"),
         *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
     ]
@@ -543,10 +560,9 @@ def _remove(path: str) -> None:
         pass
 
 
-def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None, *,
-                 resolved: Callable[[], None] | None = None) -> int:
-    """The facts part: every fact's own row, the few resolved version by version, the gazetteer.
-    `resolved` runs once their versions are written."""
+def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None) -> int:
+    """The facts part: every fact's own row, the few resolved version by version, the gazetteer, the
+    entities named by facts of the types that have no keyed effects."""
     conn = log.conn
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
@@ -562,9 +578,9 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     if progress:
         progress(head.seq // 2)
     _resolve_the_few(log, linked, old)
-    if resolved:
-        resolved()
     conn.execute(_ENTITIES_SQL)
+    _steps.run(conn, _spec_steps())
+    conn.execute(_mentions_sql(_SCAN_ROWS, keyed=False))
     for statement in _statements(_PARTS["facts"][2], schema):
         conn.execute(statement)
     _steps.run(conn, _meta_steps(schema, _PARTS["facts"][0], head))
@@ -891,13 +907,15 @@ def naming_ids(log: Log, entity: str, position: int, *, channel: str | None = No
 
 def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
     """(fact, seq_from) of each fact version that mentions one of `ids` and meets `where`, once each:
-    the mentions that are keyed effects by their index, the others by theirs."""
+    the mentions that are keyed effects by their index, the others by theirs, and the references of
+    the facts part by its own."""
     marks = ", ".join("?" * len(ids))
     channels = (CONTROL, WHERE, UNIT)
     return (
         f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IS NULL AND entity IN ({marks}) AND {where} UNION "
-        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN (?, ?, ?) AND entity IN ({marks}) AND {where}",
-        (*ids, *args, *channels, *ids, *args),
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN (?, ?, ?) AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {REFS} WHERE entity IN ({marks}) AND {where}",
+        (*ids, *args, *channels, *ids, *args, *ids, *args),
     )
 
 

@@ -366,7 +366,8 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     log = loaded(drafts)
     assert ensure_cache(log)
     expected = sorted({(v, f.lo, f.seq, f.id) for f in resolve(log.entries()).facts if f.lo is not None for _, _, v in entity_refs(f.event)})
-    got = sorted(log.conn.execute(f"SELECT DISTINCT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER}"))
+    got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER} UNION "
+                                  f"SELECT entity, lo, seq, fact FROM {cache.REFS} WHERE seq_to = {cache.NEVER}"))
     assert expected == got
 
 
