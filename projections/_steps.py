@@ -4,12 +4,14 @@ the facts part, so the two use two cores (threads would not: SQLite's allocator 
 mutexes across a process's threads). It needs nothing but the standard library, so it starts in the
 time Python does.
 
-As a program: reads one line of JSON from stdin (`{"log": path, "steps": [...]}`), connects to the log,
-runs the steps, reads a line at each wait (`go` to go on, anything else to stop), and prints `done`."""
+As a program: reads one line of JSON from stdin (`{"log": path, "steps": [...], "sync": path}`),
+connects to the log, runs the steps, reads a line at each wait (`go` to go on, anything else to stop),
+flushes the file `sync` (the one it built) to disk, and prints `done`."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -38,6 +40,9 @@ def main() -> int:
     conn = sqlite3.connect(job["log"], isolation_level=None, timeout=30.0)
     try:
         if run(conn, job["steps"], lambda: sys.stdin.readline().strip() == "go"):
+            if job.get("sync"):
+                with open(job["sync"], "rb+") as f:
+                    os.fsync(f.fileno())
             print("done", flush=True)
     finally:
         conn.close()

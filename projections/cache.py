@@ -213,24 +213,18 @@ def _mentions_sql(source: str, *, keyed: bool) -> str:
     )
 
 
-# Where the mentions pass reads facts. Every fact that nothing corrected, narrowed or
-# upcast has one version, its log row, read in the log's order; the few others (their positions are in
-# `temp.chrono_resolved`) are read from the facts part, every version.
+# Where the mentions pass reads facts: every fact's own row, straight from the log (bounded by the
+# head: a log's rows never change); then, in place of the rows of the few facts the facts part
+# resolves version by version, their versions, which it lists (`_versions_steps`).
 def _own_rows(head: int) -> str:
     return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
             f"e.valid_hi AS hi, e.body AS body FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
-            f"AND e.type IN ({_types_in(_KEYED_TYPES)}) AND e.seq NOT IN (SELECT seq FROM temp.chrono_resolved))")
+            f"AND e.type IN ({_types_in(_KEYED_TYPES)}))")
 
-
-_RESOLVED_ROWS = (
-    "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.lo AS lo, f.hi AS hi, "
-    f"coalesce(f.body, e.body) AS body FROM temp.chrono_resolved AS r CROSS JOIN {FACTS} AS f ON f.id = r.id "
-    "JOIN events AS e ON e.seq = f.seq)"
-)
 
 ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
 _BUILDING = "chrono_build"  # of the file a rebuild writes, on the connection writing it
-_FACTS_BUILT = "chrono_facts"  # of the new facts part, on the connection building the mentions part
+_LISTED = "chrono_listed"  # of the file in which the facts part lists the versions for a helper
 
 
 def path_of(log: Log, part: str = "facts") -> str | None:
@@ -365,30 +359,47 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
     for name in ATTACHED.values():
         _detach(conn, name)
     tmp = {part: f"{path_of(log, part)}.{os.getpid()}.tmp" for part in _PARTS}
+    listed_tmp = f"{path_of(log)}-listed.{os.getpid()}.tmp"
     _remove_strays(log)
-    for path in tmp.values():
+    for path in (*tmp.values(), listed_tmp):
         _remove(path)
     helper: subprocess.Popen | None = None
     try:
         _open_build(conn, tmp["facts"], _BUILDING)
+        _open_build(conn, listed_tmp, _LISTED)  # (a file only once written to: only for a helper)
         conn.execute("BEGIN IMMEDIATE")
         head = _begin(log)
-        # The mentions part needs nothing of the facts part until it has every other fact's mentions
-        # and their indexes: a helper starts on it at once.
-        steps = _mentions_steps(head, tmp["mentions"], tmp["facts"])
-        helper = _helper(log, head, steps)
-        standing = _build_facts(log, _BUILDING, head, progress)
+        # The mentions part needs nothing of the facts part until it has every fact's own mentions:
+        # a helper starts on it at once, and reads the versions from a file of their own, which this
+        # writes as soon as it has them.
+        parallel = _parallel(head)
+        steps = _mentions_steps(head, tmp["mentions"], listed_tmp if parallel else None)
+        helper = _helper(log, steps, tmp["mentions"]) if parallel else None
+
+        def listed() -> None:
+            conn.execute("COMMIT")
+            conn.execute(f"DETACH DATABASE {_LISTED}")
+            try:
+                assert helper is not None and helper.stdin is not None
+                helper.stdin.write("go\n")
+                helper.stdin.flush()
+            except OSError:  # it has stopped: what it says when it is waited for explains why
+                pass
+            conn.execute("BEGIN")  # the rest writes only the new file
+
+        standing = _build_facts(log, _BUILDING, head, progress, **({"listed": listed, "into": _LISTED} if helper else {}))
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
+        _detach(conn, _LISTED)
         _sync(tmp["facts"])
         if helper is None:
             _steps.run(conn, steps)
-        else:  # the facts part is complete: the helper may read its versions
-            out, err = helper.communicate("go\n")
+            _sync(tmp["mentions"])
+        else:  # (which flushes its file itself)
+            out, err = helper.communicate()
             if helper.returncode != 0 or out.strip() != "done":
                 why = (err.strip().splitlines() or [f"exit status {helper.returncode}"])[-1]
                 raise StorageError(f"could not build the cache beside {log.path}: {why}")
-        _sync(tmp["mentions"])
         for part in ("mentions", "facts"):  # on disk (above), then in place of the old
             os.replace(tmp[part], path_of(log, part))
     except BaseException:
@@ -397,12 +408,13 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
             helper.communicate()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        for name in (_BUILDING, f"{_BUILDING}_mentions", _FACTS_BUILT):
+        for name in (_BUILDING, f"{_BUILDING}_mentions", _LISTED):
             _detach(conn, name)
         for path in tmp.values():
             _remove(path)
         raise
     finally:
+        _remove(listed_tmp)
         _attach(log)
     if progress:
         progress(head.seq)
@@ -417,27 +429,31 @@ def _sync(path: str) -> None:
 _PARALLEL_FROM = 5_000  # log entries: below this, a second process costs more than it saves
 
 
-def _helper(log: Log, head: Head, steps: list) -> subprocess.Popen | None:
-    """A process that builds the mentions part while this one builds the facts part, for a log large
-    enough to be worth one, on a machine with a second core; None: build it here, afterwards."""
-    if head.seq < _PARALLEL_FROM or (os.cpu_count() or 1) < 2 or not sys.executable:
-        return None
+def _parallel(head: Head) -> bool:
+    """Whether a helper process builds the mentions part: for a log large enough to be worth one, on
+    a machine with a second core."""
+    return head.seq >= _PARALLEL_FROM and (os.cpu_count() or 1) >= 2 and bool(sys.executable)
+
+
+def _helper(log: Log, steps: list, sync: str) -> subprocess.Popen:
+    """A process that builds the mentions part (into the file `sync`, which it flushes to disk) while
+    this one builds the facts part."""
     # (-S: it needs no site packages, and starts in half the time without them.)
     helper = subprocess.Popen([sys.executable, "-S", _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     assert helper.stdin is not None
-    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps}) + "\n")
+    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps, "sync": sync}) + "\n")
     helper.stdin.flush()
     return helper
 
 
-def _mentions_steps(head: Head, tmp: str | None, facts_tmp: str | None) -> list:
-    """The mentions part's build as steps (`projections._steps`), for this process or a helper: which
-    facts the facts part resolves version by version, and every other fact's own row, straight from
-    the log (bounded by the head: a log's rows never change), and the indexes; then, once the facts
-    part is complete, the versions, the widths of the keys and the meta. Into the file `tmp`, with the
-    facts part in `facts_tmp`; or, for an in-memory log (both None), into the log's own database,
-    beside the facts part."""
+def _mentions_steps(head: Head, tmp: str | None, versions_tmp: str | None) -> list:
+    """The mentions part's build as steps (`projections._steps`), for this process or a helper: every
+    fact's own row, straight from the log; then, once the facts part has listed the facts it resolves
+    version by version and their versions (`_versions_steps`), those in place of their own rows, the
+    indexes, the widths of the keys and the meta. Into the file `tmp`, reading the list from the file
+    `versions_tmp`; or (both None: a rebuild in one process) into the log's own database for an
+    in-memory log, reading the list from `temp`."""
     name = "main" if tmp is None else f"{_BUILDING}_mentions"
     meta_table, tables, indexes = _PARTS["mentions"]
 
@@ -446,19 +462,32 @@ def _mentions_steps(head: Head, tmp: str | None, facts_tmp: str | None) -> list:
 
     into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"),
                                    sql(f"PRAGMA {name}.synchronous = OFF")]
-    facts = ([], []) if facts_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_FACTS_BUILT}", [facts_tmp])],
-                                                [sql(f"DETACH DATABASE {_FACTS_BUILT}")])
+    listed = "temp" if versions_tmp is None else _LISTED
+    versions = ([], []) if versions_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [versions_tmp])],
+                                                      [sql(f"DETACH DATABASE {_LISTED}")])
     return [
-        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(), *_resolved_steps(head.seq),
-        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)),
-        *(sql(t) for t in _statements(indexes, name)), sql("COMMIT"),
+        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(),
+        sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)), sql("COMMIT"),
         _steps.WAIT,
-        # The versions, copied at once (the few facts' mentions then go into indexed tables).
-        *facts[0], sql("DROP TABLE IF EXISTS temp.chrono_versions"),
-        sql(f"CREATE TEMP TABLE chrono_versions AS SELECT * FROM {_RESOLVED_ROWS}"), *facts[1],
-        sql("BEGIN"), sql(_mentions_sql("temp.chrono_versions", keyed=True)), sql(_KEYS_SQL),
-        *_meta_steps(name, meta_table, head), sql("COMMIT"), sql("DROP TABLE temp.chrono_versions"),
+        *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
+        sql(_mentions_sql(f"{listed}.chrono_versions", keyed=True)), sql("COMMIT"), *versions[1],
+        sql("BEGIN"), *(sql(t) for t in _statements(indexes, name)), sql(_KEYS_SQL), *_meta_steps(name, meta_table, head), sql("COMMIT"),
         *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
+    ]
+
+
+def _versions_steps(schema: str) -> list:
+    """Into `schema`, for the mentions part: every version of each fact the facts part replaced with
+    its versions (`temp.chrono_replaced`, as `_resolve_the_few` leaves them), and the log positions of
+    those facts (their own rows' mentions, which the versions' replace)."""
+    return [
+        [f"DROP TABLE IF EXISTS {schema}.chrono_versions", None, False],
+        [f"CREATE TABLE {schema}.chrono_versions AS SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, "
+         f"f.type AS type, f.lo AS lo, f.hi AS hi, coalesce(f.body, e.body) AS body FROM temp.chrono_replaced AS r "
+         f"CROSS JOIN {FACTS} AS f ON f.id = r.id JOIN events AS e ON e.seq = f.seq", None, False],
+        [f"DROP TABLE IF EXISTS {schema}.chrono_replaced_at", None, False],
+        [f"CREATE TABLE {schema}.chrono_replaced_at (seq INTEGER PRIMARY KEY)", None, False],
+        [f"INSERT INTO {schema}.chrono_replaced_at SELECT e.seq FROM temp.chrono_replaced AS r JOIN events AS e ON e.id = r.id", None, False],
     ]
 
 
@@ -473,35 +502,11 @@ def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
             [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
 
 
-def _resolved_steps(head: int) -> list:
-    """`temp.chrono_resolved`: the facts (position, id) the facts part resolves version by version (see
-    _find_resolved), found in the log: those with ordering constraints or written by an older schema,
-    those named by an ordering constraint, and the facts corrections reach (each chain's root is the
-    target of its first correction). A superset would do no harm: the mentions pass reads these from
-    the facts part, whatever it holds for them."""
-    h = int(head)
-    newer = ", ".join(f"'{name}'" for name, cls in REGISTRY.items() if cls.version != 1)
-    return [
-        ["CREATE TEMP TABLE IF NOT EXISTS chrono_resolved (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)", None, False],
-        ["DELETE FROM temp.chrono_resolved", None, False],
-        # (Whether a type's version is current only where it could not be: most facts are version 1.)
-        [f"INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM events AS e WHERE e.seq <= {h} AND e.target IS NULL "
-         f"AND (e.links != ? OR (e.version != 1 OR e.type IN ({newer})) AND NOT ({_CURRENT}))", [NO_LINKS], False],
-        ["INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM (SELECT DISTINCT j.value AS named "
-         "FROM temp.chrono_resolved AS r CROSS JOIN events AS x ON x.seq = r.seq CROSS JOIN json_tree(x.links) AS j "
-         f"WHERE x.links != ? AND j.type = 'text') AS n CROSS JOIN events AS e ON e.id = n.named WHERE e.seq <= {h} AND e.target IS NULL",
-         [NO_LINKS], False],
-        ["INSERT OR IGNORE INTO temp.chrono_resolved SELECT e.seq, e.id FROM (SELECT DISTINCT target AS root FROM events "
-         f"WHERE target IS NOT NULL AND seq <= {h}) AS c CROSS JOIN events AS e ON e.id = c.root WHERE e.target IS NULL", None, False],
-    ]
-
-
 def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     """What the facts part resolves version by version besides the correction chains (into
     `temp.chrono_roots`, each correction under the fact at its chain's root): the links of the facts
     with ordering constraints, and the positions of the facts an older schema wrote (found in the
-    facts part's narrow rows, not the log's wide ones), for `_resolve_the_few`. The mentions part
-    finds the same facts in the log for itself (_resolved_steps)."""
+    facts part's narrow rows, not the log's wide ones), for `_resolve_the_few`."""
     target_of = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL"))
     roots = []
     for correction in target_of:
@@ -560,9 +565,11 @@ def _remove(path: str) -> None:
         pass
 
 
-def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None) -> int:
+def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None, *,
+                 into: str = "temp", listed: Callable[[], None] | None = None) -> int:
     """The facts part: every fact's own row, the few resolved version by version, the gazetteer, the
-    entities named by facts of the types that have no keyed effects."""
+    entities named by facts of the types that have no keyed effects. The few and their versions are
+    listed for the mentions part in `into` (`_versions_steps`); then `listed` runs."""
     conn = log.conn
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
@@ -578,6 +585,9 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     if progress:
         progress(head.seq // 2)
     _resolve_the_few(log, linked, old)
+    _steps.run(conn, _versions_steps(into))
+    if listed:
+        listed()
     conn.execute(_ENTITIES_SQL)
     _steps.run(conn, _spec_steps())
     conn.execute(_mentions_sql(_SCAN_ROWS, keyed=False))
@@ -611,6 +621,8 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
             parent[find(other)] = find(event_id)
     members = set(parent)
     waiting: dict[str, list[tuple[int, int, Fact | None]]] = {}
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_replaced (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute("DELETE FROM temp.chrono_replaced")
     out = _Writer(conn)
 
     def settle(fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
@@ -710,7 +722,8 @@ def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
 
 
 class _Writer:
-    """Replaces a fact's cache rows with its versions, in batches."""
+    """Replaces a fact's cache rows with its versions, in batches, and lists the facts it replaced
+    (`temp.chrono_replaced`)."""
 
     def __init__(self, conn):
         self.conn = conn
@@ -728,6 +741,7 @@ class _Writer:
 
     def flush(self) -> None:
         self.conn.executemany(f"DELETE FROM {FACTS} WHERE id = ?", self.ids)
+        self.conn.executemany("INSERT OR IGNORE INTO temp.chrono_replaced (id) VALUES (?)", self.ids)
         self.conn.executemany(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", self.rows)
         self.ids, self.rows = [], []
 
