@@ -573,11 +573,11 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     conn = log.conn
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
-    conn.execute(
+    facts = conn.execute(
         f"INSERT INTO {FACTS} (seq, id, seq_from, seq_to, type, version, lo, hi, links) "
         f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
         (NO_LINKS, head.seq),
-    )
+    ).rowcount
     linked, old = _find_resolved(conn)
     # Before the few are replaced by id; with each version's span and window, so the windows of given
     # facts (windows_of, for history) are read from the index alone.
@@ -586,6 +586,10 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         progress(head.seq // 2)
     _resolve_the_few(log, linked, old)
     _steps.run(conn, _versions_steps(into))
+    # Every fact had one row that stands; each of the few replaced has the versions listed instead.
+    (replaced,) = conn.execute("SELECT count(*) FROM temp.chrono_replaced").fetchone()
+    (standing,) = conn.execute(f"SELECT count(*) FROM {into}.chrono_versions WHERE seq_to = {NEVER}").fetchone()
+    standing += facts - replaced
     if listed:
         listed()
     conn.execute(_ENTITIES_SQL)
@@ -594,7 +598,7 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     for statement in _statements(_PARTS["facts"][2], schema):
         conn.execute(statement)
     _steps.run(conn, _meta_steps(schema, _PARTS["facts"][0], head))
-    return conn.execute(f"SELECT count(*) FROM {FACTS} WHERE seq_to = {NEVER}").fetchone()[0]
+    return standing
 
 
 _TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))

@@ -379,8 +379,9 @@ def test_every_fact_the_cache_holds_at_any_position_is_the_one_the_fold_gives(ba
     from projections.query import ensure_cache
 
     log, _times = history_log(batches, data)
-    assert ensure_cache(log)
     entries = list(log.entries())
+    assert cache.rebuild(log) == len(resolve(entries).facts)  # what `chrono replay` reports
+    assert ensure_cache(log)
     for position in [e.seq for e in entries]:
         assert cache.all_facts(log, position) == resolve([e for e in entries if e.seq <= position]).facts
 

@@ -908,7 +908,7 @@ def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatc
     tables = {}
     for where, start in (("here", 10**9), ("helper", 0)):
         monkeypatch.setattr(cache, "_PARALLEL_FROM", start)
-        cache.rebuild(log)
+        assert cache.rebuild(log) == len(resolve(log.entries()).facts)
         assert cache.is_fresh(log) and cache_matches_fold(log)
         tables[where] = {t: sorted(log.conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
                          for t in (cache.FACTS, cache.MENTIONS, cache.REFS, cache.KEYS, cache.ENTITIES)}
