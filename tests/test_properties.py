@@ -371,24 +371,53 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     assert expected == got
 
 
-@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
-def test_every_fact_the_cache_holds_at_any_position_is_the_one_the_fold_gives(batches, data):
-    """Whole facts (payload, valid time, sources, links, the corrections that made them, narrowed
-    window), whichever way the cache worked each one out."""
+def test_a_fact_corrected_or_retracted_once_reads_from_the_cache_as_the_fold_gives_it(monkeypatch):
+    """The cache's short way with a fact that has one correction or retraction and nothing else
+    (`cache._one_step`), for each thing it reads off the two log rows: sources given or left to the
+    fact's, a retraction, a description with numbers."""
+    from chrono.timeval import parse_valid_time
+    from events import CallMade, PersonMoved, PlaceDescribed, Source
     from projections import cache
-    from projections.query import ensure_cache
 
-    log, _times = history_log(batches, data)
+    took = []
+    one_step = cache._one_step
+    monkeypatch.setattr(cache, "_one_step", lambda *rows: took.append(one_step(*rows)) or took[-1])
+    early, late = (parse_valid_time(v, ZONE) for v in ("2024-11-28T10:00/2024-11-28T12:00", "2024-11-29"))
+    log = new_log()
+    log.append(s.descriptions())
+    log.append([
+        Draft(event=CallMade(caller="h0", callee="h1"), valid=early, sources=(Source(outlet="A", quote="q"),), id="f1"),
+        Draft(event=CallMade(caller="h1", callee="h2"), valid=early, sources=(Source(outlet="B"),), id="f2"),
+        Draft(event=PersonMoved(person="h0", to_place="p1"), valid=early, sources=(Source(outlet="C"),), id="f3"),
+    ])
+    log.append([
+        Draft(event=EventCorrected(target="f1", replacement=CallMade(caller="h2", callee="h1"), reason="r"), valid=late, id="c1"),
+        Draft(event=EventCorrected(target="f2", replacement=CallMade(caller="h1", callee="h0"), reason="r"),
+              valid=late, sources=(Source(outlet="D", title="t"),), id="c2"),
+        Draft(event=EventRetracted(target="f3", reason="r"), id="c3"),
+        Draft(event=EventCorrected(target="d-p0", replacement=PlaceDescribed(place="p0", name="P", lat=36.0, lon=37.25), reason="r"), id="c4"),
+    ])
     entries = list(log.entries())
-    assert cache.rebuild(log) == len(resolve(entries).facts)  # what `chrono replay` reports
-    assert ensure_cache(log)
-    for position in [e.seq for e in entries]:
+    assert cache.rebuild(log) == len(resolve(entries).facts)
+    for position in range(1, len(entries) + 1):
         assert cache.all_facts(log, position) == resolve([e for e in entries if e.seq <= position]).facts
+    assert sum(t is not None for t in took) == 4
 
 
 @given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=4), st.data())
 def test_cache_equals_fold_for_any_t_and_k_with_ordering_constraints_and_corrections(batches, data):
+    """The state, and every whole fact the cache holds (payload, valid time, sources, links, the
+    corrections that made it, narrowed window) at every position a question can name, whichever way
+    the cache worked each one out; and the count of standing facts `chrono replay` reports."""
+    from projections import cache
+
     log, times = history_log(batches, data)
+    entries = list(log.entries())
+    assert cache.rebuild(log) == len(resolve(entries).facts)
+    # The positions --as-of K can name: the last of each batch (one batch, one recorded time).
+    ends = [e.seq for e, after in zip(entries, [*entries[1:], None]) if after is None or after.recorded != e.recorded]
+    for position in ends:
+        assert cache.all_facts(log, position) == resolve([e for e in entries if e.seq <= position]).facts
     for _ in range(3):
         at = data.draw(s.query_times)
         k = data.draw(st.sampled_from([None, *times]))
