@@ -466,7 +466,8 @@ def _mentions_steps(head: Head, tmp: str | None, versions_tmp: str | None) -> li
     versions = ([], []) if versions_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [versions_tmp])],
                                                       [sql(f"DETACH DATABASE {_LISTED}")])
     return [
-        *into, sql(f"PRAGMA threads = {_THREADS}"), *_spec_steps(),
+        # (In one process the facts part has made the spec's table already.)
+        *into, sql(f"PRAGMA threads = {_THREADS}"), *(_spec_steps() if versions_tmp else []),
         sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)), sql("COMMIT"),
         _steps.WAIT,
         *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
