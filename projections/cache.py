@@ -387,7 +387,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
                 pass
             conn.execute("BEGIN")  # the rest writes only the new file
 
-        standing = _build_facts(log, _BUILDING, head, progress, **({"listed": listed, "into": _LISTED} if helper else {}))
+        standing = _build_facts(log, _BUILDING, head, progress, into=_LISTED if helper else "temp", listed=listed if helper else None)
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         _detach(conn, _LISTED)
@@ -447,13 +447,13 @@ def _helper(log: Log, steps: list, sync: str) -> subprocess.Popen:
     return helper
 
 
-def _mentions_steps(head: Head, tmp: str | None, versions_tmp: str | None) -> list:
+def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list:
     """The mentions part's build as steps (`projections._steps`), for this process or a helper: every
     fact's own row, straight from the log; then, once the facts part has listed the facts it resolves
     version by version and their versions (`_versions_steps`), those in place of their own rows, the
-    indexes, the widths of the keys and the meta. Into the file `tmp`, reading the list from the file
-    `versions_tmp`; or (both None: a rebuild in one process) into the log's own database for an
-    in-memory log, reading the list from `temp`."""
+    indexes, the widths of the keys and the meta. Into the file `tmp` (None: the log's own database,
+    for an in-memory log), reading the list from the file `listed_tmp` (None: from `temp`, where the
+    facts part leaves it when both are built by one connection)."""
     name = "main" if tmp is None else f"{_BUILDING}_mentions"
     meta_table, tables, indexes = _PARTS["mentions"]
 
@@ -462,12 +462,12 @@ def _mentions_steps(head: Head, tmp: str | None, versions_tmp: str | None) -> li
 
     into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"),
                                    sql(f"PRAGMA {name}.synchronous = OFF")]
-    listed = "temp" if versions_tmp is None else _LISTED
-    versions = ([], []) if versions_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [versions_tmp])],
-                                                      [sql(f"DETACH DATABASE {_LISTED}")])
+    listed = "temp" if listed_tmp is None else _LISTED
+    versions = ([], []) if listed_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [listed_tmp])],
+                                                    [sql(f"DETACH DATABASE {_LISTED}")])
     return [
         # (In one process the facts part has made the spec's table already.)
-        *into, sql(f"PRAGMA threads = {_THREADS}"), *(_spec_steps() if versions_tmp else []),
+        *into, sql(f"PRAGMA threads = {_THREADS}"), *(_spec_steps() if listed_tmp else []),
         sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)), sql("COMMIT"),
         _steps.WAIT,
         *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
