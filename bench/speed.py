@@ -26,8 +26,8 @@ Times are medians with min-max over --runs runs (gc.collect() before each, time.
 ratio is between medians measured in this one invocation. Nothing here asserts anything about time:
 the PASS/FAIL column only compares a ratio with the issue's bar. The 1m size runs the imports once
 and the replays 3 times (the cheap questions, in-process or as a whole process, at least 5 times at
-every size) and
-skips (reporting why) any path whose cost, extrapolated from 100k, would overrun --budget-1m seconds.
+every size) and skips (reporting why) any path whose cost, extrapolated from 100k, would overrun
+--budget-1m seconds.
 """
 
 from __future__ import annotations

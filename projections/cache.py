@@ -691,9 +691,12 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
     out.flush()
 
 
-# Fields of each type whose values a reader turns into floats (JSON keeps 1 and 1.0 apart).
-_NUMBERS = {name: tuple(a.name for a in attrs.fields(cls) if a.metadata.get("form") == "number") for name, cls in REGISTRY.items()}
-_FIELDS = {name: frozenset(["type", *(a.name for a in attrs.fields(cls))]) for name, cls in REGISTRY.items()}
+@functools.cache
+def _replacement_shape(type_name: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The keys of a replacement of this type as Chrono writes it, and the fields whose values a
+    reader turns into floats (JSON keeps 1 and 1.0 apart). Made on first use: only a rebuild needs it."""
+    fields = attrs.fields(REGISTRY[type_name])
+    return frozenset(["type", *(a.name for a in fields)]), tuple(a.name for a in fields if a.metadata.get("form") == "number")
 
 
 def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
@@ -717,9 +720,12 @@ def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
     replacement = codec.loads(c_body).get("replacement")
     new_type = replacement.get("type") if type(replacement) is dict else None
     cls = REGISTRY.get(new_type) if type(new_type) is str else None
-    if cls is None or cls.correction or replacement.keys() != _FIELDS[new_type]:
+    if cls is None or cls.correction:
+        return None
+    keys, numbers = _replacement_shape(new_type)
+    if replacement.keys() != keys:
         return None  # (a payload missing a field, or saying its version: read it as resolve does)
-    if any(type(replacement[name]) is not float and replacement[name] is not None for name in _NUMBERS[new_type]):
+    if any(type(replacement[name]) is not float and replacement[name] is not None for name in numbers):
         return None
     del replacement["type"]
     return [own, (seq, fact_id, c_seq, NEVER, new_type, cls.version, c_lo, c_hi, c_lo, c_hi, c_meta, codec.canonical(replacement),
