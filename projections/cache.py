@@ -87,6 +87,7 @@ CREATE TABLE {{s}}.{ENTITIES} (
 CREATE TABLE {{s}}.{REFS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL
 )""", f"""
+CREATE INDEX {{s}}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi);
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} (type, lo, seq, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
@@ -485,15 +486,16 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
     ]
 
 
-def _versions_steps(schema: str) -> list:
+def _versions_steps(schema: str, head: Head) -> list:
     """Into `schema`, for the mentions part: every version of each fact the facts part replaced with
-    its versions (`temp.chrono_replaced`, as `_resolve_the_few` leaves them), and the log positions of
-    those facts (their own rows' mentions, which the versions' replace)."""
+    its versions (the rows past the head's, as `_Writer` leaves them; the facts it replaced are in
+    `temp.chrono_replaced`), and the log positions of those facts (their own rows' mentions, which
+    the versions' replace)."""
     return [
         [f"DROP TABLE IF EXISTS {schema}.chrono_versions", None, False],
         [f"CREATE TABLE {schema}.chrono_versions AS SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, "
-         f"f.type AS type, f.lo AS lo, f.hi AS hi, coalesce(f.body, e.body) AS body FROM temp.chrono_replaced AS r "
-         f"CROSS JOIN {FACTS} AS f ON f.id = r.id JOIN events AS e ON e.seq = f.seq", None, False],
+         f"f.type AS type, f.lo AS lo, f.hi AS hi, coalesce(f.body, e.body) AS body FROM {FACTS} AS f "
+         f"JOIN events AS e ON e.seq = f.seq WHERE f.rowid > {int(head.seq)}", None, False],
         [f"DROP TABLE IF EXISTS {schema}.chrono_replaced_at", None, False],
         [f"CREATE TABLE {schema}.chrono_replaced_at (seq INTEGER PRIMARY KEY)", None, False],
         [f"INSERT INTO {schema}.chrono_replaced_at SELECT e.seq FROM temp.chrono_replaced AS r JOIN events AS e ON e.id = r.id", None, False],
@@ -583,18 +585,15 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     for statement in _statements(_PARTS["facts"][1], schema):
         conn.execute(statement)
     facts = conn.execute(
-        f"INSERT INTO {FACTS} (seq, id, seq_from, seq_to, type, version, lo, hi, links) "
-        f"SELECT seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
+        f"INSERT INTO {FACTS} (rowid, seq, id, seq_from, seq_to, type, version, lo, hi, links) "
+        f"SELECT seq, seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
         (NO_LINKS, head.seq),
     ).rowcount
     linked, old = _find_resolved(conn)
-    # Before the few are replaced by id; with each version's span and window, so the windows of given
-    # facts (windows_of, for history) are read from the index alone.
-    conn.execute(f"CREATE INDEX {schema}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi)")
     if progress:
         progress(head.seq // 2)
-    _resolve_the_few(log, linked, old)
-    _steps.run(conn, _versions_steps(into))
+    _resolve_the_few(log, linked, old, head)
+    _steps.run(conn, _versions_steps(into, head))
     # Every fact had one row that stands; each of the few replaced has the versions listed instead.
     (replaced,) = conn.execute("SELECT count(*) FROM temp.chrono_replaced").fetchone()
     (standing,) = conn.execute(f"SELECT count(*) FROM {into}.chrono_versions WHERE seq_to = {NEVER}").fetchone()
@@ -615,10 +614,10 @@ _TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or c
 _CURRENT = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
 
 
-def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
+def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Head) -> None:
     """Replace the rows of facts that corrections, ordering constraints (`linked`: each fact's links)
-    or an older schema (`old`: their positions) touch with their versions. Streams: memory grows with
-    one correction chain, not with the log."""
+    or an older schema (`old`: their positions) touch with their versions (`_Writer`). Streams:
+    memory grows with one correction chain, not with the log."""
     conn = log.conn
     # Ordering constraints first: their groups are narrowed together, so their members' versions wait.
     parent: dict[str, str] = {}
@@ -636,7 +635,7 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int]) -> None:
     waiting: dict[str, list[tuple[int, int, Fact | None]]] = {}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_replaced (id TEXT PRIMARY KEY) WITHOUT ROWID")
     conn.execute("DELETE FROM temp.chrono_replaced")
-    out = _Writer(conn)
+    out = _Writer(conn, head)
 
     def settle(fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
         if fact_id in members:
@@ -741,27 +740,36 @@ def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
 
 
 class _Writer:
-    """Replaces a fact's cache rows with its versions, in batches, and lists the facts it replaced
-    (`temp.chrono_replaced`)."""
+    """Replaces a fact's own cache row with its versions, in batches, and lists the facts it replaced
+    (`temp.chrono_replaced`). A fact's own row is the row at its log position (`_build_facts`); the
+    versions go after the head's, so they are the rows past it (`_versions_steps`), and no index is
+    needed before the last row is written."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, head: Head):
         self.conn = conn
         self.ids: list[tuple[str]] = []
         self.rows: list[tuple] = []
+        self.rowid = head.seq
+        self.done: set[str] = set()
 
     def replace(self, fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
         self.replace_rows(fact_id, [_row(f, a, b) for a, b, f in _merge(spans) if f is not None])
 
     def replace_rows(self, fact_id: str, rows: list[tuple]) -> None:
+        if fact_id in self.done:  # (its first versions would stay: only its own row is removed)
+            raise AssertionError(f"{fact_id} replaced twice in one rebuild")
+        self.done.add(fact_id)
         self.ids.append((fact_id,))
         self.rows.extend(rows)
         if len(self.ids) >= 1000:
             self.flush()
 
     def flush(self) -> None:
-        self.conn.executemany(f"DELETE FROM {FACTS} WHERE id = ?", self.ids)
-        self.conn.executemany("INSERT OR IGNORE INTO temp.chrono_replaced (id) VALUES (?)", self.ids)
-        self.conn.executemany(f"INSERT INTO {FACTS} ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", self.rows)
+        self.conn.executemany(f"DELETE FROM {FACTS} WHERE rowid = (SELECT seq FROM events WHERE id = ?)", self.ids)
+        self.conn.executemany("INSERT INTO temp.chrono_replaced (id) VALUES (?)", self.ids)
+        first, self.rowid = self.rowid + 1, self.rowid + len(self.rows)
+        self.conn.executemany(f"INSERT INTO {FACTS} (rowid, {_FACT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                              [(rowid, *row) for rowid, row in enumerate(self.rows, first)])
         self.ids, self.rows = [], []
 
 
