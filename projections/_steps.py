@@ -4,14 +4,17 @@ the facts part, so the two use two cores (threads would not: SQLite's allocator 
 mutexes across a process's threads). It needs nothing but the standard library, so it starts in the
 time Python does.
 
-As a program: reads one line of JSON from stdin (`{"log": path, "steps": [...], "sync": path}`),
-connects to the log, runs the steps, reads a line at each wait (`go` to go on, anything else to stop),
-flushes the file `sync` (the one it built) to disk, and prints `done`."""
+As a program: reads one line of JSON from stdin (`{"log": path, "steps": [...], "sync": path,
+"threads": n}`), connects to the log, runs the steps, reads a line at each wait (`go` to go on,
+anything else to stop), flushes the file `sync` (the one it built) to disk, and prints `done`. Once
+the facts part is complete, Chrono sends `alone`: the steps after it may sort on `threads` helper
+threads, the cores being this process's alone."""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -19,14 +22,17 @@ from collections.abc import Callable
 WAIT = "wait"  # a step: wait until the facts part is complete
 
 
-def run(conn: sqlite3.Connection, steps: list, wait: Callable[[], bool] | None = None) -> bool:
+def run(conn: sqlite3.Connection, steps: list, wait: Callable[[], bool] | None = None,
+        before: Callable[[], None] | None = None) -> bool:
     """Run `steps` ([sql, params, many] or WAIT) on `conn`; False when told to stop at a wait (without
-    `wait`, every wait goes straight on)."""
+    `wait`, every wait goes straight on). `before` runs before each statement."""
     for step in steps:
         if step == WAIT:
             if wait is not None and not wait():
                 return False
             continue
+        if before is not None:
+            before()
         sql, params, many = step
         if many:
             conn.executemany(sql, params)
@@ -35,11 +41,45 @@ def run(conn: sqlite3.Connection, steps: list, wait: Callable[[], bool] | None =
     return True
 
 
+class _Lines:
+    """The lines Chrono sends on stdin, read unbuffered, so `next` can tell whether one has come
+    without waiting for it (what a buffered reader holds, select cannot see)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.got, self.ended = fd, b"", False
+
+    def _fill(self) -> None:
+        chunk = os.read(self.fd, 4096)
+        self.ended = not chunk
+        self.got += chunk
+
+    def readline(self) -> str:
+        while b"\n" not in self.got and not self.ended:
+            self._fill()
+        line, _, self.got = self.got.partition(b"\n")
+        return line.decode()
+
+    def next(self) -> str | None:
+        """The line that has come and not been read yet, left to read; None if none has come."""
+        if b"\n" not in self.got and not self.ended and os.name != "nt":  # (select cannot wait on a pipe there)
+            if select.select([self.fd], [], [], 0)[0]:
+                self._fill()
+        return self.got.partition(b"\n")[0].decode() if b"\n" in self.got else None
+
+
 def main() -> int:
-    job = json.loads(sys.stdin.readline())
+    lines = _Lines(sys.stdin.fileno())
+    job = json.loads(lines.readline())
     conn = sqlite3.connect(job["log"], isolation_level=None, timeout=30.0)
+    alone = []
+
+    def before() -> None:  # when Chrono has said it is done, sort on the cores it used
+        if not alone and lines.next() == "alone":  # (after `go`, which its wait reads)
+            alone.append(lines.readline())
+            conn.execute(f"PRAGMA threads = {int(job.get('threads', 0))}")
+
     try:
-        if run(conn, job["steps"], lambda: sys.stdin.readline().strip() == "go"):
+        if run(conn, job["steps"], lambda: lines.readline().strip() == "go", before):
             if job.get("sync"):
                 with open(job["sync"], "rb+") as f:
                     os.fsync(f.fileno())

@@ -325,9 +325,10 @@ def rebuild(log: Log, *, progress: Callable[[int], None] | None = None) -> int:
 
 
 # Index sorts: how many helper threads SQLite may start for each. A builder alone uses the cores (up
-# to four); the two that build the parts at once use half of them each: each sorting on every core,
-# they take turns on the cores and both run slower than with none (two 830k-row index builds on two
-# cores at once: 2.7 s each with 2 threads, 2.0 s each with none).
+# to four); the two that build the parts at once use half of them each (each sorting on every core,
+# they take turns on the cores and both run slower than with none: two 830k-row index builds on two
+# cores at once took 2.7 s each with 2 threads, 2.0 s each with none), until the facts part is done:
+# the helper's last indexes then sort on all of them.
 _CORES = os.cpu_count() or 1
 _THREADS = min(4, _CORES)
 _THREADS_SHARED = max(0, min(4, _CORES // 2 - 1))
@@ -385,18 +386,23 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         steps = _mentions_steps(head, tmp["mentions"], listed_tmp if parallel else None)
         helper = _helper(log, steps, tmp["mentions"]) if parallel else None
 
-        def listed() -> None:
-            conn.execute("COMMIT")
-            conn.execute(f"DETACH DATABASE {_LISTED}")
+        def tell(word: str) -> None:
             try:
                 assert helper is not None and helper.stdin is not None
-                helper.stdin.write("go\n")
+                helper.stdin.write(f"{word}\n")
                 helper.stdin.flush()
             except OSError:  # it has stopped: what it says when it is waited for explains why
                 pass
+
+        def listed() -> None:
+            conn.execute("COMMIT")
+            conn.execute(f"DETACH DATABASE {_LISTED}")
+            tell("go")
             conn.execute("BEGIN")  # the rest writes only the new file
 
         standing = _build_facts(log, _BUILDING, head, progress, into=_LISTED if helper else "temp", listed=listed if helper else None)
+        if helper is not None:
+            tell("alone")  # its last indexes may sort on every core
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         _detach(conn, _LISTED)
@@ -451,7 +457,7 @@ def _helper(log: Log, steps: list, sync: str) -> subprocess.Popen:
     helper = subprocess.Popen([sys.executable, "-S", _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     assert helper.stdin is not None
-    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps, "sync": sync}) + "\n")
+    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps, "sync": sync, "threads": _THREADS}) + "\n")
     helper.stdin.flush()
     return helper
 

@@ -916,6 +916,40 @@ def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatc
     assert tables["here"][cache.MENTIONS] and tables["here"][cache.REFS] and tables["here"][cache.KEYS]
 
 
+@pytest.mark.parametrize("words", ["go\n", "go\nalone\n"])
+def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_alone(tmp_path, words):
+    # Both words may come before it reaches its wait (a small log's facts part is quick): the first
+    # statements still run on the threads it was given, and the wait still reads its `go`.
+    from projections import _steps
+
+    path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
+    sqlite3.connect(path).close()
+    steps = [["ATTACH DATABASE ? AS b", [built], False], ["PRAGMA threads = 0", None, False],
+             ["CREATE TABLE b.first AS SELECT threads FROM pragma_threads", None, False], _steps.WAIT,
+             ["CREATE TABLE b.after_go AS SELECT threads FROM pragma_threads", None, False],
+             ["CREATE TABLE b.last AS SELECT threads FROM pragma_threads", None, False]]
+    job = json.dumps({"log": path, "steps": steps, "sync": built, "threads": 2})
+    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=f"{job}\n{words}", capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, "done"), out.stderr
+    with sqlite3.connect(built) as conn:
+        seen = [conn.execute(f"SELECT threads FROM {t}").fetchone()[0] for t in ("first", "after_go", "last")]
+    assert seen == ([0, 2, 2] if "alone" in words else [0, 0, 0])
+
+
+def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
+    from projections import _steps
+
+    path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
+    sqlite3.connect(path).close()
+    steps = [["ATTACH DATABASE ? AS b", [built], False], ["CREATE TABLE b.first (x)", None, False], _steps.WAIT,
+             ["CREATE TABLE b.after_go (x)", None, False]]
+    job = json.dumps({"log": path, "steps": steps, "sync": built})
+    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=f"{job}\n", capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, "")
+    with sqlite3.connect(built) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["first"]
+
+
 def rebuilder_main(path: str) -> None:
     """Rebuild the cache (its mentions part in a helper process, whatever the log's size) forever,
     saying when the first rebuild has begun, until killed."""
