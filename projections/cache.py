@@ -215,12 +215,20 @@ def _mentions_sql(source: str, *, keyed: bool) -> str:
 
 
 # Where the mentions pass reads facts: every fact's own row, straight from the log (bounded by the
-# head: a log's rows never change); then, in place of the rows of the few facts the facts part
-# resolves version by version, their versions, which it lists (`_versions_steps`).
+# head: a log's rows never change), but those of the facts a correction or retraction names, which
+# the facts part resolves version by version; then their versions, and in place of the own rows of
+# the few others it resolves so (facts with ordering constraints, or of an older schema), theirs,
+# which it lists (`_versions_steps`).
+def _corrected(head: int) -> str:
+    # (By the target index, which holds only corrections' and retractions' rows: `+` keeps SQLite
+    # from reading the whole log by position instead.)
+    return f"(SELECT t.target FROM events AS t WHERE t.target IS NOT NULL AND +t.seq <= {int(head)})"
+
+
 def _own_rows(head: int) -> str:
     return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
             f"e.valid_hi AS hi, e.body AS body FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
-            f"AND e.type IN ({_types_in(_KEYED_TYPES)}))")
+            f"AND e.type IN ({_types_in(_KEYED_TYPES)}) AND e.id NOT IN {_corrected(head)})")
 
 
 ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
@@ -485,7 +493,9 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
         *into, sql(f"PRAGMA threads = {_THREADS if listed_tmp is None else _THREADS_SHARED}"), *(_spec_steps() if listed_tmp else []),
         sql("BEGIN"), *(sql(t) for t in _statements(tables, name)), sql(_mentions_sql(_own_rows(head.seq), keyed=True)), sql("COMMIT"),
         _steps.WAIT,
-        *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
+        # (A scan of every mention, so only when one is listed: most logs have none.)
+        *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE EXISTS (SELECT 1 FROM {listed}.chrono_replaced_at) "
+                                        f"AND seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
         sql(_mentions_sql(f"{listed}.chrono_versions", keyed=True)), sql("COMMIT"), *versions[1],
         sql("BEGIN"), *(sql(t) for t in _statements(indexes, name)), sql(_KEYS_SQL), *_meta_steps(name, meta_table, head), sql("COMMIT"),
         *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
@@ -495,8 +505,8 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
 def _versions_steps(schema: str, head: Head) -> list:
     """Into `schema`, for the mentions part: every version of each fact the facts part replaced with
     its versions (the rows past the head's, as `_Writer` leaves them; the facts it replaced are in
-    `temp.chrono_replaced`), and the log positions of those facts (their own rows' mentions, which
-    the versions' replace)."""
+    `temp.chrono_replaced`), and the log positions of those of them no correction or retraction names
+    (the mentions pass read their own rows, whose mentions the versions' replace: `_own_rows`)."""
     return [
         [f"DROP TABLE IF EXISTS {schema}.chrono_versions", None, False],
         [f"CREATE TABLE {schema}.chrono_versions AS SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, "
@@ -504,7 +514,8 @@ def _versions_steps(schema: str, head: Head) -> list:
          f"JOIN events AS e ON e.seq = f.seq WHERE f.rowid > {int(head.seq)}", None, False],
         [f"DROP TABLE IF EXISTS {schema}.chrono_replaced_at", None, False],
         [f"CREATE TABLE {schema}.chrono_replaced_at (seq INTEGER PRIMARY KEY)", None, False],
-        [f"INSERT INTO {schema}.chrono_replaced_at SELECT e.seq FROM temp.chrono_replaced AS r JOIN events AS e ON e.id = r.id", None, False],
+        [f"INSERT INTO {schema}.chrono_replaced_at SELECT e.seq FROM temp.chrono_replaced AS r CROSS JOIN events AS e ON e.id = r.id "
+         f"WHERE e.id NOT IN {_corrected(head.seq)}", None, False],  # (CROSS: the few, each by the id index; not every id)
     ]
 
 
