@@ -483,8 +483,8 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
     def sql(text: str, params=None) -> list:
         return [text, params, False]
 
-    into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.journal_mode = OFF"),
-                                   sql(f"PRAGMA {name}.synchronous = OFF")]
+    into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.page_size = {_PAGE}"),
+                                   sql(f"PRAGMA {name}.journal_mode = OFF"), sql(f"PRAGMA {name}.synchronous = OFF")]
     listed = "temp" if listed_tmp is None else _LISTED
     versions = ([], []) if listed_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [listed_tmp])],
                                                     [sql(f"DETACH DATABASE {_LISTED}")])
@@ -519,8 +519,12 @@ def _versions_steps(schema: str, head: Head) -> list:
     ]
 
 
+_PAGE = 16384  # bytes, of a cache file's pages
+
+
 def _open_build(conn, path: str, name: str) -> None:
     conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+    conn.execute(f"PRAGMA {name}.page_size = {_PAGE}")
     conn.execute(f"PRAGMA {name}.journal_mode = OFF")
     conn.execute(f"PRAGMA {name}.synchronous = OFF")
 
