@@ -539,7 +539,9 @@ def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     `temp.chrono_roots`, each correction under the fact at its chain's root): the links of the facts
     with ordering constraints, and the positions of the facts an older schema wrote (found in the
     facts part's narrow rows, not the log's wide ones), for `_resolve_the_few`."""
-    target_of = dict(conn.execute("SELECT id, target FROM events WHERE target IS NOT NULL"))
+    # (The few by the target index; asked for their ids as well, SQLite would read the whole log.)
+    target_of = dict(conn.execute("SELECT e.id, e.target FROM (SELECT seq FROM events WHERE target IS NOT NULL) AS t "
+                                  "CROSS JOIN events AS e ON e.seq = t.seq"))
     roots = []
     for correction in target_of:
         root, steps = target_of[correction], 0
@@ -631,8 +633,9 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
 
 
 _TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
-# Which (type, version) pairs are current: a fact of another was written by an older schema.
-_CURRENT = " OR ".join(f"(type = '{name}' AND version = {cls.version})" for name, cls in REGISTRY.items())
+# Which (type, version) pairs are current: a fact of another was written by an older schema. (One
+# lookup in a list SQLite makes once, not a test of each pair: a third less of a pass over 1M rows.)
+_CURRENT = "(type, version) IN (VALUES " + ", ".join(f"('{name}', {cls.version})" for name, cls in REGISTRY.items()) + ")"
 
 
 def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Head) -> None:
