@@ -1027,6 +1027,19 @@ def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
             yield fid, type_name, _payload(type_name, version, body)
 
 
+def kinds_of(log: Log, ids, position: int) -> Iterator[tuple[str, str]]:
+    """(id, kind) of each description of the entities `ids` standing at `position`, in the order
+    `described` gives them, read from the gazetteer's rows alone (no payload)."""
+    args = (position, position)
+    for chunk in _chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        yield from log.conn.execute(
+            f"SELECT d.id, d.kind FROM {ENTITIES} AS d JOIN events AS e ON e.id = d.fact "
+            f"WHERE d.id IN ({marks}) AND d.seq_from <= ? AND ? < d.seq_to ORDER BY e.seq",
+            (*chunk, *args),
+        )
+
+
 def described_ids(log: Log, kind: str, position: int, limit: int | None = None) -> list[str]:
     """Ids of the entities of `kind` described at `position`, sorted (the first `limit` + 1 at most)."""
     where, args = _live(position)
@@ -1035,5 +1048,5 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
 
-__all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps",
+__all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps", "kinds_of",
            "latest_listed", "position_at", "rebuild", "recent_keys"]

@@ -221,9 +221,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         new = [i for i in entity_ids if i not in kinds]
         for i in new:
             kinds[i] = None
-        for _fid, type_name, payload in cache.described(log, new, pos):
-            kind = _KIND_OF_TYPE[type_name]
-            kinds[payload[kind]] = kind
+        kinds.update(cache.kinds_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
     for channel in (CONTROL, WHERE, UNIT):
@@ -371,7 +369,6 @@ def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: t
     return out
 
 
-_KIND_OF_TYPE = {"PlaceDescribed": "place", "PersonDescribed": "person", "ActorDescribed": "actor", "UnitDescribed": "unit"}
 _REF_FIELDS = {cls: [a.name for a in attrs.fields(cls) if a.metadata.get("ref")] for cls in LISTS}
 
 
