@@ -774,15 +774,11 @@ class _Writer:
         self.ids: list[tuple[str]] = []
         self.rows: list[tuple] = []
         self.rowid = head.seq
-        self.done: set[str] = set()
 
     def replace(self, fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
         self.replace_rows(fact_id, [_row(f, a, b) for a, b, f in _merge(spans) if f is not None])
 
     def replace_rows(self, fact_id: str, rows: list[tuple]) -> None:
-        if fact_id in self.done:  # (its first versions would stay: only its own row is removed)
-            raise AssertionError(f"{fact_id} replaced twice in one rebuild")
-        self.done.add(fact_id)
         self.ids.append((fact_id,))
         self.rows.extend(rows)
         if len(self.ids) >= 1000:
@@ -790,6 +786,7 @@ class _Writer:
 
     def flush(self) -> None:
         self.conn.executemany(f"DELETE FROM {FACTS} WHERE rowid = (SELECT seq FROM events WHERE id = ?)", self.ids)
+        # (Its key refuses a fact replaced twice, whose first versions would stay: only its own row is removed.)
         self.conn.executemany("INSERT INTO temp.chrono_replaced (id) VALUES (?)", self.ids)
         first, self.rowid = self.rowid + 1, self.rowid + len(self.rows)
         self.conn.executemany(f"INSERT INTO {FACTS} (rowid, {_FACT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
