@@ -106,7 +106,7 @@ CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEG
 # Each key's widest window, once the mentions part holds every version.
 _KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY channel, entity"
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
-_TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", "proj_refs")
+_TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 
 
 def _statements(sql: str, schema: str) -> list[str]:
