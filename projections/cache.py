@@ -47,7 +47,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "10"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "11"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -73,7 +73,10 @@ _SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NO
 # fact names are in one table or the other, by its type: the split shares the reading of the payloads
 # between the two builders. Each part's meta names the log head it was built from. Statements create
 # in `{s}` (the schema being built) and otherwise name tables unqualified: SQLite finds them wherever
-# they are attached, as nothing else holds tables of these names.
+# they are attached, as nothing else holds tables of these names. An index leads with a column whose
+# values seldom tie where the queries allow it (the keys' index with the entity, not the channel):
+# SQLite's sort compares the first column quickly and the whole record only on a tie (building it
+# from 1.5M mentions: 1.5 s led by the channel, 1.1 s by the entity).
 _PARTS: dict[str, tuple[str, str, str]] = {  # part: (meta table, tables, indexes)
     "facts": (META, f"""
 CREATE TABLE {{s}}.{FACTS} (
@@ -98,13 +101,13 @@ CREATE TABLE {{s}}.{MENTIONS} (
     seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER
 )""", f"""
 CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
-CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (channel, entity, lo, seq, n, settle) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} (channel, lo, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_deaths ON {MENTIONS} (entity, settle, seq_from, seq_to) WHERE op = 'die';
-CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (channel, key)) WITHOUT ROWID"""),
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
 }
 # Each key's widest window, once the mentions part holds every version.
-_KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY channel, entity"
+_KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel"
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 _TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 
