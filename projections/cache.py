@@ -47,7 +47,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "11"  # of the cache's tables: a cache written in another format is rebuilt, not read
+FORMAT = "12"  # of the cache's tables: a cache written in another format is rebuilt, not read
 
 _FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -85,7 +85,8 @@ CREATE TABLE {{s}}.{FACTS} (
     valid_meta TEXT, body TEXT, sources TEXT, links TEXT, via TEXT
 );
 CREATE TABLE {{s}}.{ENTITIES} (
-    id TEXT NOT NULL, kind TEXT NOT NULL, fact TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
+    id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, actor TEXT, seq INTEGER NOT NULL, fact TEXT NOT NULL,
+    seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
 );
 CREATE TABLE {{s}}.{REFS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL
@@ -120,12 +121,17 @@ def _statements(sql: str, schema: str) -> list[str]:
 _DESCRIBED = {"PlaceDescribed": ("place", "$.place"), "PersonDescribed": ("person", "$.person"),
               "ActorDescribed": ("actor", "$.actor"), "UnitDescribed": ("unit", "$.unit")}
 
-# Every description's entity and kind, in one pass over the facts.
+# Every description's entity, kind, name and (a unit's) actor, in one pass over the facts: what a
+# document names its entities by, without reading their payloads (`names_of`). SQLite cuts a string
+# short at a NUL character (in JSON, \u0000): the name of a payload holding one is left NULL, and
+# read from the payload when asked for.
 _ENTITIES_SQL = (
-    f"INSERT INTO {ENTITIES} (id, kind, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
+    f"INSERT INTO {ENTITIES} (id, kind, name, actor, seq, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
     + " ".join(f"WHEN '{t}' THEN '{path}'" for t, (_kind, path) in _DESCRIBED.items())
     + " END), CASE f.type " + " ".join(f"WHEN '{t}' THEN '{kind}'" for t, (kind, _path) in _DESCRIBED.items())
-    + f" END, f.id, f.seq_from, f.seq_to FROM {_SCAN_ROWS} AS f WHERE f.type IN ({', '.join(repr(t) for t in _DESCRIBED)})"
+    + " END, CASE WHEN instr(f.body, '\\u0000') THEN NULL ELSE json_extract(f.body, '$.name') END, "
+    + "CASE f.type WHEN 'UnitDescribed' THEN json_extract(f.body, '$.actor') END, "
+    + f"f.seq, f.id, f.seq_from, f.seq_to FROM {_SCAN_ROWS} AS f WHERE f.type IN ({', '.join(repr(t) for t in _DESCRIBED)})"
 )
 
 # Where each type's keyed effects sit in its JSON: (type, field naming the key or keys, channel, n of
@@ -1027,17 +1033,24 @@ def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
             yield fid, type_name, _payload(type_name, version, body)
 
 
-def kinds_of(log: Log, ids, position: int) -> Iterator[tuple[str, str]]:
-    """(id, kind) of each description of the entities `ids` standing at `position`, in the order
-    `described` gives them, read from the gazetteer's rows alone (no payload)."""
+def names_of(log: Log, ids, position: int) -> Iterator[tuple[str, str, str, str | None]]:
+    """(id, kind, name, actor) of each description of the entities `ids` standing at `position`, in
+    the order `described` gives them (the last one of an entity is the one that counts), read from
+    the gazetteer's rows alone (no payload)."""
     args = (position, position)
     for chunk in _chunks(sorted(set(ids))):
         marks = ", ".join("?" * len(chunk))
-        yield from log.conn.execute(
-            f"SELECT d.id, d.kind FROM {ENTITIES} AS d JOIN events AS e ON e.id = d.fact "
-            f"WHERE d.id IN ({marks}) AND d.seq_from <= ? AND ? < d.seq_to ORDER BY e.seq",
+        rows = log.conn.execute(
+            f"SELECT id, kind, name, actor, fact, seq_from FROM {ENTITIES} WHERE id IN ({marks}) AND seq_from <= ? AND ? < seq_to ORDER BY seq",
             (*chunk, *args),
-        )
+        ).fetchall()
+        for entity_id, kind, name, actor, fact_id, seq_from in rows:
+            if name is None:  # (one SQLite could not read: `_ENTITIES_SQL`)
+                type_name, version, body = log.conn.execute(
+                    f"SELECT type, version, body FROM {FACT_ROWS} WHERE id = ? AND seq_from = ?", (fact_id, seq_from)).fetchone()
+                payload = _payload(type_name, version, body)
+                name, actor = payload["name"], payload.get("actor") if kind == "unit" else None
+            yield entity_id, kind, name, actor
 
 
 def described_ids(log: Log, kind: str, position: int, limit: int | None = None) -> list[str]:
@@ -1048,5 +1061,5 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
 
-__all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps", "kinds_of",
+__all__ = ["chains", "windows_of", "naming", "naming_ids", "all_facts", "built_from", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh", "key_steps", "names_of",
            "latest_listed", "position_at", "rebuild", "recent_keys"]

@@ -81,6 +81,11 @@ class Gazetteer:
         e = self.by_id.get(entity_id)
         return e.kind if e else None
 
+    def actor(self, entity_id: str) -> str | None:
+        """The actor a unit belongs to (None for anything else, or when its description says none)."""
+        e = self.by_id.get(entity_id)
+        return e.details.get("actor") if e and e.kind == "unit" else None
+
     def of_kind(self, kind: str) -> list[Entity]:
         return [e for e in self if e.kind == kind]
 
@@ -105,3 +110,35 @@ class Gazetteer:
             raise UnknownEntityError(f"no {what} called {text!r}; `chrono entities` lists them all")
         names = ", ".join(sorted(f"{e.id} ({e.name})" for e in partial)[:8])
         raise UnknownEntityError(f"{text!r} could be any of: {names}; use the id")
+
+
+class Names:
+    """What a document says of the entities it mentions, and no more: each one's kind, name and (a
+    unit's) actor, as `Gazetteer` says them, from the cache's rows of their descriptions
+    (`cache.names_of`) rather than from the descriptions themselves."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str, str | None]] = ()):
+        self._by_id: dict[str, tuple[str, str, str | None]] = {}
+        self.update(rows)
+
+    def update(self, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """Learn (id, kind, name, actor) rows, in log order: a later description of an entity wins."""
+        for entity_id, kind, name, actor in rows:
+            self._by_id[entity_id] = (kind, name, actor)
+
+    def __contains__(self, entity_id: str) -> bool:
+        return entity_id in self._by_id
+
+    def name(self, entity_id: str | None) -> str | None:
+        if entity_id is None:
+            return None
+        got = self._by_id.get(entity_id)
+        return got[1] if got else entity_id
+
+    def kind(self, entity_id: str) -> str | None:
+        got = self._by_id.get(entity_id)
+        return got[0] if got else None
+
+    def actor(self, entity_id: str) -> str | None:
+        got = self._by_id.get(entity_id)
+        return got[2] if got and got[0] == "unit" else None

@@ -16,7 +16,7 @@ from events import entity_refs
 
 from . import cache
 from .describe import summarize
-from .gazetteer import Entity, Gazetteer
+from .gazetteer import Entity, Gazetteer, Names
 from .resolve import Fact, Resolution, resolve
 from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, Step, World, answer, apply_cell, effects, fold
 
@@ -136,9 +136,9 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
 
 
 def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zone: str, limit: int | None = LIMIT,
-          entities: set[str] | None = None, source: str | None = None, use_cache: bool = True) -> tuple[dict, Gazetteer]:
-    """The `state --json` document at `valid_at` as known at `known_at`, and the gazetteer naming what it
-    mentions. With `limit`, each section gives at most that many rows and `more` says which were cut: a
+          entities: set[str] | None = None, source: str | None = None, use_cache: bool = True) -> tuple[dict, Gazetteer | Names]:
+    """The `state --json` document at `valid_at` as known at `known_at`, and the names of what it
+    mentions (the gazetteer, or read from the cache, just the names it needs). With `limit`, each section gives at most that many rows and `more` says which were cut: a
     keyed section then gives the most recently touched keys (by their latest effect that began by T),
     most recent first; a list its latest happenings; `upcoming` the soonest. With `entities` (ids),
     only their rows and the happenings naming them.
@@ -213,25 +213,25 @@ def _refs_of(ev) -> set[str]:
     return {v for _, _, v in entity_refs(ev)}
 
 
-def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int | None, ids: set[str] | None) -> tuple[dict, Gazetteer]:
+def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int | None, ids: set[str] | None) -> tuple[dict, Names]:
     pos = k.position
-    kinds: dict[str, str] = {}  # entity id -> kind, for the ids looked up so far
+    names = Names()  # of the entities looked up so far
+    asked: set[str] = set()
 
     def learn(entity_ids) -> None:
-        new = [i for i in entity_ids if i not in kinds]
-        for i in new:
-            kinds[i] = None
-        kinds.update(cache.kinds_of(log, new, pos))
+        new = [i for i in entity_ids if i not in asked]
+        asked.update(new)
+        names.update(cache.names_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
     for channel in (CONTROL, WHERE, UNIT):
         kind = KINDS[channel]
-        fits = lambda key: kinds.get(key) in (None, "person") if channel == WHERE else True  # noqa: E731
+        fits = lambda key: names.kind(key) in (None, "person") if channel == WHERE else True  # noqa: E731
         if ids is not None:
             learn(ids)
             read = {key: _key_cell(log, channel, key, at, pos) for key in ids}
             cells = {key: cell for key, (cell, _rank) in read.items() if cell is not None}
-            keys = [i for i in ids if kinds.get(i) == kind or (i in cells and fits(i))]
+            keys = [i for i in ids if names.kind(i) == kind or (i in cells and fits(i))]
             chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in read.items() if cell is not None}, limit)
         else:
             described = cache.described_ids(log, kind, pos, limit)
@@ -278,8 +278,8 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
                 needed.update(_refs_of(h.fact.event))
     for f in later[0]:
         needed.update(_refs_of(f.event))
-    g = Gazetteer.from_payloads(cache.described(log, needed, pos))
-    return _document(at, k.known_at, keyed, lists, later, g, zone=zone, limit=limit), g
+    learn(needed)
+    return _document(at, k.known_at, keyed, lists, later, names, zone=zone, limit=limit), names
 
 
 def _strings(value) -> list[str]:
@@ -337,15 +337,14 @@ def _batched(items, n: int):
         yield batch
 
 
-def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: tuple, g: Gazetteer, *, zone: str, limit: int | None) -> dict:
+def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: tuple, g: Gazetteer | Names, *, zone: str, limit: int | None) -> dict:
     since = lambda a: iso(from_micros(a.settled.lo), zone) if a.settled else None  # noqa: E731
 
     def row(channel: str, key: str, a) -> dict:
         a = a or EMPTY[channel]
         out = {KINDS[channel]: key, "name": g.name(key)}
         if channel == UNIT:
-            entity = g.by_id.get(key)
-            out["actor"] = entity.details.get("actor") if entity else None
+            out["actor"] = g.actor(key)
         return {**out, **answer_json(channel, a), "since": since(a), "events": list(a.events)}
 
     out = {"valid_at": iso(from_micros(at), zone), "known_at": iso(known_at, zone), "limit": limit}

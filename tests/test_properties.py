@@ -371,6 +371,41 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     assert expected == got
 
 
+
+@given(st.data())
+def test_the_names_the_cache_keeps_are_what_the_gazetteer_says_as_known_at_any_time(data):
+    """A cached document names its entities from the cache's rows of their descriptions
+    (`cache.names_of`), not from the descriptions: as known at any time, those say of every entity
+    what the gazetteer folded from the log says (the latest description standing wins, a corrected
+    one reads as corrected, a retracted one is gone)."""
+    from events import ActorDescribed, PersonDescribed, PlaceDescribed, UnitDescribed
+    from projections import cache
+    from projections.gazetteer import Names
+    from projections.query import ensure_cache
+
+    kinds = [PlaceDescribed, PersonDescribed, ActorDescribed, UnitDescribed]
+    log, ids, times = new_log(), [], []
+    for n in range(data.draw(st.integers(1, 4))):
+        events = data.draw(st.lists(st.sampled_from(kinds).flatmap(lambda c: s.event_of(c, pooled=True)), min_size=1, max_size=4))
+        drafts = [Draft(event=e, id=f"b{n}-{i}") for i, e in enumerate(events)]
+        if ids and data.draw(st.booleans()):
+            target = data.draw(st.sampled_from(ids))
+            if data.draw(st.booleans()):
+                drafts.append(Draft(event=EventRetracted(target=target, reason="r")))
+            else:
+                replacement = data.draw(s.event_of(type(log.get(target).event), pooled=True))
+                drafts.append(Draft(event=EventCorrected(target=target, replacement=replacement, reason="r")))
+        log.append(drafts)
+        ids += [d.id for d in drafts if not d.event.correction]
+        times.append(log.head().recorded)
+    assert ensure_cache(log)
+    everyone = sorted({*s.PLACES, *s.ACTORS, *s.PEOPLE, *s.UNITS})
+    for known_at in times:
+        g = knowledge(log, known_at, use_cache=False).gazetteer
+        names = Names(cache.names_of(log, everyone, knowledge(log, known_at).position))
+        for i in everyone:
+            assert (names.kind(i), names.name(i), names.actor(i)) == (g.kind(i), g.name(i), g.actor(i)), i
+
 def test_a_fact_corrected_or_retracted_once_reads_from_the_cache_as_the_fold_gives_it(monkeypatch):
     """The cache's short way with a fact that has one correction or retraction and nothing else
     (`cache._one_step`), for each thing it reads off the two log rows: sources given or left to the
