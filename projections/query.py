@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from datetime import datetime
@@ -148,13 +149,30 @@ def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zon
     k = knowledge(log, known_at, use_cache=use_cache)
     at = to_micros(valid_at)
     if k.cached and not source:
-        return _cached_document(log, k, at, zone=zone, limit=limit, ids=entities)
+        with _one_read(log):
+            return _cached_document(log, k, at, zone=zone, limit=limit, ids=entities)
     facts = k.timed()
     if source:
         from .investigate import source_matches
 
         facts = [f for f in facts if source_matches(f.sources, source)]
     return _fold_document(fold(facts, at), k, facts, zone=zone, limit=limit, ids=entities)
+
+
+@contextlib.contextmanager
+def _one_read(log: Log):
+    """One read transaction around a document's many queries (hundreds): each sees the files as the
+    first did, and SQLite takes its locks on the log and the cache files once, not once a query."""
+    conn = log.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # (nothing was written: it ends the read)
 
 
 def _cut_keys(keys: list[str], ranks: dict[str, tuple], limit: int | None) -> tuple[list[str], bool]:
