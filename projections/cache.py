@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
-import json
 import os
 import sqlite3
 import subprocess
@@ -406,7 +405,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         def tell(word: str) -> None:
             try:
                 assert helper is not None and helper.stdin is not None
-                helper.stdin.write(f"{word}\n")
+                helper.stdin.write(f"{word}\n".encode())
                 helper.stdin.flush()
             except OSError:  # it has stopped: what it says when it is waited for explains why
                 pass
@@ -428,7 +427,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
             _steps.run(conn, steps)
             _sync(tmp["mentions"])
         else:  # (which flushes its file itself)
-            out, err = helper.communicate()
+            out, err = (text.decode(errors="replace") for text in helper.communicate())
             if helper.returncode != 0 or out.strip() != "done":
                 why = (err.strip().splitlines() or [f"exit status {helper.returncode}"])[-1]
                 raise StorageError(f"could not build the cache beside {log.path}: {why}")
@@ -472,9 +471,9 @@ def _helper(log: Log, steps: list, sync: str) -> subprocess.Popen:
     this one builds the facts part."""
     # (-S: it needs no site packages, and starts in half the time without them.)
     helper = subprocess.Popen([sys.executable, "-S", _steps.__file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE)
     assert helper.stdin is not None
-    helper.stdin.write(json.dumps({"log": os.path.abspath(log.path), "steps": steps, "sync": sync, "threads": _THREADS}) + "\n")
+    helper.stdin.write(_steps.job_message({"log": os.path.abspath(log.path), "steps": steps, "sync": sync, "threads": _THREADS}))
     helper.stdin.flush()
     return helper
 

@@ -940,9 +940,9 @@ def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_al
              ["CREATE TABLE b.first AS SELECT threads FROM pragma_threads", None, False], _steps.WAIT,
              ["CREATE TABLE b.after_go AS SELECT threads FROM pragma_threads", None, False],
              ["CREATE TABLE b.last AS SELECT threads FROM pragma_threads", None, False]]
-    job = json.dumps({"log": path, "steps": steps, "sync": built, "threads": 2})
-    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=f"{job}\n{words}", capture_output=True, text=True, timeout=60)
-    assert (out.returncode, out.stdout.strip()) == (0, "done"), out.stderr
+    job = _steps.job_message({"log": path, "steps": steps, "sync": built, "threads": 2})
+    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=job + words.encode(), capture_output=True, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, b"done"), out.stderr
     with sqlite3.connect(built) as conn:
         seen = [conn.execute(f"SELECT threads FROM {t}").fetchone()[0] for t in ("first", "after_go", "last")]
     assert seen == ([0, 2, 2] if "alone" in words else [0, 0, 0])
@@ -955,9 +955,9 @@ def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
     sqlite3.connect(path).close()
     steps = [["ATTACH DATABASE ? AS b", [built], False], ["CREATE TABLE b.first (x)", None, False], _steps.WAIT,
              ["CREATE TABLE b.after_go (x)", None, False]]
-    job = json.dumps({"log": path, "steps": steps, "sync": built})
-    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=f"{job}\n", capture_output=True, text=True, timeout=60)
-    assert (out.returncode, out.stdout.strip()) == (0, "")
+    job = _steps.job_message({"log": path, "steps": steps, "sync": built})
+    out = subprocess.run([sys.executable, "-S", _steps.__file__], input=job, capture_output=True, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, b""), out.stderr
     with sqlite3.connect(built) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["first"]
 
