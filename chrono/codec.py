@@ -522,6 +522,18 @@ def _plain_shapes() -> bool:
 
 def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] | None:
     """`draft_from_json` for an object it would accept without an upcast; None for anything else."""
+    got = _read_parts(obj, zone, allow_stored)
+    if got is None:
+        return None
+    event, valid, sources, event_id, after, before, encoded, stored = got
+    return _build_draft(event, valid, sources, event_id, after, before, encoded), stored
+
+
+def _read_parts(obj: Any, zone: str, allow_stored: bool, *, sources: bool = True) -> tuple | None:
+    """What `_read_draft` builds its draft of: (event, valid time, sources, id, after, before,
+    (canonical payload, canonical sources), stored-log fields). Without `sources`, the sources are
+    checked and encoded but not built (None), unless a field of one is null (then they are): a reader
+    that needs only the encoding saves making them."""
     if type(obj) is not dict or not obj.keys() <= (_DRAFT_OR_STORED_KEYS if allow_stored else _DRAFT_KEYS):
         return None
     type_name = obj.get("type")
@@ -569,30 +581,30 @@ def _read_draft(obj: Any, zone: str, allow_stored: bool) -> tuple[Draft, dict] |
         return None
     given = obj.get("sources")
     if given is None:
-        sources, sources_json = (), "[]"
+        made, sources_json = (), "[]"
     elif type(given) is not list:
         return None
     else:
-        got_sources = _plain_sources(given)
+        got_sources = _plain_sources(given, build=sources)
         if got_sources is None:
             return None
-        sources, nulls = got_sources
-        sources_json = _dumps(unstructure_sources(sources) if nulls else given, option=_SORT_KEYS).decode()  # canonical()
-    draft = _build_draft(got[0], valid, sources, event_id, tuple(after) if after else (), tuple(before) if before else (),
-                         (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json))  # canonical()
+        made, nulls = got_sources
+        sources_json = _dumps(unstructure_sources(made) if nulls else given, option=_SORT_KEYS).decode()  # canonical()
     stored = {}
     if allow_stored:
         for k in _STORED_ORDER:
             if k in obj:
                 stored[k] = obj[k]
-    return draft, stored
+    return (got[0], valid, made, event_id, tuple(after) if after else (), tuple(before) if before else (),
+            (_dumps(got[1], option=_SORT_KEYS).decode(), sources_json), stored)  # canonical()
 
 
-def _plain_sources(items: list) -> tuple[tuple[Source, ...], bool] | None:
+def _plain_sources(items: list, build: bool = True) -> tuple[tuple[Source, ...] | None, bool] | None:
     """Sources built directly when they are objects of texts with an outlet, as Source's validators ask
     of the outlet (the others are free; texts here, as the canonical JSON assumes), with whether any
     field was stated as null (the canonical form leaves those out); None for anything else, which is
-    for structure_sources to read or explain."""
+    for structure_sources to read or explain. Without `build`, only checked (None for the sources),
+    unless a field is null: the canonical form is then written from them."""
     made = []
     nulls = False
     for d in items:
@@ -605,7 +617,10 @@ def _plain_sources(items: list) -> tuple[tuple[Source, ...], bool] | None:
             return None
         if not nulls and None in d.values():
             nulls = True
-        made.append(_build_source(outlet, title, attribution, quote, url))
+        if build:
+            made.append(_build_source(outlet, title, attribution, quote, url))
+    if not build:
+        return _plain_sources(items) if nulls else (None, False)
     return tuple(made), nulls
 
 

@@ -209,22 +209,22 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
 
     gc.disable()
     dump = pickle.dump
-    loads, read, id_match = orjson.loads, codec._read_draft, codec._EVENT_ID.match
+    loads, read, id_match = orjson.loads, codec._read_parts, codec._EVENT_ID.match
     chunk: list = []
     try:
         for number, raw in enumerate(lines, start):
             done += len(raw)
             item = raw
             try:
-                got = read(loads(raw), zone, True)
+                # (What a draft is made of, its sources unmade: only their encoding is sent.)
+                got = read(loads(raw), zone, True, sources=False)
                 if got is not None:
-                    draft, stored = got
-                    ev, event_id, recorded = draft.event, draft.id, stored.get("recorded")
-                    if not (ev.correction or draft.after or draft.before or draft.valid is None and not ev.timeless
+                    ev, valid, _sources, event_id, after, before, encoded, stored = got
+                    recorded = stored.get("recorded")
+                    if not (ev.correction or after or before or valid is None and not ev.timeless
                             or event_id is not None and id_match(event_id) is None
                             or "recorded" in stored and type(recorded) is not str):
-                        item = (event_id, ev.type_name, ev.version, *valid_columns(draft.valid), *draft.encoded, recorded,
-                                stored.get("hash"))
+                        item = (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, recorded, stored.get("hash"))
             except Exception:  # noqa: S110 - the line goes back as it is, and is read (and explained) there
                 pass
             chunk.append((number, item, None))
