@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import itertools
-import math
 import os
 import random
 import sys

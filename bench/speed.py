@@ -23,7 +23,8 @@ Run from anywhere; it uses the Chrono in this checkout. It generates the synthet
  9. one durable Log.append (synchronous=FULL) vs a raw one-row-per-transaction insert, same settings.
 
 Times are medians with min-max over --runs runs (gc.collect() before each, time.perf_counter); every
-ratio is between medians measured in this one invocation. Nothing here asserts anything about time:
+ratio is between medians measured in this one invocation, and the contenders of an import or a replay
+take turns (one run of each, then the next round), so the machine's drift falls on them alike. Nothing here asserts anything about time:
 the PASS/FAIL column only compares a ratio with the issue's bar. The 1m size runs the imports once
 and the replays 3 times (the cheap questions, in-process or as a whole process, at least 5 times at
 every size) and skips (reporting why) any path whose cost, extrapolated from 100k, would overrun
@@ -132,16 +133,21 @@ def summarize(samples: list[float]) -> dict:
             "samples": samples}
 
 
-def timed(fn, runs: int, setup=None) -> tuple[dict, object]:
-    """Run fn `runs` times (setup() before each, untimed); returns the summary and the last result."""
-    samples, result = [], None
+def timed_in_turn(contenders: dict, runs: int) -> dict:
+    """Run each of `contenders` (key: (fn, setup or None)) `runs` times, taking turns: one run of each,
+    then the next round, so that the machine's drift within an invocation (its speed moves by a fifth
+    and more over minutes) falls on them alike and not on whichever ran last. Returns key: (summary,
+    last result)."""
+    samples: dict = {key: [] for key in contenders}
+    results: dict = {}
     for _ in range(runs):
-        arg = setup() if setup else None
-        gc.collect()
-        t = time.perf_counter()
-        result = fn(arg) if setup else fn()
-        samples.append(time.perf_counter() - t)
-    return summarize(samples), result
+        for key, (fn, setup) in contenders.items():
+            arg = setup() if setup else None
+            gc.collect()
+            t = time.perf_counter()
+            results[key] = fn(arg) if setup else fn()
+            samples[key].append(time.perf_counter() - t)
+    return {key: (summarize(samples[key]), results[key]) for key in contenders}
 
 
 def remove_db(path: str | Path) -> None:
@@ -563,12 +569,17 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
         return True
 
     def step(key: str, fn, *, setup=None, estimate_from: str | None = None, at_least: int = 1):
-        if not affordable(key, estimate_from or key, per_run=max(runs, at_least) / runs):
-            return None
-        s, result = timed(fn, max(runs, at_least), setup)
-        out[key] = s
-        print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  -> {result}", file=sys.stderr)
-        return result
+        return steps_in_turn({key: (fn, setup)}, at_least=at_least, estimate_from=estimate_from).get(key)
+
+    def steps_in_turn(contenders: dict, *, at_least: int = 1, estimate_from: str | None = None) -> dict:
+        """`timed_in_turn` for the contenders this size can afford (key: (fn, setup)); their results."""
+        n = max(runs, at_least)
+        contenders = {key: c for key, c in contenders.items() if affordable(key, estimate_from or key, per_run=n / runs)}
+        got = timed_in_turn(contenders, n) if contenders else {}
+        for key, (s, result) in got.items():
+            out[key] = s
+            print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  -> {result}", file=sys.stderr)
+        return {key: result for key, (_s, result) in got.items()}
 
     jsonl = str(data_file(work, n, args.seed))
     ref = str(work / f"ref-{label}.db")
@@ -581,19 +592,22 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
             return path
         return setup
 
-    if step("import_chrono", lambda p: chrono_import(jsonl, p), setup=fresh(ref)) is None:
+    # (Each comparison's contenders take turns, run after run: `timed_in_turn`.)
+    raw_db = str(work / f"raw-{label}.db")
+    imported = steps_in_turn({"import_chrono": (lambda p: chrono_import(jsonl, p), fresh(ref)),
+                              "import_raw_sqlite": (lambda p: raw_import(jsonl, p), fresh(raw_db)),
+                              "import_eventsourcing": (lambda p: es_import(jsonl, p), fresh(es_ref))})
+    remove_db(raw_db)
+    if "import_chrono" not in imported:
         out["skipped"]["everything else"] = "needs the imported log"
         return out
-    raw_db = str(work / f"raw-{label}.db")
-    step("import_raw_sqlite", lambda p: raw_import(jsonl, p), setup=fresh(raw_db))
-    remove_db(raw_db)
-    have_es = step("import_eventsourcing", lambda p: es_import(jsonl, p), setup=fresh(es_ref)) is not None
+    have_es = "import_eventsourcing" in imported
 
     # 2. replay (at least 3 runs at every size: one run at 1m ranged over a third between invocations)
-    step("replay_chrono", lambda: chrono_replay(ref), at_least=3)
-    step("replay_raw_scan", lambda: raw_scan(ref), at_least=3)
+    replays = {"replay_chrono": (lambda: chrono_replay(ref), None), "replay_raw_scan": (lambda: raw_scan(ref), None)}
     if have_es:
-        step("replay_eventsourcing", lambda: es_replay(es_ref), at_least=3)
+        replays["replay_eventsourcing"] = (lambda: es_replay(es_ref), None)
+    steps_in_turn(replays, at_least=3)
     remove_db(es_ref)
 
     # 3, 4. state in-process (the cache is fresh: the replay just rebuilt it)
