@@ -126,9 +126,6 @@ class Names:
         for entity_id, kind, name, actor in rows:
             self._by_id[entity_id] = (kind, name, actor)
 
-    def __contains__(self, entity_id: str) -> bool:
-        return entity_id in self._by_id
-
     def name(self, entity_id: str | None) -> str | None:
         if entity_id is None:
             return None
