@@ -150,7 +150,14 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield from read_records(first, zone, allow_stored=True)
+        from .store import valid_columns
+
+        for number, raw in enumerate(first, 1):  # (as the child reads the rest)
+            item = _prepared(raw, zone, valid_columns)
+            if item is not None:
+                yield number, item, None
+            elif (record := _read_line(number, raw, zone, True)) is not None:
+                yield record
         del first
         if report is not None:
             report(first_bytes)
@@ -209,25 +216,12 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
 
     gc.disable()
     dump = pickle.dump
-    loads, read, id_match = orjson.loads, codec._read_parts, codec._EVENT_ID.match
     chunk: list = []
     try:
         for number, raw in enumerate(lines, start):
             done += len(raw)
-            item = raw
-            try:
-                # (What a draft is made of, its sources unmade: only their encoding is sent.)
-                got = read(loads(raw), zone, True, sources=False)
-                if got is not None:
-                    ev, valid, _sources, event_id, after, before, encoded, stored = got
-                    recorded = stored.get("recorded")
-                    if not (ev.correction or after or before or valid is None and not ev.timeless
-                            or event_id is not None and id_match(event_id) is None
-                            or "recorded" in stored and type(recorded) is not str):
-                        item = (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, recorded, stored.get("hash"))
-            except Exception:  # noqa: S110 - the line goes back as it is, and is read (and explained) there
-                pass
-            chunk.append((number, item, None))
+            item = _prepared(raw, zone, valid_columns)
+            chunk.append((number, raw if item is None else item, None))
             if len(chunk) >= _CHUNK:
                 dump((done, chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
                 chunk = []
@@ -237,6 +231,25 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
     if chunk:
         dump((done, chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
     dump((True, None), out)
+
+
+def _prepared(raw: bytes, zone: str, valid_columns: Callable) -> tuple | None:
+    """A line as a PREPARED row, when it is a plain fact or description (see above); None for any
+    other line, which read_records' path reads and explains. Only the encoding of the draft is made:
+    not the draft, nor its sources."""
+    try:
+        got = codec._read_parts(orjson.loads(raw), zone, True, sources=False)
+        if got is None:
+            return None
+        ev, valid, _sources, event_id, after, before, encoded, stored = got
+        recorded = stored.get("recorded")
+        if (ev.correction or after or before or valid is None and not ev.timeless
+                or event_id is not None and codec._EVENT_ID.match(event_id) is None
+                or "recorded" in stored and type(recorded) is not str):
+            return None
+        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, recorded, stored.get("hash"))
+    except Exception:  # the line is read (and what is wrong with it explained) by the other path
+        return None
 
 
 def write_entries(entries: Iterable[Entry], out: IO[bytes]) -> int:
