@@ -16,6 +16,7 @@ import orjson
 from . import codec
 from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
+from .store import valid_columns
 
 
 _BLANK = object()
@@ -150,10 +151,8 @@ def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] |
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from .store import valid_columns
-
         for number, raw in enumerate(first, 1):  # (as the child reads the rest)
-            item = _prepared(raw, zone, valid_columns)
+            item = _prepared(raw, zone)
             if item is not None:
                 yield number, item, None
             elif (record := _read_line(number, raw, zone, True)) is not None:
@@ -212,15 +211,13 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
     them) and send them to `out` in messages of _CHUNK lines."""
     import pickle
 
-    from .store import valid_columns
-
     gc.disable()
     dump = pickle.dump
     chunk: list = []
     try:
         for number, raw in enumerate(lines, start):
             done += len(raw)
-            item = _prepared(raw, zone, valid_columns)
+            item = _prepared(raw, zone)
             chunk.append((number, raw if item is None else item, None))
             if len(chunk) >= _CHUNK:
                 dump((done, chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -233,7 +230,7 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
     dump((True, None), out)
 
 
-def _prepared(raw: bytes, zone: str, valid_columns: Callable) -> tuple | None:
+def _prepared(raw: bytes, zone: str) -> tuple | None:
     """A line as a PREPARED row, when it is a plain fact or description (see above); None for any
     other line, which read_records' path reads and explains. Only the encoding of the draft is made:
     not the draft, nor its sources."""

@@ -491,8 +491,7 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
     def sql(text: str, params=None) -> list:
         return [text, params, False]
 
-    into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), sql(f"PRAGMA {name}.page_size = {_PAGE}"),
-                                   sql(f"PRAGMA {name}.journal_mode = OFF"), sql(f"PRAGMA {name}.synchronous = OFF")]
+    into = [] if tmp is None else [sql(f"ATTACH DATABASE ? AS {name}", [tmp]), *(sql(p) for p in _build_pragmas(name))]
     listed = "temp" if listed_tmp is None else _LISTED
     versions = ([], []) if listed_tmp is None else ([sql(f"ATTACH DATABASE ? AS {_LISTED}", [listed_tmp])],
                                                     [sql(f"DETACH DATABASE {_LISTED}")])
@@ -530,11 +529,16 @@ def _versions_steps(schema: str, head: Head) -> list:
 _PAGE = 16384  # bytes, of a cache file's pages
 
 
+def _build_pragmas(name: str) -> list[str]:
+    """How a new cache file attached as `name` is written: large pages, no journal, no syncs (it is
+    derived, and flushed once when complete)."""
+    return [f"PRAGMA {name}.page_size = {_PAGE}", f"PRAGMA {name}.journal_mode = OFF", f"PRAGMA {name}.synchronous = OFF"]
+
+
 def _open_build(conn, path: str, name: str) -> None:
     conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
-    conn.execute(f"PRAGMA {name}.page_size = {_PAGE}")
-    conn.execute(f"PRAGMA {name}.journal_mode = OFF")
-    conn.execute(f"PRAGMA {name}.synchronous = OFF")
+    for pragma in _build_pragmas(name):
+        conn.execute(pragma)
 
 
 def _meta_steps(schema: str, meta_table: str, head: Head) -> list:

@@ -139,10 +139,11 @@ def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
 def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zone: str, limit: int | None = LIMIT,
           entities: set[str] | None = None, source: str | None = None, use_cache: bool = True) -> tuple[dict, Gazetteer | Names]:
     """The `state --json` document at `valid_at` as known at `known_at`, and the names of what it
-    mentions (the gazetteer, or read from the cache, just the names it needs). With `limit`, each section gives at most that many rows and `more` says which were cut: a
-    keyed section then gives the most recently touched keys (by their latest effect that began by T),
-    most recent first; a list its latest happenings; `upcoming` the soonest. With `entities` (ids),
-    only their rows and the happenings naming them.
+    mentions (the gazetteer, or, read from the cache, just the names it needs). With `limit`, each
+    section gives at most that many rows and `more` says which were cut: a keyed section then gives
+    the most recently touched keys (by their latest effect that began by T), most recent first; a
+    list its latest happenings; `upcoming` the soonest. With `entities` (ids), only their rows and
+    the happenings naming them.
 
     Read from the cache's indexes when it is fresh (the work grows with `limit` and the keys' own
     histories, not with the log), else from the fold; the property tests hold the two equal."""

@@ -371,7 +371,6 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     assert expected == got
 
 
-
 @given(st.data())
 def test_the_names_the_cache_keeps_are_what_the_gazetteer_says_as_known_at_any_time(data):
     """A cached document names its entities from the cache's rows of their descriptions
@@ -405,6 +404,7 @@ def test_the_names_the_cache_keeps_are_what_the_gazetteer_says_as_known_at_any_t
         names = Names(cache.names_of(log, everyone, knowledge(log, known_at).position))
         for i in everyone:
             assert (names.kind(i), names.name(i), names.actor(i)) == (g.kind(i), g.name(i), g.actor(i)), i
+
 
 def test_a_fact_corrected_or_retracted_once_reads_from_the_cache_as_the_fold_gives_it(monkeypatch):
     """The cache's short way with a fact that has one correction or retraction and nothing else
