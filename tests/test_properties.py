@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -369,6 +370,35 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER} UNION "
                                   f"SELECT entity, lo, seq, fact FROM {cache.REFS} WHERE seq_to = {cache.NEVER}"))
     assert expected == got
+
+
+_FIRST_US = -62_135_596_800_000_000  # 0001-01-01T00:00Z, the earliest valid time
+_LAST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, the latest
+
+
+@given(st.sampled_from(["type", "channel"]), st.data())
+def test_an_index_led_by_a_coded_time_orders_and_finds_rows_as_its_code_and_time_do(which, data):
+    """The type and recency indexes lead with one integer of a code and a valid time: at any times,
+    the earliest and latest there are included, it sorts as (code, time), a row without a time first,
+    and the range `_between` gives finds the rows of one code with a time in it and no others."""
+    from projections import cache
+
+    codes, expression = {"type": (cache._TYPE_CODES, cache._TYPE_TIME), "channel": (cache._CHANNEL_CODES, cache._RECENCY)}[which]
+    times = st.one_of(st.integers(_FIRST_US, _LAST_US), st.sampled_from([_FIRST_US, _LAST_US]))
+    rows = data.draw(st.lists(st.tuples(st.sampled_from(sorted(codes)), st.one_of(st.none(), times) if which == "type" else times),
+                              min_size=1, max_size=30))
+    key, lo, hi = data.draw(st.sampled_from(sorted(codes))), data.draw(times), data.draw(times)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE t ({which} TEXT, lo INTEGER)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    conn.execute(f"CREATE INDEX t_coded ON t ({expression}, lo)")
+    ordered = conn.execute(f"SELECT {which}, lo FROM t ORDER BY {expression}, lo").fetchall()
+    assert ordered == sorted(rows, key=lambda r: (codes[r[0]], -math.inf if r[1] is None else r[1]))
+    found = conn.execute(f"SELECT {which}, lo FROM t WHERE {expression} BETWEEN ? AND ? ORDER BY {expression}, lo",
+                         cache._between(codes[key], lo, hi)).fetchall()
+    assert found == sorted((r for r in rows if r[0] == key and r[1] is not None and lo <= r[1] <= hi), key=lambda r: r[1])
+    plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT lo FROM t WHERE {expression} BETWEEN 1 AND 2").fetchall()
+    assert "t_coded" in str(plan)
 
 
 @given(st.data())
