@@ -896,7 +896,7 @@ def fact(log: Log, event_id: str, position: int) -> Fact | None:
 
 def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
     """The facts standing at `position` whose window opens after `at`, soonest first (lazily): the
-    soonest of each type by the (type, lo) index, merged."""
+    soonest of each type by the type index (its type and window start), merged."""
     where, args = _live(position)
     lo, seq = _FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
     cursors = [log.conn.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_ROWS} WHERE {_TYPE_TIME} BETWEEN ? AND ? AND {where} "
