@@ -16,6 +16,7 @@ Only the few facts with corrections or ordering constraints are resolved in Pyth
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import itertools
 import os
@@ -90,7 +91,8 @@ def _between(code: int, lo: int, hi: int) -> tuple[int, int]:
 
 _CHANNEL_CODES = {CONTROL: 0, WHERE: 1, UNIT: 2}
 _RECENCY = _coded("channel", _CHANNEL_CODES, "lo")  # (a keyed effect's window always has a start)
-_TYPE_CODES = {name: i - 11 for i, name in enumerate(sorted(n for n, cls in REGISTRY.items() if not cls.correction))}
+_FACT_TYPES = sorted(n for n, cls in REGISTRY.items() if not cls.correction)
+_TYPE_CODES = {name: i - len(_FACT_TYPES) // 2 for i, name in enumerate(_FACT_TYPES)}  # (centred on 0: up to 31 fit)
 _TYPE_TIME = _coded("type", _TYPE_CODES, f"coalesce(lo, {-_HALF})")
 
 # The cache's two parts, each with its own tables (and, beside a file log, a file of its own, so the
@@ -185,7 +187,8 @@ _EFFECTS_SPEC = [
 # The keyed effects: the mentions that have a channel, each with its op's argument read out of the
 # payload of the fact version that has it (`_EFFECTS_SPEC`). A version that is its log row's own
 # (`own`: most) has its payload read straight from the log by position; only the others' are looked
-# up among the facts, by id (a third of the time of a state's keyed answers on the 1M log).
+# up among the facts, by id (a third of the time of a state's keyed answers on the 1M log). The ops'
+# arguments (`_EFFECTS_SPEC`) are written against `f.body`, which this reads as `_VERSION_BODY`.
 _VERSION_BODY = (f"CASE WHEN m.own THEN e.body ELSE (SELECT v.body FROM {FACTS} AS v WHERE v.id = m.fact AND v.seq_from = m.seq_from) END")
 EFFECT_ROWS = (
     "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
@@ -322,7 +325,7 @@ def built_from(log: Log) -> Head | None:
             meta = dict(log.conn.execute(f"SELECT key, value FROM {meta_table}").fetchall())
         except sqlite3.DatabaseError:  # no cache yet, or a damaged file: rebuilt, never read
             return None
-        if "seq" not in meta or meta.get("format") != FORMAT:
+        if "seq" not in meta or meta.get("format") != _format_id():
             return None
         heads.add((int(meta["seq"]), meta["hash"]))
     if len(heads) != 1:
@@ -575,8 +578,18 @@ def _open_build(conn, path: str, name: str) -> None:
 
 def _meta_steps(schema: str, meta_table: str, head: Head) -> list:
     return [[f"CREATE TABLE {schema}.{meta_table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)", None, False],
-            [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", FORMAT]], True]]
+            [f"INSERT INTO {schema}.{meta_table} (key, value) VALUES (?, ?)", [["seq", str(head.seq)], ["hash", head.hash], ["format", _format_id()]], True]]
 
+
+
+@functools.cache
+def _format_id() -> str:
+    """The format a cache's meta names: FORMAT, and a digest of what its rows and indexes are made by
+    (its tables and indexes, which name event types and channels by code; where each type's keyed
+    effects and references sit). A Chrono whose event types differ from the one that wrote a cache
+    rebuilds it, rather than read indexes its queries no longer name or miss what a new field names."""
+    made_by = repr((_PARTS, _EFFECTS_SPEC, _ref_fields(), _DESCRIBED)).encode()
+    return f"{FORMAT}-{hashlib.sha256(made_by).hexdigest()[:12]}"
 
 def _find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     """What the facts part resolves version by version besides the correction chains (into

@@ -844,6 +844,28 @@ def test_a_cache_an_older_chrono_kept_inside_the_log_is_dropped_on_rebuild(tmp_p
         assert cache.is_fresh(log) and cache_matches_fold(log)
 
 
+def test_a_cache_written_by_a_chrono_with_other_event_types_is_rebuilt_not_read(tmp_path, monkeypatch):
+    """The format a cache names digests how its rows and indexes are made: a new event type shifts the
+    codes its indexes lead with (and may add fields that name entities), so a cache of the same log
+    head written before is stale, and the next read rebuilds it."""
+    path = str(tmp_path / "log.db")
+    log = _cached_log(path)
+    cache.rebuild(log)
+    assert cache.is_fresh(log)
+    before = cache._format_id()
+    monkeypatch.setattr(cache, "_PARTS", {part: (meta, tables, indexes.replace(cache._TYPE_TIME, cache._TYPE_TIME.replace(" END", " WHEN 'X' THEN 11 END")))
+                                          for part, (meta, tables, indexes) in cache._PARTS.items()})
+    cache._format_id.cache_clear()
+    try:
+        assert cache._format_id() != before and cache._format_id().startswith(cache.FORMAT + "-")
+        assert not cache.is_fresh(log)
+        cache.rebuild(log)
+        assert cache.is_fresh(log)
+    finally:
+        cache._format_id.cache_clear()
+    log.close()
+
+
 @pytest.mark.parametrize("where", ["here", "helper"])
 @pytest.mark.parametrize("fails", ["facts", "mentions"])
 def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, monkeypatch, where, fails):
