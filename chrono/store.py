@@ -38,7 +38,9 @@ SCHEMA_VERSION = 1
 GENESIS = "0" * 64
 DEFAULT_ZONE = "UTC"
 
-_COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+# The log table's columns in stored order: what `entry_from_row` and `row_hash` read (the read cache
+# selects them too, to build entries from its own queries).
+COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
 
 
 def row_hash(row: Sequence) -> str:
@@ -151,19 +153,19 @@ class Log:
 
     def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
         """Entries in log order; with `known_at`, only those recorded at or before it."""
-        sql = f"SELECT {_COLUMNS} FROM events WHERE seq > ?"
+        sql = f"SELECT {COLUMNS} FROM events WHERE seq > ?"
         args: list = [after_seq]
         if known_at is not None:
             sql += " AND recorded <= ?"
             args.append(to_micros(known_at))
         for row in self.conn.execute(sql + " ORDER BY seq", args):
-            yield _entry_from_row(row)
+            yield entry_from_row(row)
 
     def get(self, event_id: str) -> Entry:
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise UnknownEventError(f"no event {event_id!r} in the log")
-        return _entry_from_row(row)
+        return entry_from_row(row)
 
     def find(self, event_id: str) -> Entry | None:
         try:
@@ -172,8 +174,8 @@ class Log:
             return None
 
     def corrections_of(self, event_id: str) -> list[Entry]:
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
-        return [_entry_from_row(r) for r in rows]
+        rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
+        return [entry_from_row(r) for r in rows]
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -373,7 +375,7 @@ class Log:
             prev = h
             last, last_dt = this_recorded, this_dt
         if rows:
-            self.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
+            self.conn.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
         return out, len(rows)
 
     def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
@@ -509,7 +511,8 @@ def _new_id() -> str:
     return "ev-" + os.urandom(8).hex()
 
 
-def _entry_from_row(row: Sequence) -> Entry:
+def entry_from_row(row: Sequence) -> Entry:
+    """The entry a row of the log table holds (its columns as `COLUMNS` names them, in order)."""
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
     event = codec.decode_stored(type_name, version, body)
     if links == NO_LINKS:
@@ -597,7 +600,7 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
     seen_head = head is None
     last = Head(0, GENESIS, None)
     ids: set[str] = set()
-    for row in log.conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq"):
+    for row in log.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"):
         seq = row[0]
         problem = None
         if seq != expect_seq:
@@ -613,7 +616,7 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
             problem = f"position {seq} repeats event id {row[1]!r}"
         else:
             try:
-                _entry_from_row(row)
+                entry_from_row(row)
             except ChronoError as e:
                 problem = f"position {seq} cannot be read: {e}"
         if problem:

@@ -110,6 +110,9 @@ class Effect:
 
 
 CHANGE, OBSERVATION = "change", "observation"
+# The end of its window at which a fact takes effect: a change happened at some unknown instant inside
+# it, so certainly by its end; an observation held throughout it, so from its start.
+SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}
 
 
 @attrs.frozen
@@ -171,7 +174,7 @@ def arg_value(arg: Arg, event: Event) -> Any:
 
 def settles_at(type_name: str, lo: int, hi: int) -> int:
     """When a fact of `type_name` with window [lo, hi) has certainly taken effect."""
-    return lo if rule_of(type_name).settles == OBSERVATION else hi
+    return lo if SETTLES[rule_of(type_name).settles] == "lo" else hi
 
 
 # --- the gazetteer: what a description says ----------------------------------------------------------

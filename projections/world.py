@@ -16,7 +16,7 @@ import attrs
 from events import REGISTRY
 
 from .resolve import Fact
-from .rules import ACTIVE, CHANNELS, CONTROL, LIST_NAMES, NOBODY, NOWHERE, OPS, RULES, UNIT, WHERE, arg_value, rule_of
+from .rules import CHANNELS, LIST_NAMES, OPS, RULES, arg_value, rule_of
 from .rules import settles_at as _settles_at
 
 CERTAIN, POSSIBLE, UNKNOWN = "certain", "possible", "unknown"

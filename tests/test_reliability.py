@@ -316,11 +316,11 @@ def _tamper(path: str, *sql: str, params=()) -> None:
 
 def _rehash_all(path: str) -> None:
     """A careful forger: recompute every hash after the edit so the chain is internally consistent."""
-    from chrono.store import _COLUMNS, GENESIS
+    from chrono.store import COLUMNS, GENESIS
 
     conn = sqlite3.connect(path, isolation_level=None)
     prev = GENESIS
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq").fetchall():
+    for row in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq").fetchall():
         row = list(row[:13])
         row[12] = prev
         prev = row_hash(row)
@@ -821,13 +821,13 @@ def test_the_cache_lives_in_a_file_beside_the_log_and_the_log_holds_nothing_deri
 @pytest.mark.parametrize("where", ["here", "helper"])
 def test_both_cache_files_are_written_in_large_pages(tmp_path, monkeypatch, where):
     # (16 KiB pages: a 1M-event rebuild's inserts and index builds ran ~9% faster than with 4 KiB.)
-    monkeypatch.setattr(cache, "_PARALLEL_FROM", 10**9 if where == "here" else 0)
+    monkeypatch.setattr(cache.build, "_PARALLEL_FROM", 10**9 if where == "here" else 0)
     path = str(tmp_path / "log.db")
     log = _cached_log(path)
     cache.rebuild(log)
     log.close()
     sizes = [sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (path + "-cache", path + "-cache-mentions")]
-    assert sizes == [cache._PAGE, cache._PAGE] and cache._PAGE > 4096
+    assert sizes == [cache.build._PAGE, cache.build._PAGE] and cache.build._PAGE > 4096
 
 
 def test_a_cache_an_older_chrono_kept_inside_the_log_is_dropped_on_rebuild(tmp_path):
@@ -852,17 +852,17 @@ def test_a_cache_written_by_a_chrono_with_other_event_types_is_rebuilt_not_read(
     log = _cached_log(path)
     cache.rebuild(log)
     assert cache.is_fresh(log)
-    before = cache._format_id()
-    monkeypatch.setattr(cache, "_PARTS", {part: (meta, tables, indexes.replace(cache._TYPE_TIME, cache._TYPE_TIME.replace(" END", " WHEN 'X' THEN 11 END")))
-                                          for part, (meta, tables, indexes) in cache._PARTS.items()})
-    cache._format_id.cache_clear()
+    before = cache.schema.format_id()
+    monkeypatch.setattr(cache.schema, "PARTS", {part: (meta, tables, indexes.replace(cache.schema.TYPE_TIME, cache.schema.TYPE_TIME.replace(" END", " WHEN 'X' THEN 11 END")))
+                                          for part, (meta, tables, indexes) in cache.schema.PARTS.items()})
+    cache.schema.format_id.cache_clear()
     try:
-        assert cache._format_id() != before and cache._format_id().startswith(cache.FORMAT + "-")
+        assert cache.schema.format_id() != before and cache.schema.format_id().startswith(cache.schema.FORMAT + "-")
         assert not cache.is_fresh(log)
         cache.rebuild(log)
         assert cache.is_fresh(log)
     finally:
-        cache._format_id.cache_clear()
+        cache.schema.format_id.cache_clear()
     log.close()
 
 
@@ -875,19 +875,19 @@ def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, m
     cache.rebuild(log)
     before = {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
     log.append(call(9, "late"))
-    monkeypatch.setattr(cache, "_PARALLEL_FROM", 0 if where == "helper" else 10**9)
+    monkeypatch.setattr(cache.build, "_PARALLEL_FROM", 0 if where == "helper" else 10**9)
     if fails == "facts":
-        monkeypatch.setattr(cache, "_ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
+        monkeypatch.setattr(cache.build, "ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
     else:
-        mentions_sql = cache._mentions_sql  # the facts part reads some mentions too: only the mentions part fails
-        monkeypatch.setattr(cache, "_mentions_sql", lambda source, keyed: "INSERT INTO nowhere SELECT 1" if keyed else mentions_sql(source, keyed=keyed))
-        resolve_the_few = cache._resolve_the_few
+        mentions_sql = cache.build.mentions_sql  # the facts part reads some mentions too: only the mentions part fails
+        monkeypatch.setattr(cache.build, "mentions_sql", lambda source, keyed: "INSERT INTO nowhere SELECT 1" if keyed else mentions_sql(source, keyed=keyed))
+        resolve_the_few = cache.build.resolve_the_few
 
         def slowly(*args):  # the helper has stopped before it is told to go on
             time.sleep(1.0)
             resolve_the_few(*args)
 
-        monkeypatch.setattr(cache, "_resolve_the_few", slowly)
+        monkeypatch.setattr(cache.build, "resolve_the_few", slowly)
     with pytest.raises((sqlite3.OperationalError, StorageError), match="nowhere"):
         cache.rebuild(log)
     assert before == {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
@@ -941,20 +941,20 @@ def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatc
                       valid=valid, id="x-2")])
     tables = {}
     for where, start in (("here", 10**9), ("helper", 0)):
-        monkeypatch.setattr(cache, "_PARALLEL_FROM", start)
+        monkeypatch.setattr(cache.build, "_PARALLEL_FROM", start)
         assert cache.rebuild(log) == len(resolve(log.entries()).facts)
         assert cache.is_fresh(log) and cache_matches_fold(log)
         tables[where] = {t: sorted(log.conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                         for t in (cache.FACTS, cache.MENTIONS, cache.REFS, cache.KEYS, cache.ENTITIES)}
+                         for t in (cache.schema.FACTS, cache.schema.MENTIONS, cache.schema.REFS, cache.schema.KEYS, cache.schema.ENTITIES)}
     assert tables["here"] == tables["helper"]
-    assert tables["here"][cache.MENTIONS] and tables["here"][cache.REFS] and tables["here"][cache.KEYS]
+    assert tables["here"][cache.schema.MENTIONS] and tables["here"][cache.schema.REFS] and tables["here"][cache.schema.KEYS]
 
 
 @pytest.mark.parametrize("words", ["go\n", "go\nalone\n"])
 def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_alone(tmp_path, words):
     # Both words may come before it reaches its wait (a small log's facts part is quick): the first
     # statements still run on the threads it was given, and the wait still reads its `go`.
-    from projections import _steps
+    from projections.cache import helper as _steps
 
     path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
     sqlite3.connect(path).close()
@@ -971,7 +971,7 @@ def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_al
 
 
 def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
-    from projections import _steps
+    from projections.cache import helper as _steps
 
     path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
     sqlite3.connect(path).close()
@@ -987,7 +987,7 @@ def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
 def rebuilder_main(path: str) -> None:
     """Rebuild the cache (its mentions part in a helper process, whatever the log's size) forever,
     saying when the first rebuild has begun, until killed."""
-    cache._PARALLEL_FROM = 0
+    cache.build._PARALLEL_FROM = 0
     with Log.open(path) as log:
         print("ready", flush=True)
         while True:
