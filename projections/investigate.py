@@ -321,11 +321,11 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
 def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
     """Each keyed answer that differs between two worlds, as state_json fields before and after."""
     out = []
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         a1s, a2s = w1.answers(channel), w2.answers(channel)
         for key in sorted(set(a1s) | set(a2s)):
-            if channel == WHERE and g.kind(key) not in (None, "person"):
-                continue  # state_json lists only people's whereabouts
+            if not CHANNELS[channel].lists(g.kind(key)):
+                continue  # (as state_json lists them)
             a1 = a1s.get(key) or answer_empty(channel)
             a2 = a2s.get(key) or answer_empty(channel)
             if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):

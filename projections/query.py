@@ -17,9 +17,9 @@ from events import entity_refs, ref_fields
 
 from . import cache
 from .describe import summarize
-from .gazetteer import Entity, Gazetteer, Names
+from .gazetteer import MEMBER_OF, Entity, Gazetteer, Names
 from .resolve import Fact, Resolution, resolve
-from .rules import CHANNELS, CONTROL, UNIT, WHERE
+from .rules import CHANNELS
 from .sources import source_matches
 from .world import CERTAIN, INITIAL, LIST_NAMES, LISTS, POSSIBLE, Cell, Happening, World, answer, effects, fold
 
@@ -124,7 +124,7 @@ class Listed:
 EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
 LIMIT = 100  # rows a state gives per section unless asked for all: the latest happenings, the soonest to come
 KINDS = {name: c.kind for name, c in CHANNELS.items()}  # the entities each keyed section is of, and its rows' key
-SECTIONS = (CONTROL, WHERE, UNIT, *LIST_NAMES, "upcoming")
+SECTIONS = (*CHANNELS, *LIST_NAMES, "upcoming")
 
 
 def _time(f: Fact, zone: str) -> dict:
@@ -191,11 +191,9 @@ def _fold_document(world: World, k: Knowledge, facts: list[Fact], *, zone: str, 
             for channel, key, _op in effects(f.event):
                 ranks[channel][key] = max(ranks[channel].get(key, (f.lo, f.seq)), (f.lo, f.seq))
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         answers = world.answers(channel)
-        keys = {e.id for e in g.of_kind(KINDS[channel])} | set(answers)
-        if channel == WHERE:
-            keys = {p for p in keys if g.kind(p) in (None, "person")}
+        keys = {e.id for e in g.of_kind(KINDS[channel])} | {key for key in answers if CHANNELS[channel].lists(g.kind(key))}
         if ids is not None:
             keys &= ids
         chosen, more = _cut_keys(list(keys), ranks[channel], limit)
@@ -241,9 +239,9 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         names.update(cache.names_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         kind = KINDS[channel]
-        fits = lambda key: names.kind(key) in (None, "person") if channel == WHERE else True  # noqa: E731
+        fits = lambda key: CHANNELS[channel].lists(names.kind(key))  # noqa: E731
         if ids is not None:
             learn(ids)
             read = {key: cache.key_cell(log, channel, key, at, pos) for key in ids}
@@ -330,7 +328,7 @@ def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: t
     def row(channel: str, key: str, a) -> dict:
         a = a or EMPTY[channel]
         out = {KINDS[channel]: key, "name": g.name(key)}
-        if channel == UNIT:
+        if KINDS[channel] in MEMBER_OF:  # (a unit's army)
             out["actor"] = g.actor(key)
         return {**out, **answer_json(channel, a), "since": since(a), "events": list(a.events)}
 

@@ -37,6 +37,11 @@ class Channel:
     fields: Callable[[Any], dict]
     sticky: str | None = None
 
+    def lists(self, kind: str | None) -> bool:
+        """Whether a key of this kind (None: undescribed) has a row in this channel's section: a
+        meeting in Moscow places its participants, but only people have whereabouts."""
+        return kind is None or kind == self.kind
+
     def candidate(self, value: Any) -> Any:
         """What a list of candidates says of a value: its first field."""
         return next(iter(self.fields(value).values()))
