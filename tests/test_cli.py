@@ -414,10 +414,11 @@ def test_replay_reports_counts(db):
     assert "entities: 2 actors, 2 persons, 3 places, 1 units" in out
 
 
-def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path):
-    out = ok(invoke(tmp_path / "missing.db", "replay")).output
-    assert out.startswith(f"from the bundled chronicle syria-2024 (read-only; no log at {tmp_path / 'missing.db'})\nreplayed ")
-    assert not (tmp_path / "missing.db").exists() and not list(tmp_path.iterdir())
+def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = ok(invoke(None, "replay", env={"CHRONO_DB": None})).output
+    assert out.startswith("from the bundled chronicle syria-2024 (read-only; no --db, $CHRONO_DB or ./chrono.db)\nreplayed ")
+    assert [] == list(tmp_path.iterdir())
 
 
 def test_replay_counts_retractions(db):
@@ -686,16 +687,16 @@ def test_state_needs_at(db):
     assert_clean_failure(invoke(db, "state"), 2)
 
 
-def test_state_bundled_chronicle_when_there_is_no_log(tmp_path):
+def test_state_bundled_chronicle_when_there_is_no_log(tmp_path, monkeypatch):
     from importlib import resources
 
     if not resources.files("chrono.chronicles").joinpath("syria-2024.jsonl").is_file():
         pytest.skip("the bundled chronicle is not there yet")
-    path = tmp_path / "absent.db"
-    doc = state(path, "--at", "2024-12-07T21:30")
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(ok(invoke(None, "state", "--at", "2024-12-07T21:30", "--json", env={"CHRONO_DB": None})).output)
     assert {"valid_at", "known_at", *CONTRACT} <= set(doc)
     assert doc["control"]
-    assert not path.exists()
+    assert [] == list(tmp_path.iterdir())
 
 
 # --- wrong input: one line, the right exit code, no traceback, the log untouched ---------------------------------------------
@@ -876,7 +877,7 @@ def test_write_with_no_log_file_fails_without_creating_one(tmp_path, args):
     path = tmp_path / "absent.db"
     r = invoke(path, *args, input=b'{"type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}')
     assert_clean_failure(r, 1)
-    assert "chrono init" in r.output
+    assert f"create one with `chrono --db {path} init`" in r.output
     assert [] == os.listdir(tmp_path)
 
 
