@@ -21,9 +21,33 @@ from chrono.clock import Clock, system_clock
 from chrono.errors import ChronoError
 
 if TYPE_CHECKING:
-    from chrono.store import Log
+    from chrono.store import Head, Log
 
 DEFAULT_DB = "chrono.db"
+
+
+@attrs.frozen
+class WhichLog:
+    """The log a read command read, and its head: one line for people, the `log` member of its JSON."""
+
+    path: str | None  # as named (or the default ./chrono.db); None for the bundled chronicle
+    bundled: str | None  # the bundled chronicle's name, or None for a log file
+    seq: int
+    hash: str
+
+    @property
+    def title(self) -> str:
+        """The log and its head, in a few words: for titles of maps and pages."""
+        what = f"the bundled chronicle {self.bundled}" if self.bundled else one_line(self.path)
+        return f"{what}, head {self.seq} {self.hash[:16]}"
+
+    def line(self) -> str:
+        if self.bundled:
+            return f"from {self.title} (read-only; no --db, $CHRONO_DB or ./{DEFAULT_DB})"
+        return f"from log {self.title}"
+
+    def json(self) -> dict:
+        return {"path": self.path, "bundled": self.bundled, "head": {"seq": self.seq, "hash": self.hash}}
 
 
 @attrs.define
@@ -92,10 +116,14 @@ class Env:
             return ChronoError(f"{message}, or {instead} to read the bundled chronicle")
         return ChronoError(f"{message} (add --chronicle {DEFAULT} to start from the bundled chronicle)")
 
-    def describe_source(self, log: Log) -> str:
+    def which(self, log: Log, head: Head | None = None) -> WhichLog:
+        """Which log `log` is, with its head (one indexed query, unless the caller has read it)."""
+        h = log.head() if head is None else head
         if log is self._bundled:
-            return f"the {log.name} (read-only; no --db, $CHRONO_DB or ./{DEFAULT_DB})"
-        return f"log {self.path}"
+            from chrono.chronicles import DEFAULT
+
+            return WhichLog(path=None, bundled=DEFAULT, seq=h.seq, hash=h.hash)
+        return WhichLog(path=self.path, bundled=None, seq=h.seq, hash=h.hash)
 
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
@@ -166,7 +194,7 @@ def main(ctx: click.Context, db: str | None) -> None:
         chrono init --chronicle syria-2024      # make it your own log, to correct and extend
 
     A log named by --db or $CHRONO_DB must exist: a missing one is an error, never the bundled
-    chronicle.
+    chronicle. Every read command says which log it read, and its head.
     """
     env = ctx.ensure_object(Env)
     if os.environ.get("NO_COLOR"):
