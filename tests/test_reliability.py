@@ -360,7 +360,7 @@ def test_verify_names_the_first_tampered_position(tmp_path, kind):
 def test_verify_head_catches_a_truncated_or_rewritten_log(tmp_path, kind):
     path = str(tmp_path / "log.db")
     _event_log(path)
-    published = cli("--db", path, "head").output.split()
+    published = cli("--db", path, "head").stdout.split()
     assert ["21"] == published[:1]
     if kind == "deleted tail":
         _tamper(path, "DELETE FROM events WHERE seq >= 19")
@@ -709,7 +709,7 @@ def test_a_log_written_with_person_moved_version_1_replays_to_the_same_state(tmp
     assert 3 == sum(d["type"] == "PersonMoved" and d["version"] == 1 and "destination" in d["event"] for d in lines)
     result = cli("--db", path, "import", fixture)
     assert 0 == result.exit_code, result.output
-    assert json.loads(fixture.read_text().splitlines()[-1])["hash"] == cli("--db", path, "head").output.split()[1]
+    assert json.loads(fixture.read_text().splitlines()[-1])["hash"] == cli("--db", path, "head").stdout.split()[1]
     assert 0 == cli("--db", path, "verify").exit_code
     with Log.open(path) as log:
         assert {1} == {r[0] for r in log.conn.execute("SELECT version FROM events WHERE type = 'PersonMoved'")}  # stored as written
@@ -746,8 +746,8 @@ def test_export_then_import_into_an_empty_log_reproduces_it_exactly(tmp_path):
     assert 0 == cli("--db", a, "export", "--out", out).exit_code
     Log.create(b, zone=ZONE).close()
     assert 0 == cli("--db", b, "import", out).exit_code
-    assert cli("--db", a, "head").output == cli("--db", b, "head").output
-    assert cli("--db", a, "export").output == cli("--db", b, "export").output  # same ids, times and hashes
+    assert cli("--db", a, "head").stdout == cli("--db", b, "head").stdout
+    assert cli("--db", a, "export").stdout == cli("--db", b, "export").stdout  # same ids, times and hashes
     with Log.open(a) as la, Log.open(b) as lb:
         recorded = [e.recorded for e in la.entries()]
         for at in (datetime(2024, 12, 1, 9, tzinfo=UTC), datetime(2024, 12, 1, 11, tzinfo=UTC), datetime(2024, 12, 2, tzinfo=UTC)):
@@ -755,7 +755,7 @@ def test_export_then_import_into_an_empty_log_reproduces_it_exactly(tmp_path):
                 assert state_doc(la, at, known) == state_doc(lb, at, known)
     result = cli("--db", b, "import", out)
     assert "added 0" in result.output
-    assert cli("--db", a, "head").output == cli("--db", b, "head").output
+    assert cli("--db", a, "head").stdout == cli("--db", b, "head").stdout
 
 
 def test_importing_an_export_into_a_log_it_does_not_continue_is_refused(tmp_path):
