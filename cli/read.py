@@ -13,7 +13,8 @@ from chrono.store import verify as verify_log
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY, EventRetracted
 from projections import cache
-from projections.describe import summarize
+from projections.describe import answer_words, summarize
+from projections.rules import CONTROL, UNIT, WHERE
 from projections.pictures import FORMATS
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
@@ -64,12 +65,9 @@ _SECTION_NOUN = {"control": "places", "whereabouts": "people", "units": "units"}
 RECENT_SHOWN = 10
 
 
-def _value(names, value, status, candidates) -> str:
-    if status == "possible" and len(candidates) > 1:
-        return " or ".join(names(c) if c else "nobody known" for c in candidates) + "  (possible)"
-    if status == "unknown":
-        return "unknown"
-    return names(value) if value else "nobody known"
+def _orders(row: dict) -> str:
+    o = row.get("orders")
+    return f"; ordered: {shorten(o['order'], 60)} ({_when(o['since'])})" if o and o["status"] == "certain" else ""
 
 
 def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
@@ -83,13 +81,11 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         if c["status"] == "unknown" and not show_all:
             hidden += 1
             continue
-        held = _value(n, c["controller"], c["status"], c["candidates"])
-        if c["contested_with"]:
-            held += f", contested by {', '.join(n(a) for a in c['contested_with'])}"
-        elif c["status"] == "possible" and len(c["candidates"]) == 1:
+        held = answer_words(CONTROL, c, g)
+        if c["status"] == "possible" and len(c["candidates"]) == 1:
             held += "  (possibly contested)"
         style = actor_style(c["controller"]) if c["status"] == "certain" else {"fg": "yellow", "bold": True}
-        rows.append([c["name"], (held, style), (c["since"] or "")[:16], ", ".join(c["events"])])
+        rows.append([c["name"], (held, style), _when(c["since"]) if c["since"] else "", ", ".join(c["events"])])
     section("Control of places", table(rows, ["place", "held by", "since", "events"]))
 
     rows = []
@@ -97,12 +93,10 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         if w["status"] == "unknown" and not show_all:
             hidden += 1
             continue
-        where = _value(n, w["place"], w["status"], w["candidates"])
-        if w["alive"] is False:
-            where += " (dead)"
-        elif w["status"] == "possible" and len(w["candidates"]) == 1:
+        where = answer_words(WHERE, w, g)
+        if w["status"] == "possible" and len(w["candidates"]) == 1:
             where += "  (possibly dead)"
-        rows.append([w["name"], where, (w["since"] or "")[:16], ", ".join(w["events"])])
+        rows.append([w["name"], where + _orders(w), _when(w["since"]) if w["since"] else "", ", ".join(w["events"])])
     section("Whereabouts of people", table(rows, ["person", "where", "since", "events"]))
 
     rows = []
@@ -110,8 +104,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         if u["status"] == "unknown" and not show_all:
             hidden += 1
             continue
-        st = " or ".join(u["candidates"]) + " (possible)" if u["status"] == "possible" else u["state"]
-        rows.append([u["name"], n(u["actor"]), st, ", ".join(u["events"])])
+        rows.append([u["name"], n(u["actor"]), answer_words(UNIT, u, g) + _orders(u), ", ".join(u["events"])])
     section("Units", table(rows, ["unit", "of", "state", "events"]))
 
     def recent(items: list, title: str, cut: bool = False) -> None:

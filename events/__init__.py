@@ -2,16 +2,20 @@
 
 from ._base import ANY, ENTITY_KINDS, REGISTRY, Event, Source, entity_refs, ref_fields, valid_entity_id, valid_event_id
 from ._types import (
+    ACTOR_ENDS,
     ACTOR_KINDS,
     CONTROL_HOWS,
     PLACE_KINDS,
     STATEMENT_KINDS,
     UNIT_KINDS,
+    UNIT_STATES,
     ActorDescribed,
+    ActorEnded,
     AirstrikeCarriedOut,
     CallMade,
     CityCaptured,
     ControlChanged,
+    ControlObserved,
     EventCorrected,
     EventRetracted,
     ForcesWithdrew,
@@ -31,13 +35,14 @@ from ._types import (
     UnitDefeated,
     UnitDescribed,
     UnitDissolved,
+    UnitObserved,
 )
 
 __all__ = [
     "ANY", "ENTITY_KINDS", "REGISTRY", "Event", "Source", "entity_refs", "ref_fields", "valid_entity_id", "valid_event_id",
-    "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS",
-    "ActorDescribed", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "EventCorrected",
+    "ACTOR_ENDS", "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS", "UNIT_STATES",
+    "ActorDescribed", "ActorEnded", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "ControlObserved", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",
     "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonLocated", "PersonMoved", "PlaceDescribed",
-    "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved",
+    "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
 ]

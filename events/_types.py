@@ -20,6 +20,8 @@ STATEMENT_KINDS = (
     "statement", "claim", "promise", "plan", "prediction", "denial", "warning", "threat", "rumour",
     "assessment", "report", "request", "reassurance", "appeal",
 )
+UNIT_STATES = ("active", "withdrawn", "defeated", "dissolved")
+ACTOR_ENDS = ("collapsed", "dissolved", "merged", "defeated", "surrendered", "other")
 CONTROL_HOWS = ("held", "captured", "entered", "surrendered", "withdrawn", "contested", "handed-over", "secured")
 
 
@@ -112,6 +114,16 @@ class ControlChanged(Event):
     how: str = txt(choices=CONTROL_HOWS, default="captured")
     contested_with: tuple[str, ...] = ref("actor", many=True)
     previous: str | None = ref("actor", optional=True)
+
+
+@event("ControlObserved")
+class ControlObserved(Event):
+    """A source says who held a place throughout a time ("the government held Aleppo"), not that it
+    changed hands; it says nothing about before or after. `controller` None: held by nobody we can name."""
+
+    place: str = ref("place")
+    controller: str | None = ref("actor", optional=True)
+    contested_with: tuple[str, ...] = ref("actor", many=True)
 
 
 @event("CityCaptured")
@@ -215,6 +227,26 @@ class UnitDefeated(Event):
 class UnitDissolved(Event):
     unit: str = ref("unit")
     place: str | None = ref("place", optional=True)
+
+
+@event("UnitObserved")
+class UnitObserved(Event):
+    """A source says what state a unit was in throughout a time ("the 4th Division stood"); it says
+    nothing about before or after."""
+
+    unit: str = ref("unit")
+    state: str = txt(choices=UNIT_STATES, default="active")
+    place: str | None = ref("place", optional=True)
+
+
+@event("ActorEnded")
+class ActorEnded(Event):
+    """An actor ceased to be: a government collapsed, a faction dissolved or merged (`into`). What it
+    held and its units' standing are no longer known from then on, unless something newer says."""
+
+    actor: str = ref("actor")
+    how: str = txt(choices=ACTOR_ENDS, default="collapsed")
+    into: str | None = ref("actor", optional=True)
 
 
 @event("AirstrikeCarriedOut")

@@ -1,4 +1,5 @@
-"""One-line readings of events for people: "HTS captured Aleppo", "Lavrov called Fidan"."""
+"""One-line readings for people: of events ("HTS captured Aleppo", "Lavrov called Fidan") and of the
+state's answers ("HTS or no known holder (possible)", "unknown; last seen: Doha")."""
 
 from __future__ import annotations
 
@@ -30,7 +31,58 @@ from events import (
     UnitDissolved,
 )
 
-from .gazetteer import Gazetteer
+from .gazetteer import Gazetteer, Naming
+from .rules import CONTROL, ORDERS, UNIT, WHERE
+
+# How each channel reads a value that names nobody: one wording for one meaning, everywhere.
+NO_ONE = {CONTROL: "no known holder", WHERE: "an unknown place", UNIT: "unknown", ORDERS: "none"}
+
+
+def value_text(channel: str, value, g: Naming) -> str:
+    """One value of a channel in words."""
+    if channel == CONTROL:
+        if value[1]:
+            return (f"{g.name(value[0])}, " if value[0] else "") + "contested by " + ", ".join(g.name(a) for a in value[1])
+        return g.name(value[0]) if value[0] else NO_ONE[CONTROL]
+    if channel == WHERE:
+        return (g.name(value[0]) if value[0] else NO_ONE[WHERE]) + (" (dead)" if value[1] is False else "")
+    return value if value is not None else NO_ONE[channel]
+
+
+def candidate_text(channel: str, candidate, g: Naming) -> str:
+    """One candidate of a possible answer (`rules.Channel.candidate`) in words."""
+    if candidate is None:
+        return NO_ONE[channel]
+    return g.name(candidate) if channel in (CONTROL, WHERE) else candidate
+
+
+def answer_words(channel: str, row: dict, g: Naming) -> str:
+    """A keyed answer as `state --json` gives it (`query.keyed_json`), in words: the value, the
+    candidates of a possible one, what was last known of an unknown one."""
+    if row["status"] == "unknown":
+        last = row.get("last_seen")
+        return "unknown" + (f"; {last_words(channel, last, g)}" if last else "")
+    if row["status"] == "possible":
+        return " or ".join(candidate_text(channel, c, g) for c in row["candidates"]) + " (possible)"
+    return value_text(channel, value_of(channel, row), g)
+
+
+def last_words(channel: str, last: dict, g: Naming) -> str:
+    """What was last known of a key that is unknown now: "last held by Syrian government until its
+    end", "last seen: Doha"."""
+    what = value_text(channel, value_of(channel, last), g)
+    if last["how"] == "ended":
+        return ("last held by " if channel == CONTROL else "last ") + f"{what} until its end"
+    return f"last seen: {what}"
+
+
+def value_of(channel: str, fields: dict):
+    """A value back from its JSON fields (`rules.Channel.fields`)."""
+    if channel == CONTROL:
+        return fields["controller"], tuple(fields["contested_with"])
+    if channel == WHERE:
+        return fields["place"], fields["alive"]
+    return fields["state" if channel == UNIT else "order"]
 
 
 def summarize(ev: Event, g: Gazetteer) -> str:

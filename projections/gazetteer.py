@@ -100,6 +100,10 @@ class Gazetteer(Naming):
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: (e.kind, e.id)))
 
+    def members(self, actor: str) -> list[str]:
+        """The entities that belong to `actor` (a unit to its army), by id."""
+        return sorted(e.id for e in self.by_id.values() if e.kind in MEMBER_OF and self.actor(e.id) == actor)
+
     def of_kind(self, kind: str) -> list[Entity]:
         return [e for e in self if e.kind == kind]
 

@@ -18,14 +18,14 @@ from chrono.store import Log
 from chrono.timeval import ValidTime, from_micros, iso, to_micros, zone_info
 from events import REGISTRY, Event, EventCorrected, EventRetracted, Source, entity_refs
 
-from .describe import summarize
+from .describe import answer_words, summarize, value_text
 from .gazetteer import Entity, Gazetteer
 from .sources import attribution, source_matches, sources_json
 from . import cache
-from .query import Knowledge, answer_json, ensure_cache, knowledge
+from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
 from .resolve import Fact, Resolution, ordering_conflicts, resolve
-from .rules import CHANNEL_OF_KIND, CHANNELS, CONTROL, OPS, RULES, UNIT, WHERE
-from .world import INITIAL, Answer, World, answer, effects, fold, valid_order
+from .rules import CHANNEL_OF_KIND, CHANNELS, CONTROL, OPS, RULES, SECTIONS, UNIT, WHERE
+from .world import INITIAL, Answer, World, answer, effects, valid_order
 
 CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
 
@@ -100,24 +100,9 @@ def value_json(channel: str, value) -> dict:
     return CHANNELS[channel].fields(value)
 
 
-def value_text(channel: str, value, g: Gazetteer) -> str:
-    if channel == CONTROL:
-        text = g.name(value[0]) if value[0] else "nobody known"
-        if value[1]:
-            text += ", contested by " + ", ".join(g.name(a) for a in value[1])
-        return text
-    if channel == WHERE:
-        text = g.name(value[0]) if value[0] else "somewhere unknown"
-        return text + (" (dead)" if value[1] is False else "")
-    return value
-
-
 def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:
-    if a.status == "unknown":
-        return "unknown"
-    if a.status == "possible":
-        return " or ".join(value_text(channel, c, g) for c in a.candidates) + " (possible)"
-    return value_text(channel, a.value, g)
+    """An answer in words (`describe.answer_words`)."""
+    return answer_words(channel, keyed_json(channel, a, "UTC"), g)
 
 
 def keyed_changes(facts: list[Fact]) -> list[tuple[Fact, str, str, object, object]]:
@@ -321,7 +306,7 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
 def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
     """Each keyed answer that differs between two worlds, as state_json fields before and after."""
     out = []
-    for channel in CHANNELS:
+    for channel in SECTIONS:
         a1s, a2s = w1.answers(channel), w2.answers(channel)
         for key in sorted(set(a1s) | set(a2s)):
             if not CHANNELS[channel].lists(g.kind(key)):
@@ -342,7 +327,7 @@ def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
 def answer_empty(channel: str) -> Answer:
     from .world import Cell
 
-    return answer(Cell(INITIAL[channel]))
+    return answer(Cell(INITIAL[channel]), INITIAL[channel])
 
 
 def _happening_statuses(w: World) -> dict[str, tuple[str, Fact, str]]:
@@ -358,7 +343,7 @@ def diff_world(k: Knowledge, t1: datetime, t2: datetime, *, zone: str, source: s
     if t1 > t2:
         raise ChronoError("--from must not be after --to")
     facts = k.timed()
-    w1, w2 = fold(facts, to_micros(t1)), fold(facts, to_micros(t2))
+    w1, w2 = k.world(to_micros(t1), facts), k.world(to_micros(t2), facts)
     by_id = {f.id: f for f in facts}
     changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if _any_source(c["events"], by_id, source)]
     before = _happening_statuses(w1)
@@ -384,7 +369,7 @@ def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None,
     if k1.known_at > k2.known_at:
         raise ChronoError("--as-of must not be after --vs")
     t = to_micros(at)
-    w1, w2 = fold(k1.timed(), t), fold(k2.timed(), t)
+    w1, w2 = k1.world(t), k2.world(t)
     g = k2.gazetteer
     by_id = {f.id: f for f in k1.facts} | {f.id: f for f in k2.facts}
     changes = [c for c in keyed_diff(w1, w2, g) if _any_source(c["events"], by_id, source)]

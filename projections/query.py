@@ -19,9 +19,10 @@ from . import cache
 from .describe import summarize
 from .gazetteer import MEMBER_OF, Entity, Gazetteer, Names
 from .resolve import Fact, Resolution, resolve
-from .rules import CHANNELS
+from .rules import CHANNELS, ENDED
+from .rules import SECTIONS as KEYED
 from .sources import source_matches
-from .world import CERTAIN, INITIAL, LIST_NAMES, LISTS, POSSIBLE, Cell, Happening, World, answer, effects, fold
+from .world import CERTAIN, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNKNOWN, Cell, Happening, World, answer, effects, fold
 
 
 class Knowledge:
@@ -80,6 +81,11 @@ class Knowledge:
     def timed(self) -> list[Fact]:
         return [f for f in self.facts if f.lo is not None]
 
+    def world(self, at: int, facts: list[Fact] | None = None) -> World:
+        """The fold at `at` (UTC microseconds) of the timed facts (or of `facts`, some of them), the
+        gazetteer saying which units belong to which actor."""
+        return fold(self.timed() if facts is None else facts, at, members=self.gazetteer.members)
+
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
     now = log.clock()
@@ -108,7 +114,7 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
     facts = k.timed()
     if source:
         facts = [f for f in facts if source_matches(f.sources, source)]
-    return fold(facts, to_micros(valid_at)), k
+    return k.world(to_micros(valid_at), facts), k
 
 
 @attrs.frozen(kw_only=True)
@@ -121,10 +127,10 @@ class Listed:
     wording: str | None
     fields: dict
     status: str
-EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
+EMPTY = {channel: answer(Cell(value), value) for channel, value in INITIAL.items()}  # a key nothing has touched
 LIMIT = 100  # rows a state gives per section unless asked for all: the latest happenings, the soonest to come
 KINDS = {name: c.kind for name, c in CHANNELS.items()}  # the entities each keyed section is of, and its rows' key
-SECTIONS = (*CHANNELS, *LIST_NAMES, "upcoming")
+SECTIONS = (*KEYED, *LIST_NAMES, "upcoming")
 
 
 def _time(f: Fact, zone: str) -> dict:
@@ -155,7 +161,7 @@ def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zon
     facts = k.timed()
     if source:
         facts = [f for f in facts if source_matches(f.sources, source)]
-    return _fold_document(fold(facts, at), k, facts, zone=zone, limit=limit, ids=entities)
+    return _fold_document(k.world(at, facts), k, facts, zone=zone, limit=limit, ids=entities)
 
 
 @contextlib.contextmanager
@@ -191,13 +197,14 @@ def _fold_document(world: World, k: Knowledge, facts: list[Fact], *, zone: str, 
             for channel, key, _op in effects(f.event):
                 ranks[channel][key] = max(ranks[channel].get(key, (f.lo, f.seq)), (f.lo, f.seq))
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in CHANNELS:
+    joined = {channel: world.answers(channel) for channel in {j for c in KEYED for j in CHANNELS[c].joins}}
+    for channel in KEYED:
         answers = world.answers(channel)
         keys = {e.id for e in g.of_kind(KINDS[channel])} | {key for key in answers if CHANNELS[channel].lists(g.kind(key))}
         if ids is not None:
             keys &= ids
         chosen, more = _cut_keys(list(keys), ranks[channel], limit)
-        keyed[channel] = ([(key, answers.get(key)) for key in chosen], more)
+        keyed[channel] = ([(key, answers.get(key), {j: joined[j].get(key) for j in CHANNELS[channel].joins}) for key in chosen], more)
     lists: dict[str, tuple[list, bool]] = {}
     for name in LIST_NAMES:
         items = world.lists[name]
@@ -239,7 +246,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         names.update(cache.names_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in CHANNELS:
+    for channel in KEYED:
         kind = KINDS[channel]
         fits = lambda key: CHANNELS[channel].lists(names.kind(key))  # noqa: E731
         if ids is not None:
@@ -260,7 +267,9 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
                 else:
                     chosen, more = sorted(keys), False
             cells = {key: cache.key_cell(log, channel, key, at, pos)[0] for key in chosen}
-        keyed[channel] = ([(key, answer(cells[key]) if cells.get(key) is not None else None) for key in chosen], more)
+        keyed[channel] = ([(key, _answer_of(channel, cells.get(key)),
+                            {j: _answer_of(j, cache.key_cell(log, j, key, at, pos)[0]) for j in CHANNELS[channel].joins})
+                           for key in chosen], more)
     lists: dict[str, tuple[list, bool]] = {}
     if ids is None:
         for cls, name in LISTS.items():
@@ -280,11 +289,13 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         later = _first(cache.naming(log, ids, pos, after=at), limit)
     needed: set[str] = set()
     for channel, (rows, _more) in keyed.items():
-        for key, a in rows:
+        for key, a, _joined in rows:
             needed.add(key)
             if a is not None:
                 needed.update(_strings(a.value))
                 needed.update(x for c in a.candidates for x in _strings(c))
+                if a.last is not None:
+                    needed.update(_strings(a.last[0]))
     for cls, name in LISTS.items():
         for h in lists[name][0]:
             if isinstance(h, Listed):
@@ -295,6 +306,10 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         needed.update(_refs_of(f.event))
     learn(needed)
     return _document(at, k.known_at, keyed, lists, later, names, zone=zone, limit=limit), names
+
+
+def _answer_of(channel: str, cell: Cell | None):
+    return None if cell is None else answer(cell, CHANNELS[channel].initial)
 
 
 def _strings(value) -> list[str]:
@@ -322,20 +337,39 @@ def _batched(items, n: int):
         yield batch
 
 
-def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: tuple, g: Gazetteer | Names, *, zone: str, limit: int | None) -> dict:
-    since = lambda a: iso(from_micros(a.settled.lo), zone) if a.settled else None  # noqa: E731
+def _window(step, zone: str) -> dict | None:
+    return None if step is None else {"earliest": iso(from_micros(step.lo), zone), "latest": iso(from_micros(step.hi), zone)}
 
-    def row(channel: str, key: str, a) -> dict:
-        a = a or EMPTY[channel]
+
+def keyed_json(channel: str, a, zone: str) -> dict:
+    """What `state --json` says of one key's answer: the value's fields, the status and candidates
+    (`answer_json`), since when (the window of the evidence its value rests on), the last known value
+    when it is not certain (`last_seen`), the newest evidence behind it, and the events."""
+    a = a or EMPTY[channel]
+    last = None
+    if a.last is not None:
+        value, step = a.last
+        last = {**CHANNELS[channel].fields(value), "event": step.id, "time": _window(step, zone),
+                "how": "ended" if step.kind == ENDED else "observed"}
+    evidence = None if a.evidence is None else {"event": a.evidence.id, **_window(a.evidence, zone)}
+    return {**answer_json(channel, a), "since": _window(a.settled, zone), "last_seen": last, "evidence": evidence, "events": list(a.events)}
+
+
+def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: tuple, g: Gazetteer | Names, *, zone: str, limit: int | None) -> dict:
+    def row(channel: str, key: str, a, joined: dict) -> dict:
         out = {KINDS[channel]: key, "name": g.name(key)}
         if KINDS[channel] in MEMBER_OF:  # (a unit's army)
             out["actor"] = g.actor(key)
-        return {**out, **answer_json(channel, a), "since": since(a), "events": list(a.events)}
+        out.update(keyed_json(channel, a, zone))
+        for j, ja in joined.items():
+            out[j] = None if ja is None or ja.status == UNKNOWN else {
+                **answer_json(j, ja), "since": _window(ja.settled, zone), "events": list(ja.events)}
+        return out
 
     out = {"valid_at": iso(from_micros(at), zone), "known_at": iso(known_at, zone), "limit": limit}
     more = {}
     for channel, (rows, cut) in keyed.items():
-        out[channel] = [row(channel, key, a) for key, a in rows]
+        out[channel] = [row(channel, key, a, joined) for key, a, joined in rows]
         more[channel] = cut
     for name in LIST_NAMES:
         items, cut = lists[name]

@@ -18,29 +18,41 @@ from events import REGISTRY, Event
 
 # --- channels: the kinds of keyed state -------------------------------------------------------------
 
-CONTROL, WHERE, UNIT = "control", "whereabouts", "units"
+CONTROL, WHERE, UNIT, ORDERS = "control", "whereabouts", "units", "orders"
+# Not keyed state: where the end of an actor is found (keyed by the actor), for the channels it reaches.
+ENDS = "ends"
 
 NOBODY = (None, ())  # a place held by nobody we can name, contested by nobody
 NOWHERE = (None, None)  # a person somewhere unknown, alive or not unknown
 ACTIVE = "active"  # a unit nothing has happened to
+HOLDER, MEMBER = "holder", "member"
 
 
 @attrs.frozen
 class Channel:
-    """One kind of keyed state: whose entities are its keys, the value of a key nothing has touched,
-    how a value reads in JSON (`fields`, its first field the one candidates list), and the op whose
-    effect later ops never undo (`sticky`: once dead, a person's moves do not revive them)."""
+    """One kind of keyed state: whose entities are its keys (None: any), the value of a key nothing
+    has touched, how a value reads in JSON (`fields`, its first field the one candidates list), and:
+
+    - `sticky`: the op whose effect later ops never undo (once dead, a person's moves do not revive them);
+    - `on_end`: what the end of an actor does here: HOLDER — a value that names the actor ends (op
+      "end": the holdings of a collapsed government); MEMBER — the standing of the actor's members
+      (the gazetteer's units of an army) ends (op "expire");
+    - `section`: whether a state has a section of its keys; `joins`: the channels whose answers for
+      the same key a row of this one carries (a unit's orders)."""
 
     name: str
-    kind: str
+    kind: str | None
     initial: Any
     fields: Callable[[Any], dict]
     sticky: str | None = None
+    on_end: str | None = None
+    section: bool = True
+    joins: tuple[str, ...] = ()
 
     def lists(self, kind: str | None) -> bool:
         """Whether a key of this kind (None: undescribed) has a row in this channel's section: a
         meeting in Moscow places its participants, but only people have whereabouts."""
-        return kind is None or kind == self.kind
+        return kind is None or self.kind is None or kind == self.kind
 
     def candidate(self, value: Any) -> Any:
         """What a list of candidates says of a value: its first field."""
@@ -48,11 +60,13 @@ class Channel:
 
 
 CHANNELS: dict[str, Channel] = {c.name: c for c in (
-    Channel(CONTROL, "place", NOBODY, lambda v: {"controller": v[0], "contested_with": list(v[1])}),
-    Channel(WHERE, "person", NOWHERE, lambda v: {"place": v[0], "alive": v[1]}, sticky="die"),
-    Channel(UNIT, "unit", ACTIVE, lambda v: {"state": v}),
+    Channel(CONTROL, "place", NOBODY, lambda v: {"controller": v[0], "contested_with": list(v[1])}, on_end=HOLDER),
+    Channel(WHERE, "person", NOWHERE, lambda v: {"place": v[0], "alive": v[1]}, sticky="die", joins=(ORDERS,)),
+    Channel(UNIT, "unit", ACTIVE, lambda v: {"state": v}, on_end=MEMBER, joins=(ORDERS,)),
+    Channel(ORDERS, None, None, lambda v: {"order": v}, section=False),
 )}
-CHANNEL_OF_KIND = {c.kind: c.name for c in CHANNELS.values()}
+SECTIONS = tuple(name for name, c in CHANNELS.items() if c.section)
+CHANNEL_OF_KIND = {c.kind: c.name for c in CHANNELS.values() if c.section}
 
 
 # --- ops: what an effect does to the prior value --------------------------------------------------------
@@ -62,14 +76,31 @@ def _always(_arg: Any) -> bool:
     return True
 
 
+def _acts(_prior: Any, _arg: Any) -> bool:
+    return True
+
+
+# What an op gives when the value is no longer known: the key reads unknown from then on, with the
+# value it had as the last known ("last held by the government until its end").
+EXPIRED = "<expired>"
+
+
 @attrs.frozen
 class OpRule:
-    """`apply(prior, arg)` is the new value. `sets(arg)`: whether the new value depends on the prior one
-    only through its channel's sticky op; a reader going backwards through a key's steps may stop at a
-    settled step that sets it (`cache.read.key_cell`)."""
+    """`apply(prior, arg)` is the new value (or EXPIRED). `sets(arg)`: whether the new value depends on
+    the prior one only through its channel's sticky op; a reader going backwards through a key's steps
+    may stop at a settled step that sets it (`cache.read.key_cell`). `acts(prior, arg)`: whether it does
+    anything to that value at all (an actor's end acts only on what names the actor); a step that does
+    not act is no evidence about the key."""
 
     apply: Callable[[Any, Any], Any]
     sets: Callable[[Any], bool] = _always
+    acts: Callable[[Any, Any], bool] = _acts
+
+
+def _names(value: Any, actor: str) -> bool:
+    """Whether a value of control names `actor`, as holder or as a party to the contest."""
+    return value is not None and value != EXPIRED and (value[0] == actor or actor in value[1])
 
 
 OPS: dict[str, OpRule] = {
@@ -80,7 +111,15 @@ OPS: dict[str, OpRule] = {
     # Where a person died, when said; otherwise wherever they were.
     "die": OpRule(lambda prior, arg: (arg or prior[0], False), sets=lambda arg: arg is not None),
     "unit": OpRule(lambda prior, arg: arg),
+    "order": OpRule(lambda prior, arg: arg),
+    # An actor's end: what it held is no longer known; a contest it was party to goes on without it.
+    "end": OpRule(lambda prior, arg: EXPIRED if prior[0] == arg else (prior[0], tuple(p for p in prior[1] if p != arg)),
+                  sets=lambda arg: False, acts=_names),
+    # The end of the actor a member belongs to: its standing is no longer known.
+    "expire": OpRule(lambda prior, arg: EXPIRED, sets=lambda arg: False),
 }
+# The op by which the end of an actor reaches each kind of channel (`Channel.on_end`).
+END_OPS = {HOLDER: "end", MEMBER: "expire"}
 
 
 # --- effects: what each event type does ------------------------------------------------------------
@@ -115,6 +154,8 @@ class Effect:
 
 
 CHANGE, OBSERVATION = "change", "observation"
+# What one step of a key's evidence is (`world.Step.kind`): a change, an observation, or an actor's end.
+CHANGED, OBSERVED, ENDED = "change", "observation", "end"
 # The end of its window at which a fact takes effect: a change happened at some unknown instant inside
 # it, so certainly by its end; an observation held throughout it, so from its start.
 SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}
@@ -123,12 +164,14 @@ SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}
 @attrs.frozen
 class Rule:
     """What one event type does to the world. A change happened at some instant in its window and
-    settles at the window's end; an observation held throughout its window and settles at its start.
-    `listed`: the list of happenings its facts join (calls, meetings, ...)."""
+    settles at the window's end; an observation held throughout its window, and says nothing about
+    before or after it. `listed`: the list of happenings its facts join (calls, meetings, ...).
+    `ends`: the field naming an actor that ceases to be (what that does: `Channel.on_end`)."""
 
     effects: tuple[Effect, ...] = ()
     settles: str = CHANGE
     listed: str | None = None
+    ends: str | None = None
 
 
 def _go(key: str, place: str, **kw) -> Effect:
@@ -138,6 +181,8 @@ def _go(key: str, place: str, **kw) -> Effect:
 # (In the order `state` shows the lists of happenings.)
 RULES: dict[str, Rule] = {
     "ControlChanged": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("controller"), Field("contested_with"))),)),
+    "ControlObserved": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("controller"), Field("contested_with"))),),
+                            settles=OBSERVATION),
     "CityCaptured": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("by"), Const(()))),)),
     "ForcesWithdrew": Rule(effects=(Effect(CONTROL, "from_place", "withdraw", Field("actor")),
                                     Effect(UNIT, "unit", "unit", Const("withdrawn")))),
@@ -147,16 +192,18 @@ RULES: dict[str, Rule] = {
     "PersonDied": Rule(effects=(Effect(WHERE, "person", "die", Field("place")),)),
     "UnitDefeated": Rule(effects=(Effect(UNIT, "unit", "unit", Const("defeated")),)),
     "UnitDissolved": Rule(effects=(Effect(UNIT, "unit", "unit", Const("dissolved")),)),
+    "UnitObserved": Rule(effects=(Effect(UNIT, "unit", "unit", Field("state")),), settles=OBSERVATION),
     "CallMade": Rule(listed="calls"),
     # A meeting places each participant, when it has a place.
     "MeetingHeld": Rule(effects=(_go("participants", "place", needs="place"),), listed="meetings"),
     "StatementIssued": Rule(listed="statements"),
-    "OrderIssued": Rule(listed="orders"),
+    "OrderIssued": Rule(effects=(Effect(ORDERS, "recipients", "order", Field("order")),), listed="orders"),
     "AirstrikeCarriedOut": Rule(listed="airstrikes"),
     "IncidentReported": Rule(listed="incidents"),
     "OffensiveLaunched": Rule(listed="offensives"),
     "PowerTransferred": Rule(listed="transfers"),
     "PersonAppointed": Rule(listed="appointments"),
+    "ActorEnded": Rule(ends="actor", listed="ends"),
 }
 NO_RULE = Rule()
 
@@ -222,6 +269,8 @@ def _check() -> None:
             fields = [e.key, *([e.needs] if e.needs else []), *_arg_fields(e.arg)]
             if e.channel not in CHANNELS or e.op not in OPS or not set(fields) <= names:
                 raise AssertionError(f"{type_name}: {e} names an unknown channel, op or field")
+        if rule.ends is not None and rule.ends not in names:
+            raise AssertionError(f"{type_name}: ends names no field {rule.ends!r}")
 
 
 def _arg_fields(arg: Arg) -> list[str]:

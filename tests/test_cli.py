@@ -622,11 +622,11 @@ def test_help_of_the_group_lists_the_commands():
 # --- state ---------------------------------------------------------------------------------------------------------------
 
 CONTRACT = {
-    "control": {"place", "name", "controller", "status", "candidates", "since", "events"},
-    "whereabouts": {"person", "name", "place", "status", "candidates", "since", "events"},
+    "control": {"place", "name", "controller", "status", "candidates", "contested_with", "since", "last_seen", "evidence", "events"},
+    "whereabouts": {"person", "name", "place", "status", "candidates", "alive", "since", "last_seen", "evidence", "orders", "events"},
     "calls": {"caller", "callee", "time", "status", "event"},
     "meetings": {"participants", "place", "time", "status", "event"},
-    "units": {"unit", "name", "status", "state", "events"},
+    "units": {"unit", "name", "actor", "status", "state", "since", "last_seen", "evidence", "orders", "events"},
     "statements": {"speaker", "text", "time", "status", "event"},
 }
 
@@ -654,7 +654,9 @@ def test_state_json_times_carry_the_log_zone_offset(db):
 def test_state_json_values_at_the_fall_of_damascus(db):
     doc = state(db, "--at", "2024-12-07T21:30")
     aleppo = control_of(doc, "aleppo")
-    assert ("hts", "certain", ["cap"], "2024-11-30T00:00:00+03:00") == (aleppo["controller"], aleppo["status"], aleppo["events"], aleppo["since"])
+    day = {"earliest": "2024-11-30T00:00:00+03:00", "latest": "2024-12-01T00:00:00+03:00"}
+    assert ("hts", "certain", ["cap"], day, {"event": "cap", **day}) == (
+        aleppo["controller"], aleppo["status"], aleppo["events"], aleppo["since"], aleppo["evidence"])
     assert "unknown" == control_of(doc, "moscow")["status"]
     assad = next(w for w in doc["whereabouts"] if w["person"] == "assad")
     assert ("possible", [None, "moscow"], ["mv"]) == (assad["status"], assad["candidates"], assad["events"])

@@ -7,12 +7,14 @@ effects are the fold's by construction (a property test holds them equal all the
 
 from __future__ import annotations
 
+import sqlite3
+
 import attrs
 
 from chrono.codec import canonical
 from events import REGISTRY, ref_fields
 
-from ..rules import DESCRIPTIONS, RULES, SETTLES, Arg, Const, Field
+from ..rules import CHANGED, DESCRIPTIONS, ENDED, ENDS, OBSERVATION, OBSERVED, RULES, SETTLES, Arg, Const, Field
 from .schema import ENTITIES, FACTS, MENTIONS, NEVER, REFS, SCAN_ROWS
 
 # Which is the list index within an effect: `n` = the effect's place in its rule * N_STEP + the key's
@@ -32,13 +34,19 @@ class Spec:
     arg: Arg
     needs: str | None
     settles: str  # "lo" or "hi": the column of the window at which the effect settles
+    kind: str  # a change, an observation, or (channel ENDS) an actor's end: `world.Step.kind`
 
 
 def _effects() -> list[Spec]:
     out = []
     for type_name, rule in RULES.items():
+        kind = OBSERVED if rule.settles == OBSERVATION else CHANGED
         for i, e in enumerate(rule.effects):
-            out.append(Spec(type_name, e.key, e.channel, i * N_STEP, e.op, e.arg, e.needs, SETTLES[rule.settles]))
+            out.append(Spec(type_name, e.key, e.channel, i * N_STEP, e.op, e.arg, e.needs, SETTLES[rule.settles], kind))
+        if rule.ends is not None:
+            # Found by the actor (channel ENDS); the op each channel it reaches applies is `rules.END_OPS`.
+            n = len(rule.effects) * N_STEP
+            out.append(Spec(type_name, rule.ends, ENDS, n, "end", Field(rule.ends), None, SETTLES[rule.settles], ENDED))
     keys = [(s.type, s.key) for s in out]
     if len(set(keys)) != len(keys):  # a mention row has one channel: one field, one effect
         raise AssertionError(f"a field is the key of two effects: {sorted(k for k in keys if keys.count(k) > 1)}")
@@ -53,9 +61,16 @@ def types_in(types: list[str]) -> str:
     return ", ".join(f"'{t}'" for t in types)
 
 
+# SQLite's `->` (3.38 and later) gives a field's JSON as stored; json_extract decodes a string and cuts
+# it short at a NUL character (in JSON, \u0000), which free text, such as an order's, may hold.
+_ARROW = sqlite3.sqlite_version_info >= (3, 38)
+
+
 def json_of(arg: Arg, body: str) -> str:
     """SQL giving the JSON text of an op's argument (`rules.arg_value`) from the payload `body`."""
     if isinstance(arg, Field):
+        if _ARROW:
+            return f"coalesce({body} -> '$.{arg.name}', 'null')"
         return f"json_quote(json_extract({body}, '$.{arg.name}'))"
     if isinstance(arg, Const):
         text = canonical(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
@@ -80,12 +95,13 @@ def spec_steps() -> list:
     rows = []
     for t, field in fields:
         i, s = spec.get((t, field), (None, None))
-        rows.append([t, field, s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.needs])
+        rows.append([t, field, s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.needs, s and s.kind])
     return [
-        ["CREATE TEMP TABLE IF NOT EXISTS chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
-         "settle TEXT, spec INTEGER, needs TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
-        ["DELETE FROM chrono_mention_fields", None, False],
-        ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
+        # (Dropped first: a connection may hold one of an older shape.)
+        ["DROP TABLE IF EXISTS temp.chrono_mention_fields", None, False],
+        ["CREATE TEMP TABLE chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
+         "settle TEXT, spec INTEGER, needs TEXT, kind TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
+        ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
     ]
 
 
@@ -105,11 +121,11 @@ def mentions_sql(source: str, *, keyed: bool) -> str:
         return f"INSERT INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
     effect = "(m.channel IS NOT NULL AND (m.needs IS NULL OR json_extract(f.body, '$.' || m.needs) IS NOT NULL))"
     return (
-        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own) "
+        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
         f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
         f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
         f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END, "
-        f"CASE WHEN {effect} THEN f.own END {tree}"
+        f"CASE WHEN {effect} THEN f.own END, CASE WHEN {effect} THEN m.kind END {tree}"
     )
 
 
@@ -120,7 +136,7 @@ def mentions_sql(source: str, *, keyed: bool) -> str:
 _VERSION_BODY = f"(CASE WHEN m.own THEN e.body ELSE (SELECT v.body FROM {FACTS} AS v WHERE v.id = m.fact AND v.seq_from = m.seq_from) END)"
 EFFECT_ROWS = (
     "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
-    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, "
+    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, m.kind AS kind, "
     f"CASE m.spec {' '.join(f'WHEN {i} THEN {json_of(s.arg, _VERSION_BODY)}' for i, s in enumerate(EFFECTS))} END AS arg "
     f"FROM {MENTIONS} AS m JOIN events AS e ON e.seq = m.seq WHERE m.channel IS NOT NULL)"
 )

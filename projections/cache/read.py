@@ -9,6 +9,8 @@ import functools
 import heapq
 from collections.abc import Iterator
 
+import attrs
+
 from chrono import codec
 from chrono.entry import Entry
 from chrono.store import COLUMNS, Log, entry_from_row
@@ -16,7 +18,7 @@ from chrono.timeval import to_micros
 from events import REGISTRY
 
 from ..resolve import Fact
-from ..rules import CHANNELS, OPS
+from ..rules import CHANGED, CHANNELS, END_OPS, ENDS, HOLDER, MEMBER, OBSERVED, OPS
 from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
@@ -107,20 +109,44 @@ def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]
             yield key
 
 
-def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[Step], int]:
-    """The keyed effects on one key standing at `position` whose window opens by `at`, latest first
-    (by lo, seq; lazily), and the widest any of the key's windows is (`settle - lo`, over every
-    version): a step that opens earlier than `at - width` has settled by `at`."""
-    row = log.conn.execute(f"SELECT width FROM {KEYS} WHERE channel = ? AND key = ?", (channel, key)).fetchone()
+def _steps(log: Log, where: str, args: tuple, order: str = "lo DESC, seq DESC, n DESC") -> Iterator[tuple[Step, int]]:
+    """(step, n) of the keyed effects meeting `where`, in `order` (lazily)."""
+    rows = log.conn.execute(f"SELECT fact, seq, lo, hi, settle, op, arg, kind, n FROM {EFFECT_ROWS} WHERE {where} ORDER BY {order}", args)
+    return ((Step(fact, seq, lo, hi, settle, _op(op, arg), kind), n) for fact, seq, lo, hi, settle, op, arg, kind, n in rows)
+
+
+def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[tuple[Step, int]], list[tuple[Step, int]], int] | None:
+    """The keyed effects on one key standing at `position` whose window opens by `at`: its changes,
+    latest first (by lo, seq, n; lazily), its observations, and the widest any of its changes' windows
+    is (`settle - lo`, over every version): a change that opens earlier than `at - width` has settled
+    by `at`. None when nothing ever touches the key."""
+    row = log.conn.execute(f"SELECT width, seen FROM {KEYS} WHERE channel = ? AND key = ?", (channel, key)).fetchone()
     if row is None:
-        return iter(()), 0
+        return None
+    width, seen = row
     where, args = _live(position)
-    rows = log.conn.execute(
-        f"SELECT fact, seq, lo, hi, settle, op, arg FROM {EFFECT_ROWS} WHERE channel = ? AND key = ? AND lo <= ? AND {where} "
-        "ORDER BY lo DESC, seq DESC, n DESC",
-        (channel, key, at, *args),
-    )
-    return (Step(fact, seq, lo, hi, settle, _op(op, arg)) for fact, seq, lo, hi, settle, op, arg in rows), row[0]
+    mine = f"channel = ? AND key = ? AND kind = ? AND lo <= ? AND {where}"
+    changes = _steps(log, mine, (channel, key, CHANGED, at, *args)) if width is not None else iter(())
+    observations = list(_steps(log, mine, (channel, key, OBSERVED, at, *args))) if seen else []
+    return changes, observations, width or 0
+
+
+def ends_by(log: Log, at: int, position: int, actor: str | None = None) -> list[tuple[str, Step, int]]:
+    """(actor, step, n) of every actor's end standing at `position` whose window opens by `at` (of one
+    actor's only, if named): few, read by the recency index."""
+    where, args = _live(position)
+    lo, hi = between(CHANNEL_CODES[ENDS], -HALF, at)
+    rows = _steps(log, f"{RECENCY} BETWEEN ? AND ? AND channel = ? AND {where}" + (" AND key = ?" if actor else ""),
+                  (lo, hi, ENDS, *args, *([actor] if actor else [])), order="lo, seq, n")
+    return [(step.op.arg, step, n) for step, n in rows]
+
+
+def member_of(log: Log, key: str, position: int) -> str | None:
+    """The actor the entity `key` belongs to (a unit's army), as its latest description standing at
+    `position` says."""
+    where, args = _live(position)
+    row = log.conn.execute(f"SELECT actor FROM {ENTITIES} WHERE id = ? AND {where} ORDER BY seq DESC LIMIT 1", (key, *args)).fetchone()
+    return row[0] if row else None
 
 
 def sticky_by(log: Log, channel: str, key: str, at: int, position: int) -> bool:
@@ -136,32 +162,46 @@ def sticky_by(log: Log, channel: str, key: str, at: int, position: int) -> bool:
     ).fetchone() is not None
 
 
-def key_cell(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Cell | None, tuple | None]:
-    """One key's fold state at `at`, and its rank (the latest effect's (lo, seq)); (None, None) when
-    nothing touches it by then. Reads the key's effects backwards from `at` only as far as the answer
-    depends on them: past the latest settled step that sets the value (`rules.OpRule.sets`), and past
-    every window that could still be open at `at`. What older steps still decide is whether the
-    channel's sticky op has happened (a death)."""
-    steps, width = key_steps(log, channel, key, at, position)
-    got: list[Step] = []
-    anchored = early = False
-    for step in steps:
-        if anchored and step.lo < at - width:
-            early = True
-            break
-        got.append(step)
-        if step.settle <= at and OPS[step.op.name].sets(step.op.arg):
-            anchored = True
+def key_cell(log: Log, channel: str, key: str, at: int, position: int, *,
+             ends: list[tuple[str, Step, int]] | None = None) -> tuple[Cell | None, tuple | None]:
+    """One key's fold state at `at`, and its rank (its latest effect's (lo, seq)); (None, None) when
+    nothing touches it by then. Reads the key's changes backwards from `at` only as far as the answer
+    depends on them: past the latest settled change that sets the value (`rules.OpRule.sets`), and
+    past every window that could still be open at `at`; what older changes still decide is whether the
+    channel's sticky op has happened (a death). Its observations, and the actors' ends that reach it
+    (`rules.Channel.on_end`; `ends`: `ends_by`, when the caller has them), are few: all are read."""
+    c = CHANNELS[channel]
+    found = key_steps(log, channel, key, at, position)
+    got: list[tuple[Step, int]] = []
+    early = False
+    if found is not None:
+        changes, observations, width = found
+        anchored = False
+        for step, n in changes:
+            if anchored and step.lo < at - width:
+                early = True
+                break
+            got.append((step, n))
+            if step.settle <= at and OPS[step.op.name].sets(step.op.arg):
+                anchored = True
+        got += observations
+    rank = max(((s.lo, s.seq) for s, _n in got), default=None)
+    if c.on_end == HOLDER and got:
+        reaching = ends_by(log, at, position) if ends is None else ends
+    elif c.on_end == MEMBER and (actor := member_of(log, key, position)) is not None:
+        reaching = ends_by(log, at, position, actor) if ends is None else [e for e in ends if e[0] == actor]
+    else:
+        reaching = []
+    got += [(attrs.evolve(step, op=Op(END_OPS[c.on_end], actor)), n) for actor, step, n in reaching]
     if not got:
         return None, None
-    c = CHANNELS[channel]
     start = c.initial
     if early and sticky_by(log, channel, key, at, position):
         start = OPS[c.sticky].apply(start, None)
     cell = Cell(start)
-    for step in reversed(got):
-        cell = apply_cell(cell, step, at)
-    return cell, (got[0].lo, got[0].seq)
+    for step, _n in sorted(got, key=lambda sn: (sn[0].lo, sn[0].seq, sn[1])):
+        cell = apply_cell(cell, step, at, c.initial)
+    return cell, rank
 
 
 @functools.lru_cache(maxsize=4096)
@@ -219,7 +259,7 @@ def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
     the mentions that are keyed effects by their index, the others by theirs, and the references of
     the facts part by its own."""
     marks = ", ".join("?" * len(ids))
-    channels = tuple(CHANNELS)
+    channels = (*CHANNELS, ENDS)
     return (
         f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IS NULL AND entity IN ({marks}) AND {where} UNION "
         f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN ({', '.join('?' * len(channels))}) AND entity IN ({marks}) AND {where} UNION "

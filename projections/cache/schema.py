@@ -16,7 +16,7 @@ import hashlib
 from chrono.store import NO_LINKS
 from events import REGISTRY
 
-from ..rules import CHANNELS
+from ..rules import CHANGED, CHANNELS, ENDS, OBSERVED
 
 FACTS = "proj_facts"
 META = "proj_meta"
@@ -25,7 +25,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "16"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
+FORMAT = "17"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
 
 FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -66,7 +66,7 @@ def between(code: int, lo: int, hi: int) -> tuple[int, int]:
     return code * SPAN + max(-HALF + 1, min(lo, HALF - 1)), code * SPAN + max(-HALF + 1, min(hi, HALF - 1))
 
 
-CHANNEL_CODES = {name: i for i, name in enumerate(CHANNELS)}
+CHANNEL_CODES = {name: i for i, name in enumerate((*CHANNELS, ENDS))}
 RECENCY = coded("channel", CHANNEL_CODES, "lo")  # (a keyed effect's window always has a start)
 FACT_TYPES = sorted(n for n, cls in REGISTRY.items() if not cls.correction)
 TYPE_CODES = {name: i - len(FACT_TYPES) // 2 for i, name in enumerate(FACT_TYPES)}  # (centred on 0: up to 31 fit)
@@ -101,16 +101,19 @@ CREATE INDEX {{s}}.{REFS}_entity ON {REFS} (entity, lo, seq, seq_from, seq_to, f
     "mentions": ("proj_meta_mentions", f"""
 CREATE TABLE {{s}}.{MENTIONS} (
     entity TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL,
-    seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER, own INTEGER
+    seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER, own INTEGER,
+    kind TEXT
 )""", f"""
 CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
 CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} ({RECENCY}, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_sticky ON {MENTIONS} (entity, op, settle, seq_from, seq_to) WHERE op IN ({STICKY});
-CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER, seen INTEGER NOT NULL, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
 }
-# Each key's widest window, once the mentions part holds every version.
-KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel"
+# Each key's widest window of a change (NULL: it has none), and how many of its effects are
+# observations, once the mentions part holds every version.
+KEYS_SQL = (f"INSERT INTO {KEYS} SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
+            f"count(CASE WHEN kind = '{OBSERVED}' THEN 1 END) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel")
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 

@@ -15,7 +15,7 @@ from ..describe import summarize
 from ..gazetteer import Gazetteer
 from ..query import Knowledge, knowledge, state_json
 from ..resolve import Fact
-from ..world import LISTS, effects, fold
+from ..world import LISTS, effects
 from ._colors import actor_colors
 
 PLACE_RANK = {"city": 0, "airbase": 1, "airport": 1, "town": 2, "border-crossing": 3, "military-site": 3,
@@ -47,7 +47,7 @@ class Scene:
 
     def state(self, at: datetime) -> dict:
         """The `state --json` document at `at`."""
-        return state_json(fold(self.k.timed(), to_micros(at)), self.k, zone=self.zone)
+        return state_json(self.k.world(to_micros(at)), self.k, zone=self.zone)
 
     def local(self, dt: datetime) -> datetime:
         return dt.astimezone(zone_info(self.zone))
