@@ -106,7 +106,8 @@ def _names(value: Any, actor: str) -> bool:
 OPS: dict[str, OpRule] = {
     "hold": OpRule(lambda prior, arg: (arg[0], tuple(arg[1]))),
     # The withdrawing actor no longer holds the place; anyone else who holds it still does.
-    "withdraw": OpRule(lambda prior, arg: NOBODY if prior[0] == arg else prior, sets=lambda arg: False),
+    "withdraw": OpRule(lambda prior, arg: NOBODY if prior[0] == arg else prior, sets=lambda arg: False,
+                       acts=lambda prior, arg: prior[0] == arg),
     "go": OpRule(lambda prior, arg: (arg, prior[1])),
     # Where a person died, when said; otherwise wherever they were.
     "die": OpRule(lambda prior, arg: (arg or prior[0], False), sets=lambda arg: arg is not None),
@@ -144,13 +145,16 @@ Arg = Field | Const | tuple
 @attrs.frozen
 class Effect:
     """One keyed effect: on the key (or keys, for a list field) that `key` names, in `channel`, the op
-    `op` with the argument `arg`; only when the field `needs` is set, if it names one."""
+    `op` with the argument `arg`; only when the field `needs` is set, if it names one. `before`: what
+    the source says the key was just before (the op `before[0]` with the argument `before[1]` on the
+    channel's initial value), when the fields that argument reads are set: "RSF took Hantoub from SAF"."""
 
     channel: str
     key: str
     op: str
     arg: Arg
     needs: str | None = None
+    before: tuple[str, Arg] | None = None
 
 
 CHANGE, OBSERVATION = "change", "observation"
@@ -178,16 +182,21 @@ def _go(key: str, place: str, **kw) -> Effect:
     return Effect(WHERE, key, "go", Field(place), **kw)
 
 
+_HELD_BY_PREVIOUS = ("hold", (Field("previous"), Const(())))
+_FROM = ("go", Field("from_place"))
+
+
 # (In the order `state` shows the lists of happenings.)
 RULES: dict[str, Rule] = {
-    "ControlChanged": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("controller"), Field("contested_with"))),)),
+    "ControlChanged": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("controller"), Field("contested_with")),
+                                           before=_HELD_BY_PREVIOUS),)),
     "ControlObserved": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("controller"), Field("contested_with"))),),
                             settles=OBSERVATION),
-    "CityCaptured": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("by"), Const(()))),)),
+    "CityCaptured": Rule(effects=(Effect(CONTROL, "place", "hold", (Field("by"), Const(())), before=_HELD_BY_PREVIOUS),)),
     "ForcesWithdrew": Rule(effects=(Effect(CONTROL, "from_place", "withdraw", Field("actor")),
                                     Effect(UNIT, "unit", "unit", Const("withdrawn")))),
-    "PersonMoved": Rule(effects=(_go("person", "to_place"), _go("companions", "to_place"))),
-    "PersonFled": Rule(effects=(_go("person", "to_place"), _go("companions", "to_place"))),
+    "PersonMoved": Rule(effects=(_go("person", "to_place", before=_FROM), _go("companions", "to_place", before=_FROM))),
+    "PersonFled": Rule(effects=(_go("person", "to_place", before=_FROM), _go("companions", "to_place", before=_FROM))),
     "PersonLocated": Rule(effects=(_go("person", "place"),), settles=OBSERVATION),
     "PersonDied": Rule(effects=(Effect(WHERE, "person", "die", Field("place")),)),
     "UnitDefeated": Rule(effects=(Effect(UNIT, "unit", "unit", Const("defeated")),)),
@@ -222,6 +231,16 @@ def arg_value(arg: Arg, event: Event) -> Any:
     if isinstance(arg, Const):
         return list(arg.value) if isinstance(arg.value, tuple) else arg.value
     return [arg_value(a, event) for a in arg]
+
+
+def before_value(effect: Effect, channel_initial: Any, event: Event) -> Any:
+    """What the source says the key was just before the effect (`Effect.before`); None when it does not say."""
+    if effect.before is None:
+        return None
+    op, arg = effect.before
+    if any(getattr(event, name) is None for name in _arg_fields(arg)):
+        return None
+    return OPS[op].apply(channel_initial, arg_value(arg, event))
 
 
 def settles_at(type_name: str, lo: int, hi: int) -> int:
@@ -266,7 +285,7 @@ def _check() -> None:
     for type_name, rule in RULES.items():
         names = {a.name for a in attrs.fields(REGISTRY[type_name])}
         for e in rule.effects:
-            fields = [e.key, *([e.needs] if e.needs else []), *_arg_fields(e.arg)]
+            fields = [e.key, *([e.needs] if e.needs else []), *_arg_fields(e.arg), *(_arg_fields(e.before[1]) if e.before else [])]
             if e.channel not in CHANNELS or e.op not in OPS or not set(fields) <= names:
                 raise AssertionError(f"{type_name}: {e} names an unknown channel, op or field")
         if rule.ends is not None and rule.ends not in names:

@@ -17,7 +17,7 @@ import attrs
 from events import REGISTRY
 
 from .resolve import Fact
-from .rules import CHANGED, CHANNELS, END_OPS, ENDED, EXPIRED, HOLDER, LIST_NAMES, OBSERVATION, OBSERVED, OPS, RULES, arg_value, rule_of
+from .rules import CHANGED, CHANNELS, before_value, END_OPS, ENDED, EXPIRED, HOLDER, LIST_NAMES, OBSERVATION, OBSERVED, OPS, RULES, arg_value, rule_of
 from .rules import settles_at as _settles_at
 
 CERTAIN, POSSIBLE, UNKNOWN = "certain", "possible", "unknown"
@@ -34,6 +34,8 @@ class Op:
 
     name: str
     arg: Any
+    # What the source says the key was just before, when it says (`rules.Effect.before`).
+    before: Any = None
 
     def __call__(self, prev: Any) -> Any:
         return OPS[self.name].apply(prev, self.arg)
@@ -49,7 +51,7 @@ def effects(event) -> list[tuple[str, str, Op]]:
         keys = getattr(event, effect.key)
         if keys is None:
             continue
-        op = Op(effect.op, arg_value(effect.arg, event))
+        op = Op(effect.op, arg_value(effect.arg, event), before_value(effect, CHANNELS[effect.channel].initial, event))
         for key in keys if isinstance(keys, tuple) else (keys,):
             out.append((effect.channel, key, op))
     return out
@@ -161,7 +163,11 @@ def answer(cell: Cell, initial: Any) -> Answer:
         return Answer(value=values[0], status=CERTAIN if len(candidates) == 1 else POSSIBLE, candidates=tuple(candidates),
                       settled=covering[-1], events=tuple(s.id for s in behind), evidence=_newest(behind))
     acting = [s for s in cell.pending if _acts(s, cell.value)]
-    candidates = _unique([cell.value, *(initial if (v := s.op(cell.value)) == EXPIRED else v for s in acting)])
+    base = [cell.value]
+    if cell.settled is None and cell.ended is None:
+        # Nothing says what the key was, but a change in progress says what it changed from.
+        base = _unique(s.op.before for s in acting if s.op.before is not None) or base
+    candidates = _unique([*base, *(initial if (v := s.op(cell.value)) == EXPIRED else v for s in acting)])
     if len(candidates) > 1:
         status = POSSIBLE
     elif cell.ended is not None:
@@ -176,7 +182,7 @@ def answer(cell: Cell, initial: Any) -> Answer:
         if known:
             last = max(known, key=lambda vs: (vs[1].hi, vs[1].seq))
     behind = [*([cell.settled] if cell.settled else []), *([cell.ended[1]] if cell.ended else []), *acting]
-    return Answer(value=cell.value, status=status, candidates=tuple(candidates), settled=cell.settled,
+    return Answer(value=candidates[0], status=status, candidates=tuple(candidates), settled=cell.settled,
                   events=tuple(s.id for s in behind), last=last, evidence=_newest([*behind, last and last[1]]))
 
 

@@ -35,6 +35,7 @@ class Spec:
     needs: str | None
     settles: str  # "lo" or "hi": the column of the window at which the effect settles
     kind: str  # a change, an observation, or (channel ENDS) an actor's end: `world.Step.kind`
+    before: tuple[str, Arg] | None  # `rules.Effect.before`
 
 
 def _effects() -> list[Spec]:
@@ -42,11 +43,11 @@ def _effects() -> list[Spec]:
     for type_name, rule in RULES.items():
         kind = OBSERVED if rule.settles == OBSERVATION else CHANGED
         for i, e in enumerate(rule.effects):
-            out.append(Spec(type_name, e.key, e.channel, i * N_STEP, e.op, e.arg, e.needs, SETTLES[rule.settles], kind))
+            out.append(Spec(type_name, e.key, e.channel, i * N_STEP, e.op, e.arg, e.needs, SETTLES[rule.settles], kind, e.before))
         if rule.ends is not None:
             # Found by the actor (channel ENDS); the op each channel it reaches applies is `rules.END_OPS`.
             n = len(rule.effects) * N_STEP
-            out.append(Spec(type_name, rule.ends, ENDS, n, "end", Field(rule.ends), None, SETTLES[rule.settles], ENDED))
+            out.append(Spec(type_name, rule.ends, ENDS, n, "end", Field(rule.ends), None, SETTLES[rule.settles], ENDED, None))
     keys = [(s.type, s.key) for s in out]
     if len(set(keys)) != len(keys):  # a mention row has one channel: one field, one effect
         raise AssertionError(f"a field is the key of two effects: {sorted(k for k in keys if keys.count(k) > 1)}")
@@ -134,10 +135,28 @@ def mentions_sql(source: str, *, keyed: bool) -> str:
 # most) has its payload read straight from the log by position; only the others' are looked up among
 # the facts, by id.
 _VERSION_BODY = f"(CASE WHEN m.own THEN e.body ELSE (SELECT v.body FROM {FACTS} AS v WHERE v.id = m.fact AND v.seq_from = m.seq_from) END)"
+def _before_json(before: tuple[str, Arg] | None, body: str) -> str:
+    """SQL giving `[op, argument]` of what an effect says the key was before, or NULL (`rules.before_value`)."""
+    if before is None:
+        return "NULL"
+    op, arg = before
+    fields = " AND ".join(f"json_extract({body}, '$.{name}') IS NOT NULL" for name in _fields_of(arg)) or "1"
+    return f"CASE WHEN {fields} THEN json_array('{op}', json({json_of(arg, body)})) END"
+
+
+def _fields_of(arg: Arg) -> list[str]:
+    if isinstance(arg, Field):
+        return [arg.name]
+    if isinstance(arg, Const):
+        return []
+    return [f for a in arg for f in _fields_of(a)]
+
+
 EFFECT_ROWS = (
     "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
     "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, m.kind AS kind, "
-    f"CASE m.spec {' '.join(f'WHEN {i} THEN {json_of(s.arg, _VERSION_BODY)}' for i, s in enumerate(EFFECTS))} END AS arg "
+    f"CASE m.spec {' '.join(f'WHEN {i} THEN {json_of(s.arg, _VERSION_BODY)}' for i, s in enumerate(EFFECTS))} END AS arg, "
+    f"CASE m.spec {' '.join(f'WHEN {i} THEN {_before_json(s.before, _VERSION_BODY)}' for i, s in enumerate(EFFECTS) if s.before)} ELSE NULL END AS before "
     f"FROM {MENTIONS} AS m JOIN events AS e ON e.seq = m.seq WHERE m.channel IS NOT NULL)"
 )
 

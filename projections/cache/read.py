@@ -111,8 +111,10 @@ def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]
 
 def _steps(log: Log, where: str, args: tuple, order: str = "lo DESC, seq DESC, n DESC") -> Iterator[tuple[Step, int]]:
     """(step, n) of the keyed effects meeting `where`, in `order` (lazily)."""
-    rows = log.conn.execute(f"SELECT fact, seq, lo, hi, settle, op, arg, kind, n FROM {EFFECT_ROWS} WHERE {where} ORDER BY {order}", args)
-    return ((Step(fact, seq, lo, hi, settle, _op(op, arg), kind), n) for fact, seq, lo, hi, settle, op, arg, kind, n in rows)
+    rows = log.conn.execute(f"SELECT fact, seq, lo, hi, settle, op, arg, before, kind, n, channel FROM {EFFECT_ROWS} "
+                            f"WHERE {where} ORDER BY {order}", args)
+    return ((Step(fact, seq, lo, hi, settle, _op(op, arg, before, channel), kind), n)
+            for fact, seq, lo, hi, settle, op, arg, before, kind, n, channel in rows)
 
 
 def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[tuple[Step, int]], list[tuple[Step, int]], int] | None:
@@ -205,8 +207,12 @@ def key_cell(log: Log, channel: str, key: str, at: int, position: int, *,
 
 
 @functools.lru_cache(maxsize=4096)
-def _op(op: str, arg: str | None) -> Op:
-    return Op(op, codec.loads(arg))
+def _op(op: str, arg: str | None, before: str | None, channel: str) -> Op:
+    if before is None:
+        return Op(op, codec.loads(arg))
+    before_op, before_arg = codec.loads(before)
+    c = CHANNELS.get(channel)
+    return Op(op, codec.loads(arg), OPS[before_op].apply(c.initial, before_arg) if c else None)
 
 
 def chunks(items: list, size: int = 500) -> Iterator[list]:
