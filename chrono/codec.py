@@ -17,7 +17,9 @@ from events._base import _ID_RE as _ENTITY_ID
 from ._build import builder
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
-from .timeval import PRECISIONS, QUALIFIERS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros, zone_info
+from .timeval import (
+    CALENDAR_END, CALENDAR_HI, CALENDAR_LO, PRECISIONS, QUALIFIERS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros, zone_info,
+)
 from .timeval import _build as _build_valid
 
 # (type name, stored version) -> function turning that version's payload into the next version's.
@@ -401,7 +403,18 @@ def loads(text: str | bytes) -> Any:
 def valid_meta(valid: ValidTime | None) -> str | None:
     if valid is None:
         return None
-    return canonical({"precision": valid.precision, "zone": valid.zone, "wording": valid.wording, "qualifier": valid.qualifier})
+    meta = {"precision": valid.precision, "zone": valid.zone, "wording": valid.wording, "qualifier": valid.qualifier}
+    # Written only when there (an end that is not bounded, the ends' own qualifiers, the EDTF kept), so
+    # that the logs written before these existed keep their metas and hashes byte for byte.
+    if valid.start != "bounded":
+        meta["start"] = valid.start
+    if valid.end != "bounded":
+        meta["end"] = valid.end
+    if valid.qualifiers is not None:
+        meta["qualifiers"] = list(valid.qualifiers)
+    if valid.edtf is not None:
+        meta["edtf"] = valid.edtf
+    return canonical(meta)
 
 
 def valid_from_columns(lo: int | None, hi: int | None, meta: str | None) -> ValidTime | None:
@@ -410,18 +423,34 @@ def valid_from_columns(lo: int | None, hi: int | None, meta: str | None) -> Vali
     fields = _METAS.get(meta)  # a log repeats a few metas; each is checked once, as ValidTime would
     if fields is None:
         m = loads(meta)
-        fields = (m["precision"], m["zone"], m.get("wording"), m.get("qualifier"))
-        precision, zone, wording, qualifier = fields
+        qualifiers = m.get("qualifiers")
+        fields = (m["precision"], m["zone"], m.get("wording"), m.get("qualifier"), m.get("start", "bounded"), m.get("end", "bounded"),
+                  tuple(qualifiers) if type(qualifiers) is list else qualifiers, m.get("edtf"))
+        precision, zone, wording, qualifier, start, end, qualifiers, edtf = fields
         if (precision not in PRECISIONS or type(zone) is not str or not (wording is None or type(wording) is str)
-                or qualifier not in _QUALIFIERS):
-            return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision=precision, zone=zone, wording=wording, qualifier=qualifier)
+                or qualifier not in _QUALIFIERS or start != "bounded" or end != "bounded" or qualifiers is not None or edtf is not None):
+            # Anything else (an end that is not bounded, the ends' qualifiers, an EDTF kept: rare) is
+            # checked by the class, which says what is wrong.
+            return ValidTime(**_bounds(lo, hi, start, end), **dict(zip(_META_FIELDS, fields, strict=True)))
         zone_info(zone)
         if len(_METAS) < 10_000:
             _METAS[meta] = fields
     earliest, latest = from_micros(lo), from_micros(hi)
-    if not earliest < latest:
+    if latest is None or not earliest < latest:  # (latest None: the calendar's end)
         return ValidTime(earliest=earliest, latest=latest, precision=fields[0], zone=fields[1], wording=fields[2], qualifier=fields[3])
     return _build_valid(earliest, latest, *fields)
+
+
+_META_FIELDS = ("precision", "zone", "wording", "qualifier", "start", "end", "qualifiers", "edtf")
+
+
+def _bounds(lo: int, hi: int, start: str, end: str) -> dict:
+    """earliest and latest for stored bounds: none for an end that is not bounded (stored at the
+    calendar's edge, as nothing else may be) or that is the calendar's end."""
+    if start != "bounded" and lo != CALENDAR_LO or end != "bounded" and hi != CALENDAR_HI:
+        raise ValueError("an open or unknown end is stored at the calendar's edge")
+    return {"earliest": from_micros(lo) if start == "bounded" else None,
+            "latest": from_micros(hi) if end == "bounded" and hi != CALENDAR_HI else None}
 
 
 _METAS: dict[str, tuple] = {}
@@ -432,18 +461,28 @@ _QUALIFIERS = (None, *QUALIFIERS.values())
 
 
 def valid_to_json(valid: ValidTime | None) -> dict | None:
+    """The explicit form: earliest and latest in ISO 8601 (UTC), or "open" or "unknown" for an end
+    that is not bounded (never a far-off date); the calendar's end, which no datetime holds, as
+    CALENDAR_END (24:00 of its last day)."""
     if valid is None:
         return None
-    out = {"earliest": valid.earliest.isoformat(), "latest": valid.latest.isoformat(), "precision": valid.precision, "zone": valid.zone}
+    out = {"earliest": valid.earliest.isoformat() if valid.earliest is not None else valid.start,
+           "latest": valid.latest.isoformat() if valid.latest is not None else CALENDAR_END if valid.end == "bounded" else valid.end,
+           "precision": valid.precision, "zone": valid.zone}
     if valid.wording is not None:
         out["wording"] = valid.wording
     if valid.qualifier is not None:
         out["qualifier"] = valid.qualifier
+    if valid.qualifiers is not None:
+        out["qualifiers"] = list(valid.qualifiers)
+    if valid.edtf is not None:
+        out["edtf"] = valid.edtf
     return out
 
 
-_VALID_KEYS = frozenset(("literal", "wording", "zone", "earliest", "latest", "precision", "qualifier"))
+_VALID_KEYS = frozenset(("literal", "wording", "zone", "earliest", "latest", "precision", "qualifier", "qualifiers", "edtf"))
 _LITERAL_KEYS = frozenset(("literal", "wording", "zone"))
+_NOT_BOUNDED = ("open", "unknown")
 
 
 def valid_from_json(value: Any, zone: str) -> ValidTime | None:
@@ -469,14 +508,20 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
     try:
         from datetime import datetime
 
-        lo = datetime.fromisoformat(value["earliest"])
-        hi = datetime.fromisoformat(value["latest"])
-        if lo.tzinfo is None or hi.tzinfo is None:
+        lo_text, hi_text = value["earliest"], value["latest"]
+        lo = None if lo_text in _NOT_BOUNDED else datetime.fromisoformat(lo_text)
+        hi = None if hi_text in _NOT_BOUNDED or hi_text == CALENDAR_END else datetime.fromisoformat(hi_text)
+        if lo is not None and lo.tzinfo is None or hi is not None and hi.tzinfo is None:
             raise ValueError("earliest and latest need an offset")
         precision = value.get("precision", "interval")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
-        return ValidTime(earliest=lo, latest=hi, precision=precision, zone=stated_zone, wording=wording, qualifier=value.get("qualifier"))
+        qualifiers = value.get("qualifiers")
+        if qualifiers is not None and type(qualifiers) is not list:
+            raise ValueError("qualifiers must be a list of two: the start's and the end's")
+        return ValidTime(earliest=lo, latest=hi, precision=precision, zone=stated_zone, wording=wording, qualifier=value.get("qualifier"),
+                         start=lo_text if lo is None else "bounded", end=hi_text if hi_text in _NOT_BOUNDED else "bounded",
+                         qualifiers=qualifiers, edtf=value.get("edtf"))
     except KeyError as e:
         raise InvalidEventError(f"valid: missing {e.args[0]!r}") from e
     except (TypeError, ValueError) as e:

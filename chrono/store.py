@@ -32,7 +32,7 @@ from .errors import (
     TamperedError,
     UnknownEventError,
 )
-from .timeval import from_micros, to_micros, zone_info
+from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros, zone_info
 
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
@@ -468,23 +468,27 @@ def _entry_builder() -> Callable[..., Entry]:
     return _ENTRY_BUILDER[0]
 _MICROSECOND = from_micros(1) - _EPOCH
 NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
-# valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
+# valid_meta of the valid times without wording or EDTF kept, by (precision, zone, qualifier, start,
+# end, qualifiers): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}
 _ABSENT = object()
 
 
 def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
-    """A valid time as the log stores it: (valid_lo, valid_hi, valid_meta)."""
+    """A valid time as the log stores it: (valid_lo, valid_hi, valid_meta); an end with no datetime
+    (open, unknown, the calendar's end) at the calendar's edge."""
     if valid is None:
         return None, None, None
-    if valid.wording is None:
-        key = (valid.precision, valid.zone, valid.qualifier)
+    if valid.wording is None and valid.edtf is None:
+        key = (valid.precision, valid.zone, valid.qualifier, valid.start, valid.end, valid.qualifiers)
         meta = _VALID_METAS.get(key)
         if meta is None:
             meta = _VALID_METAS[key] = codec.valid_meta(valid)
     else:
         meta = codec.valid_meta(valid)
-    return (valid.earliest - _EPOCH) // _MICROSECOND, (valid.latest - _EPOCH) // _MICROSECOND, meta  # to_micros
+    earliest, latest = valid.earliest, valid.latest
+    return (CALENDAR_LO if earliest is None else (earliest - _EPOCH) // _MICROSECOND,  # to_micros
+            CALENDAR_HI if latest is None else (latest - _EPOCH) // _MICROSECOND, meta)
 
 
 def _as_draft(item):

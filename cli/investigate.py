@@ -127,7 +127,8 @@ def show(env: Env, event_id, as_of, as_json) -> None:
     click.echo(f"  what:      {doc['summary']}")
     click.echo(f"  valid:     {_when(doc['valid'])}{_wording(doc['valid'])}")
     if doc["valid"]:
-        click.echo(f"             [{doc['valid']['earliest']}, {doc['valid']['latest']})")
+        # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
+        click.echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})")
     click.echo(f"  recorded:  {doc['recorded']}")
     for s in doc["sources"]:
         click.echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""))

@@ -145,6 +145,8 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
 
 def _when(t: dict) -> str:
     lo, hi = t["earliest"], t["latest"]
+    if lo is None or hi is None:  # an end no datetime holds (past the calendar's last instant)
+        return f"{(lo or '…')[:16].replace('T', ' ')} – {(hi or '…')[:16].replace('T', ' ')}"
     if lo[:10] == hi[:10]:
         return f"{lo[:10]} {lo[11:16]}–{hi[11:16]}"
     return f"{lo[:16].replace('T', ' ')} – {hi[:16].replace('T', ' ')}"
@@ -168,8 +170,9 @@ def log_(env: Env, types, since, until, as_json) -> None:
     for t in types:
         if t not in REGISTRY:
             raise click.BadParameter(f"unknown event type {t!r}", param_hint="--type")
-    lo = parse_valid_time(since, log.zone).earliest if since else None
-    hi = parse_valid_time(until, log.zone).latest if until else None
+    # In UTC microseconds, as the windows compare: an open or unknown end is at the calendar's edge.
+    lo = parse_valid_time(since, log.zone).lo if since else None
+    hi = parse_valid_time(until, log.zone).hi if until else None
     # JSON Lines are entries only, for scripts: which log they come from goes to stderr.
     click.echo(env.which(log).line(), err=as_json)
     entries = list(log.entries())
@@ -180,7 +183,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
     for e in entries:
         if types and e.type_name not in types:
             continue
-        if (lo or hi) and (e.valid is None or (lo and e.valid.latest <= lo) or (hi and e.valid.earliest >= hi)):
+        if (since or until) and (e.valid is None or (lo is not None and e.valid.hi <= lo) or (hi is not None and e.valid.lo >= hi)):
             continue
         if e.id in res.retracted:
             status = f"retracted by {res.retracted[e.id]}"

@@ -8,7 +8,7 @@ import attrs
 from hypothesis import strategies as st
 
 from chrono.entry import Draft
-from chrono.timeval import ValidTime
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ENDS, PRECISIONS, QUALIFIERS, ValidTime, _together, from_micros
 from events import REGISTRY, Event, Source
 
 BASE = datetime(2024, 11, 27, 2, 0, tzinfo=UTC)
@@ -75,6 +75,28 @@ def valid_times(draw, *, distinct_starts: st.SearchStrategy | None = None) -> Va
     length = draw(st.integers(1, 600))
     lo = BASE + timedelta(minutes=start)
     return ValidTime(earliest=lo, latest=lo + timedelta(minutes=length), precision="interval", zone="Asia/Damascus", wording=draw(st.none() | texts))
+
+
+@st.composite
+def any_valid_times(draw) -> ValidTime:
+    """Valid times of every shape the model holds: each end bounded, open or unknown, a bound at the
+    calendar's edges, the ends' own qualifiers, an EDTF expression kept."""
+    lo = draw(st.integers(CALENDAR_LO, CALENDAR_HI - 1) | st.just(CALENDAR_LO) | st.integers(0, 10**15))
+    hi = draw(st.integers(lo + 1, CALENDAR_HI) | st.just(CALENDAR_HI))
+    start, end = draw(st.sampled_from(ENDS)), draw(st.sampled_from(ENDS))
+    if start != "bounded" and end != "bounded":
+        end = "bounded"  # (one end at least is a bound)
+    if start != "bounded":
+        lo = CALENDAR_LO
+    if end != "bounded":
+        hi = CALENDAR_HI
+    named = st.none() | st.sampled_from(tuple(QUALIFIERS.values()))
+    qualifiers = draw(st.none() | st.tuples(named, named).filter(lambda q: q != (None, None)))
+    qualifier = draw(named) if qualifiers is None else _together(*qualifiers)
+    return ValidTime(earliest=from_micros(lo) if start == "bounded" else None, latest=from_micros(hi) if end == "bounded" else None,
+                     precision=draw(st.sampled_from(PRECISIONS)), zone=draw(st.sampled_from(["UTC", "Asia/Damascus", "America/New_York"])),
+                     wording=draw(st.none() | texts), qualifier=qualifier, start=start, end=end, qualifiers=qualifiers,
+                     edtf=draw(st.none() | st.sampled_from(["201X", "2001-21", "[1667,1668,1670..1672]", "{..1984}", "2004-06-XX/2004-07-03"])))
 
 
 sources = st.lists(st.builds(Source, outlet=texts, attribution=st.none() | texts, quote=st.none() | texts), max_size=2).map(tuple)

@@ -828,11 +828,27 @@ def test_append_json_valid_with_bad_qualifier_has_a_plain_message(db):
     assert "Attribute(" not in r.output
 
 
-@pytest.mark.parametrize("args", [["state", "--at", "9999-12-31"], ["append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "9999-12"]])
-def test_time_at_the_edge_of_the_calendar_fails_cleanly(db, args):
+def test_time_at_the_edge_of_the_calendar_is_a_time_like_any(db):
+    event_id = ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "9999-12")).output.split()[-1]
+    r = ok(invoke(db, "state", "--at", "9999-12-31"))
+    assert event_id in r.output.split("Calls")[1]
+
+
+@pytest.mark.parametrize("literal", ["0000", "-1985", "Y170000002", "9999-12-31T23:30-05:00"])
+def test_time_outside_the_calendar_fails_cleanly(db, literal):
     with Unchanged(db):
-        r = invoke(db, *args)
+        r = invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", literal)
     assert_clean_failure(r, 1)
+    assert "Chrono's calendar" in r.output
+
+
+def test_append_open_ended_time_reads_back_open(db):
+    event_id = ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-07/..")).output.split()[-1]
+    assert "from 07 Dec 2024 to an open end" in ok(invoke(db, "log", "--since", "2024-12-07")).output
+    exported = [json.loads(line) for line in ok(invoke(db, "export")).stdout.splitlines()]
+    assert "open" == next(e for e in exported if e["id"] == event_id)["valid"]["latest"]
+    assert "…" in ok(invoke(db, "show", event_id)).output
+    assert event_id in ok(invoke(db, "state", "--at", "2025-01-01", "--all")).output
 
 
 def test_append_huge_integer_fails_cleanly(db):
