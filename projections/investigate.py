@@ -113,6 +113,8 @@ def keyed_changes(facts: list[Fact]) -> list[tuple[Fact, str, str, object, objec
     for f in valid_order(facts):
         for channel, key, transform in effects(f.event):
             before = running.get((channel, key), INITIAL[channel])
+            if not OPS[transform.name].acts(before, transform.arg):
+                continue  # (no evidence about the key: another actor's withdrawal)
             after = transform(before)
             running[(channel, key)] = after
             out.append((f, channel, key, before, after))
