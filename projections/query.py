@@ -12,7 +12,7 @@ import attrs
 from chrono import codec
 from chrono.errors import StorageError
 from chrono.store import Log
-from chrono.timeval import from_micros, iso, to_micros
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros
 from events import entity_refs, ref_fields
 
 from . import cache
@@ -133,8 +133,14 @@ KINDS = {name: c.kind for name, c in CHANNELS.items()}  # the entities each keye
 SECTIONS = (*KEYED, *LIST_NAMES, "upcoming")
 
 
+def instant(us: int, zone: str) -> str | None:
+    """A bound of a window in JSON: ISO 8601 in `zone`, or None for an open or unknown end (the
+    calendar's edge, where the fold keeps it)."""
+    return None if us <= CALENDAR_LO or us >= CALENDAR_HI else iso(from_micros(us), zone)
+
+
 def _time(f: Fact, zone: str) -> dict:
-    return {"earliest": iso(from_micros(f.lo), zone), "latest": iso(from_micros(f.hi), zone), "wording": f.valid.wording if f.valid else None}
+    return {"earliest": instant(f.lo, zone), "latest": instant(f.hi, zone), "wording": f.valid.wording if f.valid else None}
 
 
 def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
@@ -338,7 +344,7 @@ def _batched(items, n: int):
 
 
 def _window(step, zone: str) -> dict | None:
-    return None if step is None else {"earliest": iso(from_micros(step.lo), zone), "latest": iso(from_micros(step.hi), zone)}
+    return None if step is None else {"earliest": instant(step.lo, zone), "latest": instant(step.hi, zone)}
 
 
 def keyed_json(channel: str, a, zone: str) -> dict:
@@ -408,5 +414,5 @@ def _happening_json(h: Happening | Listed, zone: str) -> dict:
     else:
         f = h.fact
         fields, lo, hi, wording, event_id = codec.unstructure_event(f.event), f.lo, f.hi, f.valid.wording if f.valid else None, f.id
-    time = {"earliest": iso(from_micros(lo), zone), "latest": iso(from_micros(hi), zone), "wording": wording}
+    time = {"earliest": instant(lo, zone), "latest": instant(hi, zone), "wording": wording}
     return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": time, "status": h.status, "event": event_id}
