@@ -414,6 +414,8 @@ def valid_meta(valid: ValidTime | None) -> str | None:
         meta["qualifiers"] = list(valid.qualifiers)
     if valid.edtf is not None:
         meta["edtf"] = valid.edtf
+    if valid.gloss is not None:
+        meta["gloss"] = valid.gloss
     return canonical(meta)
 
 
@@ -425,10 +427,10 @@ def valid_from_columns(lo: int | None, hi: int | None, meta: str | None) -> Vali
         m = loads(meta)
         qualifiers = m.get("qualifiers")
         fields = (m["precision"], m["zone"], m.get("wording"), m.get("qualifier"), m.get("start", "bounded"), m.get("end", "bounded"),
-                  tuple(qualifiers) if type(qualifiers) is list else qualifiers, m.get("edtf"))
-        precision, zone, wording, qualifier, start, end, qualifiers, edtf = fields
+                  tuple(qualifiers) if type(qualifiers) is list else qualifiers, m.get("edtf"), m.get("gloss"))
+        precision, zone, wording, qualifier, start, end, qualifiers, edtf, gloss = fields
         if (precision not in PRECISIONS or type(zone) is not str or not (wording is None or type(wording) is str)
-                or qualifier not in _QUALIFIERS or start != "bounded" or end != "bounded" or qualifiers is not None or edtf is not None):
+                or qualifier not in _QUALIFIERS or start != "bounded" or end != "bounded" or qualifiers is not None or edtf is not None or gloss is not None):
             # Anything else (an end that is not bounded, the ends' qualifiers, an EDTF kept: rare) is
             # checked by the class, which says what is wrong.
             return ValidTime(**_bounds(lo, hi, start, end), **dict(zip(_META_FIELDS, fields, strict=True)))
@@ -441,7 +443,7 @@ def valid_from_columns(lo: int | None, hi: int | None, meta: str | None) -> Vali
     return _build_valid(earliest, latest, *fields)
 
 
-_META_FIELDS = ("precision", "zone", "wording", "qualifier", "start", "end", "qualifiers", "edtf")
+_META_FIELDS = ("precision", "zone", "wording", "qualifier", "start", "end", "qualifiers", "edtf", "gloss")
 
 
 def _bounds(lo: int, hi: int, start: str, end: str) -> dict:
@@ -477,16 +479,18 @@ def valid_to_json(valid: ValidTime | None) -> dict | None:
         out["qualifiers"] = list(valid.qualifiers)
     if valid.edtf is not None:
         out["edtf"] = valid.edtf
+    if valid.gloss is not None:
+        out["gloss"] = valid.gloss
     return out
 
 
-_VALID_KEYS = frozenset(("literal", "wording", "zone", "earliest", "latest", "precision", "qualifier", "qualifiers", "edtf"))
+_VALID_KEYS = frozenset(("literal", "wording", "gloss", "zone", "earliest", "latest", "precision", "qualifier", "qualifiers", "edtf"))
 _LITERAL_KEYS = frozenset(("literal", "wording", "zone"))
 _NOT_BOUNDED = ("open", "unknown")
 
 
 def valid_from_json(value: Any, zone: str) -> ValidTime | None:
-    """A valid time as users write it: a literal, {"literal", "wording"}, or the explicit export form."""
+    """A valid time as users write it: a literal, {"literal", "wording", "gloss"}, or the explicit export form."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -498,13 +502,17 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
     wording = value.get("wording")
     if wording is not None and not isinstance(wording, str):
         raise InvalidEventError("valid.wording must be text")
+    gloss = value.get("gloss")
+    if gloss is not None and not isinstance(gloss, str):
+        raise InvalidEventError("valid.gloss must be text")
     stated_zone = value.get("zone", zone)
     if not isinstance(stated_zone, str):
         raise InvalidEventError("valid.zone must be an IANA zone name")
     if "literal" in value:
         if not isinstance(value["literal"], str):
             raise InvalidEventError("valid.literal must be a time literal")
-        return parse_valid_time(value["literal"], stated_zone, wording)
+        parsed = parse_valid_time(value["literal"], stated_zone, wording)
+        return parsed if gloss is None else attrs.evolve(parsed, gloss=gloss)
     try:
         from datetime import datetime
 
@@ -521,7 +529,7 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
             raise ValueError("qualifiers must be a list of two: the start's and the end's")
         return ValidTime(earliest=lo, latest=hi, precision=precision, zone=stated_zone, wording=wording, qualifier=value.get("qualifier"),
                          start=lo_text if lo is None else "bounded", end=hi_text if hi_text in _NOT_BOUNDED else "bounded",
-                         qualifiers=qualifiers, edtf=value.get("edtf"))
+                         qualifiers=qualifiers, edtf=value.get("edtf"), gloss=gloss)
     except KeyError as e:
         raise InvalidEventError(f"valid: missing {e.args[0]!r}") from e
     except (TypeError, ValueError) as e:

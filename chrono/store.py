@@ -479,7 +479,7 @@ def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
     (open, unknown, the calendar's end) at the calendar's edge."""
     if valid is None:
         return None, None, None
-    if valid.wording is None and valid.edtf is None:
+    if valid.wording is None and valid.edtf is None and valid.gloss is None:
         key = (valid.precision, valid.zone, valid.qualifier, valid.start, valid.end, valid.qualifiers)
         meta = _VALID_METAS.get(key)
         if meta is None:

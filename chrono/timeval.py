@@ -123,7 +123,9 @@ class ValidTime:
     calendar's end (latest None, `end` "bounded"), which no datetime holds. `qualifier` is the whole
     time's; `qualifiers` is (the start's, the end's) for an interval whose ends carry their own (None
     for a single date, and for intervals logged before the ends kept theirs). `edtf` keeps the literal
-    when the window alone does not say what it said: unspecified digits, seasons, sets.
+    when the window alone does not say what it said: unspecified digits, seasons, sets. `wording` is
+    the source's own words for the time (shown as a quotation); `gloss` the chronicler's, when the
+    source has none ("when the offensive began"), never shown as the source's.
     """
 
     earliest: datetime | None = attrs.field(validator=_aware_utc, converter=_in_utc)
@@ -137,6 +139,8 @@ class ValidTime:
     qualifiers: tuple[str | None, str | None] | None = attrs.field(
         default=None, converter=lambda q: tuple(q) if isinstance(q, list) else q, validator=_end_qualifiers)
     edtf: str | None = attrs.field(default=None, validator=_edtf_text)
+    # A chronicler's own words for the time, when the source gives none: never shown as a quotation.
+    gloss: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str)))
 
     def __attrs_post_init__(self):
         if (self.earliest is None) != (self.start != "bounded"):
@@ -248,7 +252,7 @@ def _offset(text: str) -> timedelta:
 
 _STEPS = {"second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1)}
 _DAY = timedelta(days=1)
-_FIELDS = ("earliest", "latest", "precision", "zone", "wording", "qualifier", "start", "end", "qualifiers", "edtf")
+_FIELDS = ("earliest", "latest", "precision", "zone", "wording", "qualifier", "start", "end", "qualifiers", "edtf", "gloss")
 _build = (tuple(a.name for a in attrs.fields(ValidTime)) == _FIELDS and builder(ValidTime, _FIELDS)
           or (lambda *values: ValidTime(**dict(zip(_FIELDS, values, strict=True)))))
 _fromisoformat = datetime.fromisoformat
@@ -260,7 +264,7 @@ def _made(earliest: datetime, latest: datetime, precision: str, zone: str, quali
     failing one goes through the class to raise what it raises."""
     if not earliest < latest:
         return ValidTime(earliest=earliest, latest=latest, precision=precision, zone=zone, wording=wording, qualifier=qualifier)
-    return _build(earliest, latest, precision, zone, wording, qualifier, "bounded", "bounded", None, None)
+    return _build(earliest, latest, precision, zone, wording, qualifier, "bounded", "bounded", None, None, None)
 
 
 def _window(lo: int, hi: int, precision: str, zone: str, qualifier: str | None = None, *, start: str = "bounded",
@@ -272,7 +276,7 @@ def _window(lo: int, hi: int, precision: str, zone: str, qualifier: str | None =
     latest = None if end != "bounded" or hi == CALENDAR_HI else from_micros(hi)
     if not lo < hi:
         raise TimeLiteralError("the interval ends before it starts")
-    return _build(earliest, latest, precision, zone, None, qualifier, start, end, qualifiers, edtf)
+    return _build(earliest, latest, precision, zone, None, qualifier, start, end, qualifiers, edtf, None)
 
 
 def _utc(tz: ZoneInfo, year: int, month: int, day: int) -> datetime:
@@ -465,7 +469,7 @@ def _parse_one(literal: str, zone: str) -> ValidTime:
                 # The calendar's last hour: the step may reach past it, to the edge.
                 return _window(to_micros(start), to_micros(start) + step // _MICROSECOND, precision, stated_zone)
             # _made, with its one check always passing: a step is positive.
-            return _build(start, start + step, precision, stated_zone, None, None, "bounded", "bounded", None, None)
+            return _build(start, start + step, precision, stated_zone, None, None, "bounded", "bounded", None, None, None)
         m = _DATE.match(literal)
         if m:
             y, mo = int(m["y"]), m["mo"]

@@ -42,7 +42,10 @@ def _when(valid: dict | None) -> str:
 
 
 def _wording(valid: dict | None) -> str:
-    return f" — “{valid['wording']}”" if valid and valid.get("wording") else ""
+    """The source's words for the time, quoted; the chronicler's own (a gloss), not."""
+    if not valid:
+        return ""
+    return (f" — “{valid['wording']}”" if valid.get("wording") else "") + (f" — [{valid['gloss']}]" if valid.get("gloss") else "")
 
 
 @main.command()

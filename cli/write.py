@@ -151,6 +151,7 @@ def _print_ids(entries, as_json: bool) -> None:
 @click.option("--json", "json_file", type=click.File("rb"), help="Read events from FILE (or - for stdin): one JSON object, an array, or JSON Lines.")
 @click.option("--valid", "valid_literal", metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
 @click.option("--wording", help='The source\'s own words for the time ("at dawn on Wednesday").')
+@click.option("--gloss", help='Your own words for the time, when the source has none (never shown as a quotation).')
 @_source_options
 @click.option("--id", "event_id", help="Your id for the event (default: generated).")
 @click.option("--after", multiple=True, metavar="EVENT_ID", help="This happened after that event (repeatable).")
@@ -158,7 +159,7 @@ def _print_ids(entries, as_json: bool) -> None:
 @click.option("--expect-position", type=int, help="Fail with a conflict unless the log ends at this position.")
 @click.option("--ids-json", "ids_json", is_flag=True, help="Print the new entries as JSON instead of bare ids.")
 @click.pass_context
-def append(ctx, event_type, json_file, valid_literal, wording, outlet, title, attribution, quote, url, event_id, after, before, expect_position, ids_json):
+def append(ctx, event_type, json_file, valid_literal, wording, gloss, outlet, title, attribution, quote, url, event_id, after, before, expect_position, ids_json):
     """Append one event (TYPE --field value ...) or many (--json FILE) in one all-or-nothing batch.
 
     Prints the ids of the appended events. Entities may be named by id or alias.
@@ -193,6 +194,10 @@ def append(ctx, event_type, json_file, valid_literal, wording, outlet, title, at
     values = _parse_fields(cls, ctx.args, log)
     event = codec.structure_event(event_type, None, codec.converter.unstructure(values))
     valid = parse_valid_time(valid_literal, log.zone, wording) if valid_literal else None
+    if gloss is not None:
+        if valid is None:
+            raise click.UsageError("--gloss describes a --valid time; give --valid too")
+        valid = attrs.evolve(valid, gloss=gloss)
     draft = Draft(event=event, valid=valid, sources=_sources(outlet, title, attribution, quote, url), id=event_id, after=after, before=before)
     _print_ids(log.append(draft, expected_position=expect_position), ids_json)
 

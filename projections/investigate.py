@@ -83,7 +83,7 @@ def valid_json(valid: ValidTime | None, zone: str, lo: int | None = None, hi: in
         return None
     out = {
         "earliest": iso(valid.earliest, zone), "latest": iso(valid.latest, zone), "precision": valid.precision,
-        "wording": valid.wording, "qualifier": valid.qualifier, "described": valid.describe(), "narrowed": None,
+        "wording": valid.wording, "gloss": valid.gloss, "qualifier": valid.qualifier, "described": valid.describe(), "narrowed": None,
     }
     if lo is not None and (lo, hi) != (valid.lo, valid.hi):
         narrowed = window_valid(lo, hi, valid.zone)

@@ -125,6 +125,7 @@ class Listed:
     lo: int
     hi: int
     wording: str | None
+    gloss: str | None
     fields: dict
     status: str
 EMPTY = {channel: answer(Cell(value), value) for channel, value in INITIAL.items()}  # a key nothing has touched
@@ -140,7 +141,8 @@ def instant(us: int, zone: str) -> str | None:
 
 
 def _time(f: Fact, zone: str) -> dict:
-    return {"earliest": instant(f.lo, zone), "latest": instant(f.hi, zone), "wording": f.valid.wording if f.valid else None}
+    return {"earliest": instant(f.lo, zone), "latest": instant(f.hi, zone), "wording": f.valid.wording if f.valid else None,
+            "gloss": f.valid.gloss if f.valid else None}
 
 
 def state_json(world: World, k: Knowledge, *, zone: str) -> dict:
@@ -280,7 +282,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
     if ids is None:
         for cls, name in LISTS.items():
             rows = cache.latest_listed(log, cls.type_name, at, pos, limit)
-            items = [Listed(id=fid, lo=lo, hi=hi, wording=codec.loads(meta).get("wording"), fields=codec.loads(body),
+            items = [Listed(id=fid, lo=lo, hi=hi, wording=(m := codec.loads(meta)).get("wording"), gloss=m.get("gloss"), fields=codec.loads(body),
                             status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
             lists[name] = _latest(items, limit)
         later = _first(cache.facts_after(log, at, pos), limit)
@@ -410,9 +412,10 @@ def _unique(values) -> list:
 
 def _happening_json(h: Happening | Listed, zone: str) -> dict:
     if isinstance(h, Listed):
-        fields, lo, hi, wording, event_id = h.fields, h.lo, h.hi, h.wording, h.id
+        fields, lo, hi, wording, gloss, event_id = h.fields, h.lo, h.hi, h.wording, h.gloss, h.id
     else:
         f = h.fact
-        fields, lo, hi, wording, event_id = codec.unstructure_event(f.event), f.lo, f.hi, f.valid.wording if f.valid else None, f.id
-    time = {"earliest": instant(lo, zone), "latest": instant(hi, zone), "wording": wording}
+        fields, lo, hi, event_id = codec.unstructure_event(f.event), f.lo, f.hi, f.id
+        wording, gloss = (f.valid.wording, f.valid.gloss) if f.valid else (None, None)
+    time = {"earliest": instant(lo, zone), "latest": instant(hi, zone), "wording": wording, "gloss": gloss}
     return {**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}, "time": time, "status": h.status, "event": event_id}

@@ -159,3 +159,39 @@ def test_every_answer_carries_its_newest_evidence(use_cache):
     r = row(log, "whereabouts", "burhan", "2023-09-06", use_cache=use_cache)
     assert ("to-jeddah", "2023-09-05T00:00:00+02:00") == (r["evidence"]["event"], r["evidence"]["earliest"])
     assert {"earliest": "2023-08-24T00:00:00+02:00", "latest": "2023-08-25T00:00:00+02:00"} == r["since"]
+
+
+def test_a_chroniclers_gloss_of_the_time_is_kept_and_never_shown_as_the_sources_words(tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    db = str(tmp_path / "sudan.db")
+
+    def run(*args):
+        result = CliRunner().invoke(cli.main, ["--db", db, *args], env={"CHRONO_DB": None})
+        assert 0 == result.exit_code, result.output
+        return result.stdout
+
+    run("init", "--zone", ZONE)
+    run("append", "PlaceDescribed", "--place", "wad-madani", "--name", "Wad Madani")
+    run("append", "PlaceDescribed", "--place", "port-sudan", "--name", "Port Sudan")
+    run("append", "PlaceDescribed", "--place", "jeddah", "--name", "Jeddah")
+    run("append", "PersonDescribed", "--person", "burhan", "--name", "Abdel Fattah al-Burhan")
+    run("append", "PersonMoved", "--person", "burhan", "--to-place", "port-sudan", "--valid", "2023-08-24",
+        "--gloss", "after he left the army headquarters", "--source", "Radio Dabanga", "--id", "to-port-sudan")
+    run("append", "PersonMoved", "--person", "burhan", "--to-place", "jeddah", "--valid", "2023-09-05",
+        "--wording", "on Tuesday", "--source", "Radio Dabanga", "--id", "to-jeddah")
+    import json
+
+    valid = json.loads(run("show", "to-port-sudan", "--json"))["valid"]
+    assert ("after he left the army headquarters", None) == (valid["gloss"], valid["wording"])
+    shown = run("show", "to-port-sudan")
+    assert "[after he left the army headquarters]" in shown and "“after he left" not in shown
+    assert "“on Tuesday”" in run("show", "to-jeddah")
+    exported = run("export")
+    copy = str(tmp_path / "copy.db")
+    CliRunner().invoke(cli.main, ["--db", copy, "init", "--zone", ZONE], env={"CHRONO_DB": None})
+    (tmp_path / "x.jsonl").write_text(exported)
+    assert 0 == CliRunner().invoke(cli.main, ["--db", copy, "import", str(tmp_path / "x.jsonl")], env={"CHRONO_DB": None}).exit_code
+    assert run("head").split()[:2] == CliRunner().invoke(cli.main, ["--db", copy, "head"], env={"CHRONO_DB": None}).stdout.split()[:2]
