@@ -195,3 +195,21 @@ def test_a_chroniclers_gloss_of_the_time_is_kept_and_never_shown_as_the_sources_
     (tmp_path / "x.jsonl").write_text(exported)
     assert 0 == CliRunner().invoke(cli.main, ["--db", copy, "import", str(tmp_path / "x.jsonl")], env={"CHRONO_DB": None}).exit_code
     assert run("head").split()[:2] == CliRunner().invoke(cli.main, ["--db", copy, "head"], env={"CHRONO_DB": None}).stdout.split()[:2]
+
+
+def test_open_ends_are_drawn_and_exported_as_open_never_as_far_off_dates():
+    from projections.pictures import export, render_timeline_html, timelinejs
+
+    log = make(HELD_BEFORE, fact(OrderIssued(order="hold the bridge", issuer="saf", recipients=("first-division",)), "2023-12-18/..", "open-order"))
+    import csv
+    import io
+
+    out = io.BytesIO()
+    export(log, "csv", out)
+    rows = {r["event_id"]: r for r in csv.DictReader(out.getvalue().decode().splitlines())}
+    assert ("", "2023-12-16T00:00:00+02:00") == (rows["saf-holds-madani"]["valid_earliest"], rows["saf-holds-madani"]["valid_latest"])
+    assert "" == rows["open-order"]["valid_latest"]
+    slides = {e["unique_id"]: e for e in timelinejs(log)["events"]}
+    assert "end_date" not in slides["open-order"] and "end_date" not in slides["saf-holds-madani"]
+    assert 2023 == slides["saf-holds-madani"]["start_date"]["year"]
+    assert "0001" not in render_timeline_html(log) and "10000" not in render_timeline_html(log)

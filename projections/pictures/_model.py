@@ -13,7 +13,7 @@ from events import entity_refs
 
 from ..describe import summarize
 from ..gazetteer import Gazetteer
-from ..query import Knowledge, knowledge, state_json
+from ..query import Knowledge, instant, knowledge, state_json
 from ..resolve import Fact
 from ..world import LISTS, effects
 from ._colors import actor_colors
@@ -95,8 +95,8 @@ def event_info(f: Fact, g: Gazetteer, zone: str) -> dict:
         "id": f.id,
         "type": f.type_name,
         "summary": summarize(f.event, g),
-        "earliest": iso(from_micros(f.lo), zone) if f.lo is not None else None,
-        "latest": iso(from_micros(f.hi), zone) if f.hi is not None else None,
+        "earliest": instant(f.lo, zone) if f.lo is not None else None,
+        "latest": instant(f.hi, zone) if f.hi is not None else None,
         "lo": f.lo,
         "hi": f.hi,
         "precision": v.precision if v else None,

@@ -13,7 +13,7 @@ import orjson
 from chrono.errors import ChronoError
 from chrono.jsonl import write_entries
 from chrono.store import Log
-from chrono.timeval import from_micros, iso, to_micros, zone_info
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
 
 from . import FORMATS
 from ._model import Scene, scene
@@ -163,8 +163,9 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
         text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
         events.append({
             "unique_id": f.id,
-            "start_date": _tl_date(from_micros(f.lo), sc.zone, info["when"]),
-            "end_date": _tl_date(from_micros(f.hi), sc.zone),
+            # (An open or unknown end has no date: a start only, or the end as the only date.)
+            "start_date": _tl_date(from_micros(f.lo if f.lo > CALENDAR_LO else f.hi), sc.zone, info["when"]),
+            **({"end_date": _tl_date(from_micros(f.hi), sc.zone)} if CALENDAR_LO < f.lo and f.hi < CALENDAR_HI else {}),
             "text": {"headline": escape(info["summary"]), "text": text},
             "group": info["type"],
         })

@@ -8,7 +8,7 @@ from html import escape
 from importlib import resources
 
 from chrono.store import Log
-from chrono.timeval import to_micros
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, to_micros
 
 from ._model import scene
 from .maps import _json_for_script
@@ -22,13 +22,19 @@ def timeline_data(log: Log, known_at: datetime | None = None, *, start: datetime
     facts = sorted(sc.k.timed(), key=lambda f: (f.lo, f.seq))
     events = [sc.event_info(f) for f in facts]
     short = [e for e in events if e["hi"] - e["lo"] <= SHORT.total_seconds() * 1e6] or events
-    lo = to_micros(start) if start else min((e["lo"] for e in short), default=0)
-    hi = to_micros(end) if end else max((e["hi"] for e in short), default=lo + 1)
+    # The axis spans the ends that are bounds (an open or unknown end sits at the calendar's edge).
+    points = [t for e in short for t in (e["lo"], e["hi"]) if CALENDAR_LO < t < CALENDAR_HI]
+    lo = to_micros(start) if start else min(points, default=0)
+    hi = to_micros(end) if end else max(points, default=lo + 1)
+    if hi <= lo:
+        lo, hi = min(lo, hi), max(lo, hi) + 1
     pad = max((hi - lo) // 50, 60_000_000)
     if not start:
         lo -= pad
     if not end:
         hi += pad
+    for e in events:  # an open end runs to the axis's edge
+        e["lo"], e["hi"] = max(e["lo"], lo), min(e["hi"], hi)
     lanes: dict[str, dict] = {}
     order = {"place": 0, "person": 1, "actor": 2, "other": 3}
 
