@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime, timedelta
 
 import attrs
 import click
@@ -86,7 +87,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
             held += "  (possibly contested)"
         style = actor_style(c["controller"]) if c["status"] == "certain" else {"fg": "yellow", "bold": True}
         rows.append([c["name"], (held, style), _when(c["since"]) if c["since"] else "", ", ".join(c["events"])])
-    section("Control of places", table(rows, ["place", "held by", "since", "events"]))
+    section("Control of places", table(rows, ["place", "held by", "since", "events"], give=((3, 12), (2, 16), (0, 20))))
 
     rows = []
     for w in doc["whereabouts"]:
@@ -97,7 +98,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         if w["status"] == "possible" and len(w["candidates"]) == 1:
             where += "  (possibly dead)"
         rows.append([w["name"], where + _orders(w), _when(w["since"]) if w["since"] else "", ", ".join(w["events"])])
-    section("Whereabouts of people", table(rows, ["person", "where", "since", "events"]))
+    section("Whereabouts of people", table(rows, ["person", "where", "since", "events"], give=((3, 12), (2, 16), (0, 20))))
 
     rows = []
     for u in doc["units"]:
@@ -105,7 +106,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
             hidden += 1
             continue
         rows.append([u["name"], n(u["actor"]), answer_words(UNIT, u, g) + _orders(u), ", ".join(u["events"])])
-    section("Units", table(rows, ["unit", "of", "state", "events"]))
+    section("Units", table(rows, ["unit", "of", "state", "events"], give=((3, 12), (1, 16), (0, 20))))
 
     def recent(items: list, title: str, cut: bool = False) -> None:
         # A long account has dozens of statements by T: show the latest few unless asked for all.
@@ -144,9 +145,14 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
 
 
 def _when(t: dict) -> str:
+    """A window, as short as it reads: a day, days, a span of one day's hours, or from–to; an open or
+    unknown end as "…"."""
     lo, hi = t["earliest"], t["latest"]
-    if lo is None or hi is None:  # an end no datetime holds (past the calendar's last instant)
+    if lo is None or hi is None:
         return f"{(lo or '…')[:16].replace('T', ' ')} – {(hi or '…')[:16].replace('T', ' ')}"
+    if lo[11:19] == hi[11:19] == "00:00:00":
+        last = (datetime.fromisoformat(hi) - timedelta(days=1)).isoformat()
+        return lo[:10] if last[:10] == lo[:10] else f"{lo[:10]} – {last[5:10] if last[:4] == lo[:4] else last[:10]}"
     if lo[:10] == hi[:10]:
         return f"{lo[:10]} {lo[11:16]}–{hi[11:16]}"
     return f"{lo[:16].replace('T', ' ')} – {hi[:16].replace('T', ' ')}"

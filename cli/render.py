@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import sys
 import zlib
 
@@ -42,15 +44,53 @@ def _styled(cell: Cell, width: int) -> str:
     return str(cell).ljust(width)
 
 
-def table(rows: list[list[Cell]], headers: list[str]) -> str:
-    """Columns padded to their widest cell; styled cells are padded by their visible text."""
+def terminal_width() -> int | None:
+    """The columns output may take: $COLUMNS, else the terminal's when output goes to one; None for a
+    pipe or a file, which take every line whole."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size(fallback=(0, 0)).columns or None
+    return None
+
+
+def _fit(widths: list[int], room: int | None, first: tuple[tuple[int, int], ...] = (), least: int = 8) -> list[int]:
+    """Column widths that fit in `room` (two spaces between columns): the columns `first` give way
+    first, in that order, each down to its own least width ((column, least)); then the widest."""
+    widths = list(widths)
+    if room is None:
+        return widths
+    over = sum(widths) + 2 * (len(widths) - 1) - room
+    for i, floor in first:
+        if over <= 0:
+            break
+        cut = min(over, max(0, widths[i] - floor))
+        widths[i] -= cut
+        over -= cut
+    while over > 0:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= least:
+            break
+        widths[widest] -= 1
+        over -= 1
+    return widths
+
+
+def _cut(cell: Cell, width: int) -> Cell:
+    if isinstance(cell, tuple):
+        return shorten(cell[0], width), cell[1]
+    return shorten(str(cell), width)
+
+
+def table(rows: list[list[Cell]], headers: list[str], width: int | None = None, give: tuple[tuple[int, int], ...] = ()) -> str:
+    """Columns padded to their widest cell and, where that is wider than the terminal (`width`, by
+    default `terminal_width()`), cut short with an ellipsis: the columns `give` first ((column, least
+    width)), then the widest; styled cells are padded by their visible text."""
     if not rows:
         return ""
-    widths = [max(len(_text(x)) for x in col) for col in zip(headers, *rows)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    widths = _fit([max(len(_text(x)) for x in col) for col in zip(headers, *rows)], width or terminal_width(), give)
+    lines = ["  ".join(shorten(str(h), w).ljust(w) for h, w in zip(headers, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for r in rows:
-        lines.append("  ".join(_styled(x, w) for x, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(_styled(_cut(x, w), w) for x, w in zip(r, widths)).rstrip())
     return "\n".join(lines)
 
 

@@ -213,3 +213,17 @@ def test_open_ends_are_drawn_and_exported_as_open_never_as_far_off_dates():
     assert "end_date" not in slides["open-order"] and "end_date" not in slides["saf-holds-madani"]
     assert 2023 == slides["saf-holds-madani"]["start_date"]["year"]
     assert "0001" not in render_timeline_html(log) and "10000" not in render_timeline_html(log)
+
+
+def test_state_rows_fit_the_terminal_the_key_column_last_to_give_way():
+    from click.testing import CliRunner
+
+    import cli
+
+    result = CliRunner().invoke(cli.main, ["state", "--at", "2024-12-07T21:30"], env={"CHRONO_DB": None, "COLUMNS": "100"})
+    assert 0 == result.exit_code
+    lines = [ln for ln in result.stdout.splitlines() if not ln.startswith("from ")]
+    assert max(map(len, lines)) <= 100
+    assert any(ln.startswith("Aleppo ") and "Hayat Tahrir al-Sham" in ln for ln in lines)
+    wide = CliRunner().invoke(cli.main, ["state", "--at", "2024-12-07T21:30"], env={"CHRONO_DB": None}).stdout
+    assert max(map(len, wide.splitlines())) > 100  # (a pipe takes every line whole)
