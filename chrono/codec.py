@@ -10,9 +10,7 @@ from typing import Any
 import attrs
 import orjson
 
-from events import REGISTRY, Event, EventCorrected, Source
-from events._base import _EVENT_ID_RE as _EVENT_ID
-from events._base import _ID_RE as _ENTITY_ID
+from events import ENTITY_ID_RE, EVENT_ID_RE, REGISTRY, Event, EventCorrected, Source
 
 from ._build import builder
 from .entry import Draft, Entry
@@ -161,7 +159,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
     ns: dict[str, Any] = {
         "build": builder(cls, tuple(a.name for a in fields)), "names": frozenset(a.name for a in fields),
         # valid_entity_id and valid_event_id, for a value known to be a str
-        "entity_id": _ENTITY_ID.match, "event_id": _EVENT_ID.match, "embedded": _read_embedded,
+        "entity_id": ENTITY_ID_RE.match, "event_id": EVENT_ID_RE.match, "embedded": _read_embedded,
         "str": str, "int": int, "float": float, "list": list, "tuple": tuple, "dict": dict, "type": type,
     }
     body = ["def read(p):", "    if not p.keys() <= names:", "        return None"]

@@ -13,6 +13,8 @@ from typing import IO
 
 import orjson
 
+from events import EVENT_ID_RE
+
 from . import codec
 from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
@@ -241,7 +243,7 @@ def _prepared(raw: bytes, zone: str) -> tuple | None:
         ev, valid, _sources, event_id, after, before, encoded, stored = got
         recorded = stored.get("recorded")
         if (ev.correction or after or before or valid is None and not ev.timeless
-                or event_id is not None and codec._EVENT_ID.match(event_id) is None
+                or event_id is not None and EVENT_ID_RE.match(event_id) is None
                 or "recorded" in stored and type(recorded) is not str):
             return None
         return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, recorded, stored.get("hash"))

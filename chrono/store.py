@@ -16,7 +16,7 @@ from datetime import datetime
 
 import attrs
 
-from events import EventCorrected, EventRetracted, valid_event_id
+from events import EVENT_ID_RE, EventCorrected, EventRetracted, valid_event_id
 
 from . import codec
 from .clock import Clock, system_clock
@@ -287,7 +287,7 @@ class Log:
         given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
         present = () if assume_new else self._existing(given)
         in_batch = set(given)
-        canonical, id_match = codec.canonical, codec._EVENT_ID.match
+        canonical, id_match = codec.canonical, EVENT_ID_RE.match
         fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
         for i, draft in enumerate(batch):
             try:
