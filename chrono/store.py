@@ -38,7 +38,10 @@ SCHEMA_VERSION = 1
 GENESIS = "0" * 64
 DEFAULT_ZONE = "UTC"
 
-_COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+# The events table's columns in the order a stored row is kept, hashed and read: `row_hash` takes the
+# first thirteen (all but the hash), `entry_from_row` all fourteen. The SQLite read cache selects them
+# to read a log's rows through its connection; a reader may rely on this order and these names.
+COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
 
 
 def row_hash(row: Sequence) -> str:
@@ -151,19 +154,19 @@ class Log:
 
     def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
         """Entries in log order; with `known_at`, only those recorded at or before it."""
-        sql = f"SELECT {_COLUMNS} FROM events WHERE seq > ?"
+        sql = f"SELECT {COLUMNS} FROM events WHERE seq > ?"
         args: list = [after_seq]
         if known_at is not None:
             sql += " AND recorded <= ?"
             args.append(to_micros(known_at))
         for row in self.conn.execute(sql + " ORDER BY seq", args):
-            yield _entry_from_row(row)
+            yield entry_from_row(row)
 
     def get(self, event_id: str) -> Entry:
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise UnknownEventError(f"no event {event_id!r} in the log")
-        return _entry_from_row(row)
+        return entry_from_row(row)
 
     def find(self, event_id: str) -> Entry | None:
         try:
@@ -172,8 +175,8 @@ class Log:
             return None
 
     def corrections_of(self, event_id: str) -> list[Entry]:
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
-        return [_entry_from_row(r) for r in rows]
+        rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
+        return [entry_from_row(r) for r in rows]
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -373,7 +376,7 @@ class Log:
             prev = h
             last, last_dt = this_recorded, this_dt
         if rows:
-            self.conn.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
+            self.conn.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
         return out, len(rows)
 
     def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
@@ -509,7 +512,10 @@ def _new_id() -> str:
     return "ev-" + os.urandom(8).hex()
 
 
-def _entry_from_row(row: Sequence) -> Entry:
+def entry_from_row(row: Sequence) -> Entry:
+    """The entry a stored row (its fourteen COLUMNS, in order) holds, its event upcast to the current
+    schema. The row is trusted as the log's own: its event is not validated again (see
+    codec.decode_stored); `verify` is what checks a row against its hash."""
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
     event = codec.decode_stored(type_name, version, body)
     if links == NO_LINKS:
@@ -597,7 +603,7 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
     seen_head = head is None
     last = Head(0, GENESIS, None)
     ids: set[str] = set()
-    for row in log.conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq"):
+    for row in log.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"):
         seq = row[0]
         problem = None
         if seq != expect_seq:
@@ -613,7 +619,7 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
             problem = f"position {seq} repeats event id {row[1]!r}"
         else:
             try:
-                _entry_from_row(row)
+                entry_from_row(row)
             except ChronoError as e:
                 problem = f"position {seq} cannot be read: {e}"
         if problem:
@@ -628,3 +634,7 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
     if not seen_head:
         return VerifyReport(False, count, last, position=last.seq + 1, problem=f"the log no longer reaches head {head}: it was truncated or rewritten")
     return VerifyReport(True, count, last)
+
+
+# The former names of COLUMNS and entry_from_row, kept while their importers move to them.
+_COLUMNS, _entry_from_row = COLUMNS, entry_from_row

@@ -316,11 +316,11 @@ def _tamper(path: str, *sql: str, params=()) -> None:
 
 def _rehash_all(path: str) -> None:
     """A careful forger: recompute every hash after the edit so the chain is internally consistent."""
-    from chrono.store import _COLUMNS, GENESIS
+    from chrono.store import COLUMNS, GENESIS
 
     conn = sqlite3.connect(path, isolation_level=None)
     prev = GENESIS
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq").fetchall():
+    for row in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq").fetchall():
         row = list(row[:13])
         row[12] = prev
         prev = row_hash(row)
