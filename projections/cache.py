@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from chrono import codec
 from chrono.entry import Entry
 from chrono.errors import StorageError
-from chrono.store import _COLUMNS, NO_LINKS, Head, Log, _entry_from_row, bulk
+from chrono.store import COLUMNS, NO_LINKS, Head, Log, bulk, entry_from_row
 
 from events import REGISTRY
 
@@ -726,7 +726,7 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: He
 
     # Every version of each corrected fact, by the recorded positions where it changed: one chain
     # (the fact, its corrections, their corrections) at a time, in root order.
-    columns = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
+    columns = ", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))
     # Each chain's fact first (it precedes its corrections in the log), then its corrections.
     rows = conn.execute(f"SELECT r.root, {columns} FROM (SELECT id, root FROM chrono_roots UNION SELECT root, root FROM chrono_roots) AS r "
                         "JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
@@ -736,10 +736,10 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: He
         if target_id not in members and len(group) == 1 and (versions := _one_step(first[1:], group[0][1:])) is not None:
             out.replace_rows(target_id, versions)
             continue
-        target = _entry_from_row(first[1:])
+        target = entry_from_row(first[1:])
         prefix, points = [target], []
         for row in group:
-            c = _entry_from_row(row[1:])
+            c = entry_from_row(row[1:])
             prefix.append(c)
             facts = resolve(prefix).facts
             points.append((c.seq, facts[0] if facts and facts[0].id == target_id else None))
@@ -748,10 +748,10 @@ def _resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: He
 
     # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
     rows = (row for chunk in _chunks(old) for row in conn.execute(
-        f"SELECT {_COLUMNS} FROM events WHERE seq IN ({', '.join('?' * len(chunk))}) AND id NOT IN (SELECT root FROM chrono_roots)", chunk
+        f"SELECT {COLUMNS} FROM events WHERE seq IN ({', '.join('?' * len(chunk))}) AND id NOT IN (SELECT root FROM chrono_roots)", chunk
     ).fetchall())
     for row in rows:
-        e = _entry_from_row(row)
+        e = entry_from_row(row)
         settle(e.id, [(e.seq, NEVER, resolve([e]).facts[0])])
 
     # Ordering constraints: narrow each connected group at every position where one of it changed.
@@ -793,7 +793,7 @@ def _one_step(fact: tuple, change: tuple) -> list[tuple] | None:
     building either: its own row until the change, then (a correction) the replacement as written,
     with the correction's valid time and its sources, or the fact's when it gives none. None when
     anything is unusual: `resolve` then works it out, as it does every other chain. (Its rows hold the
-    columns `_COLUMNS` names, in order.)"""
+    columns `COLUMNS` names, in order.)"""
     seq, fact_id, type_name, version, lo, hi, _meta, _rec, _body, _sources, links = fact[:11]
     c_seq, c_id, c_type, c_version, c_lo, c_hi, c_meta, _c_rec, c_body, c_sources = change[:10]
     if links != NO_LINKS or REGISTRY.get(type_name) is None or REGISTRY[type_name].version != version:
@@ -1052,9 +1052,9 @@ def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
         for chunk in _chunks(frontier):
             marks = ", ".join("?" * len(chunk))
             column = "id" if first else "target"
-            for row in log.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
+            for row in log.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
                 if row[0] not in out:
-                    out[row[0]] = _entry_from_row(row)
+                    out[row[0]] = entry_from_row(row)
                     found.append(row[1])
         frontier, first = found, False
     return [out[seq] for seq in sorted(out)]
