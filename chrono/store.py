@@ -634,7 +634,3 @@ def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None]
     if not seen_head:
         return VerifyReport(False, count, last, position=last.seq + 1, problem=f"the log no longer reaches head {head}: it was truncated or rewritten")
     return VerifyReport(True, count, last)
-
-
-# The former names of COLUMNS and entry_from_row, kept while their importers move to them.
-_COLUMNS, _entry_from_row = COLUMNS, entry_from_row
