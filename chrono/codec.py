@@ -12,7 +12,7 @@ import orjson
 
 from events import ENTITY_ID_RE, EVENT_ID_RE, REGISTRY, Event, EventCorrected, Source
 
-from ._build import builder
+from ._build import builder, generated
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
 from .timeval import PRECISIONS, QUALIFIERS, ValidTime, _parse_one, from_micros, parse_valid_time, to_micros, zone_info
@@ -230,8 +230,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
     if ns["build"] is None:
         return None
     body.append(f"    return build({', '.join(f'x{i}' for i in range(len(fields)))}), " + "{" + ", ".join(f"{a.name!r}: {v}" for a, v in zip(fields, plain, strict=True)) + "}")
-    exec(compile("\n".join(body), f"<chrono reader of {cls.__name__}>", "exec"), ns)
-    return ns["read"]
+    return generated("\n".join(body) + "\n", "reader", cls, ns)["read"]
 
 
 def _read_embedded(value: dict) -> tuple[Event, dict] | None:
@@ -348,9 +347,8 @@ def _make_unstructurer(cls: type) -> Callable[[Event], dict]:
             items.append(f"{a.name!r}: ev.{a.name}")
         else:
             return lambda ev: get_converter().unstructure(ev, unstructure_as=cls)
-    ns = {"list": list, "any_event": _unstructure_any_event}
-    exec(compile("def unstructure(ev):\n    return {" + ", ".join(items) + "}", f"<chrono unstructure {cls.__name__}>", "exec"), ns)
-    return ns["unstructure"]
+    script = "def unstructure(ev):\n    return {\n" + "".join(f"        {item},\n" for item in items) + "    }\n"
+    return generated(script, "unstructurer", cls, {"list": list, "any_event": _unstructure_any_event})["unstructure"]
 
 
 def unstructure_event(ev: Event) -> dict:

@@ -174,3 +174,47 @@ def test_reading_records_pauses_the_collector_only_while_it_reads():
         assert len(list(read_records([good], ZONE, allow_stored=False))) == 1 and not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- generated code is visible to tracebacks, debuggers and coverage ---------------------------------
+
+
+def test_a_traceback_through_a_generated_reader_shows_the_generated_line():
+    import traceback
+
+    from events import PlaceDescribed
+
+    with pytest.raises(OverflowError) as e:
+        codec._reader(PlaceDescribed)({"place": "p0", "name": "P", "lat": 10**400})  # too large for a float
+    text = "".join(traceback.format_exception(e.value))
+    assert 'File "<chrono generated reader events._types.PlaceDescribed>"' in text
+    assert "x3 = float(x3)" in text
+
+
+def test_a_traceback_through_a_generated_unstructurer_shows_the_generated_line():
+    import traceback
+
+    from events import CallMade
+
+    codec.unstructure_event(CallMade(caller="a", callee="b"))
+    with pytest.raises(AttributeError) as e:
+        codec._UNSTRUCTURERS[CallMade](object())
+    text = "".join(traceback.format_exception(e.value))
+    assert 'File "<chrono generated unstructurer events._types.CallMade>"' in text
+    assert "'caller': ev.caller," in text
+
+
+def test_a_generated_builder_has_its_lines_in_linecache_under_its_own_name():
+    import linecache
+
+    from chrono._build import builder
+    from events import Source
+
+    forward = builder(Source, ("outlet", "title", "attribution", "quote", "url"))
+    backward = builder(Source, ("url", "quote", "attribution", "title", "outlet"))
+    names = [fn.__code__.co_filename for fn in (forward, backward)]
+    assert names[0] != names[1]  # two sources for one class, two names
+    assert all(name.startswith("<chrono generated builder events._base.Source") for name in names)
+    line = linecache.getline(backward.__code__.co_filename, backward.__code__.co_firstlineno + 2)
+    assert "set0(obj, v0)  # url" == line.strip()
+    assert Source(outlet="AP", url="u") == backward("u", None, None, None, "AP")
