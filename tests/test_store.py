@@ -531,6 +531,43 @@ def test_verify_reports_progress(file_log):
     assert [1, 2, 3, 4] == seen
 
 
+# --- the hash chain, pinned ----------------------------------------------------------------------------
+# A hash covers every stored column but itself, in a fixed order, joined by a fixed separator. Any change
+# to that encoding makes every existing log fail verify, so it is pinned here to literal values.
+
+PINNED_ROW = (
+    3, "k1", "EventCorrected", 1, 1732827600000000, 1733086800000000,
+    '{"precision":"day","qualifier":"approximate","wording":"by the weekend","zone":"Asia/Damascus"}', 1735732802000000,
+    '{"reason":"the date","replacement":{"by":"hts","place":"aleppo","previous":"government","type":"CityCaptured"},"target":"cap"}',
+    '[{"attribution":"a source in the operations room","outlet":"Al Majalla","quote":"«they entered»","title":"Revealed",'
+    '"url":"https://example.org/a"}]',
+    '{"after":["p1"],"before":["cap"]}', "cap", "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96",
+)
+PINNED_HASH = "0250e7a8e0e9ecf8ae08b438b35d99f4520ba22460b438ac53629952e5b054fc"
+
+
+def test_row_hash_of_a_fixed_row_is_pinned():
+    assert PINNED_HASH == row_hash(PINNED_ROW)
+
+
+def test_a_fixed_entry_appended_to_a_new_log_has_a_pinned_hash():
+    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0, step=timedelta(seconds=1))) as lg:
+        first = lg.append([
+            Draft(event=PlaceDescribed(place="aleppo", name="Aleppo", kind="city", lat=36.2, lon=37.16, aliases=("Halab", "حلب")), id="p1"),
+            Draft(event=CityCaptured(place="aleppo", by="hts"), valid=day("2024-11-29"), id="cap"),
+        ])
+        fixed = lg.append(Draft(
+            event=EventCorrected(target="cap", replacement=CityCaptured(place="aleppo", by="hts", previous="government"), reason="the date"),
+            valid=parse_valid_time("2024-11-30~", ZONE, "by the weekend"),
+            sources=[Source(outlet="Al Majalla", title="Revealed", attribution="a source in the operations room",
+                            quote="«they entered»", url="https://example.org/a")],
+            id="k1", after=["p1"], before=["cap"]))[0]
+        assert ["617a89e2575d9dfd3fd9dba77dd44dcb26191285326c78b2a5b5ed3cc5a6376a",
+                "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96"] == [e.hash for e in first]
+        assert PINNED_HASH == fixed.hash
+        assert (*PINNED_ROW, PINNED_HASH) == rows(lg)[2]
+
+
 # --- export and import -----------------------------------------------------------------------------------
 
 
