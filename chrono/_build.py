@@ -1,7 +1,7 @@
 """Code generated at run time: building frozen attrs instances by setting their slots directly, for
-readers that have already made every value what the class's constructor would; and the one way every
-generated function here is compiled, registered in linecache so that tracebacks, debuggers and
-coverage show its source."""
+readers that have already made every value what the class's constructor would (`builder`) or that
+trust the values to be valid (`trusted_init`); and the one way every generated function is compiled
+(`generated`), registered in linecache so that tracebacks, debuggers and coverage show its source."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import linecache
 import types
 from collections.abc import Callable
 from typing import Any
+
+import attrs
 
 
 def generated(script: str, what: str, cls: type, ns: dict[str, Any]) -> dict[str, Any]:
@@ -44,3 +46,50 @@ def builder(cls: type, names: tuple[str, ...]) -> Callable[..., Any] | None:
     lines += [f"    set{i}(obj, v{i})  # {name}" for i, name in enumerate(names)]
     lines.append("    return obj")
     return generated("\n".join(lines) + "\n", "builder", cls, {"new": object.__new__, "cls": cls, **setters})["build"]
+
+
+def trusted_init(cls: type) -> Callable[[dict], Any] | None:
+    """A function taking a dict of keyword arguments and returning what `cls(**kwargs)` returns, built
+    the same way (every default and converter of the class, in field order) but with no validator
+    run; None from it where the constructor would refuse the keys (one it does not take, or a required
+    one missing). For values known to be valid already, such as the log reading back what it stored.
+
+    None (no function) for a class whose constructor does more than its fields say: a pre- or
+    post-init hook, a field outside __init__, an alias, a default or converter that takes self."""
+    if not attrs.has(cls) or any(hasattr(cls, m) for m in ("__attrs_pre_init__", "__attrs_post_init__")):
+        return None
+    fields = attrs.fields(cls)
+    ns: dict[str, Any] = {"new": object.__new__, "cls": cls, "names": frozenset(a.name for a in fields), "missing": _MISSING}
+    lines = ["def init(p):", "    if not p.keys() <= names:", "        return None"]
+    for i, a in enumerate(fields):
+        slot = cls.__dict__.get(a.name)
+        if not a.init or a.alias != a.name or not isinstance(slot, types.MemberDescriptorType):
+            return None
+        ns[f"set{i}"] = slot.__set__
+        x = f"x{i}"
+        if a.default is attrs.NOTHING:
+            lines += [f"    {x} = p.get({a.name!r}, missing)", f"    if {x} is missing:", "        return None"]
+        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            if a.default.takes_self:
+                return None
+            ns[f"factory{i}"] = a.default.factory
+            lines.append(f"    {x} = p[{a.name!r}] if {a.name!r} in p else factory{i}()")
+        else:
+            ns[f"default{i}"] = a.default
+            lines.append(f"    {x} = p.get({a.name!r}, default{i})")
+        converter = a.converter
+        if isinstance(converter, _CONVERTER):
+            if converter.takes_self or converter.takes_field:
+                return None
+            converter = converter.converter
+        if converter is not None:
+            ns[f"convert{i}"] = converter
+            lines.append(f"    {x} = convert{i}({x})")
+    lines.append("    obj = new(cls)")
+    lines += [f"    set{i}(obj, x{i})  # {a.name}" for i, a in enumerate(fields)]
+    lines.append("    return obj")
+    return generated("\n".join(lines) + "\n", "trusted init", cls, ns)["init"]
+
+
+_MISSING = object()
+_CONVERTER = getattr(attrs, "Converter", ())  # (attrs 24.1 and later: a converter that may take self or the field)
