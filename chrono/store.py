@@ -199,7 +199,7 @@ class Log:
 
     def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
         """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
-        `jsonl.read_prepared` (which may give a PREPARED row in place of a draft), all or nothing in one
+        `jsonl.read_prepared` (which may give an incoming row in place of a draft), all or nothing in one
         transaction, `batch_size` records at a time: memory stays bounded whatever the file's length,
         and no entry objects are made. Returns how many records were read and how many added (entries
         already in the log are skipped, as `import_records` does)."""
@@ -267,117 +267,99 @@ class Log:
                       assume_new: bool = False) -> tuple[list[Entry], int]:
         """Check and insert one batch inside a transaction; returns the batch's entries (with `keep`:
         the stored ones for idempotent repeats) and how many rows were added. With `assume_new`, ids
-        are not looked up in the table: one already there makes the insert fail (see _write_new)."""
-        head = self.head()
-        if expected_position is not None and expected_position != head.seq:
-            raise ConflictError(expected_position, head.seq)
-        now = self.clock()
-        if now.tzinfo is None:
-            raise ChronoError("the clock must give timezone-aware times")
-        floor = to_micros(head.recorded) if head.recorded else 0
-        recorded = max(to_micros(now), floor)
-        recorded_dt = from_micros(recorded)
-        seq, prev = head.seq, head.hash
-        out: list[Entry] = []
-        # This batch's events by id, as entries or (without `keep`) as their drafts: what duplicates and
-        # _check_draft compare against, before they are in the table.
-        pending: dict[str, Entry | Draft] = {}
-        rows = []
-        last = last_dt = None  # the recorded time of the last row in this batch
-        # A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) PREPARED rows. One
-        # query for the ids already in the log, not one per event; and a batch may name its own events
-        # in after/before in any order.
+        are not looked up in the table: one already there makes the insert fail (see _write_new).
+
+        A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) incoming rows. Each
+        item in turn: its id (_draft_id), skipped when it repeats an event (_repeated), made an
+        incoming row (_incoming), given its recorded time (_recorded_time), then its position and
+        hash (_chained); the rows are inserted together at the end (_insert)."""
+        head = self._head_expecting(expected_position)
+        now, floor = _batch_time(self.clock(), head)
+        # One query for the ids already in the log, not one per event; and a batch may name its own
+        # events in after/before in any order.
         given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
         present = () if assume_new else self._existing(given)
         in_batch = set(given)
-        canonical, id_match = codec.canonical, EVENT_ID_RE.match
-        fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
-        for i, draft in enumerate(batch):
+        # This batch's events by id, as entries or (without `keep`) as their drafts or incoming rows:
+        # what repeats and _check_draft compare against, before they are in the table.
+        pending: dict[str, Entry | Draft | tuple] = {}
+        out: list[Entry] = []
+        rows: list[tuple] = []
+        seq, prev = head.seq, head.hash
+        last = None  # the recorded time of the batch's last row, as _recorded_time gives it
+        make_entry = _entry_builder()
+        for i, item in enumerate(batch):
             try:
-                prepared = type(draft) is tuple
-                if prepared:
-                    event_id = draft[0] or _new_id()
-                else:
-                    event = draft.event
-                    event_id = draft.id or _new_id()
-                    if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
-                        raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
+                # (An incoming row's id was checked by its reader. Inline rather than in _draft_id: this is
+                # the import's hot loop, and a call per row costs it about 0.5%.)
+                event_id = (item[0] or _new_id()) if type(item) is tuple else _draft_id(item)
                 if event_id in pending or event_id in present:
-                    existing = self._repeated(event_id, draft, pending)
+                    existing = self._repeated(event_id, item, pending)
                     if existing is not None:
                         if keep:
                             out.append(existing)
                         continue
-                if prepared:
-                    # Read, checked and encoded already: a plain fact or description with a valid id.
-                    _, type_name, version, lo, hi, meta, body, sources, value, given_hash = draft
-                    links, target, stored_payload = NO_LINKS, None, None
-                    if value is None:
-                        value = _ABSENT
+                if type(item) is tuple:
+                    incoming, stored_payload = item, None
                 else:
                     stored = preserved[i] if preserved is not None else None
-                    if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
-                        # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
-                        # description without one, that corrects nothing and names no other event.
-                        self._check_draft(draft, pending, in_batch)
-                    type_name, version = event.type_name, event.version
-                    encoded = draft.encoded
-                    if encoded is None:
-                        body, sources = canonical(codec.unstructure_event(event)), canonical(codec.unstructure_sources(draft.sources))
-                    else:
-                        body, sources = encoded
-                    stored_payload = None
-                    if stored is not None and "stored_version" in stored:
-                        # An import from a log written by an older schema: store the payload as that log
-                        # stored it (its hash covers those bytes); it is upcast on read like any old row.
-                        stored_payload = stored["stored_event"]
-                        version, body = stored["stored_version"], canonical(stored_payload)
-                    lo, hi, meta = valid_columns(draft.valid)
-                    links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
-                    target = getattr(event, "target", None) if event.correction else None
-                    value = stored["recorded"] if stored is not None and "recorded" in stored else _ABSENT
-                    given_hash = stored.get("hash") if stored is not None else None
-                this_recorded, this_dt = recorded, recorded_dt
-                if value is not _ABSENT:
-                    # _preserved_recorded, written out for the usual case; it explains any other.
-                    try:
-                        dt = fromisoformat(value)
-                        us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
-                    except (TypeError, ValueError):
-                        dt = None
-                    if dt is None or us < floor or last is not None and us < last:
-                        this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
-                    else:
-                        this_recorded, this_dt = us, dt.astimezone(_UTC)
-                elif last is not None and last > recorded:
-                    # An export's entries keep their recorded times, which may run ahead of the clock;
-                    # those after them in the batch are recorded no earlier.
-                    this_recorded, this_dt = last, last_dt
+                    incoming, stored_payload = self._incoming(item, event_id, stored, pending, in_batch)
+                recorded = _recorded_time(incoming[10], now, floor, last)
             except ChronoError as e:
-                line = line_numbers[i] if line_numbers else None
-                if line is not None and not str(e).startswith("line "):
-                    e.args = (f"line {line}: {e}",)
+                _name_line(e, line_numbers, i)
                 raise
             seq += 1
-            row = (seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev)
-            h = row_hash(row)
-            if given_hash is not None and given_hash != h:
-                line = line_numbers[i] if line_numbers else None
-                raise TamperedError(
-                    f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
-                    "(the file was altered, or it does not continue this log)", position=seq)
-            rows.append((*row, h))
+            row = _chained(seq, event_id, incoming, recorded[0], prev, line_numbers, i)
+            rows.append(row)
             if keep:
-                entry = make_entry(seq, event_id, event, draft.valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
+                entry = make_entry(seq, event_id, item.event, item.valid, item.sources, recorded[1], item.after, item.before,
+                                   row[3], prev, row[13], stored_payload)
                 pending[event_id] = entry
                 out.append(entry)
             else:
-                pending[event_id] = draft
-            prev = h
-            last, last_dt = this_recorded, this_dt
-        if rows:
-            self.conn.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
+                pending[event_id] = item
+            prev, last = row[13], recorded
+        self._insert(rows)
         return out, len(rows)
+
+    def _head_expecting(self, expected_position: int | None) -> Head:
+        """The head a batch continues; ConflictError when it is not at the position the caller expected."""
+        head = self.head()
+        if expected_position is not None and expected_position != head.seq:
+            raise ConflictError(expected_position, head.seq)
+        return head
+
+    def _incoming(self, draft: Draft, event_id: str, stored: dict | None, pending: dict, in_batch: set[str]) -> tuple[tuple, dict | None]:
+        """A draft as an incoming row (see INCOMING), checked against the log and the batch, and the
+        payload an export from an older schema stored (kept as stored: its hash covers those bytes)."""
+        event = draft.event
+        if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
+            # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
+            # description without one, that corrects nothing and names no other event.
+            self._check_draft(draft, pending, in_batch)
+        version = event.version
+        body, sources = draft.encoded or (codec.canonical(codec.unstructure_event(event)), codec.canonical(codec.unstructure_sources(draft.sources)))
+        stored_payload = recorded = given_hash = None
+        if stored is not None:
+            if "stored_version" in stored:
+                # An import from a log written by an older schema: store the payload as that log
+                # stored it; it is upcast on read like any old row.
+                stored_payload = stored["stored_event"]
+                version, body = stored["stored_version"], codec.canonical(stored_payload)
+            if "recorded" in stored:
+                recorded = stored["recorded"]
+                if recorded is None:  # (which an incoming row says for "not given")
+                    raise InvalidEventError("recorded: None is not an ISO time")
+            given_hash = stored.get("hash")
+        lo, hi, meta = valid_columns(draft.valid)
+        links = NO_LINKS if not draft.after and not draft.before else codec.canonical({"after": list(draft.after), "before": list(draft.before)})
+        target = event.target if event.correction else None
+        return (event_id, event.type_name, version, lo, hi, meta, body, sources, links, target, recorded, given_hash), stored_payload
+
+    def _insert(self, rows: list[tuple]) -> None:
+        """Insert chained rows (every column, in COLUMNS' order)."""
+        if rows:
+            self.conn.executemany(_INSERT, rows)
 
     def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
         """The event in the log or the batch that `item` repeats (to be skipped), if any; an event by
@@ -435,6 +417,53 @@ def bulk():
             gc.enable()
 
 
+# An incoming row: a draft or a line of an export on its way into the log, before the log gives it its
+# position, its recorded time and its hash. Log._incoming makes one of a draft; jsonl.read_prepared of a
+# plain line, in a second process. Its id (None: the log makes one) must be a valid event id, and its
+# columns what the log would encode of the draft (canonical JSON, valid_columns):
+# (id, type, version, valid_lo, valid_hi, valid_meta, body, sources, links, target, recorded, hash)
+# with `recorded` the ISO time an export kept, and `hash` the one it gave, or None for each.
+INCOMING = ("id", "type", "version", "valid_lo", "valid_hi", "valid_meta", "body", "sources", "links", "target", "recorded", "hash")
+
+
+def _draft_id(draft: Draft) -> str:
+    """A draft's id: its own, checked, or a new one."""
+    event_id = draft.id or _new_id()
+    if (type(event_id) is not str or EVENT_ID_RE.match(event_id) is None) and not valid_event_id(event_id):
+        raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
+    return event_id
+
+
+def _batch_time(now: datetime, head: Head) -> tuple[tuple[int, datetime], int]:
+    """A batch's recorded time from the clock's reading `now`, as (UTC microseconds, datetime), never
+    before the log's last recorded time (`floor`, returned beside it in microseconds)."""
+    if now.tzinfo is None:
+        raise ChronoError("the clock must give timezone-aware times")
+    floor = to_micros(head.recorded) if head.recorded else 0
+    us = max(to_micros(now), floor)
+    return (us, from_micros(us)), floor
+
+
+def _recorded_time(given: str | None, now: tuple[int, datetime], floor: int, last: tuple[int, datetime] | None) -> tuple[int, datetime]:
+    """The recorded time of a batch's next row, as (UTC microseconds, datetime): the time an export
+    kept (`given`), which must not be before the log's last (`floor`) nor the batch's last row's
+    (`last`); else the batch's time `now`, or the last row's when that is later (an export's kept
+    times may run ahead of the clock, and the rows after them are recorded no earlier)."""
+    if given is None:
+        return last if last is not None and last[0] > now[0] else now
+    # _preserved_recorded, written out for the usual case; it explains any other.
+    try:
+        dt = _fromisoformat(given)
+        since = dt - _EPOCH  # (a naive time cannot)
+    except (TypeError, ValueError):
+        dt = None
+    else:
+        us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds  # to_micros, in half the time
+    if dt is None or us < floor or last is not None and us < last[0]:
+        return _preserved_recorded(given, recorded_floor=floor, last=None if last is None else last[0])
+    return us, dt if dt.tzinfo is _UTC else dt.astimezone(_UTC)  # (an export's times are in UTC)
+
+
 def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tuple[int, datetime]:
     """A recorded time an export kept, as stored (UTC microseconds) and as an entry holds it."""
     try:
@@ -447,6 +476,28 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
     if us < recorded_floor or (last is not None and us < last):
         raise InvalidEventError("recorded times must not go backwards along the log")
     return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
+
+
+def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int) -> tuple:
+    """The row to insert at position `seq`, after the row hashed `prev`: the incoming row's columns
+    with its position, id and recorded time, then its hash. An incoming row that gives another hash
+    is refused (the i-th of the batch, named by its line)."""
+    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash = incoming
+    row = (seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev)
+    h = row_hash(row)
+    if given_hash is not None and given_hash != h:
+        line = line_numbers[i] if line_numbers else None
+        raise TamperedError(
+            f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
+            "(the file was altered, or it does not continue this log)", position=seq)
+    return (*row, h)
+
+
+def _name_line(e: ChronoError, line_numbers: Sequence[int] | None, i: int) -> None:
+    """Begin the message of an error about the i-th item of a batch with its input line, if known."""
+    line = line_numbers[i] if line_numbers else None
+    if line is not None and not str(e).startswith("line "):
+        e.args = (f"line {line}: {e}",)
 
 
 _EPOCH = from_micros(0)
@@ -471,7 +522,8 @@ _MICROSECOND = from_micros(1) - _EPOCH
 NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
 # valid_meta of the valid times without wording, by (precision, zone, qualifier): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}
-_ABSENT = object()
+_fromisoformat = datetime.fromisoformat
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
 def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
@@ -490,7 +542,7 @@ def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
 
 def _as_draft(item):
     """What duplicates and corrections are checked against, as an object with a Draft's fields: an entry
-    or draft as it is, a PREPARED row (jsonl.read_prepared) decoded from its columns."""
+    or draft as it is, an incoming row (INCOMING) decoded from its columns."""
     if type(item) is not tuple:
         return item
     event_id, type_name, version, lo, hi, meta, body, sources = item[:8]
