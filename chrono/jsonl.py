@@ -18,7 +18,7 @@ from events import EVENT_ID_RE
 from . import codec
 from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
-from .store import NO_LINKS, valid_columns
+from .logstore import NO_LINKS, valid_columns
 
 
 _BLANK = object()
@@ -101,7 +101,7 @@ def parse_document(data: bytes, zone: str) -> list[tuple[int, Draft, dict]]:
 # --- reading in a second process ------------------------------------------------------------------
 # Reading a line (JSON, checks, canonical encoding, the valid time) costs about what writing it does, so
 # a large import reads in a forked child while this process writes. The child sends incoming rows
-# (store.INCOMING) of plain facts and descriptions (no correction, no after/before, a current schema, a
+# (logstore.INCOMING) of plain facts and descriptions (no correction, no after/before, a current schema, a
 # well-formed id): nothing in them needs the log to check, and Log.import_stream writes them as it would
 # the drafts; any other line comes back as its bytes and is read here, by the same path as
 # read_records, which explains what is wrong with it.
@@ -233,7 +233,7 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
 
 
 def _prepared(raw: bytes, zone: str) -> tuple | None:
-    """A line as an incoming row (store.INCOMING), when it is a plain fact or description (see above);
+    """A line as an incoming row (logstore.INCOMING), when it is a plain fact or description (see above);
     None for any other line, which read_records' path reads and explains. Only the encoding of the
     draft is made: not the draft, nor its sources."""
     try:
