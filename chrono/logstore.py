@@ -71,6 +71,9 @@ class Head:
 
 @attrs.frozen
 class VerifyReport:
+    """What `verify` found: whether the log holds, how many rows it checked and the last good head;
+    when not, the first bad position and what is wrong there."""
+
     ok: bool
     count: int
     head: Head
