@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import sqlite3
 import sys
 from typing import TYPE_CHECKING
@@ -20,9 +21,33 @@ from chrono.clock import Clock, system_clock
 from chrono.errors import ChronoError
 
 if TYPE_CHECKING:
-    from chrono.store import Log
+    from chrono.store import Head, Log
 
 DEFAULT_DB = "chrono.db"
+
+
+@attrs.frozen
+class WhichLog:
+    """The log a read command read, and its head: one line for people, the `log` member of its JSON."""
+
+    path: str | None  # as named (or the default ./chrono.db); None for the bundled chronicle
+    bundled: str | None  # the bundled chronicle's name, or None for a log file
+    seq: int
+    hash: str
+
+    @property
+    def title(self) -> str:
+        """The log and its head, in a few words: for titles of maps and pages."""
+        what = f"the bundled chronicle {self.bundled}" if self.bundled else one_line(self.path)
+        return f"{what}, head {self.seq} {self.hash[:16]}"
+
+    def line(self) -> str:
+        if self.bundled:
+            return f"from {self.title} (read-only; no --db, $CHRONO_DB or ./{DEFAULT_DB})"
+        return f"from log {self.title}"
+
+    def json(self) -> dict:
+        return {"path": self.path, "bundled": self.bundled, "head": {"seq": self.seq, "hash": self.hash}}
 
 
 @attrs.define
@@ -37,15 +62,28 @@ class Env:
     def path(self) -> str:
         return self.db or os.environ.get("CHRONO_DB") or DEFAULT_DB
 
+    @property
+    def named_by(self) -> str | None:
+        """What named the log: "--db", "$CHRONO_DB", or None when it is the default ./chrono.db."""
+        if self.db:
+            return "--db"
+        if os.environ.get("CHRONO_DB"):
+            return "$CHRONO_DB"
+        return None
+
     def exists(self) -> bool:
         return os.path.exists(self.path)
 
     def reader(self) -> Log:
-        """The log to read: the user's, or the bundled chronicle when there is no log file."""
+        """The log to read: the one named by --db or $CHRONO_DB, which must exist; else ./chrono.db if
+        there is one; else the bundled chronicle. A named log that is missing is never replaced by the
+        bundled chronicle: a mistyped name would silently answer from data that is not the user's."""
         if self.exists():
             from chrono.store import Log
 
             return Log.open(self.path, clock=self.clock)
+        if self.named_by:
+            raise self._missing(reading=True)
         if self._bundled is None:
             from chrono.chronicles import DEFAULT
 
@@ -58,17 +96,34 @@ class Env:
         from chrono.store import Log
 
         if not self.exists():
-            from chrono.chronicles import DEFAULT
-
-            raise ChronoError(
-                f"no log at {self.path}; create one with `chrono init` (or `chrono init --chronicle {DEFAULT}`)"
-            )
+            raise self._missing(reading=False)
         return Log.open(self.path, clock=self.clock)
 
-    def describe_source(self, log: Log) -> str:
-        if self.exists():
-            return f"log {self.path}"
-        return f"the {log.name} (read-only; no log at {self.path})"
+    def _missing(self, *, reading: bool) -> ChronoError:
+        from chrono.chronicles import DEFAULT
+
+        if self.named_by == "--db":
+            why, init = "named by --db", f"chrono --db {shlex.quote(self.path)} init"
+            # What the same command reads without --db: the bundled chronicle only if nothing else is there.
+            instead = "leave out --db" if not os.environ.get("CHRONO_DB") and not os.path.exists(DEFAULT_DB) else None
+        elif self.named_by:
+            why, init = "named by $CHRONO_DB", "chrono init"
+            instead = "unset CHRONO_DB" if not os.path.exists(DEFAULT_DB) else None
+        else:
+            why, init, instead = "the default, as neither --db nor $CHRONO_DB names a log", "chrono init", None
+        message = f"no log at {self.path} ({why}); create one with `{init}`"
+        if reading and instead:
+            return ChronoError(f"{message}, or {instead} to read the bundled chronicle")
+        return ChronoError(f"{message} (add --chronicle {DEFAULT} to start from the bundled chronicle)")
+
+    def which(self, log: Log, head: Head | None = None) -> WhichLog:
+        """Which log `log` is, with its head (one indexed query, unless the caller has read it)."""
+        h = log.head() if head is None else head
+        if log is self._bundled:
+            from chrono.chronicles import DEFAULT
+
+            return WhichLog(path=None, bundled=DEFAULT, seq=h.seq, hash=h.hash)
+        return WhichLog(path=self.path, bundled=None, seq=h.seq, hash=h.hash)
 
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
@@ -119,7 +174,9 @@ class ChronoGroup(click.Group):
 
 
 @click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB or ./chrono.db).")
+@click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB, else ./chrono.db). A log named here or by "
+              "$CHRONO_DB must exist (`init` creates one); with none named and no ./chrono.db, read commands read the "
+              "bundled chronicle.")
 @click.version_option(__version__, "--version", prog_name="chrono")
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
@@ -128,16 +185,22 @@ def main(ctx: click.Context, db: str | None) -> None:
     Every event has two times: when it happened (valid time, often an interval) and when the log
     learned it (recorded time). Ask what the world looked like at T, as known at K.
 
-    With no log file, read commands use the bundled chronicle of the fall of the Assad government
-    (27 November - 8 December 2024):
+    When no log is named (neither --db nor $CHRONO_DB) and there is no ./chrono.db, read commands use
+    the bundled chronicle of the fall of the Assad government (27 November - 8 December 2024),
+    read-only:
 
     \b
         chrono state --at 2024-12-07T21:30
         chrono init --chronicle syria-2024      # make it your own log, to correct and extend
+
+    A log named by --db or $CHRONO_DB must exist: a missing one is an error, never the bundled
+    chronicle. Every read command says which log it read, and its head.
     """
     env = ctx.ensure_object(Env)
     if os.environ.get("NO_COLOR"):
         ctx.color = False  # https://no-color.org: any non-empty value turns colour off
+    if db == "":  # `--db "$LOG"` with LOG unset: never fall back to another log
+        raise click.BadParameter("needs a path", param_hint="--db")
     if db:
         env.db = db
 
@@ -165,8 +228,12 @@ def complete_entities(ctx: click.Context, _param, incomplete: str) -> list:
 
 def _completion_log(ctx: click.Context) -> Log:  # noqa: F821 (imported for type checking only)
     # During completion the group callback has not run, so read --db from the parsed root params.
+    # A named log that is missing raises, as for the command itself: completion then offers nothing.
     env = ctx.find_root().ensure_object(Env)
-    env.db = ctx.find_root().params.get("db") or env.db
+    db = ctx.find_root().params.get("db")
+    if db == "":
+        raise ChronoError("--db needs a path")
+    env.db = db or env.db
     return env.reader()
 
 

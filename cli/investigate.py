@@ -66,6 +66,7 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         chrono history homs --as-of 2026-11-24T12:30Z --json
     """
     log = env.reader()
+    which = env.which(log)
     known_at = parse_instant(as_of, log.zone) if as_of else None
     try:
         found = knowledge(log, known_at).entity(entity)
@@ -75,10 +76,11 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         found = knowledge(log).entity(entity)  # described only after --as-of
     doc = inv.history(inv.load_for(log, found, known_at, mentions=mentions), found, zone=log.zone, mentions=mentions, source=source)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
     e = doc["entity"]
     click.echo(click.style(f"History of {e['name']} ({e['kind']} {e['id']}), as known at {doc['known_at']}", bold=True))
+    click.echo(which.line())
     if not doc["changes"]:
         click.echo("  nothing in the log changes it" + (f" (with a source matching {source!r})" if source else ""))
     for row in doc["changes"]:
@@ -115,11 +117,13 @@ def show(env: Env, event_id, as_of, as_json) -> None:
         chrono show aleppo-captured --json
     """
     log = env.reader()
+    which = env.which(log)
     doc = inv.show(_known(log, as_of), event_id, zone=log.zone)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
     click.echo(click.style(f"{doc['event']}  ({doc['type']}, position {doc['seq']}, {doc['status']})", bold=True))
+    click.echo(which.line())
     click.echo(f"  what:      {doc['summary']}")
     click.echo(f"  valid:     {_when(doc['valid'])}{_wording(doc['valid'])}")
     if doc["valid"]:
@@ -180,6 +184,7 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
         chrono diff --at 2024-12-07T21:30 --as-of 2026-11-24T12:30Z --vs 2026-11-25
     """
     log = env.reader()
+    which = env.which(log)
     if at is not None:
         if t1 or t2:
             raise click.UsageError("use either --from/--to or --at/--as-of/--vs, not both")
@@ -188,9 +193,9 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
         doc = inv.diff_belief(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
                               parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
         if as_json:
-            emit_json(doc)
+            emit_json({"log": which.json(), **doc})
         else:
-            _print_belief(doc)
+            _print_belief(doc, which.line())
         return
     if vs:
         raise click.UsageError("--vs goes with --at")
@@ -199,9 +204,10 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
     k = _known(log, as_of)
     doc = inv.diff_world(k, parse_instant(t1, log.zone), parse_instant(t2, log.zone), zone=log.zone, source=source)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
     click.echo(click.style(f"From {doc['from']} to {doc['to']}, as known at {doc['known_at']}", bold=True))
+    click.echo(which.line())
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happened in between", bold=True))
@@ -223,8 +229,9 @@ def _print_changes(changes: list[dict]) -> None:
         click.echo("  (no change)\n" if not rows else "")
 
 
-def _print_belief(doc: dict) -> None:
+def _print_belief(doc: dict, which: str) -> None:
     click.echo(click.style(f"Belief about {doc['at']}: as known at {doc['as_of']} vs {doc['vs']}", bold=True))
+    click.echo(which)
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happenings", bold=True))
@@ -260,6 +267,7 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
         chrono timeline --html timeline.html
     """
     log = env.reader()
+    which = env.which(log)
     if html_out:
         from projections.pictures import render_timeline_html
 
@@ -269,10 +277,11 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
             log, parse_instant(as_of, log.zone) if as_of else None,
             start=parse_instant(t1, log.zone) if t1 else None,
             end=parse_valid_time(t2, log.zone).latest if t2 else None,
-            log_name=env.describe_source(log),
+            log_name=which.title,
         )
         with open(html_out, "w", encoding="utf-8") as f:
             f.write(page)
+        click.echo(which.line())
         click.echo(f"wrote timeline page to {html_out}")
         return
     for t in types:
@@ -284,8 +293,9 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
     hi = parse_valid_time(t2, log.zone).latest if t2 else None
     doc = inv.timeline(k, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
+    click.echo(which.line())
     if not doc["days"]:
         click.echo("no events match")
     for day in doc["days"]:
@@ -312,10 +322,12 @@ def sources(env: Env, source, as_of, as_json) -> None:
         chrono sources --source majalla --json
     """
     log = env.reader()
+    which = env.which(log)
     doc = inv.sources(_known(log, as_of), zone=log.zone, source=source)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
+    click.echo(which.line())
     rows = []
     for o in doc["outlets"]:
         rows.append([o["outlet"], "", str(o["events"])])
@@ -345,15 +357,18 @@ def check(env: Env, as_of, as_json) -> None:
         chrono check --json
     """
     log = env.reader()
+    which = env.which(log)
     k = _known(log, as_of)
     findings = inv.check(k, list(k.resolution.entries.values()))
     if as_json:
-        emit_json({"ok": not findings, "known_at": iso(k.known_at, log.zone), "findings": findings})
-    elif not findings:
-        click.echo(f"ok: no problems in {len(k.facts)} standing events")
+        emit_json({"log": which.json(), "ok": not findings, "known_at": iso(k.known_at, log.zone), "findings": findings})
     else:
+        click.echo(which.line())
         for f in findings:
             click.echo(f"{f['kind']}: {f['message']}  [{', '.join(f['events'])}]")
-        click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
+        if findings:
+            click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
+        else:
+            click.echo(f"ok: no problems in {len(k.facts)} standing events")
     if findings:
         sys.exit(1)

@@ -40,7 +40,8 @@ def map_(env: Env, at, start, end, step, as_of, out) -> None:
         raise click.UsageError("give --at TIME for a map, or --from TIME --to TIME for a slider page")
     log = env.reader()
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    name = env.describe_source(log)
+    which = env.which(log)
+    name = which.title
     if at:
         text = render_map_svg(log, parse_instant(at, log.zone), known_at, log_name=name)
         what = "map"
@@ -52,4 +53,5 @@ def map_(env: Env, at, start, end, step, as_of, out) -> None:
         what = "slider page"
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
+    click.echo(which.line(), err=True)
     click.echo(f"wrote {what} to {out}", err=True)

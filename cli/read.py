@@ -45,6 +45,7 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, l
         chrono state --at 2024-12-08T06:00 --entity Assad --entity Damascus
     """
     log = env.reader()
+    which = env.which(log)
     valid_at = parse_instant(at, log.zone)
     known_at = parse_instant(as_of, log.zone) if as_of else None
     ids = None
@@ -53,9 +54,9 @@ def state(env: Env, at: str, as_of: str | None, as_json: bool, show_all: bool, l
         ids = {k.entity(name).id for name in entity_names}
     doc, g = state_document(log, valid_at, known_at, zone=log.zone, limit=None if show_all else limit, entities=ids, source=source)
     if as_json:
-        emit_json(doc)
+        emit_json({"log": which.json(), **doc})
         return
-    _print_state(doc, g, env.describe_source(log), show_all)
+    _print_state(doc, g, which.line(), show_all)
 
 
 UPCOMING_SHOWN = 12
@@ -71,10 +72,10 @@ def _value(names, value, status, candidates) -> str:
     return names(value) if value else "nobody known"
 
 
-def _print_state(doc: dict, g, source: str, show_all: bool) -> None:
+def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     n = lambda i: g.name(i) if i else "—"  # noqa: E731
     click.echo(click.style(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True))
-    click.echo(f"from {source}\n")
+    click.echo(f"{which}\n")
     hidden = 0
 
     rows = []
@@ -176,6 +177,8 @@ def log_(env: Env, types, since, until, as_json) -> None:
             raise click.BadParameter(f"unknown event type {t!r}", param_hint="--type")
     lo = parse_valid_time(since, log.zone).earliest if since else None
     hi = parse_valid_time(until, log.zone).latest if until else None
+    # JSON Lines are entries only, for scripts: which log they come from goes to stderr.
+    click.echo(env.which(log).line(), err=as_json)
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
@@ -215,8 +218,10 @@ def entities(env: Env, kind, as_json) -> None:
         chrono entities --kind person
     """
     log = env.reader()
+    which = env.which(log)
     g = knowledge(log).gazetteer
     items = [e for e in g if kind in (None, e.kind)]
+    click.echo(which.line(), err=as_json)  # the JSON is an array of entities: the log is named on stderr
     if as_json:
         emit_json([_entity_json(e) for e in items])
         return
@@ -272,8 +277,7 @@ def replay(env: Env) -> None:
         chrono replay
     """
     log = env.reader()
-    if not env.exists():  # the bundled chronicle: say so, as a mistyped --db would otherwise go unseen
-        click.echo(f"from {env.describe_source(log)}")
+    click.echo(env.which(log).line())
     started = time.perf_counter()
     n = len(log)
     with progress(n, "replaying") as report:
@@ -301,16 +305,19 @@ def verify_(env: Env, head_hash, as_json) -> None:
         chrono verify --head 3f9a...   # a hash you published earlier with `chrono head`
     """
     log = env.reader()
-    with progress(len(log), "verifying") as step:
+    which = env.which(log)
+    with progress(which.seq, "verifying") as step:
         report = verify_log(log, head=head_hash, progress=step)
     if as_json:
-        emit_json({"ok": report.ok, "entries": report.count, "head": {"seq": report.head.seq, "hash": report.head.hash},
-                   "position": report.position, "problem": report.problem})
-    elif report.ok:
-        click.echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
-    if not report.ok:
-        if not as_json:
+        emit_json({"log": which.json(), "ok": report.ok, "entries": report.count,
+                   "head": {"seq": report.head.seq, "hash": report.head.hash}, "position": report.position, "problem": report.problem})
+    else:
+        click.echo(which.line())
+        if report.ok:
+            click.echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
+        else:
             click.echo(f"TAMPERED at position {report.position}: {report.problem}", err=True)
+    if not report.ok:
         sys.exit(1)
 
 
@@ -327,9 +334,11 @@ def head(env: Env, as_json) -> None:
     """
     log = env.reader()
     h = log.head()
+    which = env.which(log, head=h)
     if as_json:
-        emit_json({"seq": h.seq, "hash": h.hash, "recorded": iso(h.recorded)})
+        emit_json({"log": which.json(), "seq": h.seq, "hash": h.hash, "recorded": iso(h.recorded)})
     else:
+        click.echo(which.line(), err=True)  # stdout is the position and hash alone, for scripts
         click.echo(f"{h.seq} {h.hash}")
 
 
@@ -357,10 +366,10 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
-    n = export_log(
-        log, fmt, out,
-        at=parse_instant(at, log.zone) if at else None,
-        known_at=parse_instant(as_of, log.zone) if as_of else None,
-    )
+    valid_at = parse_instant(at, log.zone) if at else None
+    known_at = parse_instant(as_of, log.zone) if as_of else None
+    # The formats stay what importers and other tools read: which log they come from goes to stderr.
+    click.echo(env.which(log).line(), err=True)
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at)
     if getattr(out, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"exported {n} {'entries' if fmt == 'jsonl' else 'features' if fmt == 'geojson' else 'events'} to {out.name}", err=True)

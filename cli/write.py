@@ -15,7 +15,8 @@ from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from events import REGISTRY, EventCorrected, EventRetracted, Source, valid_entity_id
+from events import REGISTRY, EventRetracted, Source, valid_entity_id
+from projections import corrections
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
@@ -216,27 +217,13 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
     """
     env: Env = ctx.obj
     log = env.writer()
-    target = log.get(event_id)
-    if isinstance(target.event, EventRetracted):
-        raise ChronoError(f"{event_id} is a retraction; to undo it, `chrono retract {event_id}`")
-    current = knowledge(log).fact(event_id)
-    if isinstance(target.event, EventCorrected):
-        base_event, base_valid, base_sources = target.event.replacement, target.valid, target.sources
-    elif current is not None:
-        base_event, base_valid, base_sources = current.event, current.valid, current.sources
-    else:
-        raise ChronoError(f"{event_id} has been retracted; retract the retraction first, or append a new event")
-    cls = type(base_event)
-    overrides = _parse_fields(cls, ctx.args, log)
-    if not overrides and not valid_literal and not outlet and wording is None:
+    base = corrections.base_of(log, event_id)
+    changes = _parse_fields(type(base.event), ctx.args, log)
+    if not changes and not valid_literal and not outlet and wording is None:
         raise click.UsageError("say what to correct: --field value, --valid TIME or --source ...")
-    fields = {**codec.unstructure_event(base_event), **codec.converter.unstructure(overrides)}
-    replacement = codec.structure_event(cls.type_name, None, fields)
-    valid = parse_valid_time(valid_literal, log.zone, wording) if valid_literal else base_valid
-    if valid is not None and wording is not None and not valid_literal:
-        valid = valid.with_wording(wording)
-    sources = _sources(outlet, title, attribution, quote, url) or base_sources
-    draft = Draft(event=EventCorrected(target=event_id, replacement=replacement, reason=reason), valid=valid, sources=sources, id=correction_id)
+    valid = parse_valid_time(valid_literal, log.zone, wording) if valid_literal else None
+    draft = corrections.correction(log, event_id, changes=changes, reason=reason, valid=valid, wording=wording,
+                                   sources=_sources(outlet, title, attribution, quote, url), correction_id=correction_id)
     for e in log.append(draft):
         click.echo(e.id)
 

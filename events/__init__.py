@@ -9,6 +9,7 @@ from ._base import (
     Event,
     Source,
     entity_refs,
+    ref_fields,
     valid_entity_id,
     valid_event_id,
 )
@@ -45,7 +46,7 @@ from ._types import (
 )
 
 __all__ = [
-    "ANY", "ENTITY_ID_RE", "ENTITY_KINDS", "EVENT_ID_RE", "REGISTRY", "Event", "Source", "entity_refs", "valid_entity_id", "valid_event_id",
+    "ANY", "ENTITY_ID_RE", "ENTITY_KINDS", "EVENT_ID_RE", "REGISTRY", "Event", "Source", "entity_refs", "ref_fields", "valid_entity_id", "valid_event_id",
     "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS",
     "ActorDescribed", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",

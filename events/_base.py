@@ -135,15 +135,21 @@ class Source:
     url: str | None = None
 
 
+def ref_fields(cls: type[Event]) -> tuple[tuple[str, str, bool], ...]:
+    """(field, kind, many) of every field by which events of `cls` refer to entities, in field order (a
+    description's own id, which declares an entity rather than referring to one, is not among them)."""
+    fields = _REF_FIELDS.get(cls)
+    if fields is None:
+        fields = _REF_FIELDS[cls] = tuple(
+            (a.name, a.metadata["ref"], bool(a.metadata.get("many"))) for a in attrs.fields(cls)
+            if a.metadata.get("ref") is not None and not a.metadata.get("declares"))
+    return fields
+
+
 def entity_refs(ev: Event) -> list[tuple[str, str, str]]:
     """Every (field, kind, id) that `ev` refers to."""
-    fields = _REF_FIELDS.get(type(ev))
-    if fields is None:
-        fields = _REF_FIELDS[type(ev)] = tuple(
-            (a.name, a.metadata["ref"], bool(a.metadata.get("many"))) for a in attrs.fields(type(ev))
-            if a.metadata.get("ref") is not None and not a.metadata.get("declares"))
     out = []
-    for name, kind, many in fields:
+    for name, kind, many in _REF_FIELDS.get(type(ev)) or ref_fields(type(ev)):
         value = getattr(ev, name)
         if value is None:
             continue

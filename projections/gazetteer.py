@@ -8,11 +8,12 @@ from collections.abc import Iterable
 import attrs
 
 from chrono.errors import UnknownEntityError
-from events import ActorDescribed, PersonDescribed, PlaceDescribed, UnitDescribed
 
 from .resolve import Fact
+from .rules import DESCRIPTIONS
 
-_KIND_OF = {PlaceDescribed: ("place", "place"), PersonDescribed: ("person", "person"), ActorDescribed: ("actor", "actor"), UnitDescribed: ("unit", "unit")}
+# The field of a description naming the actor an entity of its kind belongs to (a unit's army).
+MEMBER_OF = {d.kind: d.member_of for d in DESCRIPTIONS.values() if d.member_of}
 
 
 @attrs.frozen(kw_only=True)
@@ -32,7 +33,43 @@ def fold_key(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in stripped.casefold()).split())
 
 
-class Gazetteer:
+def entity_of(event_id: str, type_name: str, fields) -> Entity | None:
+    """The entity a description says (None for any other event), from its fields: an event's
+    attributes or its payload as stored (lists read as tuples)."""
+    d = DESCRIPTIONS.get(type_name)
+    if d is None:
+        return None
+    details = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k not in (d.id_field, "name", "aliases")}
+    return Entity(id=fields[d.id_field], kind=d.kind, name=fields["name"], aliases=tuple(fields.get("aliases", ())),
+                  details=details, event=event_id)
+
+
+class Naming:
+    """How a document names the entities it mentions: by name (an undescribed one by its id), with its
+    kind and the actor it belongs to, from whatever `_said` knows of each: (kind, name, actor)."""
+
+    def _said(self, entity_id: str) -> tuple[str, str, str | None] | None:
+        raise NotImplementedError
+
+    def name(self, entity_id: str | None) -> str | None:
+        if entity_id is None:
+            return None
+        got = self._said(entity_id)
+        return got[1] if got else entity_id
+
+    def kind(self, entity_id: str) -> str | None:
+        got = self._said(entity_id)
+        return got[0] if got else None
+
+    def actor(self, entity_id: str) -> str | None:
+        """The actor a unit belongs to (None for anything else, or when its description says none)."""
+        got = self._said(entity_id)
+        return got[2] if got and got[0] in MEMBER_OF else None
+
+
+class Gazetteer(Naming):
+    """Every place, person, actor and unit the log describes, by id, with lookup by name or alias."""
+
     def __init__(self, entities: Iterable[Entity] = ()):
         self.by_id: dict[str, Entity] = {}
         for e in entities:
@@ -40,51 +77,28 @@ class Gazetteer:
 
     @classmethod
     def from_facts(cls, facts: Iterable[Fact]) -> Gazetteer:
-        out = []
-        for f in facts:
-            spec = _KIND_OF.get(type(f.event))
-            if spec is None:
-                continue
-            kind, id_field = spec
-            ev = f.event
-            details = {a.name: getattr(ev, a.name) for a in attrs.fields(type(ev)) if a.name not in (id_field, "name", "aliases")}
-            out.append(Entity(id=getattr(ev, id_field), kind=kind, name=ev.name, aliases=ev.aliases, details=details, event=f.id))
-        return cls(out)
+        found = (entity_of(f.id, f.type_name, {a.name: getattr(f.event, a.name) for a in attrs.fields(type(f.event))})
+                 for f in facts if f.type_name in DESCRIPTIONS)
+        return cls(e for e in found if e is not None)
 
     @classmethod
     def from_payloads(cls, rows: Iterable[tuple[str, str, dict]]) -> Gazetteer:
         """From (event id, type name, payload) of descriptions as stored: no event objects needed."""
-        by_type = {c.type_name: spec for c, spec in _KIND_OF.items()}
-        out = []
-        for event_id, type_name, payload in rows:
-            spec = by_type.get(type_name)
-            if spec is None:
-                continue
-            kind, id_field = spec
-            details = {k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k not in (id_field, "name", "aliases")}
-            out.append(Entity(id=payload[id_field], kind=kind, name=payload["name"], aliases=tuple(payload.get("aliases", ())), details=details, event=event_id))
-        return cls(out)
+        found = (entity_of(event_id, type_name, payload) for event_id, type_name, payload in rows)
+        return cls(e for e in found if e is not None)
+
+    def _said(self, entity_id: str) -> tuple[str, str, str | None] | None:
+        e = self.by_id.get(entity_id)
+        if e is None:
+            return None
+        member_of = MEMBER_OF.get(e.kind)
+        return e.kind, e.name, e.details.get(member_of) if member_of else None
 
     def __contains__(self, entity_id: str) -> bool:
         return entity_id in self.by_id
 
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: (e.kind, e.id)))
-
-    def name(self, entity_id: str | None) -> str | None:
-        if entity_id is None:
-            return None
-        e = self.by_id.get(entity_id)
-        return e.name if e else entity_id
-
-    def kind(self, entity_id: str) -> str | None:
-        e = self.by_id.get(entity_id)
-        return e.kind if e else None
-
-    def actor(self, entity_id: str) -> str | None:
-        """The actor a unit belongs to (None for anything else, or when its description says none)."""
-        e = self.by_id.get(entity_id)
-        return e.details.get("actor") if e and e.kind == "unit" else None
 
     def of_kind(self, kind: str) -> list[Entity]:
         return [e for e in self if e.kind == kind]
@@ -112,10 +126,10 @@ class Gazetteer:
         raise UnknownEntityError(f"{text!r} could be any of: {names}; use the id")
 
 
-class Names:
-    """What a document says of the entities it mentions, and no more: each one's kind, name and (a
-    unit's) actor, as `Gazetteer` says them, from the cache's rows of their descriptions
-    (`cache.names_of`) rather than from the descriptions themselves."""
+class Names(Naming):
+    """What a document says of the entities it mentions, and no more: each one's kind, name and the
+    actor it belongs to, from the cache's rows of their descriptions (`cache.names_of`) rather than
+    from the descriptions themselves."""
 
     def __init__(self, rows: Iterable[tuple[str, str, str, str | None]] = ()):
         self._by_id: dict[str, tuple[str, str, str | None]] = {}
@@ -126,16 +140,5 @@ class Names:
         for entity_id, kind, name, actor in rows:
             self._by_id[entity_id] = (kind, name, actor)
 
-    def name(self, entity_id: str | None) -> str | None:
-        if entity_id is None:
-            return None
-        got = self._by_id.get(entity_id)
-        return got[1] if got else entity_id
-
-    def kind(self, entity_id: str) -> str | None:
-        got = self._by_id.get(entity_id)
-        return got[0] if got else None
-
-    def actor(self, entity_id: str) -> str | None:
-        got = self._by_id.get(entity_id)
-        return got[2] if got and got[0] == "unit" else None
+    def _said(self, entity_id: str) -> tuple[str, str, str | None] | None:
+        return self._by_id.get(entity_id)

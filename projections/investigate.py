@@ -16,16 +16,17 @@ from chrono.entry import Entry
 from chrono.errors import ChronoError, UnknownEventError
 from chrono.store import Log
 from chrono.timeval import ValidTime, from_micros, iso, to_micros, zone_info
-from events import CityCaptured, ControlChanged, Event, EventCorrected, EventRetracted, ForcesWithdrew, Source, entity_refs
+from events import REGISTRY, Event, EventCorrected, EventRetracted, Source, entity_refs
 
 from .describe import summarize
-from .gazetteer import Entity, Gazetteer, fold_key
+from .gazetteer import Entity, Gazetteer
+from .sources import attribution, source_matches, sources_json
 from . import cache
-from .query import KINDS, Knowledge, answer_json, ensure_cache, knowledge
+from .query import Knowledge, answer_json, ensure_cache, knowledge
 from .resolve import Fact, Resolution, ordering_conflicts, resolve
-from .world import CONTROL, INITIAL, UNIT, WHERE, Answer, World, answer, effects, fold, valid_order
+from .rules import CHANNEL_OF_KIND, CHANNELS, CONTROL, OPS, RULES, UNIT, WHERE
+from .world import INITIAL, Answer, World, answer, effects, fold, valid_order
 
-CHANNEL_OF_KIND = {kind: channel for channel, kind in KINDS.items()}
 CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
 
 # The fastest way between two places we allow for when asking whether one person could have been at
@@ -71,28 +72,6 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
 # --- shared pieces ---------------------------------------------------------------------------------
 
 
-def source_matches(sources: tuple[Source, ...], text: str | None) -> bool:
-    """Whether any source's outlet, title or attribution contains `text` (case- and accent-blind)."""
-    if not text:
-        return True
-    key = fold_key(text)
-    return any(key in fold_key(v) for s in sources for v in (s.outlet, s.title, s.attribution) if v)
-
-
-def sources_json(sources: tuple[Source, ...]) -> list[dict]:
-    return codec.unstructure_sources(sources)
-
-
-def attribution(sources: tuple[Source, ...]) -> str:
-    """"Al Majalla (a source in the operations room)"; several sources joined by "; "."""
-    parts = []
-    for s in sources:
-        text = s.outlet + (f" ({s.attribution})" if s.attribution and s.attribution != s.outlet else "")
-        if text not in parts:
-            parts.append(text)
-    return "; ".join(parts) or "no source given"
-
-
 def window_valid(lo: int, hi: int, zone: str) -> ValidTime:
     return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision="interval", zone=zone)
 
@@ -118,11 +97,7 @@ def involved(ev: Event) -> set[str]:
 
 
 def value_json(channel: str, value) -> dict:
-    if channel == CONTROL:
-        return {"controller": value[0], "contested_with": list(value[1])}
-    if channel == WHERE:
-        return {"place": value[0], "alive": value[1]}
-    return {"state": value}
+    return CHANNELS[channel].fields(value)
 
 
 def value_text(channel: str, value, g: Gazetteer) -> str:
@@ -194,7 +169,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
     g = k.gazetteer
     eid = entity.id
     own_channel = CHANNEL_OF_KIND.get(entity.kind)
-    units_of = {u.id for u in g.of_kind("unit") if u.details.get("actor") == eid} if entity.kind == "actor" else set()
+    units_of = {u.id for u in g.of_kind("unit") if g.actor(u.id) == eid} if entity.kind == "actor" else set()
     rows: list[dict] = []
     seen: set[str] = set()
     for f, channel, key, before, after in keyed_changes(k.timed()):
@@ -214,7 +189,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
         seen.add(f.id)
     facts = {f.id: f for f in k.facts}
 
-    control_types = (ControlChanged, CityCaptured, ForcesWithdrew)
+    control_types = tuple(REGISTRY[t] for t, rule in RULES.items() if any(e.channel == CONTROL for e in rule.effects))
 
     def touches(ev: Event) -> bool:
         if ev.timeless:
@@ -346,11 +321,11 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
 def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
     """Each keyed answer that differs between two worlds, as state_json fields before and after."""
     out = []
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         a1s, a2s = w1.answers(channel), w2.answers(channel)
         for key in sorted(set(a1s) | set(a2s)):
-            if channel == WHERE and g.kind(key) not in (None, "person"):
-                continue  # state_json lists only people's whereabouts
+            if not CHANNELS[channel].lists(g.kind(key)):
+                continue  # (as state_json lists them)
             a1 = a1s.get(key) or answer_empty(channel)
             a2 = a2s.get(key) or answer_empty(channel)
             if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
@@ -591,13 +566,13 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
                                         f"{g.name(pb)} ({fb.id}) at once", (fa.id, fb.id)))
 
     # entities
-    control_types = (ControlChanged, CityCaptured)
+    control_keys = {(t, e.key) for t, rule in RULES.items() for e in rule.effects if e.channel == CONTROL}
     for f in facts:
         for field, kind, ref in entity_refs(f.event):
             e = g.by_id.get(ref)
             if e is not None and kind in ("any", e.kind):
                 continue
-            if isinstance(f.event, control_types) and field == "place" and e is None:
+            if (f.type_name, field) in control_keys and e is None:
                 out.append(_finding("undescribed-place", f"{f.id} changes control of {ref!r}, a place the log does not describe", (f.id,)))
             elif e is None:
                 out.append(_finding("unknown-entity", f"{f.id} ({f.type_name}.{field}) refers to {ref!r}, which the log does not describe", (f.id,)))
@@ -620,10 +595,9 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
     # contradictory facts with identical windows
     groups: dict[tuple[str, str, int, int], list[tuple[Fact, object]]] = defaultdict(list)
     for f in k.timed():
-        if not isinstance(f.event, control_types) and type(f.event).__name__ not in ("UnitDefeated", "UnitDissolved"):
-            continue
         for channel, key, transform in effects(f.event):
-            if channel in (CONTROL, UNIT):
+            # (Only an effect that sets the value has an outcome of its own to compare.)
+            if channel in (CONTROL, UNIT) and OPS[transform.name].sets(transform.arg):
                 groups[(channel, key, f.lo, f.hi)].append((f, transform(INITIAL[channel])))
     for (channel, key, _lo, _hi), group in sorted(groups.items()):
         for i, (fa, va) in enumerate(group):

@@ -13,13 +13,15 @@ from chrono import codec
 from chrono.errors import StorageError
 from chrono.store import Log
 from chrono.timeval import from_micros, iso, to_micros
-from events import entity_refs
+from events import entity_refs, ref_fields
 
 from . import cache
 from .describe import summarize
-from .gazetteer import Entity, Gazetteer, Names
+from .gazetteer import MEMBER_OF, Entity, Gazetteer, Names
 from .resolve import Fact, Resolution, resolve
-from .world import CERTAIN, CONTROL, INITIAL, LIST_NAMES, LISTS, POSSIBLE, UNIT, WHERE, Cell, Happening, Step, World, answer, apply_cell, effects, fold
+from .rules import CHANNELS
+from .sources import source_matches
+from .world import CERTAIN, INITIAL, LIST_NAMES, LISTS, POSSIBLE, Cell, Happening, World, answer, effects, fold
 
 
 class Knowledge:
@@ -105,8 +107,6 @@ def world_at(log: Log, valid_at: datetime, known_at: datetime | None = None, *, 
     k = knowledge(log, known_at, use_cache=use_cache)
     facts = k.timed()
     if source:
-        from .investigate import source_matches
-
         facts = [f for f in facts if source_matches(f.sources, source)]
     return fold(facts, to_micros(valid_at)), k
 
@@ -123,8 +123,8 @@ class Listed:
     status: str
 EMPTY = {channel: answer(Cell(value)) for channel, value in INITIAL.items()}  # a key nothing has touched
 LIMIT = 100  # rows a state gives per section unless asked for all: the latest happenings, the soonest to come
-KINDS = {CONTROL: "place", WHERE: "person", UNIT: "unit"}  # the entities each keyed section is of, and its rows' key
-SECTIONS = (CONTROL, WHERE, UNIT, *LIST_NAMES, "upcoming")
+KINDS = {name: c.kind for name, c in CHANNELS.items()}  # the entities each keyed section is of, and its rows' key
+SECTIONS = (*CHANNELS, *LIST_NAMES, "upcoming")
 
 
 def _time(f: Fact, zone: str) -> dict:
@@ -154,8 +154,6 @@ def state(log: Log, valid_at: datetime, known_at: datetime | None = None, *, zon
             return _cached_document(log, k, at, zone=zone, limit=limit, ids=entities)
     facts = k.timed()
     if source:
-        from .investigate import source_matches
-
         facts = [f for f in facts if source_matches(f.sources, source)]
     return _fold_document(fold(facts, at), k, facts, zone=zone, limit=limit, ids=entities)
 
@@ -193,11 +191,9 @@ def _fold_document(world: World, k: Knowledge, facts: list[Fact], *, zone: str, 
             for channel, key, _op in effects(f.event):
                 ranks[channel][key] = max(ranks[channel].get(key, (f.lo, f.seq)), (f.lo, f.seq))
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         answers = world.answers(channel)
-        keys = {e.id for e in g.of_kind(KINDS[channel])} | set(answers)
-        if channel == WHERE:
-            keys = {p for p in keys if g.kind(p) in (None, "person")}
+        keys = {e.id for e in g.of_kind(KINDS[channel])} | {key for key in answers if CHANNELS[channel].lists(g.kind(key))}
         if ids is not None:
             keys &= ids
         chosen, more = _cut_keys(list(keys), ranks[channel], limit)
@@ -243,12 +239,12 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         names.update(cache.names_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
-    for channel in (CONTROL, WHERE, UNIT):
+    for channel in CHANNELS:
         kind = KINDS[channel]
-        fits = lambda key: names.kind(key) in (None, "person") if channel == WHERE else True  # noqa: E731
+        fits = lambda key: CHANNELS[channel].lists(names.kind(key))  # noqa: E731
         if ids is not None:
             learn(ids)
-            read = {key: _key_cell(log, channel, key, at, pos) for key in ids}
+            read = {key: cache.key_cell(log, channel, key, at, pos) for key in ids}
             cells = {key: cell for key, (cell, _rank) in read.items() if cell is not None}
             keys = [i for i in ids if names.kind(i) == kind or (i in cells and fits(i))]
             chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in read.items() if cell is not None}, limit)
@@ -263,7 +259,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
                     chosen, more = recent[:limit], True
                 else:
                     chosen, more = sorted(keys), False
-            cells = {key: _key_cell(log, channel, key, at, pos)[0] for key in chosen}
+            cells = {key: cache.key_cell(log, channel, key, at, pos)[0] for key in chosen}
         keyed[channel] = ([(key, answer(cells[key]) if cells.get(key) is not None else None) for key in chosen], more)
     lists: dict[str, tuple[list, bool]] = {}
     if ids is None:
@@ -309,36 +305,6 @@ def _strings(value) -> list[str]:
     return []
 
 
-# The ops that set a key's value whatever it was before (for a person, where they are).
-_SETS = {CONTROL: ("hold",), UNIT: ("unit",), WHERE: ("go", "die")}
-
-
-def _key_cell(log: Log, channel: str, key: str, at: int, pos: int) -> tuple[Cell | None, tuple | None]:
-    """One key's fold state at `at`, and its rank (the latest effect's (lo, seq)); (None, None) when
-    nothing touches it by then. Reads the key's effects backwards from `at` only as far as the answer
-    depends on them: past the latest settled step that sets the value, and past every window that could
-    still be open at `at`. (Whether a person is alive is the one thing older steps decide: a death.)"""
-    steps, width = cache.key_steps(log, channel, key, at, pos)
-    got: list[Step] = []
-    anchored = early = False
-    for step in steps:
-        if anchored and step.lo < at - width:
-            early = True
-            break
-        got.append(step)
-        if step.settle <= at and step.op.name in _SETS[channel] and (step.op.name != "die" or step.op.arg):
-            anchored = True
-    if not got:
-        return None, None
-    start = INITIAL[channel]
-    if early and channel == WHERE and cache.died_by(log, key, at, pos):
-        start = (start[0], False)
-    cell = Cell(start)
-    for step in reversed(got):
-        cell = apply_cell(cell, step, at)
-    return cell, (got[0].lo, got[0].seq)
-
-
 def _recent(log: Log, channel: str, at: int, pos: int, limit: int | None, learn, fits) -> list[str]:
     """Up to `limit` keys of `channel` by recency that belong in its section."""
     out: list[str] = []
@@ -362,7 +328,7 @@ def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: t
     def row(channel: str, key: str, a) -> dict:
         a = a or EMPTY[channel]
         out = {KINDS[channel]: key, "name": g.name(key)}
-        if channel == UNIT:
+        if KINDS[channel] in MEMBER_OF:  # (a unit's army)
             out["actor"] = g.actor(key)
         return {**out, **answer_json(channel, a), "since": since(a), "events": list(a.events)}
 
@@ -387,16 +353,15 @@ def _document(at: int, known_at: datetime, keyed: dict, lists: dict, upcoming: t
     return out
 
 
-_REF_FIELDS = {cls: [a.name for a in attrs.fields(cls) if a.metadata.get("ref")] for cls in LISTS}
+_REF_FIELDS = {cls: [name for name, _kind, _many in ref_fields(cls)] for cls in LISTS}
 
 
 def answer_json(channel: str, a) -> dict:
-    """The fields `state --json` gives for one keyed answer (without since and events)."""
-    if channel == CONTROL:
-        return {"controller": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "contested_with": list(a.value[1])}
-    if channel == WHERE:
-        return {"place": a.value[0], "status": a.status, "candidates": _unique(c[0] for c in a.candidates), "alive": a.value[1]}
-    return {"status": a.status, "state": a.value, "candidates": list(a.candidates)}
+    """The fields `state --json` gives for one keyed answer (without since and events): the value's
+    fields (`rules.Channel.fields`), the first followed by the status and what the candidates say of it."""
+    c = CHANNELS[channel]
+    (first, value), *rest = c.fields(a.value).items()
+    return {first: value, "status": a.status, "candidates": _unique(c.candidate(v) for v in a.candidates), **dict(rest)}
 
 
 def _unique(values) -> list:

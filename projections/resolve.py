@@ -58,11 +58,12 @@ def resolve(entries: Iterable[Entry]) -> Resolution:
             if isinstance(c_event, EventRetracted):
                 content = None
                 retracted[e.id] = c_id
-            elif e.event.correction:
-                # A correction of a correction replaces what the first one put in place.
-                content = (attrs.evolve(e.event, replacement=c_event.replacement), c_valid, c_sources or e.sources, (c_id, *c_via))
             else:
-                content = (c_event.replacement, c_valid, c_sources or e.sources, (c_id, *c_via))
+                event, valid, sources = superseded(e.sources, c_event.replacement, c_valid, c_sources)
+                if e.event.correction:
+                    # A correction of a correction replaces what the first one put in place.
+                    event = attrs.evolve(e.event, replacement=event)
+                content = (event, valid, sources, (c_id, *c_via))
         effective[e.id] = content
         if content is not None and e.event.correction and e.event.target not in live_correction:
             live_correction[e.event.target] = e.id
@@ -79,6 +80,13 @@ def resolve(entries: Iterable[Entry]) -> Resolution:
             )
         )
     return Resolution(facts=narrow(facts), retracted=retracted, entries={e.id: e for e in entries})
+
+
+def superseded(own_sources, replacement, valid, sources):
+    """(event, valid time, sources) that an entry reads as once a correction supersedes it: the
+    correction's replacement and valid time, and its sources, or the entry's own (`own_sources`) when
+    it gives none. (The cache applies it to log rows as they are stored: `cache.versions`.)"""
+    return replacement, valid, sources or own_sources
 
 
 def narrow(facts: list[Fact]) -> list[Fact]:

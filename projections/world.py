@@ -13,100 +13,44 @@ from typing import Any
 
 import attrs
 
-from events import (
-    AirstrikeCarriedOut,
-    CallMade,
-    CityCaptured,
-    ControlChanged,
-    ForcesWithdrew,
-    IncidentReported,
-    MeetingHeld,
-    OffensiveLaunched,
-    OrderIssued,
-    PersonAppointed,
-    PersonDied,
-    PersonFled,
-    PersonLocated,
-    PersonMoved,
-    PowerTransferred,
-    StatementIssued,
-    UnitDefeated,
-    UnitDissolved,
-)
+from events import REGISTRY
 
 from .resolve import Fact
+from .rules import CHANNELS, LIST_NAMES, OPS, RULES, arg_value, rule_of
+from .rules import settles_at as _settles_at
 
 CERTAIN, POSSIBLE, UNKNOWN = "certain", "possible", "unknown"
 
-# Channels of keyed state, and the lists of happenings.
-CONTROL, WHERE, UNIT = "control", "whereabouts", "units"
-LISTS = {
-    CallMade: "calls",
-    MeetingHeld: "meetings",
-    StatementIssued: "statements",
-    OrderIssued: "orders",
-    AirstrikeCarriedOut: "airstrikes",
-    IncidentReported: "incidents",
-    OffensiveLaunched: "offensives",
-    PowerTransferred: "transfers",
-    PersonAppointed: "appointments",
-}
-LIST_NAMES = tuple(dict.fromkeys(LISTS.values()))
-
-# Initial values: a place held by nobody we know of; a person somewhere unknown, alive or not unknown.
-NOBODY = (None, ())
-NOWHERE = (None, None)
-ACTIVE = "active"
+# The lists of happenings, by event class.
+LISTS = {REGISTRY[name]: rule.listed for name, rule in RULES.items() if rule.listed}
 
 
 @attrs.frozen
 class Op:
     """What one event does to one key, as data: the materialized cache stores it in a column, and the
-    fold calls it on the prior value. `arg` is JSON-shaped (str, None or a list)."""
+    fold calls it on the prior value. `arg` is JSON-shaped (str, None or a list). What each op does is
+    in `rules.OPS`."""
 
-    name: str  # hold | withdraw | go | die | unit
+    name: str
     arg: Any
 
     def __call__(self, prev: Any) -> Any:
-        if self.name == "hold":
-            return (self.arg[0], tuple(self.arg[1]))
-        if self.name == "withdraw":  # the withdrawing actor no longer holds the place; anyone else still does
-            return NOBODY if prev[0] == self.arg else prev
-        if self.name == "go":
-            return (self.arg, prev[1])
-        if self.name == "die":
-            return (self.arg or prev[0], False)
-        if self.name == "unit":
-            return self.arg
-        raise ValueError(f"unknown op {self.name!r}")
+        return OPS[self.name].apply(prev, self.arg)
 
 
 def effects(event) -> list[tuple[str, str, Op]]:
-    """What an event does to keyed state: (channel, key, op on the prior value), in a fixed order."""
+    """What an event does to keyed state: (channel, key, op on the prior value), in the order of its
+    rule's effects (`rules.RULES`), a list field's keys in their order."""
     out: list[tuple[str, str, Op]] = []
-    if isinstance(event, ControlChanged):
-        out.append((CONTROL, event.place, Op("hold", [event.controller, list(event.contested_with)])))
-    elif isinstance(event, CityCaptured):
-        out.append((CONTROL, event.place, Op("hold", [event.by, []])))
-    elif isinstance(event, ForcesWithdrew):
-        if event.from_place:
-            out.append((CONTROL, event.from_place, Op("withdraw", event.actor)))
-        if event.unit:
-            out.append((UNIT, event.unit, Op("unit", "withdrawn")))
-    elif isinstance(event, (PersonMoved, PersonFled)):
-        for person in (event.person, *event.companions):
-            out.append((WHERE, person, Op("go", event.to_place)))
-    elif isinstance(event, PersonLocated):
-        out.append((WHERE, event.person, Op("go", event.place)))
-    elif isinstance(event, MeetingHeld) and event.place:
-        for person in event.participants:
-            out.append((WHERE, person, Op("go", event.place)))
-    elif isinstance(event, PersonDied):
-        out.append((WHERE, event.person, Op("die", event.place)))
-    elif isinstance(event, UnitDefeated):
-        out.append((UNIT, event.unit, Op("unit", "defeated")))
-    elif isinstance(event, UnitDissolved):
-        out.append((UNIT, event.unit, Op("unit", "dissolved")))
+    for effect in rule_of(event.type_name).effects:
+        if effect.needs is not None and getattr(event, effect.needs) is None:
+            continue
+        keys = getattr(event, effect.key)
+        if keys is None:
+            continue
+        op = Op(effect.op, arg_value(effect.arg, event))
+        for key in keys if isinstance(keys, tuple) else (keys,):
+            out.append((effect.channel, key, op))
     return out
 
 
@@ -132,13 +76,10 @@ class Cell:
     pending: tuple[Step, ...] = ()
 
 
-# Observations say a state held throughout their window ("at the time, Asma was in Moscow"), so they
-# settle at the window's start; every other event happened at some unknown instant inside its window.
-OBSERVATIONS = (PersonLocated,)
-
-
 def settles_at(fact: Fact) -> int:
-    return fact.lo if isinstance(fact.event, OBSERVATIONS) else fact.hi
+    """When a fact has certainly taken effect: an observation ("at the time, Asma was in Moscow") at
+    its window's start, a change (it happened at some unknown instant inside its window) at its end."""
+    return _settles_at(fact.type_name, fact.lo, fact.hi)
 
 
 def apply_cell(cell: Cell, step: Step, at: int) -> Cell:
@@ -194,7 +135,7 @@ class World:
         return {key: answer(cell) for key, cell in self.cells[channel].items()}
 
 
-INITIAL = {CONTROL: NOBODY, WHERE: NOWHERE, UNIT: ACTIVE}
+INITIAL = {name: c.initial for name, c in CHANNELS.items()}
 
 
 def valid_order(facts: Iterable[Fact]) -> list[Fact]:

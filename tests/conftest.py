@@ -1,5 +1,5 @@
-"""Hypothesis profiles: `fast` for local runs (default), `ci` for CI, `thorough` to hunt harder; and a
-cache directory of the run's own.
+"""Hypothesis profiles: `fast` for local runs (default), `ci` for CI, `thorough` to hunt harder; a
+cache directory of the run's own; and no log named by the environment.
 
 Choose one with HYPOTHESIS_PROFILE=fast|ci|thorough.
 """
@@ -18,8 +18,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache_home(tmp_path_factory):
-    """Saved images of the bundled chronicle go to a directory of the test run's own, never the user's."""
+    """Saved images of the bundled chronicle go to a directory of the test run's own, never the user's;
+    and a CHRONO_DB set where the tests run names no log of theirs."""
     patch = pytest.MonkeyPatch()
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+    patch.delenv("CHRONO_DB", raising=False)
     yield
     patch.undo()

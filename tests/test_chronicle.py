@@ -8,6 +8,7 @@ on the 8th, undated happenings stay uncertain).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from datetime import datetime
@@ -178,8 +179,8 @@ def state(at: str, as_of: str | None = None) -> dict:
     if key not in _STATES:
         runner = CliRunner()
         args = ["state", "--at", at, "--json"] + (["--as-of", as_of] if as_of else [])
-        with tempfile.TemporaryDirectory() as empty:
-            result = runner.invoke(main, args, env={"CHRONO_DB": str(Path(empty) / "no-log-here.db")}, catch_exceptions=False)
+        with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):  # no ./chrono.db
+            result = runner.invoke(main, args, env={"CHRONO_DB": None}, catch_exceptions=False)
         assert 0 == result.exit_code, result.output
         _STATES[key] = json.loads(getattr(result, "stdout", result.output))
     return _STATES[key]

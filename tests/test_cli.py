@@ -196,39 +196,39 @@ def test_append_generates_an_id_when_none_is_given(db):
     r = ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-01"))
     new_id = r.output.strip()
     assert new_id.startswith("ev-")
-    assert new_id in invoke(db, "log", "--json").output
+    assert new_id in invoke(db, "log", "--json").stdout
 
 
 def test_append_list_floats_and_choices(db):
     ok(invoke(db, "append", "PlaceDescribed", "--place", "hama", "--name", "Hama", "--kind", "city",
               "--lat", "35.13", "--lon", "36.75", "--aliases", "Hamah, Epiphania", "--aliases", "Hamath", "--id", "p-hama"))
-    ent = {e["id"]: e for e in json.loads(ok(invoke(db, "entities", "--json")).output)}
+    ent = {e["id"]: e for e in json.loads(ok(invoke(db, "entities", "--json")).stdout)}
     assert ["Hamah", "Epiphania", "Hamath"] == ent["hama"]["aliases"]
     assert (35.13, 36.75) == (ent["hama"]["lat"], ent["hama"]["lon"])
 
 
 def test_append_field_with_equals_sign(db):
     ok(invoke(db, "append", "CallMade", "--caller=hts", "--callee=regime", "--valid", "2024-12-01", "--id", "c9"))
-    line = json.loads(ok(invoke(db, "log", "--json", "--type", "CallMade")).output.splitlines()[-1])
+    line = json.loads(ok(invoke(db, "log", "--json", "--type", "CallMade")).stdout.splitlines()[-1])
     assert {"caller": "hts", "callee": "regime", "summary": None} == line["event"]
 
 
 def test_append_entity_named_by_alias_resolves_to_its_id(db):
     ok(invoke(db, "append", "PersonMoved", "--person", "al-Joulani", "--to-place", "Halab", "--valid", "2024-12-01T10:00", "--id", "m2"))
-    entry = json.loads(next(line for line in invoke(db, "log", "--json").output.splitlines() if '"m2"' in line))
+    entry = json.loads(next(line for line in invoke(db, "log", "--json").stdout.splitlines() if '"m2"' in line))
     assert ("al-sharaa", "aleppo") == (entry["event"]["person"], entry["event"]["to_place"])
 
 
 def test_append_list_of_entities_named_by_alias(db):
     ok(invoke(db, "append", "MeetingHeld", "--participants", "HTS,al-Joulani", "--valid", "2024-12-02", "--id", "m3"))
-    entry = json.loads(next(line for line in invoke(db, "log", "--json").output.splitlines() if '"m3"' in line))
+    entry = json.loads(next(line for line in invoke(db, "log", "--json").stdout.splitlines() if '"m3"' in line))
     assert ["hts", "al-sharaa"] == entry["event"]["participants"]
 
 
 def test_append_sources_and_wording_are_stored(db):
     ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-07", "--wording", "on Saturday",
               "--source", "Al Majalla", "--attribution", "a source", "--quote", "they spoke", "--id", "c9"))
-    entry = json.loads(next(line for line in invoke(db, "log", "--json").output.splitlines() if '"c9"' in line))
+    entry = json.loads(next(line for line in invoke(db, "log", "--json").stdout.splitlines() if '"c9"' in line))
     assert [{"outlet": "Al Majalla", "attribution": "a source", "quote": "they spoke"}] == entry["sources"]
     assert "on Saturday" == entry["valid"]["wording"]
 
@@ -318,7 +318,7 @@ def test_correct_valid_time_moves_the_event(db):
 def test_correct_prints_the_correction_id_and_log_shows_it(db):
     r = ok(invoke(db, "correct", "cap", "--by", "regime", "--reason", "r", "--id", "k1"))
     assert "k1\n" == r.output
-    statuses = {json.loads(line)["id"]: json.loads(line)["status"] for line in invoke(db, "log", "--json").output.splitlines()}
+    statuses = {json.loads(line)["id"]: json.loads(line)["status"] for line in invoke(db, "log", "--json").stdout.splitlines()}
     assert "corrected by k1" == statuses["cap"]
 
 
@@ -346,7 +346,7 @@ def test_retract_removes_a_fact_now_but_not_as_of_before(db):
 
 def test_retract_prints_the_retraction_id_and_log_shows_it(db):
     assert "r1\n" == ok(invoke(db, "retract", "cap", "--reason", "dup", "--id", "r1")).output
-    statuses = {json.loads(line)["id"]: json.loads(line)["status"] for line in invoke(db, "log", "--json").output.splitlines()}
+    statuses = {json.loads(line)["id"]: json.loads(line)["status"] for line in invoke(db, "log", "--json").stdout.splitlines()}
     assert "retracted by r1" == statuses["cap"]
 
 
@@ -368,11 +368,11 @@ def test_log_table_lists_every_entry(db):
 
 
 def test_log_on_an_empty_log(empty):
-    assert "no entries\n" == ok(invoke(empty, "log")).output
+    assert "no entries" == ok(invoke(empty, "log")).output.splitlines()[-1]
 
 
 def test_log_json_is_the_export_form_with_status(db):
-    lines = [json.loads(line) for line in ok(invoke(db, "log", "--json")).output.splitlines()]
+    lines = [json.loads(line) for line in ok(invoke(db, "log", "--json")).stdout.splitlines()]
     assert [x["id"] for x in SEED] == [e["id"] for e in lines]
     assert list(range(1, 15)) == [e["seq"] for e in lines]
     assert {"stands"} == {e["status"] for e in lines}
@@ -380,7 +380,7 @@ def test_log_json_is_the_export_form_with_status(db):
 
 
 def test_log_type_filter(db):
-    lines = ok(invoke(db, "log", "--json", "--type", "CallMade", "--type", "MeetingHeld")).output.splitlines()
+    lines = ok(invoke(db, "log", "--json", "--type", "CallMade", "--type", "MeetingHeld")).stdout.splitlines()
     assert ["call", "meet"] == [json.loads(line)["id"] for line in lines]
 
 
@@ -389,18 +389,18 @@ def test_log_unknown_type_is_a_usage_error(db):
 
 
 def test_log_since_until_filter_by_valid_time(db):
-    lines = ok(invoke(db, "log", "--json", "--since", "2024-12-06", "--until", "2024-12-06")).output.splitlines()
+    lines = ok(invoke(db, "log", "--json", "--since", "2024-12-06", "--until", "2024-12-06")).stdout.splitlines()
     assert ["meet"] == [json.loads(line)["id"] for line in lines]
 
 
 def test_log_since_includes_events_still_running(db):
     # The move runs from 21:00 on the 7th to 03:00 on the 8th: it reaches the 8th.
-    lines = ok(invoke(db, "log", "--json", "--since", "2024-12-08")).output.splitlines()
+    lines = ok(invoke(db, "log", "--json", "--since", "2024-12-08")).stdout.splitlines()
     assert ["mv"] == [json.loads(line)["id"] for line in lines]
 
 
 def test_log_until_excludes_later_events(db):
-    lines = ok(invoke(db, "log", "--json", "--until", "2024-11-30")).output.splitlines()
+    lines = ok(invoke(db, "log", "--json", "--until", "2024-11-30")).stdout.splitlines()
     assert ["cap", "st"] == [json.loads(line)["id"] for line in lines]
 
 
@@ -408,16 +408,21 @@ def test_log_until_excludes_later_events(db):
 
 
 def test_replay_reports_counts(db):
+    seq, h = head_of(db)
     out = ok(invoke(db, "replay")).output
-    assert out.startswith("replayed 14 entries into 14 standing facts")
+    assert out.startswith(f"from log {db}, head {seq} {h[:16]}\nreplayed 14 entries into 14 standing facts")
     assert "(0 retractions)" in out
     assert "entities: 2 actors, 2 persons, 3 places, 1 units" in out
 
 
-def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path):
-    out = ok(invoke(tmp_path / "missing.db", "replay")).output
-    assert out.startswith(f"from the bundled chronicle syria-2024 (read-only; no log at {tmp_path / 'missing.db'})\nreplayed ")
-    assert not (tmp_path / "missing.db").exists() and not list(tmp_path.iterdir())
+def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = ok(invoke(None, "replay", env={"CHRONO_DB": None})).output
+    first, second = out.splitlines()[:2]
+    assert first.startswith("from the bundled chronicle syria-2024, head 335 ")
+    assert first.endswith(" (read-only; no --db, $CHRONO_DB or ./chrono.db)")
+    assert second.startswith("replayed 335 entries")
+    assert [] == list(tmp_path.iterdir())
 
 
 def test_replay_counts_retractions(db):
@@ -428,7 +433,7 @@ def test_replay_counts_retractions(db):
 
 def test_verify_ok(db):
     r = ok(invoke(db, "verify"))
-    assert r.output.startswith("ok: 14 entries, hash chain intact")
+    assert r.output.splitlines()[1].startswith("ok: 14 entries, hash chain intact")
     assert head_of(db)[1] in r.output
 
 
@@ -474,7 +479,7 @@ def test_verify_truncated_log_fails_against_the_old_head(db):
 
 def test_head_prints_position_and_hash(db):
     seq, h = head_of(db)
-    assert f"{seq} {h}\n" == ok(invoke(db, "head")).output
+    assert f"{seq} {h}\n" == ok(invoke(db, "head")).stdout
 
 
 def test_head_json(db):
@@ -525,7 +530,7 @@ def test_a_large_import_is_read_by_a_second_process_and_reproduces_the_log(db, e
 
 
 def test_export_to_stdout_is_json_lines(db):
-    lines = ok(invoke(db, "export")).output.splitlines()
+    lines = ok(invoke(db, "export")).stdout.splitlines()
     assert [x["id"] for x in SEED] == [json.loads(line)["id"] for line in lines]
 
 
@@ -558,25 +563,25 @@ def test_entities_table(db):
 
 
 def test_entities_json_lists_every_entity(db):
-    items = json.loads(ok(invoke(db, "entities", "--json")).output)
+    items = json.loads(ok(invoke(db, "entities", "--json")).stdout)
     assert {"aleppo", "damascus", "moscow", "hts", "regime", "al-sharaa", "assad", "4th-division"} == {e["id"] for e in items}
     sharaa = next(e for e in items if e["id"] == "al-sharaa")
     assert ("Ahmed al-Sharaa", ["al-Joulani"], "person") == (sharaa["name"], sharaa["aliases"], sharaa["kind"])
 
 
 def test_entities_kind_filter(db):
-    items = json.loads(ok(invoke(db, "entities", "--json", "--kind", "place")).output)
+    items = json.loads(ok(invoke(db, "entities", "--json", "--kind", "place")).stdout)
     assert ["aleppo", "damascus", "moscow"] == [e["id"] for e in items]
 
 
 def test_entities_json_kind_is_the_entity_kind(db):
-    items = json.loads(ok(invoke(db, "entities", "--json")).output)
+    items = json.loads(ok(invoke(db, "entities", "--json")).stdout)
     assert {"aleppo": "place", "hts": "actor", "4th-division": "unit", "assad": "person"} == {
         e["id"]: e["kind"] for e in items if e["id"] in ("aleppo", "hts", "4th-division", "assad")}
 
 
 def test_entities_on_an_empty_log(empty):
-    assert "no entities\n" == ok(invoke(empty, "entities")).output
+    assert "no entities" == ok(invoke(empty, "entities")).output.splitlines()[-1]
 
 
 def test_types_lists_every_event_type(db):
@@ -686,16 +691,16 @@ def test_state_needs_at(db):
     assert_clean_failure(invoke(db, "state"), 2)
 
 
-def test_state_bundled_chronicle_when_there_is_no_log(tmp_path):
+def test_state_bundled_chronicle_when_there_is_no_log(tmp_path, monkeypatch):
     from importlib import resources
 
     if not resources.files("chrono.chronicles").joinpath("syria-2024.jsonl").is_file():
         pytest.skip("the bundled chronicle is not there yet")
-    path = tmp_path / "absent.db"
-    doc = state(path, "--at", "2024-12-07T21:30")
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(ok(invoke(None, "state", "--at", "2024-12-07T21:30", "--json", env={"CHRONO_DB": None})).output)
     assert {"valid_at", "known_at", *CONTRACT} <= set(doc)
     assert doc["control"]
-    assert not path.exists()
+    assert [] == list(tmp_path.iterdir())
 
 
 # --- wrong input: one line, the right exit code, no traceback, the log untouched ---------------------------------------------
@@ -876,7 +881,7 @@ def test_write_with_no_log_file_fails_without_creating_one(tmp_path, args):
     path = tmp_path / "absent.db"
     r = invoke(path, *args, input=b'{"type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}')
     assert_clean_failure(r, 1)
-    assert "chrono init" in r.output
+    assert f"create one with `chrono --db {path} init`" in r.output
     assert [] == os.listdir(tmp_path)
 
 

@@ -326,7 +326,7 @@ def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(draf
     got = sorted(
         (channel, key, lo, seq, fact, settle, op, codec.canonical(codec.loads(arg)))
         for channel, key, lo, seq, fact, settle, op, arg in log.conn.execute(
-            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.EFFECT_ROWS} WHERE seq_to = {cache.NEVER}")
+            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.derived.EFFECT_ROWS} WHERE seq_to = {cache.schema.NEVER}")
     )
     assert expected == got
 
@@ -367,8 +367,8 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     log = loaded(drafts)
     assert ensure_cache(log)
     expected = sorted({(v, f.lo, f.seq, f.id) for f in resolve(log.entries()).facts if f.lo is not None for _, _, v in entity_refs(f.event)})
-    got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.MENTIONS} WHERE seq_to = {cache.NEVER} UNION "
-                                  f"SELECT entity, lo, seq, fact FROM {cache.REFS} WHERE seq_to = {cache.NEVER}"))
+    got = sorted(log.conn.execute(f"SELECT entity, lo, seq, fact FROM {cache.schema.MENTIONS} WHERE seq_to = {cache.schema.NEVER} UNION "
+                                  f"SELECT entity, lo, seq, fact FROM {cache.schema.REFS} WHERE seq_to = {cache.schema.NEVER}"))
     assert expected == got
 
 
@@ -383,7 +383,7 @@ def test_an_index_led_by_a_coded_time_orders_and_finds_rows_as_its_code_and_time
     and the range `_between` gives finds the rows of one code with a time in it and no others."""
     from projections import cache
 
-    codes, expression = {"type": (cache._TYPE_CODES, cache._TYPE_TIME), "channel": (cache._CHANNEL_CODES, cache._RECENCY)}[which]
+    codes, expression = {"type": (cache.schema.TYPE_CODES, cache.schema.TYPE_TIME), "channel": (cache.schema.CHANNEL_CODES, cache.schema.RECENCY)}[which]
     times = st.one_of(st.integers(_FIRST_US, _LAST_US), st.sampled_from([_FIRST_US, _LAST_US]))
     rows = data.draw(st.lists(st.tuples(st.sampled_from(sorted(codes)), st.one_of(st.none(), times) if which == "type" else times),
                               min_size=1, max_size=30))
@@ -395,7 +395,7 @@ def test_an_index_led_by_a_coded_time_orders_and_finds_rows_as_its_code_and_time
     ordered = conn.execute(f"SELECT {which}, lo FROM t ORDER BY {expression}, lo").fetchall()
     assert ordered == sorted(rows, key=lambda r: (codes[r[0]], -math.inf if r[1] is None else r[1]))
     found = conn.execute(f"SELECT {which}, lo FROM t WHERE {expression} BETWEEN ? AND ? ORDER BY {expression}, lo",
-                         cache._between(codes[key], lo, hi)).fetchall()
+                         cache.schema.between(codes[key], lo, hi)).fetchall()
     assert found == sorted((r for r in rows if r[0] == key and r[1] is not None and lo <= r[1] <= hi), key=lambda r: r[1])
     plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT lo FROM t WHERE {expression} BETWEEN 1 AND 2").fetchall()
     assert "t_coded" in str(plan)
@@ -438,15 +438,15 @@ def test_the_names_the_cache_keeps_are_what_the_gazetteer_says_as_known_at_any_t
 
 def test_a_fact_corrected_or_retracted_once_reads_from_the_cache_as_the_fold_gives_it(monkeypatch):
     """The cache's short way with a fact that has one correction or retraction and nothing else
-    (`cache._one_step`), for each thing it reads off the two log rows: sources given or left to the
+    (`cache.versions.one_step`), for each thing it reads off the two log rows: sources given or left to the
     fact's, a retraction, a description with numbers."""
     from chrono.timeval import parse_valid_time
     from events import CallMade, PersonMoved, PlaceDescribed, Source
     from projections import cache
 
     took = []
-    one_step = cache._one_step
-    monkeypatch.setattr(cache, "_one_step", lambda *rows: took.append(one_step(*rows)) or took[-1])
+    one_step = cache.versions.one_step
+    monkeypatch.setattr(cache.versions, "one_step", lambda *rows: took.append(one_step(*rows)) or took[-1])
     early, late = (parse_valid_time(v, ZONE) for v in ("2024-11-28T10:00/2024-11-28T12:00", "2024-11-29"))
     log = new_log()
     log.append(s.descriptions())

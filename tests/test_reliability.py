@@ -360,7 +360,7 @@ def test_verify_names_the_first_tampered_position(tmp_path, kind):
 def test_verify_head_catches_a_truncated_or_rewritten_log(tmp_path, kind):
     path = str(tmp_path / "log.db")
     _event_log(path)
-    published = cli("--db", path, "head").output.split()
+    published = cli("--db", path, "head").stdout.split()
     assert ["21"] == published[:1]
     if kind == "deleted tail":
         _tamper(path, "DELETE FROM events WHERE seq >= 19")
@@ -709,7 +709,7 @@ def test_a_log_written_with_person_moved_version_1_replays_to_the_same_state(tmp
     assert 3 == sum(d["type"] == "PersonMoved" and d["version"] == 1 and "destination" in d["event"] for d in lines)
     result = cli("--db", path, "import", fixture)
     assert 0 == result.exit_code, result.output
-    assert json.loads(fixture.read_text().splitlines()[-1])["hash"] == cli("--db", path, "head").output.split()[1]
+    assert json.loads(fixture.read_text().splitlines()[-1])["hash"] == cli("--db", path, "head").stdout.split()[1]
     assert 0 == cli("--db", path, "verify").exit_code
     with Log.open(path) as log:
         assert {1} == {r[0] for r in log.conn.execute("SELECT version FROM events WHERE type = 'PersonMoved'")}  # stored as written
@@ -746,8 +746,8 @@ def test_export_then_import_into_an_empty_log_reproduces_it_exactly(tmp_path):
     assert 0 == cli("--db", a, "export", "--out", out).exit_code
     Log.create(b, zone=ZONE).close()
     assert 0 == cli("--db", b, "import", out).exit_code
-    assert cli("--db", a, "head").output == cli("--db", b, "head").output
-    assert cli("--db", a, "export").output == cli("--db", b, "export").output  # same ids, times and hashes
+    assert cli("--db", a, "head").stdout == cli("--db", b, "head").stdout
+    assert cli("--db", a, "export").stdout == cli("--db", b, "export").stdout  # same ids, times and hashes
     with Log.open(a) as la, Log.open(b) as lb:
         recorded = [e.recorded for e in la.entries()]
         for at in (datetime(2024, 12, 1, 9, tzinfo=UTC), datetime(2024, 12, 1, 11, tzinfo=UTC), datetime(2024, 12, 2, tzinfo=UTC)):
@@ -755,7 +755,7 @@ def test_export_then_import_into_an_empty_log_reproduces_it_exactly(tmp_path):
                 assert state_doc(la, at, known) == state_doc(lb, at, known)
     result = cli("--db", b, "import", out)
     assert "added 0" in result.output
-    assert cli("--db", a, "head").output == cli("--db", b, "head").output
+    assert cli("--db", a, "head").stdout == cli("--db", b, "head").stdout
 
 
 def test_importing_an_export_into_a_log_it_does_not_continue_is_refused(tmp_path):
@@ -821,13 +821,13 @@ def test_the_cache_lives_in_a_file_beside_the_log_and_the_log_holds_nothing_deri
 @pytest.mark.parametrize("where", ["here", "helper"])
 def test_both_cache_files_are_written_in_large_pages(tmp_path, monkeypatch, where):
     # (16 KiB pages: a 1M-event rebuild's inserts and index builds ran ~9% faster than with 4 KiB.)
-    monkeypatch.setattr(cache, "_PARALLEL_FROM", 10**9 if where == "here" else 0)
+    monkeypatch.setattr(cache.build, "_PARALLEL_FROM", 10**9 if where == "here" else 0)
     path = str(tmp_path / "log.db")
     log = _cached_log(path)
     cache.rebuild(log)
     log.close()
     sizes = [sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (path + "-cache", path + "-cache-mentions")]
-    assert sizes == [cache._PAGE, cache._PAGE] and cache._PAGE > 4096
+    assert sizes == [cache.build._PAGE, cache.build._PAGE] and cache.build._PAGE > 4096
 
 
 def test_a_cache_an_older_chrono_kept_inside_the_log_is_dropped_on_rebuild(tmp_path):
@@ -852,17 +852,17 @@ def test_a_cache_written_by_a_chrono_with_other_event_types_is_rebuilt_not_read(
     log = _cached_log(path)
     cache.rebuild(log)
     assert cache.is_fresh(log)
-    before = cache._format_id()
-    monkeypatch.setattr(cache, "_PARTS", {part: (meta, tables, indexes.replace(cache._TYPE_TIME, cache._TYPE_TIME.replace(" END", " WHEN 'X' THEN 11 END")))
-                                          for part, (meta, tables, indexes) in cache._PARTS.items()})
-    cache._format_id.cache_clear()
+    before = cache.schema.format_id()
+    monkeypatch.setattr(cache.schema, "PARTS", {part: (meta, tables, indexes.replace(cache.schema.TYPE_TIME, cache.schema.TYPE_TIME.replace(" END", " WHEN 'X' THEN 11 END")))
+                                          for part, (meta, tables, indexes) in cache.schema.PARTS.items()})
+    cache.schema.format_id.cache_clear()
     try:
-        assert cache._format_id() != before and cache._format_id().startswith(cache.FORMAT + "-")
+        assert cache.schema.format_id() != before and cache.schema.format_id().startswith(cache.schema.FORMAT + "-")
         assert not cache.is_fresh(log)
         cache.rebuild(log)
         assert cache.is_fresh(log)
     finally:
-        cache._format_id.cache_clear()
+        cache.schema.format_id.cache_clear()
     log.close()
 
 
@@ -875,19 +875,19 @@ def test_a_rebuild_that_fails_leaves_the_old_cache_and_no_stray_file(tmp_path, m
     cache.rebuild(log)
     before = {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
     log.append(call(9, "late"))
-    monkeypatch.setattr(cache, "_PARALLEL_FROM", 0 if where == "helper" else 10**9)
+    monkeypatch.setattr(cache.build, "_PARALLEL_FROM", 0 if where == "helper" else 10**9)
     if fails == "facts":
-        monkeypatch.setattr(cache, "_ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
+        monkeypatch.setattr(cache.build, "ENTITIES_SQL", "INSERT INTO nowhere SELECT 1")
     else:
-        mentions_sql = cache._mentions_sql  # the facts part reads some mentions too: only the mentions part fails
-        monkeypatch.setattr(cache, "_mentions_sql", lambda source, keyed: "INSERT INTO nowhere SELECT 1" if keyed else mentions_sql(source, keyed=keyed))
-        resolve_the_few = cache._resolve_the_few
+        mentions_sql = cache.build.mentions_sql  # the facts part reads some mentions too: only the mentions part fails
+        monkeypatch.setattr(cache.build, "mentions_sql", lambda source, keyed: "INSERT INTO nowhere SELECT 1" if keyed else mentions_sql(source, keyed=keyed))
+        resolve_the_few = cache.build.resolve_the_few
 
         def slowly(*args):  # the helper has stopped before it is told to go on
             time.sleep(1.0)
             resolve_the_few(*args)
 
-        monkeypatch.setattr(cache, "_resolve_the_few", slowly)
+        monkeypatch.setattr(cache.build, "resolve_the_few", slowly)
     with pytest.raises((sqlite3.OperationalError, StorageError), match="nowhere"):
         cache.rebuild(log)
     assert before == {part: open(cache.path_of(log, part), "rb").read() for part in ("facts", "mentions")}
@@ -941,20 +941,20 @@ def test_a_helper_process_builds_the_same_cache_as_this_one(tmp_path, monkeypatc
                       valid=valid, id="x-2")])
     tables = {}
     for where, start in (("here", 10**9), ("helper", 0)):
-        monkeypatch.setattr(cache, "_PARALLEL_FROM", start)
+        monkeypatch.setattr(cache.build, "_PARALLEL_FROM", start)
         assert cache.rebuild(log) == len(resolve(log.entries()).facts)
         assert cache.is_fresh(log) and cache_matches_fold(log)
         tables[where] = {t: sorted(log.conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                         for t in (cache.FACTS, cache.MENTIONS, cache.REFS, cache.KEYS, cache.ENTITIES)}
+                         for t in (cache.schema.FACTS, cache.schema.MENTIONS, cache.schema.REFS, cache.schema.KEYS, cache.schema.ENTITIES)}
     assert tables["here"] == tables["helper"]
-    assert tables["here"][cache.MENTIONS] and tables["here"][cache.REFS] and tables["here"][cache.KEYS]
+    assert tables["here"][cache.schema.MENTIONS] and tables["here"][cache.schema.REFS] and tables["here"][cache.schema.KEYS]
 
 
 @pytest.mark.parametrize("words", ["go\n", "go\nalone\n"])
 def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_alone(tmp_path, words):
     # Both words may come before it reaches its wait (a small log's facts part is quick): the first
     # statements still run on the threads it was given, and the wait still reads its `go`.
-    from projections import _steps
+    from projections.cache import helper as _steps
 
     path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
     sqlite3.connect(path).close()
@@ -971,7 +971,7 @@ def test_the_helper_waits_for_go_and_sorts_on_every_core_only_once_told_it_is_al
 
 
 def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
-    from projections import _steps
+    from projections.cache import helper as _steps
 
     path, built = str(tmp_path / "log.db"), str(tmp_path / "built.db")
     sqlite3.connect(path).close()
@@ -987,7 +987,7 @@ def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
 def rebuilder_main(path: str) -> None:
     """Rebuild the cache (its mentions part in a helper process, whatever the log's size) forever,
     saying when the first rebuild has begun, until killed."""
-    cache._PARALLEL_FROM = 0
+    cache.build._PARALLEL_FROM = 0
     with Log.open(path) as log:
         print("ready", flush=True)
         while True:

@@ -1,11 +1,13 @@
 """Start-up: the bundled chronicle's saved image gives exactly the answers of a fresh import, and a
 damaged, stale or unwritable image never changes an answer."""
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +21,6 @@ from chrono.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-ABSENT = os.path.join(os.sep, "nonexistent", "absent.db")  # no log: the bundled chronicle answers
 
 QUESTIONS = [
     ["state", "--at", "2024-12-07T21:30", "--json"],
@@ -39,8 +40,10 @@ QUESTIONS = [
 
 
 def ask(args, bundled_log=None):
+    """`chrono ARGS` with no log named, in a directory without ./chrono.db: the bundled chronicle answers."""
     env = cli.Env(clock=FixedClock(NOW), bundled=bundled_log)
-    result = CliRunner().invoke(cli.main, ["--db", ABSENT, *args], obj=env)
+    with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
+        result = CliRunner().invoke(cli.main, list(args), obj=env, env={"CHRONO_DB": None})
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 

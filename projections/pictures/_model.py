@@ -82,8 +82,7 @@ def event_info(f: Fact, g: Gazetteer, zone: str) -> dict:
     # A unit's actor counts among the event's actors, so filters by actor find it.
     actors = list(refs["actor"])
     for u in refs["unit"]:
-        e = g.by_id.get(u)
-        a = e.details.get("actor") if e else None
+        a = g.actor(u)
         if a and a not in actors:
             actors.append(a)
     for p in refs["person"]:

@@ -1,0 +1,42 @@
+"""Materialized read models: every version of every fact over recorded time, and the keyed effects
+they have, indexed by both times so that `state --at T --as-of K` is a range scan, not a replay.
+
+A cache, never the truth: it records the log head it was built from, is rebuilt by `chrono replay`
+(or on the next read when the log has moved on), and the property tests hold it equal to the fold
+for any T and K. Its modules, one job each:
+
+- `schema`: its tables and indexes, in two parts, and the format a cache names;
+- `derived`: the SQL that reads the rules of the world (`projections.rules`) out of the stored JSON;
+- `build`: building a log's cache, and knowing whether the one on disk is the log's;
+- `helper`: the standard-library program that builds one part in a second process;
+- `versions`: the few facts resolved version by version (corrected, ordered, or of an older schema);
+- `read`: the questions `query` and `investigate` ask of it.
+"""
+
+from __future__ import annotations
+
+from .read import (
+    all_facts,
+    chains,
+    described,
+    described_ids,
+    descriptions,
+    fact,
+    facts_after,
+    key_cell,
+    key_steps,
+    latest_listed,
+    names_of,
+    naming,
+    naming_ids,
+    position_at,
+    recent_keys,
+    windows_of,
+)
+from .build import built_from, is_fresh, path_of, rebuild
+
+__all__ = [
+    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh",
+    "key_cell", "key_steps", "latest_listed", "names_of", "naming", "naming_ids", "path_of", "position_at", "rebuild",
+    "recent_keys", "windows_of",
+]

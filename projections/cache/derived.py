@@ -1,0 +1,165 @@
+"""The SQL that reads the rules of the world (`projections.rules`) out of the stored JSON: each
+type's keyed effects and their arguments, the entities its fields name, and what a description says.
+
+Nothing here states a rule: every statement is generated from the declarations, so the cache's
+effects are the fold's by construction (a property test holds them equal all the same).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from chrono.codec import canonical
+from events import REGISTRY, ref_fields
+
+from ..rules import DESCRIPTIONS, RULES, SETTLES, Arg, Const, Field
+from .schema import ENTITIES, FACTS, MENTIONS, NEVER, REFS, SCAN_ROWS
+
+# Which is the list index within an effect: `n` = the effect's place in its rule * N_STEP + the key's
+# place in its list field, so a fact's effects on one key apply in the order the fold applies them.
+N_STEP = 2**32
+
+
+@attrs.frozen
+class Spec:
+    """One effect of one type, numbered (its `spec`, the index into EFFECTS), as the SQL reads it."""
+
+    type: str
+    key: str
+    channel: str
+    n: int
+    op: str
+    arg: Arg
+    needs: str | None
+    settles: str  # "lo" or "hi": the column of the window at which the effect settles
+
+
+def _effects() -> list[Spec]:
+    out = []
+    for type_name, rule in RULES.items():
+        for i, e in enumerate(rule.effects):
+            out.append(Spec(type_name, e.key, e.channel, i * N_STEP, e.op, e.arg, e.needs, SETTLES[rule.settles]))
+    keys = [(s.type, s.key) for s in out]
+    if len(set(keys)) != len(keys):  # a mention row has one channel: one field, one effect
+        raise AssertionError(f"a field is the key of two effects: {sorted(k for k in keys if keys.count(k) > 1)}")
+    return out
+
+
+EFFECTS = _effects()
+KEYED_TYPES = sorted({s.type for s in EFFECTS})
+
+
+def types_in(types: list[str]) -> str:
+    return ", ".join(f"'{t}'" for t in types)
+
+
+def json_of(arg: Arg, body: str) -> str:
+    """SQL giving the JSON text of an op's argument (`rules.arg_value`) from the payload `body`."""
+    if isinstance(arg, Field):
+        return f"json_quote(json_extract({body}, '$.{arg.name}'))"
+    if isinstance(arg, Const):
+        text = canonical(list(arg.value) if isinstance(arg.value, tuple) else arg.value)
+        return "json('" + text.replace("'", "''") + "')"
+    return "json_array(" + ", ".join(f"json({json_of(a, body)})" for a in arg) + ")"
+
+
+def ref_field_rows() -> list[tuple[str, str]]:
+    """(type, field) of every field by which a timed fact names an entity (`events.ref_fields`)."""
+    return [(type_name, name) for type_name, cls in sorted(REGISTRY.items()) if not (cls.timeless or cls.correction)
+            for name, _kind, _many in ref_fields(cls)]
+
+
+def spec_steps() -> list:
+    """Steps (`helper.run`) making a temporary table of the fields by which each type's payload names
+    entities, those that are keyed effects with their spec: its index, channel, n, op, when it settles,
+    and the field that must be set for it to hold."""
+    spec = {(s.type, s.key): (i, s) for i, s in enumerate(EFFECTS)}
+    fields = ref_field_rows()
+    if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
+        raise AssertionError(f"keyed effects in fields that name no entity: {sorted(set(spec) - set(fields))}")
+    rows = []
+    for t, field in fields:
+        i, s = spec.get((t, field), (None, None))
+        rows.append([t, field, s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.needs])
+    return [
+        ["CREATE TEMP TABLE IF NOT EXISTS chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
+         "settle TEXT, spec INTEGER, needs TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
+        ["DELETE FROM chrono_mention_fields", None, False],
+        ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
+    ]
+
+
+def mentions_sql(source: str, *, keyed: bool) -> str:
+    """Every entity each timed fact in `source` names, in one pass over the payloads, each parsed
+    once: json_tree walks a payload's fields and the items of its lists (an item's field is its path's
+    last step, which SQLite quotes when it holds more than letters and digits). CROSS JOIN keeps SQLite
+    from walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
+    the mentions part, those that are keyed effects with their channel, n, op, when they settle and
+    their spec (the op's argument is read from the payload when asked for); otherwise of the other
+    types' facts, into the facts part's `proj_refs`."""
+    tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
+            "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+            "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
+                source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES))
+    if not keyed:
+        return f"INSERT INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
+    effect = "(m.channel IS NOT NULL AND (m.needs IS NULL OR json_extract(f.body, '$.' || m.needs) IS NOT NULL))"
+    return (
+        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own) "
+        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
+        f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
+        f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END, "
+        f"CASE WHEN {effect} THEN f.own END {tree}"
+    )
+
+
+# The keyed effects: the mentions that have a channel, each with its op's argument read out of the
+# payload of the fact version that has it (`EFFECTS`). A version that is its log row's own (`own`:
+# most) has its payload read straight from the log by position; only the others' are looked up among
+# the facts, by id.
+_VERSION_BODY = f"(CASE WHEN m.own THEN e.body ELSE (SELECT v.body FROM {FACTS} AS v WHERE v.id = m.fact AND v.seq_from = m.seq_from) END)"
+EFFECT_ROWS = (
+    "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
+    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, "
+    f"CASE m.spec {' '.join(f'WHEN {i} THEN {json_of(s.arg, _VERSION_BODY)}' for i, s in enumerate(EFFECTS))} END AS arg "
+    f"FROM {MENTIONS} AS m JOIN events AS e ON e.seq = m.seq WHERE m.channel IS NOT NULL)"
+)
+
+# Every description's entity, kind, name and the actor it belongs to, in one pass over the facts: what
+# a document names its entities by, without reading their payloads (`read.names_of`). SQLite cuts a
+# string short at a NUL character (in JSON, \u0000): the name of a payload holding one is left NULL,
+# and read from the payload when asked for.
+ENTITIES_SQL = (
+    f"INSERT INTO {ENTITIES} (id, kind, name, actor, seq, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
+    + " ".join(f"WHEN '{t}' THEN '$.{d.id_field}'" for t, d in DESCRIPTIONS.items())
+    + " END), CASE f.type " + " ".join(f"WHEN '{t}' THEN '{d.kind}'" for t, d in DESCRIPTIONS.items())
+    + " END, CASE WHEN instr(f.body, '\\u0000') THEN NULL ELSE json_extract(f.body, '$.name') END, "
+    + "CASE f.type " + " ".join(f"WHEN '{t}' THEN json_extract(f.body, '$.{d.member_of}')" for t, d in DESCRIPTIONS.items() if d.member_of)
+    + f" END, f.seq, f.id, f.seq_from, f.seq_to FROM {SCAN_ROWS} AS f WHERE f.type IN ({types_in(list(DESCRIPTIONS))})"
+)
+
+
+def corrected(head: int) -> str:
+    """The ids of the entries that a correction or retraction recorded by `head` names."""
+    # (By the target index, which holds only corrections' and retractions' rows: `+` keeps SQLite
+    # from reading the whole log by position instead.)
+    return f"(SELECT t.target FROM events AS t WHERE t.target IS NOT NULL AND +t.seq <= {int(head)})"
+
+
+def own_rows(head: int) -> str:
+    """Where the mentions pass reads facts first: every fact's own row, straight from the log (bounded
+    by the head: a log's rows never change), but those of the facts a correction or retraction names,
+    which the facts part resolves version by version (`versions`)."""
+    return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
+            f"e.valid_hi AS hi, e.body AS body, 1 AS own FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
+            f"AND e.type IN ({types_in(KEYED_TYPES)}) AND e.id NOT IN {corrected(head)})")
+
+
+# Which (type, version) pairs are current: a fact of another was written by an older schema. (One
+# lookup in a list SQLite makes once, not a test of each pair.)
+CURRENT = "(type, version) IN (VALUES " + ", ".join(f"('{name}', {cls.version})" for name, cls in REGISTRY.items()) + ")"
+
+
+def made_by() -> tuple:
+    """What the rows these statements write depend on, for the cache's format (`schema.format_id`)."""
+    return (mentions_sql("s", keyed=True), mentions_sql("s", keyed=False), spec_steps()[2][1], EFFECT_ROWS, ENTITIES_SQL, CURRENT)

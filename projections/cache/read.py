@@ -1,0 +1,300 @@
+"""The cache's read API: what `query` and `investigate` ask of it. Every question names a log position
+(what was recorded by K: `position_at`) and reads only the versions standing there, through the
+indexes of `schema`, so its cost grows with what it returns, not with the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Iterator
+
+from chrono import codec
+from chrono.entry import Entry
+from chrono.store import COLUMNS, Log, entry_from_row
+from chrono.timeval import to_micros
+from events import REGISTRY
+
+from ..resolve import Fact
+from ..rules import CHANNELS, OPS
+from ..world import Cell, Op, Step, apply_cell
+from .derived import EFFECT_ROWS
+from .schema import (
+    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, STICKY, TYPE_CODES,
+    TYPE_TIME, between,
+)
+
+_TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
+
+
+def fact_from_row(row) -> Fact:
+    """The fact a row of `FACT_ROWS` holds (its columns as `FACT_COLUMNS` names them)."""
+    seq, fid, _from, _to, type_name, version, lo, hi, vlo, vhi, vmeta, body, sources, links, via = row
+    link = codec.loads(links)
+    return Fact(
+        id=fid, seq=seq, event=codec.decode_stored(type_name, version, body),
+        valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources),
+        after=tuple(link["after"]), before=tuple(link["before"]), via=tuple(codec.loads(via)), lo=lo, hi=hi,
+    )
+
+
+def position_at(log: Log, known_at) -> int:
+    """The last log position recorded at or before `known_at` (everything, when None)."""
+    if known_at is None:
+        return NEVER - 1
+    row = log.conn.execute("SELECT max(seq) FROM events WHERE recorded <= ?", (to_micros(known_at),)).fetchone()
+    return row[0] or 0
+
+
+def _live(position: int) -> tuple[str, tuple]:
+    return "seq_from <= ? AND ? < seq_to", (position, position)
+
+
+def all_facts(log: Log, position: int | None = None) -> list[Fact]:
+    """Every fact standing at log position `position` (now by default), in log order."""
+    where, args = _live(NEVER - 1 if position is None else position)
+    return [fact_from_row(r) for r in log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {where} ORDER BY seq", args)]
+
+
+def fact(log: Log, event_id: str, position: int) -> Fact | None:
+    where, args = _live(position)
+    row = log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE id = ? AND {where}", (event_id, *args)).fetchone()
+    return fact_from_row(row) if row else None
+
+
+def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
+    """The facts standing at `position` whose window opens after `at`, soonest first (lazily): the
+    soonest of each type by the type index (its type and window start), merged."""
+    where, args = _live(position)
+    lo, seq = FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
+    cursors = [log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND {where} "
+                                f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], at + 1, HALF), *args))
+               for type_name in _TIMED]
+    for row in heapq.merge(*cursors, key=lambda row: (row[lo], row[seq])):
+        yield fact_from_row(row)
+
+
+def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
+    """(event id, type, payload) of every entity description standing at `position`, in log order (by
+    the gazetteer's rows, one for each version of a description)."""
+    for fid, type_name, version, body in log.conn.execute(
+        f"SELECT f.id, f.type, f.version, f.body FROM {ENTITIES} AS d JOIN {FACT_ROWS} AS f ON f.id = d.fact "
+        "AND f.seq_from = d.seq_from WHERE d.seq_from <= ? AND ? < d.seq_to ORDER BY d.seq",
+        (position, position),
+    ):
+        yield fid, type_name, _payload(type_name, version, body)
+
+
+def _payload(type_name: str, version: int, body: str) -> dict:
+    """A stored payload as the current schema has it."""
+    payload = codec.loads(body)
+    return payload if version == REGISTRY[type_name].version else codec.upcast(type_name, version, payload)
+
+
+def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]:
+    """The keys of `channel` touched by effects whose window opens by `at`, most recently touched first
+    (by the latest such effect's (lo, seq), ties by key, descending); each once. Lazy: stop reading
+    when you have enough."""
+    where, args = _live(position)
+    seen: set[str] = set()
+    for (key,) in log.conn.execute(
+        f"SELECT entity FROM {MENTIONS} WHERE channel IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND {where} "
+        f"ORDER BY {RECENCY} DESC, seq DESC, entity DESC",
+        (*between(CHANNEL_CODES[channel], -HALF, at), *args),
+    ):
+        if key not in seen:
+            seen.add(key)
+            yield key
+
+
+def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[Step], int]:
+    """The keyed effects on one key standing at `position` whose window opens by `at`, latest first
+    (by lo, seq; lazily), and the widest any of the key's windows is (`settle - lo`, over every
+    version): a step that opens earlier than `at - width` has settled by `at`."""
+    row = log.conn.execute(f"SELECT width FROM {KEYS} WHERE channel = ? AND key = ?", (channel, key)).fetchone()
+    if row is None:
+        return iter(()), 0
+    where, args = _live(position)
+    rows = log.conn.execute(
+        f"SELECT fact, seq, lo, hi, settle, op, arg FROM {EFFECT_ROWS} WHERE channel = ? AND key = ? AND lo <= ? AND {where} "
+        "ORDER BY lo DESC, seq DESC, n DESC",
+        (channel, key, at, *args),
+    )
+    return (Step(fact, seq, lo, hi, settle, _op(op, arg)) for fact, seq, lo, hi, settle, op, arg in rows), row[0]
+
+
+def sticky_by(log: Log, channel: str, key: str, at: int, position: int) -> bool:
+    """Whether an effect of `channel`'s sticky op (`rules.Channel.sticky`: a death) on `key`, standing at
+    `position`, has certainly happened by `at`."""
+    sticky = CHANNELS[channel].sticky
+    if sticky is None:
+        return False
+    where, args = _live(position)
+    return log.conn.execute(  # (settle <= T: lo <= T too)
+        f"SELECT 1 FROM {MENTIONS} WHERE op IN ({STICKY}) AND entity = ? AND op = ? AND settle <= ? AND {where} LIMIT 1",
+        (key, sticky, at, *args),
+    ).fetchone() is not None
+
+
+def key_cell(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Cell | None, tuple | None]:
+    """One key's fold state at `at`, and its rank (the latest effect's (lo, seq)); (None, None) when
+    nothing touches it by then. Reads the key's effects backwards from `at` only as far as the answer
+    depends on them: past the latest settled step that sets the value (`rules.OpRule.sets`), and past
+    every window that could still be open at `at`. What older steps still decide is whether the
+    channel's sticky op has happened (a death)."""
+    steps, width = key_steps(log, channel, key, at, position)
+    got: list[Step] = []
+    anchored = early = False
+    for step in steps:
+        if anchored and step.lo < at - width:
+            early = True
+            break
+        got.append(step)
+        if step.settle <= at and OPS[step.op.name].sets(step.op.arg):
+            anchored = True
+    if not got:
+        return None, None
+    c = CHANNELS[channel]
+    start = c.initial
+    if early and sticky_by(log, channel, key, at, position):
+        start = OPS[c.sticky].apply(start, None)
+    cell = Cell(start)
+    for step in reversed(got):
+        cell = apply_cell(cell, step, at)
+    return cell, (got[0].lo, got[0].seq)
+
+
+@functools.lru_cache(maxsize=4096)
+def _op(op: str, arg: str | None) -> Op:
+    return Op(op, codec.loads(arg))
+
+
+def chunks(items: list, size: int = 500) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def latest_listed(log: Log, type_name: str, at: int, position: int, limit: int | None) -> list[tuple]:
+    """(type, id, lo, hi, valid_meta, body) of the last `limit` happenings of `type_name` standing at
+    `position` whose window opens by `at` (all of them when `limit` is None, or one more than `limit`
+    when there are more), in valid-time order."""
+    where, args = _live(position)
+    cap = -1 if limit is None else limit + 1
+    rows = log.conn.execute(
+        f"SELECT type, id, lo, hi, valid_meta, body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND {where} "
+        f"ORDER BY {TYPE_TIME} DESC, seq DESC LIMIT ?",
+        (*between(TYPE_CODES[type_name], -HALF + 1, at), *args, cap),
+    ).fetchall()
+    rows.reverse()
+    return rows
+
+
+def naming(log: Log, ids, position: int, *, until: int | None = None, after: int | None = None) -> Iterator[Fact]:
+    """The facts standing at `position` that name one of `ids` (`events.entity_refs`), in valid-time
+    order (lazily): those whose window opens by `until`, or after `after`."""
+    ids = sorted(set(ids))
+    when, bound = ("lo <= ?", until) if after is None else ("lo > ?", after)
+    columns = ", ".join(f"f.{c.strip()}" for c in FACT_COLUMNS.split(","))
+    mentions, args = _mentioning(ids, f"{when} AND seq_from <= ? AND ? < seq_to", (bound, position, position))
+    rows = log.conn.execute(
+        f"SELECT {columns} FROM ({mentions}) AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from ORDER BY f.lo, f.seq",
+        args,
+    )
+    for row in rows:
+        yield fact_from_row(row)
+
+
+def naming_ids(log: Log, entity: str, position: int, *, channel: str | None = None) -> list[str]:
+    """Ids of the facts any version of which, recorded by `position`, names `entity`; with `channel`,
+    only those any version of which is a keyed effect on `entity` in that channel."""
+    if channel is None:
+        mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
+    else:
+        mentions, args = f"SELECT fact FROM {MENTIONS} WHERE channel = ? AND entity = ? AND seq_from <= ?", (channel, entity, position)
+    return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
+
+
+def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
+    """(fact, seq_from) of each fact version that mentions one of `ids` and meets `where`, once each:
+    the mentions that are keyed effects by their index, the others by theirs, and the references of
+    the facts part by its own."""
+    marks = ", ".join("?" * len(ids))
+    channels = tuple(CHANNELS)
+    return (
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IS NULL AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN ({', '.join('?' * len(channels))}) AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {REFS} WHERE entity IN ({marks}) AND {where}",
+        (*ids, *args, *channels, *ids, *args, *ids, *args),
+    )
+
+
+def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
+    """The entries `ids` and every correction or retraction of them (and of those), recorded by
+    `position`, in log order."""
+    out: dict[int, Entry] = {}
+    frontier = list(dict.fromkeys(ids))
+    first = True
+    while frontier:
+        found = []
+        for chunk in chunks(frontier):
+            marks = ", ".join("?" * len(chunk))
+            column = "id" if first else "target"
+            for row in log.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
+                if row[0] not in out:
+                    out[row[0]] = entry_from_row(row)
+                    found.append(row[1])
+        frontier, first = found, False
+    return [out[seq] for seq in sorted(out)]
+
+
+def windows_of(log: Log, ids: list[str], position: int) -> dict[str, tuple[int | None, int | None]]:
+    """id -> (lo, hi) of the facts `ids` standing at `position`: their windows, narrowed."""
+    where, args = _live(position)
+    out = {}
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((fid, (lo, hi)) for fid, lo, hi in log.conn.execute(
+            f"SELECT id, lo, hi FROM {FACTS} WHERE id IN ({marks}) AND {where}", (*chunk, *args)))
+    return out
+
+
+def described(log: Log, ids, position: int) -> Iterator[tuple[str, str, dict]]:
+    """`descriptions` of the entities `ids` only."""
+    args = (position, position)
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        for fid, type_name, version, body in log.conn.execute(
+            f"SELECT f.id, f.type, f.version, f.body FROM {ENTITIES} AS d JOIN {FACT_ROWS} AS f ON f.id = d.fact "
+            f"AND f.seq_from = d.seq_from WHERE d.id IN ({marks}) AND d.seq_from <= ? AND ? < d.seq_to ORDER BY f.seq",
+            (*chunk, *args),
+        ):
+            yield fid, type_name, _payload(type_name, version, body)
+
+
+def names_of(log: Log, ids, position: int) -> Iterator[tuple[str, str, str, str | None]]:
+    """(id, kind, name, actor) of each description of the entities `ids` standing at `position`, in
+    the order `described` gives them (the last one of an entity is the one that counts), read from
+    the gazetteer's rows alone (no payload)."""
+    args = (position, position)
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        rows = log.conn.execute(
+            f"SELECT id, kind, name, actor, fact, seq_from FROM {ENTITIES} WHERE id IN ({marks}) AND seq_from <= ? AND ? < seq_to ORDER BY seq",
+            (*chunk, *args),
+        ).fetchall()
+        for entity_id, kind, name, actor, fact_id, seq_from in rows:
+            if name is None:  # (one SQLite could not read: `_ENTITIES_SQL`)
+                type_name, version, body = log.conn.execute(
+                    f"SELECT type, version, body FROM {FACT_ROWS} WHERE id = ? AND seq_from = ?", (fact_id, seq_from)).fetchone()
+                payload = _payload(type_name, version, body)
+                name, actor = payload["name"], payload.get("actor") if kind == "unit" else None
+            yield entity_id, kind, name, actor
+
+
+def described_ids(log: Log, kind: str, position: int, limit: int | None = None) -> list[str]:
+    """Ids of the entities of `kind` described at `position`, sorted (the first `limit` + 1 at most)."""
+    where, args = _live(position)
+    cap = -1 if limit is None else limit + 1
+    return [r[0] for r in log.conn.execute(
+        f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
+

@@ -1,0 +1,131 @@
+"""The cache's tables and indexes, in its two parts, and the format a cache names in its meta.
+
+Two parts, each in a file of its own beside a log in a file (inside an in-memory log): the facts, every
+version over recorded time, with the gazetteer and the entities named by facts of types that have no
+keyed effects (`proj_refs`); and the mentions, every entity each fact of the other types names, those
+that are keyed effects marked with their channel. The split shares the reading of the payloads between
+the two processes that build them at once (`build`). Each part's meta names the log head it was
+built from and the format.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from chrono.store import NO_LINKS
+from events import REGISTRY
+
+from ..rules import CHANNELS
+
+FACTS = "proj_facts"
+META = "proj_meta"
+ENTITIES = "proj_entities"
+KEYS = "proj_keys"
+MENTIONS = "proj_mentions"
+REFS = "proj_refs"
+NEVER = 2**62  # seq_to of a version that still stands
+FORMAT = "16"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
+
+FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
+# A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
+# payload, sources, valid-time columns and links NULL and reads them from the log, so a replay copies
+# no payloads and its rows stay narrow (an own row keeps links that are not empty: the rebuild looks
+# for them). FACT_ROWS is the table as if every row held its own.
+FACT_ROWS = (
+    "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.version AS version, "
+    "f.lo AS lo, f.hi AS hi, coalesce(f.valid_lo, f.lo) AS valid_lo, coalesce(f.valid_hi, f.hi) AS valid_hi, "
+    "CASE WHEN f.body IS NULL THEN e.valid_meta ELSE f.valid_meta END AS valid_meta, "
+    "coalesce(f.body, e.body) AS body, coalesce(f.sources, e.sources) AS sources, "
+    f"coalesce(f.links, '{NO_LINKS}') AS links, coalesce(f.via, '[]') AS via "
+    f"FROM {FACTS} AS f JOIN events AS e ON e.seq = f.seq)"
+)
+# The same rows read in the log's order, for the rebuild's passes over every fact: read through an
+# index on another column, each fact's payload would be fetched from a random page of the log.
+SCAN_ROWS = FACT_ROWS.replace(f"FROM {FACTS} AS f JOIN", f"FROM {FACTS} AS f NOT INDEXED JOIN")
+
+# Two indexes lead with one integer that holds a code (of a keyed effect's channel; of a fact's type)
+# and a valid time: each code's times in a range of their own, `SPAN` apart (valid times run from year
+# 1 to 9999, inside [-HALF, HALF); no time at all is -HALF). Led by the code's text, an index's sort
+# compared whole records on every tie of its few values (docs/performance.md, "Indexes led by values
+# that seldom tie"). The queries ask for a range of it (`between`).
+SPAN = 2**59
+HALF = SPAN // 2
+
+
+def coded(column: str, codes: dict[str, int], time: str) -> str:
+    """The integer that orders rows by `column`'s code, then by `time` (an expression an index is on:
+    a query that would use it must say the same)."""
+    if not all(-15 <= code <= 15 for code in codes.values()):  # (a code's range must fit in 64 bits)
+        raise AssertionError(f"codes out of range: {codes}")
+    return f"(CASE {column} " + " ".join(f"WHEN '{k}' THEN {code}" for k, code in codes.items()) + f" END * {SPAN} + {time})"
+
+
+def between(code: int, lo: int, hi: int) -> tuple[int, int]:
+    """The bounds of `coded` for times from `lo` to `hi` (both included) with `code`."""
+    return code * SPAN + max(-HALF + 1, min(lo, HALF - 1)), code * SPAN + max(-HALF + 1, min(hi, HALF - 1))
+
+
+CHANNEL_CODES = {name: i for i, name in enumerate(CHANNELS)}
+RECENCY = coded("channel", CHANNEL_CODES, "lo")  # (a keyed effect's window always has a start)
+FACT_TYPES = sorted(n for n, cls in REGISTRY.items() if not cls.correction)
+TYPE_CODES = {name: i - len(FACT_TYPES) // 2 for i, name in enumerate(FACT_TYPES)}  # (centred on 0: up to 31 fit)
+TYPE_TIME = coded("type", TYPE_CODES, f"coalesce(lo, {-HALF})")
+# The ops whose effect later ops never undo (`rules.Channel.sticky`): found by an index of their own.
+STICKY = ", ".join(f"'{c.sticky}'" for c in CHANNELS.values() if c.sticky)
+
+# Each part: (meta table, tables, indexes). Statements create in `{s}` (the schema being built) and
+# otherwise name tables unqualified: SQLite finds them wherever they are attached, as nothing else
+# holds tables of these names. An index leads with a column whose values seldom tie where the queries
+# allow it (the keys' index with the entity, not the channel): SQLite's sort compares the first column
+# quickly and the whole record only on a tie.
+PARTS: dict[str, tuple[str, str, str]] = {
+    "facts": (META, f"""
+CREATE TABLE {{s}}.{FACTS} (
+    seq INTEGER NOT NULL, id TEXT NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL,
+    type TEXT NOT NULL, version INTEGER NOT NULL, lo INTEGER, hi INTEGER, valid_lo INTEGER, valid_hi INTEGER,
+    valid_meta TEXT, body TEXT, sources TEXT, links TEXT, via TEXT
+);
+CREATE TABLE {{s}}.{ENTITIES} (
+    id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, actor TEXT, seq INTEGER NOT NULL, fact TEXT NOT NULL,
+    seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL
+);
+CREATE TABLE {{s}}.{REFS} (
+    entity TEXT NOT NULL, lo INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, fact TEXT NOT NULL
+)""", f"""
+CREATE INDEX {{s}}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi);
+CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} ({TYPE_TIME}, seq, seq_from, seq_to);
+CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
+CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
+CREATE INDEX {{s}}.{REFS}_entity ON {REFS} (entity, lo, seq, seq_from, seq_to, fact)"""),
+    "mentions": ("proj_meta_mentions", f"""
+CREATE TABLE {{s}}.{MENTIONS} (
+    entity TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, seq INTEGER NOT NULL, seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL, fact TEXT NOT NULL, channel TEXT, n INTEGER, op TEXT, settle INTEGER, spec INTEGER, own INTEGER
+)""", f"""
+CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
+CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, lo, seq, n, settle) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} ({RECENCY}, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_sticky ON {MENTIONS} (entity, op, settle, seq_from, seq_to) WHERE op IN ({STICKY});
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER NOT NULL, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
+}
+# Each key's widest window, once the mentions part holds every version.
+KEYS_SQL = f"INSERT INTO {KEYS} SELECT channel, entity, max(settle - lo) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel"
+# Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
+TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
+
+
+def statements(sql: str, schema: str) -> list[str]:
+    return [s.format(s=schema) for s in sql.strip().split(";\n") if s.strip()]
+
+
+@functools.cache
+def format_id() -> str:
+    """The format a cache's meta names: FORMAT, and a digest of what its rows and indexes are made by
+    (its tables and indexes, which name event types and channels by code, and the SQL derived from the
+    rules). A Chrono whose event types or rules differ from the one that wrote a cache rebuilds it,
+    rather than read indexes its queries no longer name or miss what a new field names."""
+    from . import derived  # (which builds on these tables)
+
+    made_by = repr((PARTS, derived.made_by())).encode()
+    return f"{FORMAT}-{hashlib.sha256(made_by).hexdigest()[:12]}"

@@ -1,0 +1,188 @@
+"""Deliberate breaks of the engine, one line each, and the tests that must catch them.
+
+Not a test module (pytest does not collect it) and not part of CI: a proof that the suite can fail.
+Each break replaces one line of a copy of the tree, runs the tests named to catch it, and expects them
+to fail; a break they do not catch is a survivor — a bug in the tests.
+
+    python tests/breaks.py                  # every break, with the ci hypothesis profile
+    python tests/breaks.py --list           # the table: law, file, the line before and after
+    python tests/breaks.py resolve-chain    # the breaks whose name contains this text
+    python tests/breaks.py --all-tests      # run the whole suite for each break, not just its tests
+    python tests/breaks.py --check          # only check that every break still applies
+
+The copy lives in a temporary directory, so the working tree is never touched, whatever happens.
+docs/breaks.md has the table and what each test checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ("events", "chrono", "projections", "cli", "tests", "pyproject.toml")
+
+
+class Break(NamedTuple):
+    name: str
+    law: str
+    file: str
+    before: str  # a line (stripped) that occurs exactly once in the file
+    after: str  # what it becomes (indentation kept)
+    tests: tuple[str, ...]  # pytest node ids or paths that must fail
+
+
+BREAKS = [
+    # --- corrections -------------------------------------------------------------------------------
+    Break("resolve-chain", "correcting a correction replaces what the first one put in place",
+          "projections/resolve.py", "event = attrs.evolve(e.event, replacement=event)", "event = e.event",
+          ("tests/test_properties.py", "tests/test_corrections.py")),
+    Break("resolve-latest", "the latest live correction of an entry wins",
+          "projections/resolve.py", "if content is not None and e.event.correction and e.event.target not in live_correction:",
+          "if content is not None and e.event.correction:", ("tests/test_properties.py",)),
+    Break("resolve-retraction", "a retracted entry reads as if it had never been appended",
+          "projections/resolve.py", "content = None", "content = content", ("tests/test_properties.py",)),
+    Break("superseded-sources", "a correction's sources replace the entry's; none given keeps the entry's",
+          "projections/resolve.py", "return replacement, valid, sources or own_sources", "return replacement, valid, own_sources or sources",
+          ("tests/test_properties.py",)),
+    # --- the rules of the world ----------------------------------------------------------------------
+    Break("observation-settles", "an observation holds from the start of its window",
+          "projections/rules.py", 'SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}', 'SETTLES = {CHANGE: "hi", OBSERVATION: "hi"}',
+          ("tests/test_properties.py", "tests/test_world.py")),
+    Break("withdraw-only-own", "a withdrawal ends only the withdrawing actor's hold",
+          "projections/rules.py", '"withdraw": OpRule(lambda prior, arg: NOBODY if prior[0] == arg else prior, sets=lambda arg: False),',
+          '"withdraw": OpRule(lambda prior, arg: NOBODY, sets=lambda arg: False),', ("tests/test_properties.py", "tests/test_world.py")),
+    Break("death-is-final", "a person who died is not alive again after a later move",
+          "projections/rules.py", '"go": OpRule(lambda prior, arg: (arg, prior[1])),', '"go": OpRule(lambda prior, arg: (arg, None)),',
+          ("tests/test_properties.py", "tests/test_world.py")),
+    Break("meeting-needs-place", "a meeting places its participants only when it has a place",
+          "projections/rules.py", '"MeetingHeld": Rule(effects=(_go("participants", "place", needs="place"),), listed="meetings"),',
+          '"MeetingHeld": Rule(effects=(_go("participants", "place"),), listed="meetings"),', ("tests/test_properties.py",)),
+    Break("whereabouts-of-people", "only people have rows of whereabouts",
+          "projections/rules.py", "return kind is None or kind == self.kind", "return True", ("tests/test_properties.py", "tests/test_cli.py")),
+    # --- the fold ------------------------------------------------------------------------------------
+    Break("pending-stays-certain", "a key touched only by events in progress that leave its value unchanged is certain",
+          "projections/world.py", "elif cell.settled is not None or cell.pending:", "elif cell.settled is not None:",
+          ("tests/test_properties.py", "tests/test_world.py")),
+    Break("pending-kept", "a step that settles keeps the steps still pending",
+          "projections/world.py", "return Cell(step.op(cell.value), step, cell.pending)", "return Cell(step.op(cell.value), step, ())",
+          ("tests/test_properties.py", "tests/test_world.py")),
+    Break("window-straddles", "an event whose window straddles T has possibly happened",
+          "projections/world.py", "if step.lo <= at:", "if step.lo < at:", ("tests/test_properties.py", "tests/test_world.py")),
+    Break("narrow-ordering", "an ordering constraint narrows both windows",
+          "projections/resolve.py", "wb[0], changed = lo_b, True", "changed = False", ("tests/test_properties.py",)),
+    # --- the cache -----------------------------------------------------------------------------------
+    Break("cache-anchor", "a key read backwards stops only at a settled step that sets its value",
+          "projections/cache/read.py", "if step.settle <= at and OPS[step.op.name].sets(step.op.arg):", "if step.settle <= at:",
+          ("tests/test_properties.py",)),
+    Break("cache-sticky", "a death long before the latest move still counts",
+          "projections/cache/read.py", "if early and sticky_by(log, channel, key, at, position):", "if False:",
+          ("tests/test_properties.py",)),
+    Break("cache-as-of", "as known at K: the versions standing at K's position",
+          "projections/cache/read.py", 'return "seq_from <= ? AND ? < seq_to", (position, position)',
+          'return "seq_from < ? AND ? < seq_to", (position, position)', ("tests/test_properties.py",)),
+    Break("cache-one-step-sources", "a correction read off two rows keeps the fact's sources when it gives none",
+          "projections/cache/versions.py", 'None if c_sources == "[]" else c_sources)', "c_sources)",
+          ("tests/test_properties.py",)),
+    Break("cache-effect-order", "a fact's effects on one key apply in the fold's order",
+          "projections/cache/derived.py", "N_STEP = 2**32", "N_STEP = -(2**32)", ("tests/test_properties.py",)),
+    # --- the log -------------------------------------------------------------------------------------
+    Break("hash-covers-target", "the hash covers every stored column",
+          "chrono/store.py", "f\"{'' if meta is None else meta}\\x1f{recorded}\\x1f{body}\\x1f{sources}\\x1f{links}\\x1f{'' if target is None else target}\"",
+          "f\"{'' if meta is None else meta}\\x1f{recorded}\\x1f{body}\\x1f{sources}\\x1f{links}\"", ("tests/test_properties.py", "tests/test_store.py")),
+    Break("recorded-never-backwards", "recorded time never goes backwards along the log",
+          "chrono/store.py", "recorded = max(to_micros(now), floor)", "recorded = to_micros(now)", ("tests/test_store.py",)),
+    Break("known-at-inclusive", "as known at K includes what was recorded at K",
+          "chrono/store.py", 'sql += " AND recorded <= ?"', 'sql += " AND recorded < ?"', ("tests/test_properties.py",)),
+    Break("verify-chain", "verify finds an entry that does not follow the previous one's hash",
+          "chrono/store.py", "elif row[12] != prev:", "elif False:", ("tests/test_properties.py",)),
+]
+
+
+def _apply(root: Path, b: Break) -> None:
+    path = root / b.file
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    found = [i for i, line in enumerate(lines) if line.strip() == b.before]
+    if len(found) != 1:
+        raise SystemExit(f"{b.name}: {b.file} has {len(found)} lines reading {b.before!r} (the break list is out of date)")
+    i = found[0]
+    indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    lines[i] = indent + b.after
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _copy() -> Path:
+    where = Path(tempfile.mkdtemp(prefix="chrono-breaks-"))
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, where / name, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+        else:
+            shutil.copy2(source, where / name)
+    return where
+
+
+def _failed(output: str) -> list[str]:
+    return sorted(set(re.findall(r"^FAILED (\S+)", output, re.M)))
+
+
+def run(b: Break, *, all_tests: bool, profile: str) -> tuple[bool, list[str], float]:
+    """Apply `b` to a fresh copy, run its tests there; (caught, the tests that failed, seconds)."""
+    root = _copy()
+    try:
+        _apply(root, b)
+        env = {**os.environ, "PYTHONPATH": str(root), "HYPOTHESIS_PROFILE": profile, "PYTHONDONTWRITEBYTECODE": "1"}
+        targets = ["tests"] if all_tests else list(b.tests)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", *targets],
+                              cwd=root, env=env, capture_output=True, text=True)
+        return done.returncode != 0, _failed(done.stdout), time.perf_counter() - start
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("only", nargs="*", help="run only the breaks whose name contains one of these")
+    ap.add_argument("--list", action="store_true", help="print the table of breaks and stop")
+    ap.add_argument("--check", action="store_true", help="only check that every break's line is in its file, once")
+    ap.add_argument("--all-tests", action="store_true", help="run the whole suite for each break")
+    ap.add_argument("--profile", default="ci", help="hypothesis profile (default: ci)")
+    args = ap.parse_args(argv)
+    chosen = [b for b in BREAKS if not args.only or any(o in b.name for o in args.only)]
+    if args.list:
+        print("| break | law | file | line before → after | tests |\n|---|---|---|---|---|")
+        for b in chosen:
+            print(f"| `{b.name}` | {b.law} | `{b.file}` | `{b.before}` → `{b.after}` | {', '.join(b.tests)} |")
+        return 0
+    if args.check:
+        for b in chosen:
+            root = _copy()
+            try:
+                _apply(root, b)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+        print(f"{len(chosen)} breaks apply")
+        return 0
+    survivors = []
+    for b in chosen:
+        caught, failed, seconds = run(b, all_tests=args.all_tests, profile=args.profile)
+        shown = ", ".join(failed[:3]) + (f" (+{len(failed) - 3})" if len(failed) > 3 else "")
+        print(f"{'caught  ' if caught else 'SURVIVED'} {b.name:<26} {seconds:6.1f} s  {shown}", flush=True)
+        if not caught:
+            survivors.append(b.name)
+    print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} breaks caught" + (f"; survivors: {', '.join(survivors)}" if survivors else ""))
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
