@@ -193,6 +193,19 @@ def test_verify_catches_two_swapped_rows(file_log):
     assert (False, 2) == (report.ok, report.position)
 
 
+def test_verify_catches_a_row_that_does_not_follow_the_one_before(file_log):
+    lg, _ = file_log
+    unlock(lg.conn)
+    # Row 2 given another previous hash and its own hash recomputed: every row's hash still matches
+    # its content, and only the link between rows 1 and 2 is broken.
+    row = list(lg.conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq = 2").fetchone())
+    row[12] = "f" * 64
+    row[13] = row_hash(row[:13])
+    lg.conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = 2", (row[12], row[13]))
+    report = verify(lg)
+    assert (False, 2, "position 2 does not follow the previous entry's hash") == (report.ok, report.position, report.problem)
+
+
 def test_verify_catches_a_deleted_middle_row(file_log):
     lg, _ = file_log
     unlock(lg.conn)
