@@ -5,7 +5,7 @@ Names are loaded on first use, so that importing a small part (errors, the clock
 
 from __future__ import annotations
 
-from ._lazy import lazy_names
+from .lazy import lazy_names
 
 __version__ = "0.1.0"
 

@@ -10,11 +10,9 @@ from typing import Any
 import attrs
 import orjson
 
-from events import REGISTRY, Event, EventCorrected, Source
-from events._base import _EVENT_ID_RE as _EVENT_ID
-from events._base import _ID_RE as _ENTITY_ID
+from events import ENTITY_ID_RE, EVENT_ID_RE, REGISTRY, Event, EventCorrected, Source
 
-from ._build import builder
+from ._build import builder, generated, trusted_init
 from .entry import Draft, Entry
 from .errors import InvalidEventError, TimeLiteralError
 from .timeval import (
@@ -163,7 +161,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
     ns: dict[str, Any] = {
         "build": builder(cls, tuple(a.name for a in fields)), "names": frozenset(a.name for a in fields),
         # valid_entity_id and valid_event_id, for a value known to be a str
-        "entity_id": _ENTITY_ID.match, "event_id": _EVENT_ID.match, "embedded": _read_embedded,
+        "entity_id": ENTITY_ID_RE.match, "event_id": EVENT_ID_RE.match, "embedded": _read_embedded,
         "str": str, "int": int, "float": float, "list": list, "tuple": tuple, "dict": dict, "type": type,
     }
     body = ["def read(p):", "    if not p.keys() <= names:", "        return None"]
@@ -234,8 +232,7 @@ def _make_reader(cls: type) -> Callable[[dict], tuple[Event, dict] | None] | Non
     if ns["build"] is None:
         return None
     body.append(f"    return build({', '.join(f'x{i}' for i in range(len(fields)))}), " + "{" + ", ".join(f"{a.name!r}: {v}" for a, v in zip(fields, plain, strict=True)) + "}")
-    exec(compile("\n".join(body), f"<chrono reader of {cls.__name__}>", "exec"), ns)
-    return ns["read"]
+    return generated("\n".join(body) + "\n", "reader", cls, ns)["read"]
 
 
 def _read_embedded(value: dict) -> tuple[Event, dict] | None:
@@ -305,17 +302,19 @@ def structure_event(type_name: str, version: int | None, payload: Any) -> Event:
 
 def decode_stored(type_name: str, version: int, body: str | bytes) -> Event:
     """An event read back from the log, which validated it on the way in and guards it with the hash
-    chain: built without re-running the validators. Anything unusual takes the checked path."""
+    chain: built as its constructor builds it (defaults, converters), without re-running the
+    validators. Anything unusual takes the checked path."""
     cls = REGISTRY.get(type_name)
     if cls is not None and version == cls.version and cls is not EventCorrected:
         payload = loads(body)
-        attrs.validators.set_disabled(True)
-        try:
-            return cls(**payload)
-        except Exception:
-            pass
-        finally:
-            attrs.validators.set_disabled(False)
+        init = _TRUSTED[cls] if cls in _TRUSTED else _trusted(cls)
+        if init is not None:
+            try:
+                got = init(payload)
+            except Exception:  # a payload that is not an object, say: the checked path says what is wrong
+                got = None
+            if got is not None:
+                return got
         return structure_event(type_name, version, payload)
     return structure_event(type_name, version, loads(body))
 
@@ -324,15 +323,32 @@ def decode_sources(text: str | bytes) -> tuple[Source, ...]:
     """Stored sources, trusted like `decode_stored`."""
     items = loads(text)
     if (_SHAPES[0] if _SHAPES else _plain_shapes()) and type(items) is list and (got := _plain_sources(items)) is not None:
-        return got[0]
-    attrs.validators.set_disabled(True)
-    try:
-        return tuple(Source(**d) for d in items)
-    except Exception:
-        pass
-    finally:
-        attrs.validators.set_disabled(False)
+        return got[0]  # (texts, as nearly every source is: checked and built at once, faster than the general way)
+    init = _TRUSTED[Source] if Source in _TRUSTED else _trusted(Source)
+    if init is not None and type(items) is list:
+        made = []
+        try:
+            for d in items:
+                source = init(d)
+                if source is None:
+                    break
+                made.append(source)
+            else:
+                return tuple(made)
+        except Exception:  # an item that is not an object: the checked path says what is wrong
+            pass
     return structure_sources(items)
+
+
+# The log's own payloads and sources, by class: what `cls(**payload)` builds, without the validators
+# (their values were checked on the way in). Generated on first use; None for a class whose
+# constructor does more than its fields say, which then takes the checked path.
+_TRUSTED: dict[type, Callable[[dict], Any] | None] = {}
+
+
+def _trusted(cls: type) -> Callable[[dict], Any] | None:
+    init = _TRUSTED[cls] = trusted_init(cls)
+    return init
 
 
 _UNSTRUCTURERS: dict[type, Callable[[Event], dict]] = {}
@@ -352,9 +368,8 @@ def _make_unstructurer(cls: type) -> Callable[[Event], dict]:
             items.append(f"{a.name!r}: ev.{a.name}")
         else:
             return lambda ev: get_converter().unstructure(ev, unstructure_as=cls)
-    ns = {"list": list, "any_event": _unstructure_any_event}
-    exec(compile("def unstructure(ev):\n    return {" + ", ".join(items) + "}", f"<chrono unstructure {cls.__name__}>", "exec"), ns)
-    return ns["unstructure"]
+    script = "def unstructure(ev):\n    return {\n" + "".join(f"        {item},\n" for item in items) + "    }\n"
+    return generated(script, "unstructurer", cls, {"list": list, "any_event": _unstructure_any_event})["unstructure"]
 
 
 def unstructure_event(ev: Event) -> dict:

@@ -13,10 +13,12 @@ from typing import IO
 
 import orjson
 
+from events import EVENT_ID_RE
+
 from . import codec
 from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
-from .store import valid_columns
+from .logstore import NO_LINKS, valid_columns
 
 
 _BLANK = object()
@@ -98,11 +100,11 @@ def parse_document(data: bytes, zone: str) -> list[tuple[int, Draft, dict]]:
 
 # --- reading in a second process ------------------------------------------------------------------
 # Reading a line (JSON, checks, canonical encoding, the valid time) costs about what writing it does, so
-# a large import reads in a forked child while this process writes. The child sends PREPARED rows: a
-# plain fact or description (no correction, no after/before, a current schema, a well-formed id) as
-# (id, type, version, valid_lo, valid_hi, valid_meta, body, sources, recorded or None, hash or None),
-# which Log.import_stream writes as it would the draft; any other line comes back as its bytes and is
-# read here, by the same path as read_records, which explains what is wrong with it.
+# a large import reads in a forked child while this process writes. The child sends incoming rows
+# (logstore.INCOMING) of plain facts and descriptions (no correction, no after/before, a current schema, a
+# well-formed id): nothing in them needs the log to check, and Log.import_stream writes them as it would
+# the drafts; any other line comes back as its bytes and is read here, by the same path as
+# read_records, which explains what is wrong with it.
 
 PARALLEL_FROM = 2 << 20  # bytes of input (~6,000 lines); below this the fork and the pipe cost more than they save
 _CHUNK = 2000  # lines per message from the child
@@ -125,7 +127,7 @@ def parallel_reading(file: IO[bytes]) -> bool:
 
 def read_prepared(file: IO[bytes], zone: str, *, report: Callable[[int], None] | None = None, first: int | None = None) -> Iterator[tuple]:
     """read_records(file, zone, allow_stored=True) for Log.import_stream, the `first` lines (_FIRST by
-    default) read here and the rest by a forked child: yields (line number, PREPARED row, None) or
+    default) read here and the rest by a forked child: yields (line number, incoming row, None) or
     (line number, draft, stored fields). `report` is told the bytes read so far. Nothing may read
     `file` in this process once it has begun."""
     import pickle  # only an import of a large file needs it: keep it off every command's start-up
@@ -231,9 +233,9 @@ def _send_prepared(lines: Iterable[bytes], zone: str, out: IO[bytes], *, start: 
 
 
 def _prepared(raw: bytes, zone: str) -> tuple | None:
-    """A line as a PREPARED row, when it is a plain fact or description (see above); None for any
-    other line, which read_records' path reads and explains. Only the encoding of the draft is made:
-    not the draft, nor its sources."""
+    """A line as an incoming row (logstore.INCOMING), when it is a plain fact or description (see above);
+    None for any other line, which read_records' path reads and explains. Only the encoding of the
+    draft is made: not the draft, nor its sources."""
     try:
         got = codec._read_parts(orjson.loads(raw), zone, True, sources=False)
         if got is None:
@@ -241,10 +243,10 @@ def _prepared(raw: bytes, zone: str) -> tuple | None:
         ev, valid, _sources, event_id, after, before, encoded, stored = got
         recorded = stored.get("recorded")
         if (ev.correction or after or before or valid is None and not ev.timeless
-                or event_id is not None and codec._EVENT_ID.match(event_id) is None
+                or event_id is not None and EVENT_ID_RE.match(event_id) is None
                 or "recorded" in stored and type(recorded) is not str):
             return None
-        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, recorded, stored.get("hash"))
+        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"))
     except Exception:  # the line is read (and what is wrong with it explained) by the other path
         return None
 

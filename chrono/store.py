@@ -1,79 +1,55 @@
-"""The log: one SQLite table, append-only by trigger, hash-chained, with a gap-free global position.
+"""The log in SQLite: one table, append-only by trigger, hash-chained, with a gap-free global position.
 
-Appends run inside BEGIN IMMEDIATE so a batch is all or nothing and positions never skip. The recorded
-time comes from the injected clock, never from the caller, and never goes backwards along the log.
+Appends run inside BEGIN IMMEDIATE, which serialises writers: a batch is all or nothing and positions
+never skip. What every backend shares (the interface and its laws, the row and its hash, the write
+path's rules, verify) is chrono.logstore's; its names are re-exported here for the callers that
+import them from this module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-import attrs
-
-from events import EventCorrected, EventRetracted, valid_event_id
-
-from . import codec
 from .clock import Clock, system_clock
 from .entry import Draft, Entry
-from .errors import (
-    ChronoError,
-    ConflictError,
-    DuplicateEventError,
-    InvalidEventError,
-    LogLockedError,
-    NotALogError,
-    StorageError,
-    TamperedError,
-    UnknownEventError,
+from .errors import ChronoError, LogLockedError, NotALogError, StorageError, TamperedError, UnknownEventError
+from .logstore import (
+    COLUMNS,
+    GENESIS,
+    INCOMING,
+    NO_LINKS,
+    Head,
+    LogStore,
+    VerifyReport,
+    entry_from_row,
+    row_hash,
+    valid_columns,
+    verify,
 )
-from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros, zone_info
+from .timeval import from_micros, to_micros, zone_info
+
+__all__ = [
+    "COLUMNS", "DEFAULT_ZONE", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
+    "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
+]
 
 SCHEMA_VERSION = 1
-GENESIS = "0" * 64
 DEFAULT_ZONE = "UTC"
-
-# The log table's columns in stored order: what `entry_from_row` and `row_hash` read (the read cache
-# selects them too, to build entries from its own queries).
-COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
-def row_hash(row: Sequence) -> str:
-    """sha256 over every stored column but the hash itself, in order, with the previous hash first.
+class Log(LogStore):
+    """An open Chrono log in a SQLite file (or in memory): the LogStore every command uses. Use
+    `Log.create` for a new one and `Log.open` for an existing one.
 
-    The JSON columns are canonical and escape control characters, so the unit separator cannot occur
-    inside a field: no two different rows share an encoding.
-    """
-    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev = row[:13]
-    return hashlib.sha256((
-        f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f{'' if lo is None else lo}\x1f{'' if hi is None else hi}\x1f"
-        f"{'' if meta is None else meta}\x1f{recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
-    ).encode()).hexdigest()
-
-
-@attrs.frozen
-class Head:
-    seq: int
-    hash: str
-    recorded: datetime | None
-
-
-@attrs.frozen
-class VerifyReport:
-    ok: bool
-    count: int
-    head: Head
-    position: int | None = None
-    problem: str | None = None
-
-
-class Log:
-    """An open Chrono log. Use `Log.create` for a new one and `Log.open` for an existing one."""
+    `conn` is the log's connection, in autocommit mode (isolation_level None), WAL on a file. The read
+    cache (projections) is SQLite's own: it reads a SQLite log through this connection, attaching its
+    cache file to it, so it needs this backend; nothing else outside this module uses `conn`."""
 
     def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:"):
         self.conn = conn
@@ -134,12 +110,6 @@ class Log:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> Log:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     # --- reading -----------------------------------------------------------------------------------
 
     def head(self) -> Head:
@@ -147,9 +117,6 @@ class Log:
         if row is None:
             return Head(0, GENESIS, None)
         return Head(row[0], row[1], from_micros(row[2]))
-
-    def __len__(self) -> int:
-        return self.head().seq
 
     def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
         """Entries in log order; with `known_at`, only those recorded at or before it."""
@@ -167,41 +134,27 @@ class Log:
             raise UnknownEventError(f"no event {event_id!r} in the log")
         return entry_from_row(row)
 
-    def find(self, event_id: str) -> Entry | None:
-        try:
-            return self.get(event_id)
-        except UnknownEventError:
-            return None
-
     def corrections_of(self, event_id: str) -> list[Entry]:
         rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
         return [entry_from_row(r) for r in rows]
 
+    def stored_rows(self) -> Iterator[tuple]:
+        return iter(self.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"))
+
     # --- writing -----------------------------------------------------------------------------------
 
     def append(self, drafts: Draft | Iterable[Draft], *, expected_position: int | None = None, line_numbers: Sequence[int] | None = None) -> list[Entry]:
-        """Append a batch atomically; returns the stored entries (existing ones for idempotent repeats).
-        `line_numbers` name each draft's input line in error messages."""
         batch = [drafts] if isinstance(drafts, Draft) else list(drafts)
         return self._write(batch, expected_position=expected_position, preserved=None, line_numbers=line_numbers)
 
     def import_records(self, records: Iterable[tuple[Draft, dict]], *, line_numbers: Sequence[int] | None = None) -> list[Entry]:
-        """Append drafts that carry stored-log fields (recorded time, hashes) from an export, in one batch.
-
-        Recorded times are kept when given (they must not go backwards); a given hash must match the one
-        this log computes, which it does exactly when the file is imported into an empty log.
-        """
         records = list(records)
         drafts = [d for d, _ in records]
         preserved = [stored for _, stored in records]
         return self._write(drafts, expected_position=None, preserved=preserved, line_numbers=line_numbers)
 
     def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
-        """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
-        `jsonl.read_prepared` (which may give a PREPARED row in place of a draft), all or nothing in one
-        transaction, `batch_size` records at a time: memory stays bounded whatever the file's length,
-        and no entry objects are made. Returns how many records were read and how many added (entries
-        already in the log are skipped, as `import_records` does)."""
+        """(In one transaction; each batch written as new first, see _write_new.)"""
         read = added = 0
         with self._transaction():
             batch: list[Draft | tuple] = []
@@ -262,129 +215,9 @@ class Log:
                 raise _storage_error(e, self.path) from e
             raise
 
-    def _write_locked(self, batch, expected_position, preserved, line_numbers, *, keep: bool = True,
-                      assume_new: bool = False) -> tuple[list[Entry], int]:
-        """Check and insert one batch inside a transaction; returns the batch's entries (with `keep`:
-        the stored ones for idempotent repeats) and how many rows were added. With `assume_new`, ids
-        are not looked up in the table: one already there makes the insert fail (see _write_new)."""
-        head = self.head()
-        if expected_position is not None and expected_position != head.seq:
-            raise ConflictError(expected_position, head.seq)
-        now = self.clock()
-        if now.tzinfo is None:
-            raise ChronoError("the clock must give timezone-aware times")
-        floor = to_micros(head.recorded) if head.recorded else 0
-        recorded = max(to_micros(now), floor)
-        recorded_dt = from_micros(recorded)
-        seq, prev = head.seq, head.hash
-        out: list[Entry] = []
-        # This batch's events by id, as entries or (without `keep`) as their drafts: what duplicates and
-        # _check_draft compare against, before they are in the table.
-        pending: dict[str, Entry | Draft] = {}
-        rows = []
-        last = last_dt = None  # the recorded time of the last row in this batch
-        # A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) PREPARED rows. One
-        # query for the ids already in the log, not one per event; and a batch may name its own events
-        # in after/before in any order.
-        given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
-        present = () if assume_new else self._existing(given)
-        in_batch = set(given)
-        canonical, id_match = codec.canonical, codec._EVENT_ID.match
-        fromisoformat, make_entry = datetime.fromisoformat, _entry_builder()
-        for i, draft in enumerate(batch):
-            try:
-                prepared = type(draft) is tuple
-                if prepared:
-                    event_id = draft[0] or _new_id()
-                else:
-                    event = draft.event
-                    event_id = draft.id or _new_id()
-                    if (type(event_id) is not str or id_match(event_id) is None) and not valid_event_id(event_id):
-                        raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
-                if event_id in pending or event_id in present:
-                    existing = self._repeated(event_id, draft, pending)
-                    if existing is not None:
-                        if keep:
-                            out.append(existing)
-                        continue
-                if prepared:
-                    # Read, checked and encoded already: a plain fact or description with a valid id.
-                    _, type_name, version, lo, hi, meta, body, sources, value, given_hash = draft
-                    links, target, stored_payload = NO_LINKS, None, None
-                    if value is None:
-                        value = _ABSENT
-                else:
-                    stored = preserved[i] if preserved is not None else None
-                    if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
-                        # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
-                        # description without one, that corrects nothing and names no other event.
-                        self._check_draft(draft, pending, in_batch)
-                    type_name, version = event.type_name, event.version
-                    encoded = draft.encoded
-                    if encoded is None:
-                        body, sources = canonical(codec.unstructure_event(event)), canonical(codec.unstructure_sources(draft.sources))
-                    else:
-                        body, sources = encoded
-                    stored_payload = None
-                    if stored is not None and "stored_version" in stored:
-                        # An import from a log written by an older schema: store the payload as that log
-                        # stored it (its hash covers those bytes); it is upcast on read like any old row.
-                        stored_payload = stored["stored_event"]
-                        version, body = stored["stored_version"], canonical(stored_payload)
-                    lo, hi, meta = valid_columns(draft.valid)
-                    links = NO_LINKS if not draft.after and not draft.before else canonical({"after": list(draft.after), "before": list(draft.before)})
-                    target = getattr(event, "target", None) if event.correction else None
-                    value = stored["recorded"] if stored is not None and "recorded" in stored else _ABSENT
-                    given_hash = stored.get("hash") if stored is not None else None
-                this_recorded, this_dt = recorded, recorded_dt
-                if value is not _ABSENT:
-                    # _preserved_recorded, written out for the usual case; it explains any other.
-                    try:
-                        dt = fromisoformat(value)
-                        us = (dt - _EPOCH) // _MICROSECOND  # to_micros; a naive time cannot
-                    except (TypeError, ValueError):
-                        dt = None
-                    if dt is None or us < floor or last is not None and us < last:
-                        this_recorded, this_dt = _preserved_recorded(value, recorded_floor=floor, last=last)
-                    else:
-                        this_recorded, this_dt = us, dt.astimezone(_UTC)
-                elif last is not None and last > recorded:
-                    # An export's entries keep their recorded times, which may run ahead of the clock;
-                    # those after them in the batch are recorded no earlier.
-                    this_recorded, this_dt = last, last_dt
-            except ChronoError as e:
-                line = line_numbers[i] if line_numbers else None
-                if line is not None and not str(e).startswith("line "):
-                    e.args = (f"line {line}: {e}",)
-                raise
-            seq += 1
-            row = (seq, event_id, type_name, version, lo, hi, meta, this_recorded, body, sources, links, target, prev)
-            h = row_hash(row)
-            if given_hash is not None and given_hash != h:
-                line = line_numbers[i] if line_numbers else None
-                raise TamperedError(
-                    f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
-                    "(the file was altered, or it does not continue this log)", position=seq)
-            rows.append((*row, h))
-            if keep:
-                entry = make_entry(seq, event_id, event, draft.valid, draft.sources, this_dt, draft.after, draft.before, version, prev, h, stored_payload)
-                pending[event_id] = entry
-                out.append(entry)
-            else:
-                pending[event_id] = draft
-            prev = h
-            last, last_dt = this_recorded, this_dt
+    def _insert(self, rows: list[tuple]) -> None:
         if rows:
-            self.conn.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
-        return out, len(rows)
-
-    def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
-        """The event in the log or the batch that `item` repeats (to be skipped), if any; an event by
-        that id with other content is refused."""
-        existing = pending.get(event_id) or self.find(event_id)
-        if existing is None or _same_content(_as_draft(existing), _as_draft(item)):
-            return existing
-        raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
+            self.conn.executemany(_INSERT, rows)
 
     def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -392,33 +225,6 @@ class Log:
             chunk = ids[i : i + 500]
             found.update(r[0] for r in self.conn.execute(f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
         return found
-
-    def _check_draft(self, draft: Draft, pending: dict[str, Entry | Draft], in_batch: set[str] = frozenset()) -> None:
-        ev = draft.event
-        name = ev.type_name
-        needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
-        if needs_time and draft.valid is None:
-            raise InvalidEventError(f"{name} needs a valid time (when did it happen?)")
-        if isinstance(ev, EventRetracted) and draft.valid is not None:
-            raise InvalidEventError("a retraction has no valid time of its own")
-        for key in ("after", "before"):
-            for other in getattr(draft, key):
-                if other not in pending and other not in in_batch and self.find(other) is None:
-                    raise UnknownEventError(f"{key}: no event {other!r} in the log")
-        if ev.correction:
-            target = _as_draft(pending.get(ev.target) or self.find(ev.target))
-            if target is None:
-                raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
-            if isinstance(ev, EventCorrected):
-                if ev.replacement.correction:
-                    raise InvalidEventError("a replacement must be an event about the world, not a correction")
-                if isinstance(target.event, EventRetracted):
-                    raise InvalidEventError(f"{ev.target} is a retraction; to undo it, retract it")
-                inner = target.event.replacement if isinstance(target.event, EventCorrected) else target.event
-                if type(inner) is not type(ev.replacement):
-                    raise InvalidEventError(
-                        f"{ev.target} is a {inner.type_name}; its replacement must be one too "
-                        "(retract it and append the new event instead)")
 
 
 @contextlib.contextmanager
@@ -432,101 +238,6 @@ def bulk():
     finally:
         if enabled:
             gc.enable()
-
-
-def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tuple[int, datetime]:
-    """A recorded time an export kept, as stored (UTC microseconds) and as an entry holds it."""
-    try:
-        dt = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as e:
-        raise InvalidEventError(f"recorded: {value!r} is not an ISO time") from e
-    if dt.tzinfo is None:
-        raise InvalidEventError("recorded needs an offset")
-    us = to_micros(dt)
-    if us < recorded_floor or (last is not None and us < last):
-        raise InvalidEventError("recorded times must not go backwards along the log")
-    return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
-
-
-_EPOCH = from_micros(0)
-_UTC = _EPOCH.tzinfo
-_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload")
-_ENTRY_BUILDER: list = []
-
-
-def _entry_builder() -> Callable[..., Entry]:
-    """Entry(...) taking its fields in order, setting its slots directly while its constructor does
-    nothing more than that (no validators, converters or post-init)."""
-    if not _ENTRY_BUILDER:
-        from ._build import builder
-
-        fields = attrs.fields(Entry)
-        plain = (tuple(a.name for a in fields) == _ENTRY_ORDER and all(a.validator is None and a.converter is None for a in fields)
-                 and not hasattr(Entry, "__attrs_pre_init__") and not hasattr(Entry, "__attrs_post_init__"))
-        build = plain and builder(Entry, _ENTRY_ORDER)
-        _ENTRY_BUILDER.append(build or (lambda *values: Entry(**dict(zip(_ENTRY_ORDER, values, strict=True)))))
-    return _ENTRY_BUILDER[0]
-_MICROSECOND = from_micros(1) - _EPOCH
-NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
-# valid_meta of the valid times without wording or EDTF kept, by (precision, zone, qualifier, start,
-# end, qualifiers): a log repeats a few.
-_VALID_METAS: dict[tuple, str] = {}
-_ABSENT = object()
-
-
-def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
-    """A valid time as the log stores it: (valid_lo, valid_hi, valid_meta); an end with no datetime
-    (open, unknown, the calendar's end) at the calendar's edge."""
-    if valid is None:
-        return None, None, None
-    if valid.wording is None and valid.edtf is None and valid.gloss is None:
-        key = (valid.precision, valid.zone, valid.qualifier, valid.start, valid.end, valid.qualifiers)
-        meta = _VALID_METAS.get(key)
-        if meta is None:
-            meta = _VALID_METAS[key] = codec.valid_meta(valid)
-    else:
-        meta = codec.valid_meta(valid)
-    earliest, latest = valid.earliest, valid.latest
-    return (CALENDAR_LO if earliest is None else (earliest - _EPOCH) // _MICROSECOND,  # to_micros
-            CALENDAR_HI if latest is None else (latest - _EPOCH) // _MICROSECOND, meta)
-
-
-def _as_draft(item):
-    """What duplicates and corrections are checked against, as an object with a Draft's fields: an entry
-    or draft as it is, a PREPARED row (jsonl.read_prepared) decoded from its columns."""
-    if type(item) is not tuple:
-        return item
-    event_id, type_name, version, lo, hi, meta, body, sources = item[:8]
-    return Draft(event=codec.decode_stored(type_name, version, body), valid=codec.valid_from_columns(lo, hi, meta),
-                 sources=codec.decode_sources(sources), id=event_id)
-
-
-def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
-    return (
-        existing.event == draft.event
-        and existing.valid == draft.valid
-        and existing.sources == draft.sources
-        and existing.after == draft.after
-        and existing.before == draft.before
-    )
-
-
-def _new_id() -> str:
-    return "ev-" + os.urandom(8).hex()
-
-
-def entry_from_row(row: Sequence) -> Entry:
-    """The entry a row of the log table holds (its columns as `COLUMNS` names them, in order)."""
-    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
-    event = codec.decode_stored(type_name, version, body)
-    if links == NO_LINKS:
-        after = before = ()
-    else:
-        link = codec.loads(links)
-        after, before = tuple(link["after"]), tuple(link["before"])
-    return (_ENTRY_BUILDER[0] if _ENTRY_BUILDER else _entry_builder())(
-        seq, event_id, event, codec.valid_from_columns(lo, hi, meta), codec.decode_sources(sources), from_micros(recorded),
-        after, before, version, prev_hash, h, codec.loads(body) if version != event.version else None)
 
 
 def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.Connection:
@@ -598,40 +309,3 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
     conn.execute("COMMIT")
 
 
-def verify(log: Log, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Recompute the hash chain and check the log's invariants; report the first bad position."""
-    prev, expect_seq, last_recorded, count = GENESIS, 1, 0, 0
-    seen_head = head is None
-    last = Head(0, GENESIS, None)
-    ids: set[str] = set()
-    for row in log.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"):
-        seq = row[0]
-        problem = None
-        if seq != expect_seq:
-            problem = f"position {expect_seq} is missing (found {seq})"
-            seq = expect_seq
-        elif row[12] != prev:
-            problem = f"position {seq} does not follow the previous entry's hash"
-        elif row_hash(row[:13]) != row[13]:
-            problem = f"position {seq} was altered: its content does not match its hash"
-        elif row[7] < last_recorded:
-            problem = f"position {seq} was recorded before the entry it follows"
-        elif row[1] in ids:
-            problem = f"position {seq} repeats event id {row[1]!r}"
-        else:
-            try:
-                entry_from_row(row)
-            except ChronoError as e:
-                problem = f"position {seq} cannot be read: {e}"
-        if problem:
-            return VerifyReport(False, count, last, position=seq, problem=problem)
-        ids.add(row[1])
-        prev, last_recorded, expect_seq, count = row[13], row[7], expect_seq + 1, count + 1
-        last = Head(row[0], row[13], from_micros(row[7]))
-        if head is not None and row[13] == head:
-            seen_head = True
-        if progress:
-            progress(count)
-    if not seen_head:
-        return VerifyReport(False, count, last, position=last.seq + 1, problem=f"the log no longer reaches head {head}: it was truncated or rewritten")
-    return VerifyReport(True, count, last)

@@ -1,6 +1,18 @@
 """Event types and entity ids: what a chronology can say. Depends on attrs alone."""
 
-from ._base import ANY, ENTITY_KINDS, REGISTRY, Event, Source, entity_refs, ref_fields, valid_entity_id, valid_event_id
+from ._base import (
+    ANY,
+    ENTITY_ID_RE,
+    ENTITY_KINDS,
+    EVENT_ID_RE,
+    REGISTRY,
+    Event,
+    Source,
+    entity_refs,
+    ref_fields,
+    valid_entity_id,
+    valid_event_id,
+)
 from ._types import (
     ACTOR_ENDS,
     ACTOR_KINDS,
@@ -39,7 +51,7 @@ from ._types import (
 )
 
 __all__ = [
-    "ANY", "ENTITY_KINDS", "REGISTRY", "Event", "Source", "entity_refs", "ref_fields", "valid_entity_id", "valid_event_id",
+    "ANY", "ENTITY_ID_RE", "ENTITY_KINDS", "EVENT_ID_RE", "REGISTRY", "Event", "Source", "entity_refs", "ref_fields", "valid_entity_id", "valid_event_id",
     "ACTOR_ENDS", "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS", "UNIT_STATES",
     "ActorDescribed", "ActorEnded", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "ControlObserved", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",

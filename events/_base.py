@@ -11,18 +11,21 @@ ENTITY_KINDS = ("place", "person", "actor", "unit")
 # A reference that may name an entity of any kind (a call from "Moscow" is a call from an actor or a place).
 ANY = "any"
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
-_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# What an entity id and an event id are: a str is one exactly when the pattern matches it (`.match`).
+# `valid_entity_id` and `valid_event_id` say so of any value; a reader that has already found a value
+# to be a str may call the pattern's `match` itself (the codec's generated readers do, per field).
+ENTITY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+EVENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 REGISTRY: dict[str, type[Event]] = {}
 
 
 def valid_entity_id(value: str) -> bool:
-    return isinstance(value, str) and bool(_ID_RE.match(value))
+    return isinstance(value, str) and bool(ENTITY_ID_RE.match(value))
 
 
 def valid_event_id(value: str) -> bool:
-    return isinstance(value, str) and bool(_EVENT_ID_RE.match(value))
+    return isinstance(value, str) and bool(EVENT_ID_RE.match(value))
 
 
 def _check_id(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chrono._lazy import lazy_names
+from chrono.lazy import lazy_names
 
 _EXPORTS = {"Knowledge": "query", "knowledge": "query", "state_json": "query", "world_at": "query", "Fact": "resolve", "resolve": "resolve", "fold": "world"}
 __all__ = list(_EXPORTS)

@@ -11,7 +11,7 @@ import pytest
 from chrono import codec, jsonl
 from chrono.clock import FixedClock
 from chrono.entry import Draft
-from chrono.errors import ChronoError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
+from chrono.errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
 from chrono.store import Log, verify
 from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonMoved, PlaceDescribed, Source
 
@@ -204,3 +204,62 @@ def test_a_program_that_ignores_its_children_can_still_import(source, monkeypatc
             assert rows(source) == rows(copy)
     finally:
         signal.signal(signal.SIGCHLD, previous)
+
+
+# Every refusal of the log's write path, worded as users read it: (line, error, message after "line 2: ").
+CALL = '"type":"CallMade","event":{"caller":"a","callee":"b"}'
+REFUSALS = [
+    ('{"id":"not an id!",' + CALL + ',"valid":"2024-12-01"}', InvalidEventError,
+     "'not an id!' is not an event id (letters, digits, '.', '_', ':' or '-')"),
+    ('{"id":"z","type":"PlaceDescribed","event":{"place":"z","name":"Not Z"}}', DuplicateEventError,
+     "event 'z' is already in the log with different content"),
+    ('{"id":"x",' + CALL + '}', InvalidEventError, "CallMade needs a valid time (when did it happen?)"),
+    ('{"id":"x","type":"EventRetracted","event":{"target":"c","reason":"r"},"valid":"2024-12-01"}', InvalidEventError,
+     "a retraction has no valid time of its own"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","after":["nope"]}', UnknownEventError, "after: no event 'nope' in the log"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","before":["c","nope"]}', UnknownEventError, "before: no event 'nope' in the log"),
+    ('{"id":"x","type":"EventRetracted","event":{"target":"nowhere","reason":"r"}}', UnknownEventError,
+     "EventRetracted: no event 'nowhere' in the log to correct"),
+    ('{"id":"x","type":"EventCorrected","event":{"target":"c","reason":"r","replacement":{"type":"EventRetracted","target":"c","reason":"r"}}}',
+     InvalidEventError, "a replacement must be an event about the world, not a correction"),
+    ('{"id":"x","type":"EventCorrected","event":{"target":"r","reason":"r","replacement":{"type":"CallMade","caller":"a","callee":"b"}},'
+     '"valid":"2024-12-01"}', InvalidEventError, "r is a retraction; to undo it, retract it"),
+    ('{"id":"x","type":"EventCorrected","event":{"target":"c","reason":"r","replacement":{"type":"CityCaptured","place":"p","by":"a"}},'
+     '"valid":"2024-12-01"}', InvalidEventError, "c is a CallMade; its replacement must be one too (retract it and append the new event instead)"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","recorded":null}', InvalidEventError, "recorded: None is not an ISO time"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","recorded":5}', InvalidEventError, "recorded: 5 is not an ISO time"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","recorded":"yesterday"}', InvalidEventError, "recorded: 'yesterday' is not an ISO time"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","recorded":"2025-06-01T00:00:00"}', InvalidEventError, "recorded needs an offset"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","recorded":"2000-01-01T00:00:00+00:00"}', InvalidEventError,
+     "recorded times must not go backwards along the log"),
+    ('{"id":"x",' + CALL + ',"valid":"2024-12-01","hash":"' + "0" * 64 + '"}', TamperedError,
+     "event 'x': its hash does not match the content (the file was altered, or it does not continue this log)"),
+]
+
+
+@pytest.mark.parametrize("how", WAYS)
+@pytest.mark.parametrize(("line", "error", "message"), REFUSALS)
+@pytest.mark.parametrize("first", [0, 20])  # the line read by the child, or here
+def test_each_refusal_of_the_write_path_says_what_is_wrong_and_where(how, line, error, message, first, monkeypatch):
+    monkeypatch.setattr(jsonl, "_FIRST", first)
+    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0)) as lg:
+        lg.append([Draft(event=PlaceDescribed(place="z", name="Z"), id="z"), Draft(event=CallMade(caller="a", callee="b"), valid=day("2024-12-01"), id="c"),
+                   Draft(event=EventRetracted(target="c", reason="r"), id="r")])
+        before = rows(lg)
+        good = b'{"id":"g","type":"PlaceDescribed","event":{"place":"g","name":"G"}}'
+        with pytest.raises(error) as e:
+            through(how, lg, [good, line.encode(), good.replace(b'"g"', b'"h"')], batch_size=1000)
+        assert f"line 2: {message}" == str(e.value)
+        assert before == rows(lg)
+
+
+def test_the_write_path_refuses_a_stale_position_and_a_naive_clock():
+    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0)) as lg:
+        lg.append(Draft(event=PlaceDescribed(place="z", name="Z"), id="z"))
+        with pytest.raises(ConflictError) as e:
+            lg.append(Draft(event=PlaceDescribed(place="y", name="Y"), id="y"), expected_position=0)
+        assert "conflict: expected the log to end at position 0, but it ends at 1" == str(e.value)
+        lg.clock = lambda: T0.replace(tzinfo=None)
+        with pytest.raises(ChronoError) as e:
+            lg.append(Draft(event=PlaceDescribed(place="y", name="Y"), id="y"))
+        assert "the clock must give timezone-aware times" == str(e.value)

@@ -1,4 +1,5 @@
-"""Imports point one way: events <- chrono <- projections <- cli; click only in cli, cattrs only in the codec."""
+"""Imports point one way: events <- chrono <- projections <- cli, and no layer uses another's private names;
+click only in cli, cattrs only in the codec."""
 
 from __future__ import annotations
 
@@ -35,6 +36,71 @@ def test_layers_import_only_downward(layer):
         for p in (ROOT / layer).rglob("*.py")
     }
     assert {} == {k: v for k, v in bad.items() if v}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_uses(path: Path, layer: str) -> list[str]:
+    """Every underscore name of another layer that `path` imports or uses: a private module in an
+    import's path, a private name imported, or a private attribute of a name imported from another
+    layer (`codec._reader`, `Log._write`). Dunder names (`__version__`) are public."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found, imported = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            parts = node.module.split(".")
+            if parts[0] not in LAYERS or parts[0] == layer:
+                continue
+            for alias in node.names:
+                if any(map(_private, parts)) or _private(alias.name):
+                    found.append(f"{node.lineno}: from {node.module} import {alias.name}")
+                imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] not in LAYERS or parts[0] == layer:
+                    continue
+                if any(map(_private, parts)):
+                    found.append(f"{node.lineno}: import {alias.name}")
+                imported[alias.asname or parts[0]] = alias.name if alias.asname else parts[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            chain, base = [node.attr], node.value
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in imported:
+                found.append(f"{node.lineno}: {base.id}.{'.'.join(reversed(chain))} ({imported[base.id]})")
+    return sorted(found)
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layers_use_no_private_name_of_another_layer(layer):
+    bad = {str(p.relative_to(ROOT)): private_uses(p, layer) for p in (ROOT / layer).rglob("*.py")}
+    assert {} == {k: v for k, v in bad.items() if v}
+
+
+def test_the_private_name_check_sees_imports_and_attributes(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from chrono import codec, __version__\n"
+        "from chrono.store import _COLUMNS\n"
+        "from events._base import ref\n"
+        "import chrono._build as build\n"
+        "import projections.cache\n"
+        "from cli import read\n"
+        "codec._reader(1)\n"
+        "projections.cache._fact(2)\n"
+        "codec.loads(3)\n"
+    )
+    assert {
+        "2: from chrono.store import _COLUMNS", "3: from events._base import ref", "4: import chrono._build",
+        "7: codec._reader (chrono.codec)", "8: projections.cache._fact (projections)",
+    } == set(private_uses(module, "cli"))
+    assert {"7: codec._reader (chrono.codec)", "2: from chrono.store import _COLUMNS", "4: import chrono._build",
+            "3: from events._base import ref"} == set(private_uses(module, "projections"))
 
 
 def test_click_lives_only_in_cli_and_cattrs_only_in_the_codec():

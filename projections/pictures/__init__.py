@@ -7,7 +7,7 @@ names the export formats (every `chrono` read command's start-up) should not pay
 
 from __future__ import annotations
 
-from chrono._lazy import lazy_names
+from chrono.lazy import lazy_names
 
 FORMATS = ("jsonl", "csv", "geojson", "timelinejs")  # what `export` writes (exports.export)
 

@@ -1,4 +1,9 @@
-"""Names a package loads on first use (PEP 562), so that importing a small part of it stays cheap."""
+"""Names a package loads on first use (PEP 562), so that importing a small part of it stays cheap.
+
+Public for every layer's packages (`chrono`, `projections`, `projections.pictures` use it): a package
+sets `__getattr__ = lazy_names(__name__, {"Name": "submodule", ...})` and may rely on each listed name
+being imported from its submodule on first access, and on AttributeError for any other name.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,523 @@
+"""The log's one interface, which every backend implements (SQLite in chrono.store; PostgreSQL
+later), and what every backend shares: the stored row and its hash, the write path's rules, verify.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Self
+
+import attrs
+
+from events import EVENT_ID_RE, EventCorrected, EventRetracted, valid_event_id
+
+from . import codec
+from .clock import Clock
+from .entry import Draft, Entry
+from .errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
+from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
+
+GENESIS = "0" * 64  # the previous hash of the first row
+
+# A stored row's columns, in the order a row is kept, hashed and read: `row_hash` takes the first
+# thirteen (all but the hash), `entry_from_row` all fourteen. The names are the SQLite table's columns;
+# the SQLite read cache selects them to read a log's rows through its connection. Every backend stores
+# these values and gives them back in this order (`LogStore.stored_rows`).
+COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
+
+# An incoming row: a draft or a line of an export on its way into the log, before the log gives it its
+# position, its recorded time and its hash. LogStore._incoming makes one of a draft; jsonl.read_prepared
+# of a plain line, in a second process. Its id (None: the log makes one) must be a valid event id, and
+# its columns what the log would encode of the draft (canonical JSON, valid_columns), with `recorded`
+# the ISO time an export kept and `hash` the one it gave, or None for each:
+INCOMING = ("id", "type", "version", "valid_lo", "valid_hi", "valid_meta", "body", "sources", "links", "target", "recorded", "hash")
+
+_EPOCH = from_micros(0)
+_UTC = _EPOCH.tzinfo
+_MICROSECOND = from_micros(1) - _EPOCH
+_fromisoformat = datetime.fromisoformat
+_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload")
+_ENTRY_BUILDER: list = []
+# valid_meta of the valid times without wording, gloss or EDTF kept, by (precision, zone, qualifier,
+# start, end, qualifiers): a log repeats a few.
+_VALID_METAS: dict[tuple, str] = {}
+
+
+def row_hash(row: Sequence) -> str:
+    """sha256 over every stored column but the hash itself, in order, with the previous hash first.
+
+    The JSON columns are canonical and escape control characters, so the unit separator cannot occur
+    inside a field: no two different rows share an encoding.
+    """
+    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev = row[:13]
+    return hashlib.sha256((
+        f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f{'' if lo is None else lo}\x1f{'' if hi is None else hi}\x1f"
+        f"{'' if meta is None else meta}\x1f{recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
+    ).encode()).hexdigest()
+
+
+@attrs.frozen
+class Head:
+    """The last entry's position, hash and recorded time; (0, GENESIS, None) for an empty log."""
+
+    seq: int
+    hash: str
+    recorded: datetime | None
+
+
+@attrs.frozen
+class VerifyReport:
+    """What `verify` found: whether the log holds, how many rows it checked and the last good head;
+    when not, the first bad position and what is wrong there."""
+
+    ok: bool
+    count: int
+    head: Head
+    position: int | None = None
+    problem: str | None = None
+
+
+class LogStore(abc.ABC):
+    """An open Chrono log, whatever stores it: the interface every backend implements, and the laws it
+    keeps. tests/test_store_contract.py states each law as a test (StoreContract); a backend is done
+    when a subclass of it that makes the backend's stores passes.
+
+    Positions. The entries are numbered 1, 2, 3, ... in the order their appends committed, without a
+    gap; `head().seq` is the last (0 for an empty log). A reader never sees a position before every
+    lower one is visible: a backend whose sequences commit out of order (PostgreSQL) must serialise
+    appends (a table lock) or read only below a commit-ordered high-water mark.
+
+    Optimistic concurrency. `append(..., expected_position=n)` writes only if the log ends at n, and
+    otherwise raises ConflictError(n, actual), writing nothing.
+
+    Idempotent ids. Every entry has an id, the caller's or one the log makes. Appending an id the log
+    (or the same batch) already holds, with the same content (event, valid time, sources, after,
+    before), adds nothing and returns the stored entry; with other content it is DuplicateEventError.
+
+    Recorded time. Set by the store's clock (`clock`, read once per batch), never by the caller, and
+    never decreasing along the log: a clock that goes back records the log's last time again. Only an
+    import keeps the recorded times an export gives, and refuses ones that go backwards.
+
+    Batches. `append`, `import_records` and `import_stream` are each all or nothing: after any error
+    the log is exactly as it was.
+
+    The hash chain. A row's `prev_hash` is the previous row's `hash` (GENESIS for the first), and its
+    `hash` is `row_hash` of its other columns (COLUMNS). An import that gives hashes must reproduce
+    them, which it does exactly when it continues the log it was exported from. `verify` recomputes
+    the chain over `stored_rows()`, which gives the rows as stored, in position order.
+
+    What is accepted. A fact needs a valid time, a retraction has none, after/before and a
+    correction's target must name events in the log or the batch, a replacement is a fact of its
+    target's type (see _check_draft); messages name the input line when given `line_numbers`.
+
+    The write path's rules (ids, repeats, checks, recorded time, the chain) are this class's, in
+    `_write_locked`: a backend runs it inside a transaction that holds its write lock, and gives it
+    `head()`, `find()`, `_existing(ids)` and `_insert(rows)`. Opening and creating a log are each
+    backend's own (`chrono.store.Log.create` / `.open`).
+    """
+
+    zone: str  # the IANA zone naive times are read in
+    name: str  # what the log is called (the file's name unless given)
+    path: str  # where it is (a file, ":memory:", a database's address)
+    clock: Clock  # the store's clock, which gives every recorded time
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def head(self) -> Head:
+        """The last entry's position, hash and recorded time."""
+
+    def __len__(self) -> int:
+        return self.head().seq
+
+    @abc.abstractmethod
+    def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
+        """Entries in position order after `after_seq`; with `known_at`, only those recorded at or
+        before it."""
+
+    @abc.abstractmethod
+    def get(self, event_id: str) -> Entry:
+        """The entry of `event_id`; UnknownEventError when the log has none."""
+
+    def find(self, event_id: str) -> Entry | None:
+        """The entry of `event_id`, or None."""
+        try:
+            return self.get(event_id)
+        except UnknownEventError:
+            return None
+
+    @abc.abstractmethod
+    def corrections_of(self, event_id: str) -> list[Entry]:
+        """The corrections and retractions that target `event_id`, in position order."""
+
+    @abc.abstractmethod
+    def stored_rows(self) -> Iterator[tuple]:
+        """Every row as stored (its COLUMNS, in order), in position order, without checking or decoding
+        anything: what `verify` reads."""
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def append(self, drafts: Draft | Iterable[Draft], *, expected_position: int | None = None,
+               line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        """Append a batch atomically; returns the stored entries (existing ones for idempotent
+        repeats). `line_numbers` name each draft's input line in error messages."""
+
+    @abc.abstractmethod
+    def import_records(self, records: Iterable[tuple[Draft, dict]], *, line_numbers: Sequence[int] | None = None) -> list[Entry]:
+        """Append drafts that carry stored-log fields (recorded time, hashes) from an export, in one
+        batch. Recorded times are kept when given (they must not go backwards); a given hash must
+        match the one this log computes, which it does exactly when the file is imported into an
+        empty log."""
+
+    @abc.abstractmethod
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+        """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
+        `jsonl.read_prepared` (which may give an incoming row in place of a draft), all or nothing,
+        `batch_size` records at a time: memory stays bounded whatever the file's length, and no
+        entry objects are made. Returns how many records were read and how many added (entries
+        already in the log are skipped, as `import_records` does)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the store; the object is not used again."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- what the write path asks of a backend --------------------------------------------------------
+
+    @abc.abstractmethod
+    def _existing(self, ids: list[str]) -> set[str]:
+        """Which of `ids` the log holds."""
+
+    @abc.abstractmethod
+    def _insert(self, rows: list[tuple]) -> None:
+        """Insert chained rows (every column, in COLUMNS' order), inside the write's transaction."""
+
+    # --- the write path --------------------------------------------------------------------------------
+
+    def _write_locked(self, batch, expected_position, preserved, line_numbers, *, keep: bool = True,
+                      assume_new: bool = False) -> tuple[list[Entry], int]:
+        """Check and insert one batch inside a transaction; returns the batch's entries (with `keep`:
+        the stored ones for idempotent repeats) and how many rows were added. With `assume_new`, ids
+        are not looked up (`_existing`): one already there must make `_insert` fail (the SQLite log's
+        unique index does, see chrono.store.Log._write_new).
+
+        A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) incoming rows. Each
+        item in turn: its id (_draft_id), skipped when it repeats an event (_repeated), made an
+        incoming row (_incoming), given its recorded time (_recorded_time), then its position and
+        hash (_chained); the rows are inserted together at the end (_insert)."""
+        head = self._head_expecting(expected_position)
+        now, floor = _batch_time(self.clock(), head)
+        # One query for the ids already in the log, not one per event; and a batch may name its own
+        # events in after/before in any order.
+        given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
+        present = () if assume_new else self._existing(given)
+        in_batch = set(given)
+        # This batch's events by id, as entries or (without `keep`) as their drafts or incoming rows:
+        # what repeats and _check_draft compare against, before they are in the table.
+        pending: dict[str, Entry | Draft | tuple] = {}
+        out: list[Entry] = []
+        rows: list[tuple] = []
+        seq, prev = head.seq, head.hash
+        last = None  # the recorded time of the batch's last row, as _recorded_time gives it
+        make_entry = _entry_builder()
+        for i, item in enumerate(batch):
+            try:
+                # (An incoming row's id was checked by its reader. Inline rather than in _draft_id: this is
+                # the import's hot loop, and a call per row costs it about 0.5%.)
+                event_id = (item[0] or _new_id()) if type(item) is tuple else _draft_id(item)
+                if event_id in pending or event_id in present:
+                    existing = self._repeated(event_id, item, pending)
+                    if existing is not None:
+                        if keep:
+                            out.append(existing)
+                        continue
+                if type(item) is tuple:
+                    incoming, stored_payload = item, None
+                else:
+                    stored = preserved[i] if preserved is not None else None
+                    incoming, stored_payload = self._incoming(item, event_id, stored, pending, in_batch)
+                recorded = _recorded_time(incoming[10], now, floor, last)
+            except ChronoError as e:
+                _name_line(e, line_numbers, i)
+                raise
+            seq += 1
+            row = _chained(seq, event_id, incoming, recorded[0], prev, line_numbers, i)
+            rows.append(row)
+            if keep:
+                entry = make_entry(seq, event_id, item.event, item.valid, item.sources, recorded[1], item.after, item.before,
+                                   row[3], prev, row[13], stored_payload)
+                pending[event_id] = entry
+                out.append(entry)
+            else:
+                pending[event_id] = item
+            prev, last = row[13], recorded
+        self._insert(rows)
+        return out, len(rows)
+
+    def _head_expecting(self, expected_position: int | None) -> Head:
+        """The head a batch continues; ConflictError when it is not at the position the caller expected."""
+        head = self.head()
+        if expected_position is not None and expected_position != head.seq:
+            raise ConflictError(expected_position, head.seq)
+        return head
+
+    def _incoming(self, draft: Draft, event_id: str, stored: dict | None, pending: dict, in_batch: set[str]) -> tuple[tuple, dict | None]:
+        """A draft as an incoming row (see INCOMING), checked against the log and the batch, and the
+        payload an export from an older schema stored (kept as stored: its hash covers those bytes)."""
+        event = draft.event
+        if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
+            # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
+            # description without one, that corrects nothing and names no other event.
+            self._check_draft(draft, pending, in_batch)
+        version = event.version
+        body, sources = draft.encoded or (codec.canonical(codec.unstructure_event(event)), codec.canonical(codec.unstructure_sources(draft.sources)))
+        stored_payload = recorded = given_hash = None
+        if stored is not None:
+            if "stored_version" in stored:
+                # An import from a log written by an older schema: store the payload as that log
+                # stored it; it is upcast on read like any old row.
+                stored_payload = stored["stored_event"]
+                version, body = stored["stored_version"], codec.canonical(stored_payload)
+            if "recorded" in stored:
+                recorded = stored["recorded"]
+                if recorded is None:  # (which an incoming row says for "not given")
+                    raise InvalidEventError("recorded: None is not an ISO time")
+            given_hash = stored.get("hash")
+        lo, hi, meta = valid_columns(draft.valid)
+        links = NO_LINKS if not draft.after and not draft.before else codec.canonical({"after": list(draft.after), "before": list(draft.before)})
+        target = event.target if event.correction else None
+        return (event_id, event.type_name, version, lo, hi, meta, body, sources, links, target, recorded, given_hash), stored_payload
+
+    def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
+        """The event in the log or the batch that `item` repeats (to be skipped), if any; an event by
+        that id with other content is refused."""
+        existing = pending.get(event_id) or self.find(event_id)
+        if existing is None or _same_content(_as_draft(existing), _as_draft(item)):
+            return existing
+        raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
+
+    def _check_draft(self, draft: Draft, pending: dict[str, Entry | Draft], in_batch: set[str] = frozenset()) -> None:
+        """Refuse a draft the log does not accept (see "What is accepted" above), looking its references
+        up in the batch (`pending`, `in_batch`) and the log."""
+        ev = draft.event
+        name = ev.type_name
+        needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
+        if needs_time and draft.valid is None:
+            raise InvalidEventError(f"{name} needs a valid time (when did it happen?)")
+        if isinstance(ev, EventRetracted) and draft.valid is not None:
+            raise InvalidEventError("a retraction has no valid time of its own")
+        for key in ("after", "before"):
+            for other in getattr(draft, key):
+                if other not in pending and other not in in_batch and self.find(other) is None:
+                    raise UnknownEventError(f"{key}: no event {other!r} in the log")
+        if ev.correction:
+            target = _as_draft(pending.get(ev.target) or self.find(ev.target))
+            if target is None:
+                raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
+            if isinstance(ev, EventCorrected):
+                if ev.replacement.correction:
+                    raise InvalidEventError("a replacement must be an event about the world, not a correction")
+                if isinstance(target.event, EventRetracted):
+                    raise InvalidEventError(f"{ev.target} is a retraction; to undo it, retract it")
+                inner = target.event.replacement if isinstance(target.event, EventCorrected) else target.event
+                if type(inner) is not type(ev.replacement):
+                    raise InvalidEventError(
+                        f"{ev.target} is a {inner.type_name}; its replacement must be one too "
+                        "(retract it and append the new event instead)")
+
+
+def _draft_id(draft: Draft) -> str:
+    """A draft's id: its own, checked, or a new one."""
+    event_id = draft.id or _new_id()
+    if (type(event_id) is not str or EVENT_ID_RE.match(event_id) is None) and not valid_event_id(event_id):
+        raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
+    return event_id
+
+
+def _batch_time(now: datetime, head: Head) -> tuple[tuple[int, datetime], int]:
+    """A batch's recorded time from the clock's reading `now`, as (UTC microseconds, datetime), never
+    before the log's last recorded time (`floor`, returned beside it in microseconds)."""
+    if now.tzinfo is None:
+        raise ChronoError("the clock must give timezone-aware times")
+    floor = to_micros(head.recorded) if head.recorded else 0
+    us = max(to_micros(now), floor)
+    return (us, from_micros(us)), floor
+
+
+def _recorded_time(given: str | None, now: tuple[int, datetime], floor: int, last: tuple[int, datetime] | None) -> tuple[int, datetime]:
+    """The recorded time of a batch's next row, as (UTC microseconds, datetime): the time an export
+    kept (`given`), which must not be before the log's last (`floor`) nor the batch's last row's
+    (`last`); else the batch's time `now`, or the last row's when that is later (an export's kept
+    times may run ahead of the clock, and the rows after them are recorded no earlier)."""
+    if given is None:
+        return last if last is not None and last[0] > now[0] else now
+    # _preserved_recorded, written out for the usual case; it explains any other.
+    try:
+        dt = _fromisoformat(given)
+        since = dt - _EPOCH  # (a naive time cannot)
+    except (TypeError, ValueError):
+        dt = None
+    else:
+        us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds  # to_micros, in half the time
+    if dt is None or us < floor or last is not None and us < last[0]:
+        return _preserved_recorded(given, recorded_floor=floor, last=None if last is None else last[0])
+    return us, dt if dt.tzinfo is _UTC else dt.astimezone(_UTC)  # (an export's times are in UTC)
+
+
+def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tuple[int, datetime]:
+    """A recorded time an export kept, as stored (UTC microseconds) and as an entry holds it."""
+    try:
+        dt = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidEventError(f"recorded: {value!r} is not an ISO time") from e
+    if dt.tzinfo is None:
+        raise InvalidEventError("recorded needs an offset")
+    us = to_micros(dt)
+    if us < recorded_floor or (last is not None and us < last):
+        raise InvalidEventError("recorded times must not go backwards along the log")
+    return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
+
+
+def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int) -> tuple:
+    """The row to insert at position `seq`, after the row hashed `prev`: the incoming row's columns
+    with its position, id and recorded time, then its hash. An incoming row that gives another hash
+    is refused (the i-th of the batch, named by its line)."""
+    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash = incoming
+    row = (seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev)
+    h = row_hash(row)
+    if given_hash is not None and given_hash != h:
+        line = line_numbers[i] if line_numbers else None
+        raise TamperedError(
+            f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
+            "(the file was altered, or it does not continue this log)", position=seq)
+    return (*row, h)
+
+
+def _name_line(e: ChronoError, line_numbers: Sequence[int] | None, i: int) -> None:
+    """Begin the message of an error about the i-th item of a batch with its input line, if known."""
+    line = line_numbers[i] if line_numbers else None
+    if line is not None and not str(e).startswith("line "):
+        e.args = (f"line {line}: {e}",)
+
+
+
+
+def _entry_builder() -> Callable[..., Entry]:
+    """Entry(...) taking its fields in order, setting its slots directly while its constructor does
+    nothing more than that (no validators, converters or post-init)."""
+    if not _ENTRY_BUILDER:
+        from ._build import builder
+
+        fields = attrs.fields(Entry)
+        plain = (tuple(a.name for a in fields) == _ENTRY_ORDER and all(a.validator is None and a.converter is None for a in fields)
+                 and not hasattr(Entry, "__attrs_pre_init__") and not hasattr(Entry, "__attrs_post_init__"))
+        build = plain and builder(Entry, _ENTRY_ORDER)
+        _ENTRY_BUILDER.append(build or (lambda *values: Entry(**dict(zip(_ENTRY_ORDER, values, strict=True)))))
+    return _ENTRY_BUILDER[0]
+
+
+def valid_columns(valid) -> tuple[int | None, int | None, str | None]:
+    """A valid time as the log stores it: (valid_lo, valid_hi, valid_meta); an end with no datetime
+    (open, unknown, the calendar's end) at the calendar's edge."""
+    if valid is None:
+        return None, None, None
+    if valid.wording is None and valid.edtf is None and valid.gloss is None:
+        key = (valid.precision, valid.zone, valid.qualifier, valid.start, valid.end, valid.qualifiers)
+        meta = _VALID_METAS.get(key)
+        if meta is None:
+            meta = _VALID_METAS[key] = codec.valid_meta(valid)
+    else:
+        meta = codec.valid_meta(valid)
+    earliest, latest = valid.earliest, valid.latest
+    return (CALENDAR_LO if earliest is None else (earliest - _EPOCH) // _MICROSECOND,  # to_micros
+            CALENDAR_HI if latest is None else (latest - _EPOCH) // _MICROSECOND, meta)
+
+
+def _as_draft(item):
+    """What duplicates and corrections are checked against, as an object with a Draft's fields: an entry
+    or draft as it is, an incoming row (INCOMING) decoded from its columns."""
+    if type(item) is not tuple:
+        return item
+    event_id, type_name, version, lo, hi, meta, body, sources = item[:8]
+    return Draft(event=codec.decode_stored(type_name, version, body), valid=codec.valid_from_columns(lo, hi, meta),
+                 sources=codec.decode_sources(sources), id=event_id)
+
+
+def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
+    return (
+        existing.event == draft.event
+        and existing.valid == draft.valid
+        and existing.sources == draft.sources
+        and existing.after == draft.after
+        and existing.before == draft.before
+    )
+
+
+def _new_id() -> str:
+    return "ev-" + os.urandom(8).hex()
+
+
+def entry_from_row(row: Sequence) -> Entry:
+    """The entry a stored row (its fourteen COLUMNS, in order) holds, its event upcast to the current
+    schema. The row is trusted as the log's own: its event is not validated again (see
+    codec.decode_stored); `verify` is what checks a row against its hash."""
+    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
+    event = codec.decode_stored(type_name, version, body)
+    if links == NO_LINKS:
+        after = before = ()
+    else:
+        link = codec.loads(links)
+        after, before = tuple(link["after"]), tuple(link["before"])
+    return (_ENTRY_BUILDER[0] if _ENTRY_BUILDER else _entry_builder())(
+        seq, event_id, event, codec.valid_from_columns(lo, hi, meta), codec.decode_sources(sources), from_micros(recorded),
+        after, before, version, prev_hash, h, codec.loads(body) if version != event.version else None)
+
+
+def verify(log: LogStore, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Recompute the hash chain and check the log's invariants; report the first bad position."""
+    prev, expect_seq, last_recorded, count = GENESIS, 1, 0, 0
+    seen_head = head is None
+    last = Head(0, GENESIS, None)
+    ids: set[str] = set()
+    for row in log.stored_rows():
+        seq = row[0]
+        problem = None
+        if seq != expect_seq:
+            problem = f"position {expect_seq} is missing (found {seq})"
+            seq = expect_seq
+        elif row[12] != prev:
+            problem = f"position {seq} does not follow the previous entry's hash"
+        elif row_hash(row[:13]) != row[13]:
+            problem = f"position {seq} was altered: its content does not match its hash"
+        elif row[7] < last_recorded:
+            problem = f"position {seq} was recorded before the entry it follows"
+        elif row[1] in ids:
+            problem = f"position {seq} repeats event id {row[1]!r}"
+        else:
+            try:
+                entry_from_row(row)
+            except ChronoError as e:
+                problem = f"position {seq} cannot be read: {e}"
+        if problem:
+            return VerifyReport(False, count, last, position=seq, problem=problem)
+        ids.add(row[1])
+        prev, last_recorded, expect_seq, count = row[13], row[7], expect_seq + 1, count + 1
+        last = Head(row[0], row[13], from_micros(row[7]))
+        if head is not None and row[13] == head:
+            seen_head = True
+        if progress:
+            progress(count)
+    if not seen_head:
+        return VerifyReport(False, count, last, position=last.seq + 1, problem=f"the log no longer reaches head {head}: it was truncated or rewritten")
+    return VerifyReport(True, count, last)
