@@ -150,8 +150,9 @@ def test_chronicle_order_constraints_name_existing_events(rows):
 
 def test_chronicle_order_constraints_are_satisfiable(rows):
     window = {r["id"]: parse_valid_time(r["valid"]["literal"], ZONE) for r in rows if r.get("valid")}
-    impossible = [(r["id"], "after", x) for r in rows for x in r.get("after", []) if window[x].earliest >= window[r["id"]].latest]
-    impossible += [(r["id"], "before", x) for r in rows for x in r.get("before", []) if window[r["id"]].earliest >= window[x].latest]
+    # (lo and hi: an open or unknown end is the calendar's first or last instant.)
+    impossible = [(r["id"], "after", x) for r in rows for x in r.get("after", []) if window[x].lo >= window[r["id"]].hi]
+    impossible += [(r["id"], "before", x) for r in rows for x in r.get("before", []) if window[r["id"]].lo >= window[x].hi]
     assert [] == impossible
 
 
@@ -410,7 +411,7 @@ QUESTIONS = [
     ("Damascus contested by the southern operations room at midnight", "2024-12-08T00:00", None,
      lambda s: (lambda c: (assert_in("southern-operations-room", c["contested_with"]), assert_in("syrian-government", c["candidates"])))(control(s, "damascus"))),
     ("handover undated: Damascus possibly handed over on 8 Dec", "2024-12-08T12:00", None, maybe_held("damascus", "syrian-government", "hts")),
-    ("after the formal handover HTS holds Damascus", "2025-01-01T00:00", None, held("damascus", "hts")),
+    ("the formal handover has no date: HTS only possibly holds Damascus a month later", "2025-01-01T00:00", None, maybe_held("damascus", "hts")),
     ("Damascus airport under opposition control after the night of escape", "2024-12-09T00:00", None, held("damascus-airport", "opposition-factions")),
     ("Mezzeh military airport still the regime's at 21:30", "2024-12-07T21:30", None, held("mezzeh-airport", "syrian-government")),
     ("Hmeimim is Russian-controlled", "2024-12-07T21:30", None, held("hmeimim-airbase", "russia")),
@@ -439,14 +440,15 @@ QUESTIONS = [
     ("al-Sharaa possibly entering Aleppo on 28 Nov", "2024-11-28T12:00", None, maybe_at("ahmed-al-sharaa", "aleppo")),
     ("al-Sharaa seen at the Aleppo Citadel", "2024-12-05T00:00", None, at_place("ahmed-al-sharaa", "aleppo-citadel")),
     ("al-Sharaa's entry into Damascus is undated", "2024-12-08T12:00", None, maybe_at("ahmed-al-sharaa", "aleppo-citadel", "damascus")),
-    ("al-Sharaa in Damascus after the handover", "2025-01-01T00:00", None, at_place("ahmed-al-sharaa", "damascus")),
+    ("al-Sharaa's entry into Damascus has no date: still only possible a month later", "2025-01-01T00:00", None, maybe_at("ahmed-al-sharaa", "damascus")),
     ("Araghchi met Assad (in Damascus) on 2 Dec", "2024-12-03T00:00", None, at_place("abbas-araghchi", "damascus")),
     ("first reading: Lavrov met his counterparts in Astana", "2024-12-08T12:00", FIRST_READING, at_place("sergey-lavrov", "astana")),
     ("corrected: the ministers met in Doha", "2024-12-08T12:00", None, both(at_place("sergey-lavrov", "doha"), at_place("hakan-fidan", "doha"), at_place("abbas-araghchi", "doha"))),
     ("the Arab envoy left Assad at 4pm on Friday", "2024-12-06T16:00", None, at_place("arab-envoy", "damascus")),
     ("Asma's aide landed at an airport the opposition held", "2024-12-09T00:00", None, both(at_place("asma-aide", "damascus-airport"), held("damascus-airport", "opposition-factions"))),
     ("Brig. Gen. Ahmad al-Ali alive when the story opens", "2024-11-26T12:00", None, lambda s: assert_not_equal(False, whereabouts(s, "ahmad-al-ali").get("alive"))),
-    ("Ahmad al-Ali had died by the time of publication", "2025-01-01T00:00", None, alive("ahmad-al-ali", False)),
+    ("Ahmad al-Ali died 'before' an article that prints no date: his death is possible, never certain", "2025-01-01T00:00", None,
+     lambda s: assert_equal(("possible", True), (whereabouts(s, "ahmad-al-ali")["status"], "al-ali-died" in whereabouts(s, "ahmad-al-ali")["events"]))),
     ("the deputy head of the security committee was killed", "2024-12-01T00:00", None, alive("security-committee-deputy-head", False)),
     # --- units
     ("46th Regiment intact before the offensive", "2024-11-27T00:30", None, unit_state("46th-regiment", "active", None)),
@@ -496,13 +498,20 @@ QUESTIONS = [
     ("45 airstrikes on Idlib before Hama fell", "2024-12-06T00:00", None, airstrike_on("idlib", "certain", description_has="45")),
     ("the Rastan bridge not yet bombed on 4 Dec", "2024-12-04T12:00", None, airstrike_on("rastan-bridge", None)),
     ("Russia bombed the Rastan bridge after Hama", "2024-12-07T00:00", None, airstrike_on("rastan-bridge", "certain", actor="russia")),
+    ("HTS prepared 'over the past months': when is not known, so the preparations are possible in June 2024", "2024-06-01T00:00", None,
+     listed("incidents", "hts-secret-preparations", "possible")),
+    ("security forces had started leaving Damascus 'By the evening': possibly already at 3pm, no hour invented", "2024-12-07T15:00", None,
+     listed("incidents", "security-forces-withdraw-damascus", "possible")),
+    ("the advisors were woken with the news: possibly still at 9am on 8 Dec, no morning hour invented", "2024-12-08T09:00", None,
+     listed("incidents", "advisors-woken-with-news", "possible")),
+    ("what the aide 'later recalled' has no date: possible a month later", "2025-01-01T00:00", None, listed("statements", "aide-misled-deceived", "possible")),
     ("no offensive before dawn on 27 Nov", "2024-11-27T04:00", None, lambda s: assert_equal([], s["offensives"])),
     ("Operation Deterrence of Aggression launched by 8am", "2024-11-27T08:00", None,
      lambda s: assert_equal([("Operation Deterrence of Aggression", "certain")], [(o["name"], o["status"]) for o in s["offensives"]])),
     ("Daraa operations launched on Friday 6 Dec", "2024-12-07T00:00", None, listed("offensives", "daraa-operations-launched", "certain")),
     ("no handover yet at 21:30 on 7 Dec", "2024-12-07T21:30", None, lambda s: assert_equal([], s["transfers"])),
-    ("formal handover from the government to the HTS interim government", "2025-01-01T00:00", None,
-     lambda s: assert_equal([("syrian-government", "hts-interim-government", "certain")], [(t["from_actor"], t["to_actor"], t["status"]) for t in s["transfers"]])),
+    ("formal handover from the government to the HTS interim government, undated", "2025-01-01T00:00", None,
+     lambda s: assert_equal([("syrian-government", "hts-interim-government", "possible")], [(t["from_actor"], t["to_actor"], t["status"]) for t in s["transfers"]])),
     ("Suhail Hassan appointed to the Northern Front before Hama fell", "2024-12-05T00:00", None,
      lambda s: assert_in(("suhail-hassan", "certain"), [(a["person"], a["status"]) for a in s["appointments"]])),
 ]
