@@ -289,6 +289,26 @@ def unit_maybe(unit_id, *candidates):
     return check
 
 
+def unit_last_seen(unit_id, state, order=None):
+    """Nothing says what the unit is at T: unknown, with the last thing seen of it (and the order it carries)."""
+    def check(s):
+        u = unit(s, unit_id)
+        assert ("unknown", state) == (u["status"], (u["last_seen"] or {}).get("state")), u
+        if order is not None:
+            assert order == (u["orders"] or {}).get("order"), u
+    return check
+
+
+def place_last_seen(place, controller, **fields):
+    """Nothing says who holds the place at T: unknown, last held (observed, or until an actor's end) by `controller`."""
+    def check(s):
+        c = control(s, place)
+        assert ("unknown", controller) == (c["status"], (c["last_seen"] or {}).get("controller")), c
+        for k, v in fields.items():
+            assert v == c["last_seen"][k], c
+    return check
+
+
 def call(caller, callee, status):
     """status None: no such call has (even possibly) happened by T."""
     def check(s):
@@ -371,6 +391,24 @@ def no_assad_statement_from(day_start: str):
 
 
 QUESTIONS = [
+    # --- before the story opens: observations open at the start
+    ("on 26 Nov, before the story opens, the government holds Aleppo", "2024-11-26T12:00", None, held("aleppo", "syrian-government")),
+    ("on 26 Nov, before the story opens, HTS holds Idlib", "2024-11-26T12:00", None, held("idlib", "hts")),
+    ("on 26 Nov the government holds Damascus, its airport and Mezzeh; Russia holds Hmeimim", "2024-11-26T12:00", None,
+     both(held("damascus", "syrian-government"), held("damascus-airport", "syrian-government"), held("mezzeh-airport", "syrian-government"),
+          held("hmeimim-airbase", "russia"))),
+    ("on 26 Nov the regime's units stand", "2024-11-26T12:00", None,
+     both(*(unit_state(u, "active") for u in ("syrian-arab-army", "46th-regiment", "86th-regiment", "47th-brigade", "4th-division",
+                                              "republican-guard", "national-security-bureau", "palace-security")))),
+    ("a year before the story, the same: the observations are open at the start", "2023-11-26T12:00", None,
+     both(held("aleppo", "syrian-government"), held("idlib", "hts"), unit_state("4th-division", "active"))),
+    ("HTS still holds Idlib as the battle for Homs begins", "2024-12-06T12:00", None, held("idlib", "hts")),
+    ("after the story nothing says who holds Idlib: unknown, last seen HTS", "2024-12-20T00:00", None, place_last_seen("idlib", "hts", how="observed")),
+    ("Damascus airport is the government's until the night of escape", "2024-12-07T21:30", None, held("damascus-airport", "syrian-government")),
+    ("Damascus airport possibly already the opposition's during the night of escape", "2024-12-08T01:00", None,
+     maybe_held("damascus-airport", "syrian-government", "opposition-factions")),
+    ("the regime's soldiers retreat into Kafr Sousa at around 6pm: the government holds it then", "2024-12-07T18:00", None,
+     held("kafr-sousa-security-zone", "syrian-government")),
     # --- Aleppo
     ("regime holds Aleppo before the offensive", "2024-11-27T00:30", None, held("aleppo", "syrian-government")),
     ("HTS sets out from Idlib, which it holds", "2024-11-27T00:30", None, held("idlib", "hts")),
@@ -451,13 +489,16 @@ QUESTIONS = [
      lambda s: assert_equal(("possible", True), (whereabouts(s, "ahmad-al-ali")["status"], "al-ali-died" in whereabouts(s, "ahmad-al-ali")["events"]))),
     ("the deputy head of the security committee was killed", "2024-12-01T00:00", None, alive("security-committee-deputy-head", False)),
     # --- units
-    ("46th Regiment intact before the offensive", "2024-11-27T00:30", None, unit_state("46th-regiment", "active", None)),
+    ("46th Regiment intact before the offensive", "2024-11-27T00:30", None, unit_state("46th-regiment", "active")),
     ("46th Regiment's defeat possible on 28 Nov", "2024-11-28T12:00", None, unit_maybe("46th-regiment", "active", "defeated")),
     ("46th Regiment defeated by the fall of Aleppo", "2024-11-30T00:00", None, unit_state("46th-regiment", "defeated")),
-    ("4th Division still exists at 21:30 on 7 Dec", "2024-12-07T21:30", None, unit_state("4th-division", "active", None)),
+    ("4th Division still exists at 21:30 on 7 Dec", "2024-12-07T21:30", None, unit_state("4th-division", "active")),
+    ("the 86th Regiment after its position was stormed: unknown, last seen standing", "2024-12-07T00:00", None, unit_last_seen("86th-regiment", "active")),
     ("4th Division possibly dissolving on 8 Dec", "2024-12-08T12:00", None, unit_maybe("4th-division", "active", "dissolved")),
     ("4th Division dissolved within hours", "2024-12-09T00:00", None, unit_state("4th-division", "dissolved")),
-    ("Republican Guard received orders to withdraw; its withdrawal is not reported", "2024-12-09T00:00", None, unit_state("republican-guard", "active", None)),
+    ("the Republican Guard stands on Saturday", "2024-12-07T12:00", None, unit_state("republican-guard", "active")),
+    ("the Republican Guard carries its 3am order to withdraw; what followed is not reported", "2024-12-08T03:30", None,
+     unit_last_seen("republican-guard", "active", order="withdraw")),
     # --- calls
     ("the critical call from Moscow had not come at 21:30", "2024-12-07T21:30", None, call("russia", "bashar-al-assad", None)),
     ("the call from Moscow possibly came by 1am", "2024-12-08T01:00", None, call("russia", "bashar-al-assad", "possible")),
