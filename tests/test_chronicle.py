@@ -461,7 +461,11 @@ QUESTIONS = [
     # --- the south
     ("regime in Sweida on 5 Dec", "2024-12-05T12:00", None, held("sweida", "syrian-government")),
     ("army's withdrawal from Daraa possible on 6 Dec", "2024-12-06T12:00", None, maybe_held("daraa", "syrian-government", None)),
-    ("after the withdrawal nobody the article names holds Daraa", "2024-12-08T00:00", None, held("daraa", None)),
+    ("the opposition factions who launched operations in Daraa hold it after the army's withdrawal", "2024-12-08T00:00", None, held("daraa", "opposition-factions")),
+    ("Daraa during the southern push: the government, nobody known or the opposition", "2024-12-06T12:00", None,
+     maybe_held("daraa", "syrian-government", None, "opposition-factions")),
+    ("who held the Al-Bukamal crossing before the SDF blocked it is not said", "2024-12-05T12:00", None, held("al-bukamal-crossing", None, "unknown")),
+    ("the SDF holds the Al-Bukamal crossing it blocked on Friday 6 Dec", "2024-12-07T00:00", None, held("al-bukamal-crossing", "sdf")),
     ("who took Sweida is not reported", "2024-12-08T12:00", None, held("sweida", None)),
     ("the Jordanian border: not reported before the southern push", "2024-12-01T12:00", None, held("jordanian-border", None, "unknown")),
     ("opposition controls the Jordanian border area by 8 Dec", "2024-12-08T00:00", None, held("jordanian-border", "opposition-factions")),
