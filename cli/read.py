@@ -130,7 +130,8 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         *[(h, f"{n(h['person'])} appointed {h['role']}") for h in doc["appointments"]],
         *[(h, shorten(h["description"])) for h in doc["incidents"]],
     ]
-    others.sort(key=lambda pair: (pair[0]["time"]["earliest"], pair[0]["time"]["latest"]))
+    # (By window, an open or unknown start first and an open or unknown end last.)
+    others.sort(key=lambda pair: (pair[0]["time"]["earliest"] or "", pair[0]["time"]["latest"] or "\uffff"))
     recent(others, "Other happenings", any(doc["more"][k] for k in ("offensives", "transfers", "appointments", "incidents")))
     upcoming = doc["upcoming"] if show_all else doc["upcoming"][:UPCOMING_SHOWN]
     rows = [[_when(u["time"]), shorten(u["summary"], 90), u["event"]] for u in upcoming]

@@ -50,7 +50,8 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
     if entity.kind == "actor" or not ensure_cache(log):
         return load(log, known_at)
     position = cache.position_at(log, known_at)
-    ids = cache.naming_ids(log, entity.id, position, channel=None if mentions else CHANNEL_OF_KIND[entity.kind])
+    channel = CHANNEL_OF_KIND[entity.kind]
+    ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
     entries = cache.chains(log, ids, position)
     chain = resolve(entries)
     # The chains resolve as the whole log does; only ordering constraints, which may link them to
@@ -156,6 +157,8 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
     g = k.gazetteer
     eid = entity.id
     own_channel = CHANNEL_OF_KIND.get(entity.kind)
+    # (Its channel, and those whose answers its rows carry: a unit's orders.)
+    own = (own_channel, *CHANNELS[own_channel].joins) if own_channel else ()
     units_of = {u.id for u in g.of_kind("unit") if g.actor(u.id) == eid} if entity.kind == "actor" else set()
     rows: list[dict] = []
     seen: set[str] = set()
@@ -163,7 +166,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
         if entity.kind == "actor":
             hit = (key in units_of) or (before != after and (_actor_in(channel, before, eid) or _actor_in(channel, after, eid)))
         else:
-            hit = key == eid and channel == own_channel
+            hit = key == eid and channel in own
         if not hit:
             continue
         row = _fact_row(f, g, zone)
@@ -186,7 +189,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
             return eid in inv or bool(units_of & inv)
         if entity.kind == "actor":
             return isinstance(ev, control_types) and eid in involved(ev) or any(key in units_of for _c, key, _t in effects(ev))
-        return any(key == eid and c == own_channel for c, key, _t in effects(ev))
+        return any(key == eid and c in own for c, key, _t in effects(ev))
 
     if mentions:
         for f in k.timed():

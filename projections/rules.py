@@ -24,7 +24,7 @@ ENDS = "ends"
 
 NOBODY = (None, ())  # a place held by nobody we can name, contested by nobody
 NOWHERE = (None, None)  # a person somewhere unknown, alive or not unknown
-ACTIVE = "active"  # a unit nothing has happened to
+FINAL = ("defeated", "dissolved")  # a unit's states that nothing after them undoes, its actor's end included
 HOLDER, MEMBER = "holder", "member"
 
 
@@ -62,7 +62,7 @@ class Channel:
 CHANNELS: dict[str, Channel] = {c.name: c for c in (
     Channel(CONTROL, "place", NOBODY, lambda v: {"controller": v[0], "contested_with": list(v[1])}, on_end=HOLDER),
     Channel(WHERE, "person", NOWHERE, lambda v: {"place": v[0], "alive": v[1]}, sticky="die", joins=(ORDERS,)),
-    Channel(UNIT, "unit", ACTIVE, lambda v: {"state": v}, on_end=MEMBER, joins=(ORDERS,)),
+    Channel(UNIT, "unit", None, lambda v: {"state": v}, on_end=MEMBER, joins=(ORDERS,)),
     Channel(ORDERS, None, None, lambda v: {"order": v}, section=False),
 )}
 SECTIONS = tuple(name for name, c in CHANNELS.items() if c.section)
@@ -116,8 +116,8 @@ OPS: dict[str, OpRule] = {
     # An actor's end: what it held is no longer known; a contest it was party to goes on without it.
     "end": OpRule(lambda prior, arg: EXPIRED if prior[0] == arg else (prior[0], tuple(p for p in prior[1] if p != arg)),
                   sets=lambda arg: False, acts=_names),
-    # The end of the actor a member belongs to: its standing is no longer known.
-    "expire": OpRule(lambda prior, arg: EXPIRED, sets=lambda arg: False),
+    # The end of the actor a member belongs to: its standing, when known, is no longer, unless it had ended.
+    "expire": OpRule(lambda prior, arg: EXPIRED, sets=lambda arg: False, acts=lambda prior, arg: prior is not None and prior not in FINAL),
 }
 # The op by which the end of an actor reaches each kind of channel (`Channel.on_end`).
 END_OPS = {HOLDER: "end", MEMBER: "expire"}

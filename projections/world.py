@@ -172,7 +172,8 @@ def answer(cell: Cell, initial: Any) -> Answer:
         status = POSSIBLE
     elif cell.ended is not None:
         status = UNKNOWN
-    elif cell.settled is not None or acting:
+    elif cell.settled is not None or any(s.op(cell.value) != EXPIRED for s in acting):
+        # (A change in progress that leaves the value as it is still says what it is; an end does not.)
         status = CERTAIN
     else:
         status = UNKNOWN

@@ -322,7 +322,7 @@ def test_history_of_an_entity_agrees_with_state_at_every_valid_time(drafts, time
         if entity.kind == "actor":
             continue
         channel = inv.CHANNEL_OF_KIND[entity.kind]
-        rows = [r for r in inv.history(k, entity, zone=ZONE)["changes"] if r["key"] == entity.id]
+        rows = [r for r in inv.history(k, entity, zone=ZONE)["changes"] if r["key"] == entity.id and r["channel"] == channel]
         for at in times:
             t = to_micros(at)
             started = [r for r in rows if window_of[r["event"]][0] <= t]

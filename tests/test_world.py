@@ -65,7 +65,7 @@ def test_withdrawal_leaves_the_place_to_nobody_only_when_the_holder_withdraws():
     log = make(HELD, Draft(event=ForcesWithdrew(actor="a0", from_place="p0", unit="u0"), valid=window("2024-11-28"), id="w"))
     assert (None, "certain", [None], ["w"]) == control(log, window("2024-11-29").earliest)
     units = state_json(*world_at(log, window("2024-11-29").earliest), zone=ZONE)["units"]
-    assert {"u0": "withdrawn", "u1": "active"} == {u["unit"]: u["state"] for u in units}
+    assert {"u0": ("withdrawn", "certain"), "u1": (None, "unknown")} == {u["unit"]: (u["state"], u["status"]) for u in units}
 
 
 def test_meetings_place_their_participants_and_death_is_kept_with_the_place():

@@ -250,13 +250,14 @@ def naming(log: Log, ids, position: int, *, until: int | None = None, after: int
         yield fact_from_row(row)
 
 
-def naming_ids(log: Log, entity: str, position: int, *, channel: str | None = None) -> list[str]:
-    """Ids of the facts any version of which, recorded by `position`, names `entity`; with `channel`,
-    only those any version of which is a keyed effect on `entity` in that channel."""
-    if channel is None:
+def naming_ids(log: Log, entity: str, position: int, *, channels: tuple[str, ...] | None = None) -> list[str]:
+    """Ids of the facts any version of which, recorded by `position`, names `entity`; with `channels`,
+    only those any version of which is a keyed effect on `entity` in one of those channels."""
+    if channels is None:
         mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
     else:
-        mentions, args = f"SELECT fact FROM {MENTIONS} WHERE channel = ? AND entity = ? AND seq_from <= ?", (channel, entity, position)
+        mentions = f"SELECT fact FROM {MENTIONS} WHERE channel IN ({', '.join('?' * len(channels))}) AND entity = ? AND seq_from <= ?"
+        args = (*channels, entity, position)
     return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
 
 

@@ -88,9 +88,12 @@ def write_csv(log: Log, out: IO[str], *, at: datetime | None = None, known_at: d
 
 
 def latest_moment(log: Log, known_at: datetime | None = None) -> datetime:
-    """The first moment at which every event in the log has certainly happened."""
-    sc = scene(log, known_at)
-    his = [f.hi for f in sc.k.timed()]
+    """The first moment at which every event in the log whose window has an end has certainly happened."""
+    return _latest(scene(log, known_at))
+
+
+def _latest(sc) -> datetime:
+    his = [f.hi for f in sc.k.timed() if f.hi < CALENDAR_HI]  # (an open or unknown end never comes)
     return from_micros(max(his)) if his else sc.k.known_at
 
 
@@ -101,8 +104,7 @@ def geojson(log: Log, at: datetime | None = None, known_at: datetime | None = No
     makes geojson.io and similar tools colour the points by controller."""
     sc = scene(log, known_at)
     if at is None:
-        his = [f.hi for f in sc.k.timed()]
-        at = from_micros(max(his)) if his else sc.k.known_at
+        at = _latest(sc)
     doc = sc.state(at)
     people: dict[str, list[str]] = {}
     for w in doc["whereabouts"]:
