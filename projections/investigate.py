@@ -15,7 +15,7 @@ from chrono import codec
 from chrono.entry import Entry
 from chrono.errors import ChronoError, UnknownEventError
 from chrono.store import Log
-from chrono.timeval import ValidTime, from_micros, iso, to_micros, zone_info
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ValidTime, from_micros, iso, to_micros, zone_info
 from events import REGISTRY, Event, EventCorrected, EventRetracted, Source, entity_refs
 
 from .describe import answer_words, summarize, value_text
@@ -74,7 +74,10 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
 
 
 def window_valid(lo: int, hi: int, zone: str) -> ValidTime:
-    return ValidTime(earliest=from_micros(lo), latest=from_micros(hi), precision="interval", zone=zone)
+    """A window as a ValidTime, its ends at the calendar's edge read as open."""
+    start, end = ("open" if lo <= CALENDAR_LO else "bounded"), ("open" if hi >= CALENDAR_HI else "bounded")
+    return ValidTime(earliest=None if start == "open" else from_micros(lo), latest=None if end == "open" else from_micros(hi),
+                     precision="interval", zone=zone, start=start, end=end)
 
 
 def valid_json(valid: ValidTime | None, zone: str, lo: int | None = None, hi: int | None = None) -> dict | None:
@@ -440,7 +443,10 @@ def timeline(k: Knowledge, *, zone: str, lo: datetime | None = None, hi: datetim
 
 def _period(f: Fact, tz) -> str:
     """The heading a fact is grouped under: the local day its window opens, or, for a fact known only
-    to the month or year, that month or year (so "sometime in 2016" is not filed under 1 January)."""
+    to the month or year, that month or year (so "sometime in 2016" is not filed under 1 January);
+    "before" for a fact whose window has no start (an open or unknown one), which comes first."""
+    if f.lo <= CALENDAR_LO:
+        return "before"
     start = from_micros(f.lo).astimezone(tz)
     if f.valid is not None and (f.lo, f.hi) == (f.valid.lo, f.valid.hi) and not f.valid.qualifier:
         if f.valid.precision == "year":
@@ -451,6 +457,8 @@ def _period(f: Fact, tz) -> str:
 
 
 def _period_label(key: str) -> str:
+    if key == "before":
+        return "Since before any date the log gives"
     if len(key) == 4:
         return f"Sometime in {key}"
     if len(key) == 7:

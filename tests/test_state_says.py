@@ -227,3 +227,15 @@ def test_state_rows_fit_the_terminal_the_key_column_last_to_give_way():
     assert any(ln.startswith("Aleppo ") and "Hayat Tahrir al-Sham" in ln for ln in lines)
     wide = CliRunner().invoke(cli.main, ["state", "--at", "2024-12-07T21:30"], env={"CHRONO_DB": None}).stdout
     assert max(map(len, wide.splitlines())) > 100  # (a pipe takes every line whole)
+
+
+def test_the_timeline_files_an_open_start_before_every_date_and_narrows_to_an_open_end(tmp_path):
+    from projections.investigate import timeline, window_valid
+    from projections.query import knowledge
+
+    log = make(HELD_BEFORE, fact(OrderIssued(order="hold", issuer="saf", recipients=("first-division",)), "2023-12-18/..", "open-order"))
+    days = timeline(knowledge(log, use_cache=False), zone=ZONE)["days"]
+    assert ("before", "Since before any date the log gives", ["saf-holds-madani"]) == (
+        days[0]["day"], days[0]["label"], [e["event"] for e in days[0]["events"]])
+    order = log.get("open-order").valid
+    assert "open end" in window_valid(order.lo, order.hi, ZONE).describe() and "9999" not in window_valid(order.lo, order.hi, ZONE).describe()
