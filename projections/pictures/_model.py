@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from chrono.store import Log
-from chrono.timeval import from_micros, iso, to_micros, zone_info
+from chrono.timeval import from_micros, to_micros, zone_info
 from events import entity_refs
 
 from ..describe import summarize
