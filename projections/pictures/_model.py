@@ -11,10 +11,11 @@ from chrono.store import Log
 from chrono.timeval import from_micros, to_micros, zone_info
 from events import entity_refs
 
-from ..describe import summarize
+from ..describe import NO_ONE, candidate_text, summarize
 from ..gazetteer import Gazetteer
 from ..query import Knowledge, instant, knowledge, state_json
 from ..resolve import Fact
+from ..rules import CONTROL, WHERE
 from ..world import LISTS, effects
 from ._colors import actor_colors
 
@@ -158,11 +159,11 @@ def changes(before: dict | None, after: dict, sc: Scene) -> list[dict]:
             continue
         ctrl, status, cands, contested, events = now
         if status == "possible":
-            what = f"{n(place)}: possibly " + " or ".join(n(c) if c else "nobody" for c in cands)
+            what = f"{n(place)}: possibly " + " or ".join(candidate_text(CONTROL, c, sc.g) for c in cands)
         elif ctrl:
             what = f"{n(place)}: held by {n(ctrl)}"
         else:
-            what = f"{n(place)}: held by nobody known"
+            what = f"{n(place)}: {NO_ONE[CONTROL]}"
         if contested:
             what += f", contested by {', '.join(n(a) for a in contested)}"
         out.append({"kind": "control", "place": place, "text": what, "events": events[-1:] if status != "possible" else events[1:] or events})
@@ -173,9 +174,9 @@ def changes(before: dict | None, after: dict, sc: Scene) -> list[dict]:
             continue
         place, status, cands, alive, events = now
         if status == "possible":
-            what = f"{n(person)}: possibly in " + " or ".join(n(c) if c else "unknown" for c in cands)
+            what = f"{n(person)}: possibly in " + " or ".join(candidate_text(WHERE, c, sc.g) for c in cands)
         else:
-            what = f"{n(person)}: in {n(place)}" if place else f"{n(person)}: whereabouts unknown"
+            what = f"{n(person)}: in {candidate_text(WHERE, place, sc.g)}"
         if alive is False:
             what += " (dead)"
         out.append({"kind": "whereabouts", "person": person, "text": what, "events": events[-1:] if status != "possible" else events[1:] or events})

@@ -13,7 +13,7 @@
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   }
-  function name(id) { return id ? (data.names[id] || id) : "nobody known"; }
+  function name(id) { return id ? (data.names[id] || id) : data.no_holder; }
   function colour(actor) { return actor == null ? data.nobody : (data.colors[actor] || "#9e9e9e"); }
 
   // The twin of _svg.marker_inner: keep the two in step.

@@ -10,6 +10,8 @@ from html import escape
 
 import attrs
 
+from ..describe import NO_ONE, candidate_text
+from ..rules import CONTROL
 from ._colors import NOBODY, UNKNOWN_ACTOR
 from ._geo import Frame, is_near
 from ._model import PLACE_RANK, Scene
@@ -71,9 +73,9 @@ def describe_control(sc: Scene, c: dict) -> str:
     if c["status"] == "unknown":
         return "nothing known yet"
     if c["status"] == "possible":
-        text = "possibly " + " or ".join(n(a) if a else "nobody known" for a in c["candidates"])
+        text = "possibly " + " or ".join(candidate_text(CONTROL, a, sc.g) for a in c["candidates"])
     else:
-        text = f"held by {n(c['controller'])}" if c["controller"] else "held by nobody known"
+        text = f"held by {n(c['controller'])}" if c["controller"] else NO_ONE[CONTROL]
     if c["contested_with"]:
         text += f", contested by {', '.join(n(a) for a in c['contested_with'])}"
     return text

@@ -12,6 +12,8 @@ from chrono.errors import ChronoError
 from chrono.store import Log
 from chrono.timeval import iso
 
+from ..describe import NO_ONE
+from ..rules import CONTROL
 from . import _svg
 from ._model import Scene, changes, compact_state, scene, step_times
 
@@ -95,6 +97,7 @@ def render_slider_html(log: Log, start: datetime, end: datetime, known_at: datet
         "colors": sc.colors,
         "nobody": _svg.NOBODY,
         "names": {e.id: e.name for e in sc.g},
+        "no_holder": NO_ONE[CONTROL],
         "geometry": geometry,
     }
     script = resources.files(__package__).joinpath("_slider.js").read_text()
