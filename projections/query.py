@@ -254,12 +254,13 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         names.update(cache.names_of(log, new, pos))
 
     keyed: dict[str, tuple[list, bool]] = {}
+    ends = cache.ends_by(log, at, pos)  # (few: read once for every key they may reach)
     for channel in KEYED:
         kind = KINDS[channel]
         fits = lambda key: CHANNELS[channel].lists(names.kind(key))  # noqa: E731
         if ids is not None:
             learn(ids)
-            read = {key: cache.key_cell(log, channel, key, at, pos) for key in ids}
+            read = {key: cache.key_cell(log, channel, key, at, pos, ends=ends) for key in ids}
             cells = {key: cell for key, (cell, _rank) in read.items() if cell is not None}
             keys = [i for i in ids if names.kind(i) == kind or (i in cells and fits(i))]
             chosen, more = _cut_keys(keys, {key: rank for key, (cell, rank) in read.items() if cell is not None}, limit)
@@ -274,9 +275,9 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
                     chosen, more = recent[:limit], True
                 else:
                     chosen, more = sorted(keys), False
-            cells = {key: cache.key_cell(log, channel, key, at, pos)[0] for key in chosen}
+            cells = {key: cache.key_cell(log, channel, key, at, pos, ends=ends)[0] for key in chosen}
         keyed[channel] = ([(key, _answer_of(channel, cells.get(key)),
-                            {j: _answer_of(j, cache.key_cell(log, j, key, at, pos)[0]) for j in CHANNELS[channel].joins})
+                            {j: _answer_of(j, cache.key_cell(log, j, key, at, pos, ends=ends)[0]) for j in CHANNELS[channel].joins})
                            for key in chosen], more)
     lists: dict[str, tuple[list, bool]] = {}
     if ids is None:

@@ -21,6 +21,7 @@ from .read import (
     described,
     described_ids,
     descriptions,
+    ends_by,
     fact,
     facts_after,
     key_cell,
@@ -36,7 +37,7 @@ from .read import (
 from .build import built_from, is_fresh, path_of, rebuild
 
 __all__ = [
-    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "fact", "facts_after", "is_fresh",
+    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "ends_by", "fact", "facts_after", "is_fresh",
     "key_cell", "key_steps", "latest_listed", "names_of", "naming", "naming_ids", "path_of", "position_at", "rebuild",
     "recent_keys", "windows_of",
 ]
