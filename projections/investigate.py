@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import attrs
@@ -24,8 +25,11 @@ from .sources import attribution, source_matches, sources_json
 from . import cache
 from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
 from .resolve import Fact, Resolution, ordering_conflicts, resolve
-from .rules import CHANNEL_OF_KIND, CHANNELS, CONTROL, OPS, RULES, SECTIONS, UNIT, WHERE
-from .world import INITIAL, Answer, World, answer, effects, valid_order
+from .rules import (
+    CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
+    WHERE, rule_of,
+)
+from .world import INITIAL, Answer, Op, World, answer, effects, valid_order
 
 CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
 
@@ -52,6 +56,7 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
     position = cache.position_at(log, known_at)
     channel = CHANNEL_OF_KIND[entity.kind]
     ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
+    ids = list(dict.fromkeys([*ids, *cache.ending_ids(log, position)]))  # (an actor's end may reach it)
     entries = cache.chains(log, ids, position)
     chain = resolve(entries)
     # The chains resolve as the whole log does; only ordering constraints, which may link them to
@@ -109,19 +114,37 @@ def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:
     return answer_words(channel, keyed_json(channel, a, "UTC"), g)
 
 
-def keyed_changes(facts: list[Fact]) -> list[tuple[Fact, str, str, object, object]]:
-    """Every keyed effect in valid-time order as (fact, channel, key, value before, value after),
-    applying each fact as if it had certainly happened in that order."""
+def keyed_changes(facts: list[Fact], members: Callable[[str], Iterable[str]] = lambda actor: ()) -> list[tuple]:
+    """Every keyed effect in valid-time order as (fact, channel, key, value before, value after, kind),
+    applying each fact as if it had certainly happened in that order: a change moves the key's value;
+    an observation (kind OBSERVED) says what it was in its window and leaves it as it was; an actor's
+    end (kind ENDED) reaches the keys whose value names the actor, and its `members`' standing, and
+    leaves them unknown (`rules.Channel.on_end`). An effect that does not act on the value (another
+    actor's withdrawal) is no part of the key's history."""
     running: dict[tuple[str, str], object] = {}
     out = []
-    for f in valid_order(facts):
-        for channel, key, transform in effects(f.event):
-            before = running.get((channel, key), INITIAL[channel])
-            if not OPS[transform.name].acts(before, transform.arg):
-                continue  # (no evidence about the key: another actor's withdrawal)
-            after = transform(before)
+
+    def apply(f: Fact, channel: str, key: str, op: Op, kind: str) -> None:
+        before = running.get((channel, key), INITIAL[channel])
+        if not OPS[op.name].acts(before, op.arg):
+            return
+        after = op(before)
+        after = INITIAL[channel] if after == EXPIRED else after
+        if kind != OBSERVED:
             running[(channel, key)] = after
-            out.append((f, channel, key, before, after))
+        out.append((f, channel, key, before, after, kind))
+
+    for f in valid_order(facts):
+        rule = rule_of(f.type_name)
+        for channel, key, op in effects(f.event):
+            apply(f, channel, key, op, OBSERVED if rule.settles == OBSERVATION else CHANGED)
+        if rule.ends is not None:
+            actor = getattr(f.event, rule.ends)
+            for name, c in CHANNELS.items():
+                if c.on_end is not None:
+                    keys = [k for ch, k in running if ch == name] if c.on_end == HOLDER else members(actor)
+                    for key in keys:
+                        apply(f, name, key, Op(END_OPS[c.on_end], actor), ENDED)
     return out
 
 
@@ -165,7 +188,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
     units_of = {u.id for u in g.of_kind("unit") if g.actor(u.id) == eid} if entity.kind == "actor" else set()
     rows: list[dict] = []
     seen: set[str] = set()
-    for f, channel, key, before, after in keyed_changes(k.timed()):
+    for f, channel, key, before, after, kind in keyed_changes(k.timed(), g.members):
         if entity.kind == "actor":
             hit = (key in units_of) or (before != after and (_actor_in(channel, before, eid) or _actor_in(channel, after, eid)))
         else:
@@ -174,7 +197,7 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
             continue
         row = _fact_row(f, g, zone)
         row["via"] = sorted_chain(f.via, res.entries)
-        row.update(status="corrected" if f.via else "stands", channel=channel, key=key, key_name=g.name(key),
+        row.update(status="corrected" if f.via else "stands", channel=channel, key=key, key_name=g.name(key), kind=kind,
                    before=value_json(channel, before), value=value_json(channel, after), changed=before != after,
                    value_text=value_text(channel, after, g),
                    original=_original(res.entries[f.id], g) if f.via else None, retracted_by=None, _order=(f.lo, f.seq))

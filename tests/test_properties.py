@@ -17,10 +17,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from chrono import codec
 from chrono.clock import FixedClock
 from chrono.entry import Draft
+from chrono.errors import InvalidEventError
 from chrono.jsonl import read_prepared, read_records, write_entries
 from chrono.store import Log, verify
 from chrono.timeval import ValidTime
-from events import REGISTRY, EventCorrected, EventRetracted
+from events import REGISTRY, Event, EventCorrected, EventRetracted
 from projections.query import knowledge, state_json, world_at
 from projections.query import state as state_document
 from projections.resolve import resolve
@@ -84,10 +85,23 @@ def test_entries_round_trip_through_the_store_exactly(evs, valid):
 # --- folds -----------------------------------------------------------------------------------------
 
 
-@given(s.fact_drafts(), s.query_times)
-def test_replaying_the_log_twice_gives_the_same_state(drafts, at):
-    log = loaded(drafts)
-    assert state(log, at) == state(log, at)
+@given(st.lists(s.fact_drafts(max_size=5), min_size=1, max_size=3), st.data(), s.query_times)
+def test_replaying_the_log_twice_gives_the_same_state(batches, data, at):
+    """A replay depends on the entries alone: not on what an earlier replay left behind (`chrono
+    replay` rebuilds the cache, once or twice), nor on which log holds them (a second one they are
+    replayed into), nor on the order the fold is handed the facts in."""
+    from projections import cache
+
+    log, _times = history_log(batches, data)
+    before = state(log, at, use_cache=True)
+    standing = len(resolve(log.entries()).facts)
+    for _ in range(2):
+        assert standing == cache.rebuild(log)
+        assert before == state(log, at, use_cache=True)
+    again = new_log()
+    again.append([Draft(event=e.event, valid=e.valid, sources=e.sources, id=e.id, after=e.after, before=e.before) for e in log.entries()])
+    assert before == state(again, at, use_cache=True)
+    assert before == state(again, at)
     facts = resolve(log.entries()).facts
     first, second = fold(facts, at=codec.to_micros(at)), fold(list(reversed(facts)), at=codec.to_micros(at))
     assert {c: first.answers(c) for c in first.cells} == {c: second.answers(c) for c in second.cells}
@@ -241,66 +255,147 @@ def test_swapping_two_rows_is_caught_by_verify():
 # --- a stateful model: appends, corrections, retractions and time travel --------------------------
 
 
+@attrs.frozen
+class Written:
+    """An entry as the machine appended it."""
+
+    id: str
+    event: Event
+    valid: ValidTime | None
+    sources: tuple
+
+
+def reads_as(written: list[Written]) -> dict[str, tuple | None]:
+    """What each fact id reads as, (event, valid, sources, via), or None when it is retracted: by the
+    plain rule, not by the engine's walk. An entry reads as written unless the latest of the entries
+    that correct or retract it, and still stand themselves, says otherwise: a retraction removes it;
+    a correction puts its replacement and valid time in its place, its sources too when it has any.
+    A correction that is itself corrected still corrects its target, but with the later replacement,
+    valid time and sources; so a fact reads as the end of its chain, however long."""
+    by_id = {w.id: w for w in written}
+    acting_on: dict[str, list[Written]] = {}
+    for w in written:
+        if w.event.correction:
+            acting_on.setdefault(w.event.target, []).append(w)
+
+    def reading(entry_id: str) -> tuple | None:
+        w = by_id[entry_id]
+        for c in reversed(acting_on.get(entry_id, [])):
+            got = reading(c.id)
+            if got is None:
+                continue  # a retracted correction or retraction says nothing
+            event, valid, sources, via = got
+            if isinstance(event, EventRetracted):
+                return None
+            content = attrs.evolve(w.event, replacement=event.replacement) if w.event.correction else event.replacement
+            return content, valid, sources or w.sources, (c.id, *via)
+        return w.event, w.valid, w.sources, ()
+
+    return {w.id: reading(w.id) for w in written if not w.event.correction}
+
+
+DESCRIBED = frozenset(d.id for d in s.descriptions())
+
+
+def facts_read(log: Log, known_at: datetime | None = None, *, use_cache: bool) -> dict[str, tuple]:
+    k = knowledge(log, known_at, use_cache=use_cache)
+    assert use_cache == k.cached
+    return {f.id: (f.event, f.valid, f.sources, f.via) for f in k.facts if f.id not in DESCRIBED}
+
+
 class LogMachine(RuleBasedStateMachine):
-    """Compares the log against a plain dict of what each event id currently says, kept per recorded time."""
+    """Appends facts, corrects and retracts them, corrects and retracts the corrections and retracts
+    the retractions, to any depth; and holds what the log reads as, now and as known at every
+    earlier recorded time, to a plain model of what the entries say, from the fold and the cache."""
 
     facts = Bundle("facts")
     corrections = Bundle("corrections")
+    retractions = Bundle("retractions")
 
     def __init__(self):
         super().__init__()
         self.log = new_log()
         self.log.append(s.descriptions())
-        self.model: dict[str, tuple | None] = {}  # id -> (event, valid) as known now, None if retracted
-        self.snapshots: list[tuple[datetime, dict]] = []
-        self.counter = 0
+        self.written: list[Written] = []
+        self.by_id: dict[str, Written] = {}
+        self.snapshots: list[tuple[datetime, int]] = []  # a recorded time, and how many entries were written by then
 
-    def _snapshot(self):
-        self.snapshots.append((self.log.head().recorded, dict(self.model)))
+    def _write(self, prefix: str, event, valid=None, sources=()) -> str:
+        entry_id = f"{prefix}{len(self.written) + 1}"
+        self.log.append(Draft(event=event, valid=valid, sources=sources, id=entry_id))
+        self.written.append(w := Written(id=entry_id, event=event, valid=valid, sources=sources))
+        self.by_id[entry_id] = w
+        self.snapshots.append((self.log.head().recorded, len(self.written)))
+        return entry_id
 
-    def _id(self, prefix):
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+    def _fact_type(self, entry_id: str) -> type:
+        ev = self.by_id[entry_id].event
+        return type(ev.replacement if isinstance(ev, EventCorrected) else ev)
 
-    @rule(target=facts, ev=s.world_events, valid=s.valid_times())
-    def append_fact(self, ev, valid):
-        fid = self._id("f")
-        self.log.append(Draft(event=ev, valid=valid, id=fid))
-        self.model[fid] = (ev, valid)
-        self._snapshot()
-        return fid
+    @rule(target=facts, ev=s.world_events, valid=s.valid_times(), sources=s.sources)
+    def append_fact(self, ev, valid, sources):
+        return self._write("f", ev, valid, sources)
 
-    @rule(target=corrections, fid=facts, data=st.data())
-    def correct(self, fid, data):
-        current = self.model[fid]
-        base = current[0] if current else self.log.get(fid).event
-        replacement = data.draw(s.event_of(type(base), pooled=True))
-        valid = data.draw(s.valid_times())
-        cid = self._id("c")
-        self.log.append(Draft(event=EventCorrected(target=fid, replacement=replacement, reason="r"), valid=valid, id=cid))
-        self.model[fid] = (replacement, valid)
-        self._snapshot()
-        return cid
+    # One rule for each kind of target, so a rule waits for its bundle to fill (an empty bundle drawn
+    # from inside st.one_of would throw the whole example away).
 
-    @rule(fid=facts)
-    def retract(self, fid):
-        self.log.append(Draft(event=EventRetracted(target=fid, reason="r"), id=self._id("r")))
-        self.model[fid] = None
-        self._snapshot()
+    def _correct(self, target_id, data):
+        replacement = data.draw(s.event_of(self._fact_type(target_id), pooled=True))
+        return self._write("c", EventCorrected(target=target_id, replacement=replacement, reason="r"), data.draw(s.valid_times()), data.draw(s.sources))
+
+    @rule(target=corrections, target_id=facts, data=st.data())
+    def correct_a_fact(self, target_id, data):
+        return self._correct(target_id, data)
+
+    @rule(target=corrections, target_id=corrections, data=st.data())
+    def correct_a_correction(self, target_id, data):
+        """Its replacement is of the type of the one it replaces (the store refuses any other)."""
+        return self._correct(target_id, data)
+
+    @precondition(lambda self: any(isinstance(w.event, EventCorrected) for w in self.written))
+    @rule(target=corrections, data=st.data())
+    def correct_the_latest_correction(self, data):
+        """Chains grow deep faster than by drawing corrections at random."""
+        return self._correct(next(w.id for w in reversed(self.written) if isinstance(w.event, EventCorrected)), data)
+
+    @rule(target=retractions, target_id=facts)
+    def retract_a_fact(self, target_id):
+        return self._write("r", EventRetracted(target=target_id, reason="r"))
+
+    @rule(target=retractions, target_id=corrections)
+    def retract_a_correction(self, target_id):
+        return self._write("r", EventRetracted(target=target_id, reason="r"))
+
+    @rule(target=retractions, target_id=retractions)
+    def retract_a_retraction(self, target_id):
+        """Which undoes it (a retraction is never corrected: see below)."""
+        return self._write("r", EventRetracted(target=target_id, reason="r"))
+
+    @rule(target_id=retractions, data=st.data())
+    def correcting_a_retraction_is_refused(self, target_id, data):
+        head = self.log.head()
+        ev = data.draw(s.world_events)
+        with pytest.raises(InvalidEventError, match="retract it"):
+            self.log.append(Draft(event=EventCorrected(target=target_id, replacement=ev, reason="r"), valid=data.draw(s.valid_times())))
+        assert head == self.log.head()
 
     @precondition(lambda self: self.snapshots)
     @rule(data=st.data(), at=s.query_times)
     def time_travel_matches_the_model_then(self, data, at):
-        recorded, then = data.draw(st.sampled_from(self.snapshots))
-        k = knowledge(self.log, recorded)
-        got = {f.id: (f.event, f.valid) for f in k.facts if f.valid is not None}
-        assert {fid: v for fid, v in then.items() if v is not None} == got
-        assert state(self.log, at, recorded) == state(self.log, at, recorded, use_cache=True)
+        recorded, n = data.draw(st.sampled_from(self.snapshots))
+        expected = {fid: v for fid, v in reads_as(self.written[:n]).items() if v is not None}
+        assert expected == facts_read(self.log, recorded, use_cache=False)
+        assert expected == facts_read(self.log, recorded, use_cache=True)
+        # The state then is that of a log of the facts as the model reads them, written in their place.
+        as_read = loaded([Draft(event=ev, valid=valid, sources=sources, id=fid) for fid, (ev, valid, sources, _via) in expected.items()])
+        assert state(as_read, at) == state(self.log, at, recorded)
+        assert state(as_read, at) == state(self.log, at, recorded, use_cache=True)
 
     @invariant()
     def now_matches_the_model(self):
-        got = {f.id: (f.event, f.valid) for f in knowledge(self.log).facts if f.valid is not None}
-        assert {fid: v for fid, v in self.model.items() if v is not None} == got
+        expected = {fid: v for fid, v in reads_as(self.written).items() if v is not None}
+        assert expected == facts_read(self.log, use_cache=False)
+        assert expected == facts_read(self.log, use_cache=True)
 
     @invariant()
     def the_chain_verifies(self):
@@ -312,23 +407,33 @@ TestLogMachine = LogMachine.TestCase
 
 @given(s.fact_drafts(max_size=15))
 def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(drafts):
+    """Every keyed effect the fold applies (`world.effects`: op, argument, what it says the key was
+    before), and every actor's end it finds (`rules.Rule.ends`), the cache reads out of the stored JSON
+    alike, with the same window, settling time and kind."""
     from projections import cache
+    from projections.cache.read import _op
     from projections.query import ensure_cache
-    from projections.world import effects, settles_at
+    from projections.rules import CHANGED, ENDED, ENDS, OBSERVATION, OBSERVED, rule_of
+    from projections.world import Op, effects, settles_at
 
     log = loaded(drafts)
     assert ensure_cache(log)
-    expected = sorted(
-        (channel, key, f.lo, f.seq, f.id, settles_at(f), op.name, codec.canonical(op.arg))
-        for f in resolve(log.entries()).facts if f.lo is not None
-        for channel, key, op in effects(f.event)
-    )
-    got = sorted(
-        (channel, key, lo, seq, fact, settle, op, codec.canonical(codec.loads(arg)))
-        for channel, key, lo, seq, fact, settle, op, arg in log.conn.execute(
-            f"SELECT channel, key, lo, seq, fact, settle, op, arg FROM {cache.derived.EFFECT_ROWS} WHERE seq_to = {cache.schema.NEVER}")
-    )
-    assert expected == got
+    expected = []
+    for f in resolve(log.entries()).facts:
+        if f.lo is None:
+            continue
+        rule = rule_of(f.type_name)
+        kind = OBSERVED if rule.settles == OBSERVATION else CHANGED
+        expected += [(channel, key, f.lo, f.hi, f.seq, f.id, settles_at(f), kind, op) for channel, key, op in effects(f.event)]
+        if rule.ends:
+            actor = getattr(f.event, rule.ends)
+            expected.append((ENDS, actor, f.lo, f.hi, f.seq, f.id, settles_at(f), ENDED, Op("end", actor)))
+    got = [(channel, key, lo, hi, seq, fact, settle, kind, _op(op, arg, before, channel))
+           for channel, key, lo, hi, seq, fact, settle, kind, op, arg, before in log.conn.execute(
+               f"SELECT channel, key, lo, hi, seq, fact, settle, kind, op, arg, before FROM {cache.derived.EFFECT_ROWS} "
+               f"WHERE seq_to = {cache.schema.NEVER}")]
+    order = lambda row: (*row[:8], row[8].name, codec.canonical(row[8].arg), repr(row[8].before))  # noqa: E731
+    assert sorted(expected, key=order) == sorted(got, key=order)
 
 
 def history_log(batches, data) -> tuple[Log, list]:

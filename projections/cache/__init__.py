@@ -21,6 +21,7 @@ from .read import (
     described,
     described_ids,
     descriptions,
+    ending_ids,
     ends_by,
     fact,
     facts_after,
@@ -37,7 +38,7 @@ from .read import (
 from .build import built_from, is_fresh, path_of, rebuild
 
 __all__ = [
-    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "ends_by", "fact", "facts_after", "is_fresh",
+    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "ending_ids", "ends_by", "fact", "facts_after", "is_fresh",
     "key_cell", "key_steps", "latest_listed", "names_of", "naming", "naming_ids", "path_of", "position_at", "rebuild",
     "recent_keys", "windows_of",
 ]

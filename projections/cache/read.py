@@ -261,6 +261,13 @@ def naming_ids(log: Log, entity: str, position: int, *, channels: tuple[str, ...
     return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
 
 
+def ending_ids(log: Log, position: int) -> list[str]:
+    """Ids of the facts any version of which, recorded by `position`, is an actor's end (few: what may
+    reach any place's holder or any unit)."""
+    rows = log.conn.execute(f"SELECT fact FROM {MENTIONS} WHERE channel = ? AND seq_from <= ?", (ENDS, position))
+    return list(dict.fromkeys(r[0] for r in rows))
+
+
 def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
     """(fact, seq_from) of each fact version that mentions one of `ids` and meets `where`, once each:
     the mentions that are keyed effects by their index, the others by theirs, and the references of
