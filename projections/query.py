@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sqlite3
 from datetime import datetime
@@ -134,9 +135,11 @@ KINDS = {name: c.kind for name, c in CHANNELS.items()}  # the entities each keye
 SECTIONS = (*KEYED, *LIST_NAMES, "upcoming")
 
 
+@functools.lru_cache(maxsize=16384)
 def instant(us: int, zone: str) -> str | None:
     """A bound of a window in JSON: ISO 8601 in `zone`, or None for an open or unknown end (the
-    calendar's edge, where the fold keeps it)."""
+    calendar's edge, where the fold keeps it). (Cached: a document names the same few bounds many
+    times, in its rows' windows and their evidence.)"""
     return None if us <= CALENDAR_LO or us >= CALENDAR_HI else iso(from_micros(us), zone)
 
 

@@ -107,16 +107,16 @@ def apply_cell(cell: Cell, step: Step, at: int, initial: Any) -> Cell:
         return cell
     if step.kind == OBSERVED:
         if at < step.hi:
-            return attrs.evolve(cell, covering=(*cell.covering, step))
+            return Cell(cell.value, cell.settled, cell.pending, cell.ended, (*cell.covering, step), cell.seen, cell.ends)
         if cell.seen is None or (step.hi, step.lo, step.seq) > (cell.seen.hi, cell.seen.lo, cell.seen.seq):
-            return attrs.evolve(cell, seen=step)
+            return Cell(cell.value, cell.settled, cell.pending, cell.ended, cell.covering, step, cell.ends)
         return cell
     if step.settle > at:
         # (Whether it acts on the value is asked of the value the answer gives: `answer`.)
-        return attrs.evolve(cell, pending=(*cell.pending, step))
+        return Cell(cell.value, cell.settled, (*cell.pending, step), cell.ended, cell.covering, cell.seen, cell.ends)
     ends = (*cell.ends, step) if step.kind == ENDED else cell.ends
     if not _acts(step, cell.value):
-        return attrs.evolve(cell, ends=ends)
+        return Cell(cell.value, cell.settled, cell.pending, cell.ended, cell.covering, cell.seen, ends)
     new = step.op(cell.value)
     # Pending steps stay pending: their windows overlap this one, so either order is possible.
     if new == EXPIRED:

@@ -21,6 +21,7 @@ from events import CallMade, ControlChanged, EventCorrected, EventRetracted, Per
 from projections import investigate as inv
 from projections.query import state_json, world_at
 from projections.resolve import resolve
+from projections.world import INITIAL
 
 from . import strategies as s
 
@@ -332,13 +333,16 @@ def test_history_of_an_entity_agrees_with_state_at_every_valid_time(drafts, time
             answer = world_at(log, at, use_cache=False)[0].answers(channel).get(entity.id)
             if not started:  # (touched, at most, by what is no evidence about it)
                 assert answer is None or ("unknown", ()) == (answer.status, answer.events)
-            elif not straddling and started[-1]["kind"] == "end":
+            elif not straddling and started[-1]["kind"] == "end" and started[-1]["value"] == inv.value_json(channel, INITIAL[channel]):
                 assert ("unknown", "ended") == (answer.status, answer.last[1].kind)  # last held, until the actor's end
             elif not straddling:
                 assert ("certain", inv.value_json(channel, answer.value)) == ("certain", started[-1]["value"])
                 assert answer.status == "certain"
             else:
-                assert set(answer.events) <= {r["event"] for r in rows}
+                # (An actor's end in progress may yet come after a change that put the actor there, which
+                # the history, a replay in valid order, applies before it.)
+                ends = {f.id for f in k.facts if f.type_name == "ActorEnded"}
+                assert set(answer.events) - ends <= {r["event"] for r in rows}
 
 
 @st.composite

@@ -119,17 +119,31 @@ def _steps(log: Log, where: str, args: tuple, order: str = "lo DESC, seq DESC, n
 
 def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[tuple[Step, int]], list[tuple[Step, int]], int] | None:
     """The keyed effects on one key standing at `position` whose window opens by `at`: its changes,
-    latest first (by lo, seq, n; lazily), its observations, and the widest any of its changes' windows
-    is (`settle - lo`, over every version): a change that opens earlier than `at - width` has settled
-    by `at`. None when nothing ever touches the key."""
+    latest first (by lo, seq, n; lazily), and the widest any of its changes' windows is (`settle - lo`,
+    over every version: a change that opens earlier than `at - width` has settled by `at`); and of its
+    observations those that say anything at `at`: the ones whose window holds it, and the latest whose
+    window has ended (last seen), found by the widest observation's window as the changes are. None
+    when nothing ever touches the key."""
     row = log.conn.execute(f"SELECT width, seen FROM {KEYS} WHERE channel = ? AND key = ?", (channel, key)).fetchone()
     if row is None:
         return None
     width, seen = row
     where, args = _live(position)
     mine = f"channel = ? AND key = ? AND kind = ? AND lo <= ? AND {where}"
+    observations: list[tuple[Step, int]] = []
+    if seen is not None:
+        last: Step | None = None
+        for step, n in _steps(log, mine, (channel, key, OBSERVED, at, *args)):
+            if step.lo < at - seen and last is not None and step.lo < last.hi - seen:
+                break  # (no window further back holds T, or ended later than the last seen so far)
+            if at < step.hi:
+                observations.append((step, n))
+            elif last is None or (step.hi, step.lo, step.seq) > (last.hi, last.lo, last.seq):
+                last = step
+        observations += [(last, 0)] if last is not None else []
+    # (Opened after the observations' query is done with: the two share a statement, which SQLite
+    # would otherwise prepare again, at a cost of its own.)
     changes = _steps(log, mine, (channel, key, CHANGED, at, *args)) if width is not None else iter(())
-    observations = list(_steps(log, mine, (channel, key, OBSERVED, at, *args))) if seen else []
     return changes, observations, width or 0
 
 

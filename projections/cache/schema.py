@@ -25,7 +25,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "17"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
+FORMAT = "18"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
 
 FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -105,15 +105,15 @@ CREATE TABLE {{s}}.{MENTIONS} (
     kind TEXT
 )""", f"""
 CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
-CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, lo, seq, n, settle) WHERE channel IS NOT NULL;
+CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, kind, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} ({RECENCY}, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_sticky ON {MENTIONS} (entity, op, settle, seq_from, seq_to) WHERE op IN ({STICKY});
-CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER, seen INTEGER NOT NULL, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
+CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER, seen INTEGER, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
 }
-# Each key's widest window of a change (NULL: it has none), and how many of its effects are
-# observations, once the mentions part holds every version.
+# Each key's widest window of a change (`settle - lo`) and of an observation (`hi - lo`; NULL: it has
+# none), once the mentions part holds every version: how far back from T a reader must look.
 KEYS_SQL = (f"INSERT INTO {KEYS} SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
-            f"count(CASE WHEN kind = '{OBSERVED}' THEN 1 END) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel")
+            f"max(CASE WHEN kind = '{OBSERVED}' THEN hi - lo END) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel")
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 
