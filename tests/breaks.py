@@ -149,7 +149,8 @@ def run(b: Break, *, all_tests: bool, profile: str) -> tuple[bool, list[str], fl
         env = {**os.environ, "PYTHONPATH": str(root), "HYPOTHESIS_PROFILE": profile, "PYTHONDONTWRITEBYTECODE": "1"}
         targets = ["tests"] if all_tests else list(b.tests)
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", *targets],
+        # (-x: one failing test is enough to say the break is caught.)
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf", *targets],
                               cwd=root, env=env, capture_output=True, text=True)
         return done.returncode != 0, _failed(done.stdout), time.perf_counter() - start
     finally:
