@@ -56,7 +56,7 @@ BREAKS = [
     # --- the rules of the world ----------------------------------------------------------------------
     Break("observation-settles", "an observation holds from the start of its window",
           "projections/rules.py", 'SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}', 'SETTLES = {CHANGE: "hi", OBSERVATION: "hi"}',
-          ("tests/test_properties.py", "tests/test_world.py")),
+          ("tests/test_properties.py", "tests/test_world.py", "tests/test_answers.py")),
     Break("withdraw-only-own", "a withdrawal ends only the withdrawing actor's hold",
           "projections/rules.py", '"withdraw": OpRule(lambda prior, arg: NOBODY if prior[0] == arg else prior, sets=lambda arg: False),',
           '"withdraw": OpRule(lambda prior, arg: NOBODY, sets=lambda arg: False),', ("tests/test_properties.py", "tests/test_world.py")),
@@ -65,20 +65,20 @@ BREAKS = [
           ("tests/test_properties.py", "tests/test_world.py")),
     Break("meeting-needs-place", "a meeting places its participants only when it has a place",
           "projections/rules.py", '"MeetingHeld": Rule(effects=(_go("participants", "place", needs="place"),), listed="meetings"),',
-          '"MeetingHeld": Rule(effects=(_go("participants", "place"),), listed="meetings"),', ("tests/test_properties.py",)),
+          '"MeetingHeld": Rule(effects=(_go("participants", "place"),), listed="meetings"),', ("tests/test_properties.py", "tests/test_answers.py")),
     Break("whereabouts-of-people", "only people have rows of whereabouts",
-          "projections/rules.py", "return kind is None or kind == self.kind", "return True", ("tests/test_properties.py", "tests/test_cli.py")),
+          "projections/rules.py", "return kind is None or kind == self.kind", "return True", ("tests/test_properties.py", "tests/test_answers.py")),
     # --- the fold ------------------------------------------------------------------------------------
     Break("pending-stays-certain", "a key touched only by events in progress that leave its value unchanged is certain",
           "projections/world.py", "elif cell.settled is not None or cell.pending:", "elif cell.settled is not None:",
-          ("tests/test_properties.py", "tests/test_world.py")),
+          ("tests/test_properties.py", "tests/test_world.py", "tests/test_answers.py")),
     Break("pending-kept", "a step that settles keeps the steps still pending",
           "projections/world.py", "return Cell(step.op(cell.value), step, cell.pending)", "return Cell(step.op(cell.value), step, ())",
           ("tests/test_properties.py", "tests/test_world.py")),
     Break("window-straddles", "an event whose window straddles T has possibly happened",
           "projections/world.py", "if step.lo <= at:", "if step.lo < at:", ("tests/test_properties.py", "tests/test_world.py")),
     Break("narrow-ordering", "an ordering constraint narrows both windows",
-          "projections/resolve.py", "wb[0], changed = lo_b, True", "changed = False", ("tests/test_properties.py",)),
+          "projections/resolve.py", "wb[0], changed = lo_b, True", "changed = False", ("tests/test_properties.py", "tests/test_answers.py")),
     # --- the cache -----------------------------------------------------------------------------------
     Break("cache-anchor", "a key read backwards stops only at a settled step that sets its value",
           "projections/cache/read.py", "if step.settle <= at and OPS[step.op.name].sets(step.op.arg):", "if step.settle <= at:",
@@ -111,6 +111,16 @@ BREAKS = [
     Break("verify-chain", "verify finds an entry that does not follow the previous one's hash",
           "chrono/logstore.py", "elif row[12] != prev:", "elif False:", ("tests/test_properties.py", "tests/test_store.py")),
 ]
+
+
+MD_HEAD = """# Deliberate breaks: every law, the one-line break of it, the test that catches it
+
+Written by `python tests/breaks.py --md docs/breaks.md`; the list lives in `tests/breaks.py`.
+Each break replaces one line of a copy of the tree and runs only the tests named for it (with `-x`
+and the `ci` hypothesis profile); "caught by" is the first test that failed. A break that no test
+catches is a survivor: a bug in the tests, to be fixed before the table is written again.
+
+"""
 
 
 def _apply(root: Path, b: Break) -> None:
@@ -149,7 +159,8 @@ def run(b: Break, *, all_tests: bool, profile: str) -> tuple[bool, list[str], fl
         env = {**os.environ, "PYTHONPATH": str(root), "HYPOTHESIS_PROFILE": profile, "PYTHONDONTWRITEBYTECODE": "1"}
         targets = ["tests"] if all_tests else list(b.tests)
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", *targets],
+        # (-x: one failing test is enough to say the break is caught.)
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf", *targets],
                               cwd=root, env=env, capture_output=True, text=True)
         return done.returncode != 0, _failed(done.stdout), time.perf_counter() - start
     finally:
@@ -163,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="only check that every break's line is in its file, once")
     ap.add_argument("--all-tests", action="store_true", help="run the whole suite for each break")
     ap.add_argument("--profile", default="ci", help="hypothesis profile (default: ci)")
+    ap.add_argument("--md", metavar="FILE", help="also write the table of breaks and the tests that caught them (docs/breaks.md)")
     args = ap.parse_args(argv)
     chosen = [b for b in BREAKS if not args.only or any(o in b.name for o in args.only)]
     if args.list:
@@ -180,12 +192,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(chosen)} breaks apply")
         return 0
     survivors = []
+    rows = ["| break | law | line before → after | caught by |", "|---|---|---|---|"]
     for b in chosen:
         caught, failed, seconds = run(b, all_tests=args.all_tests, profile=args.profile)
         shown = ", ".join(failed[:3]) + (f" (+{len(failed) - 3})" if len(failed) > 3 else "")
         print(f"{'caught  ' if caught else 'SURVIVED'} {b.name:<26} {seconds:6.1f} s  {shown}", flush=True)
+        rows.append(f"| `{b.name}` | {b.law} | `{b.file}`: `{b.before}` → `{b.after}` | "
+                    + (", ".join(f"`{t.split('::')[-1]}`" for t in failed) if caught else "**survived**") + " |")
         if not caught:
             survivors.append(b.name)
+    if args.md:
+        Path(args.md).write_text(MD_HEAD + "\n".join(rows) + "\n", encoding="utf-8")
     print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} breaks caught" + (f"; survivors: {', '.join(survivors)}" if survivors else ""))
     return 1 if survivors else 0
 

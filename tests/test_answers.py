@@ -1,5 +1,6 @@
 """Answers worth stating by example, each read both from the fold and from the cache: a corrected
-correction, an observation inside its window, and a key that only an unfinished no-op has touched."""
+correction, an observation inside its window, a key that only an unfinished no-op has touched, a
+meeting with and without a place, and a window narrowed by a stated order."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from chrono.clock import FixedClock
 from chrono.entry import Draft
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from events import ControlChanged, EventCorrected, ForcesWithdrew, PersonLocated
+from events import ControlChanged, EventCorrected, ForcesWithdrew, MeetingHeld, PersonLocated, PersonMoved
 from projections.query import state
 from projections.resolve import resolve
 
@@ -78,3 +79,32 @@ def test_a_key_touched_only_by_an_unfinished_event_that_changes_nothing_is_certa
     assert "unknown" == row(log, "control", "p1", "2024-12-05T12:00", use_cache=use_cache)["status"]
     during = row(log, "control", "p0", "2024-12-05T12:00", use_cache=use_cache)
     assert (None, "certain", [None], ["left"]) == (during["controller"], during["status"], during["candidates"], during["events"])
+
+
+@BOTH_PATHS
+def test_a_meeting_places_its_people_only_when_it_has_a_place_and_never_gives_an_actor_whereabouts(use_cache):
+    log = new_log()
+    log.append(Draft(event=PersonMoved(person="h0", to_place="p0"), valid=window("2024-12-01"), id="arrived"))
+    log.append(Draft(event=MeetingHeld(participants=("h0", "a0")), valid=window("2024-12-02"), id="call"))
+    after_call = row(log, "whereabouts", "h0", "2024-12-03", use_cache=use_cache)
+    assert ("p0", "certain", ["arrived"]) == (after_call["place"], after_call["status"], after_call["events"])
+
+    log.append(Draft(event=MeetingHeld(participants=("h0", "a0"), place="p1"), valid=window("2024-12-04"), id="talks"))
+    after_talks = row(log, "whereabouts", "h0", "2024-12-05", use_cache=use_cache)
+    assert ("p1", "certain", ["talks"]) == (after_talks["place"], after_talks["status"], after_talks["events"])
+    doc, _ = state(log, window("2024-12-05").earliest, zone=ZONE, limit=None, use_cache=use_cache)
+    # a0 is described as an actor: a meeting does not give it a row of whereabouts.
+    assert "a0" not in [r["person"] for r in doc["whereabouts"]]
+
+
+@BOTH_PATHS
+def test_a_stated_order_narrows_the_later_window_to_start_after_the_earlier_one(use_cache):
+    """The move is dated only to the month, but stated to follow the capture of 10 December: on the
+    5th it has not happened, which without the order would be possible."""
+    log = new_log()
+    log.append(Draft(event=ControlChanged(place="p0", controller="a0"), valid=window("2024-12-10"), id="taken"))
+    log.append(Draft(event=PersonMoved(person="h0", to_place="p0"), valid=window("2024-12-01/2024-12-12"), id="moved", after=("taken",)))
+    early = row(log, "whereabouts", "h0", "2024-12-05", use_cache=use_cache)
+    assert (None, "unknown") == (early["place"], early["status"])
+    late = row(log, "whereabouts", "h0", "2024-12-15", use_cache=use_cache)
+    assert ("p0", "certain") == (late["place"], late["status"])
