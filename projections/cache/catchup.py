@@ -17,18 +17,20 @@ read rebuilds. A cache of another format, or one the log does not extend, is reb
 
 from __future__ import annotations
 
+import contextlib
+
 from chrono import codec
 from chrono.store import NO_LINKS, Head, Log
 
 from . import helper
-from .build import built_from, heads
+from .build import ATTACHED, built_from, heads, path_of
 from .derived import CURRENT, entities_sql, mentions_sql, own_rows, spec_steps
-from .schema import ENTITIES, FACT_ROWS, FACTS, KEYS, MENTIONS, NEVER, PARTS, REFS, keys_sql
+from .schema import ENTITIES, FACT_ROWS, FACTS, MENTIONS, NEVER, PARTS, REFS, keys_sql
 from .versions import link_groups, resolve_the_few, set_roots
 
 # The temporary tables a catch-up works with: the facts it resolves again, every fact whose rows it
-# writes (those and the new ones), and the entities whose rows it may remove or add.
-_AGAIN, _WRITTEN, _NAMED = "temp.chrono_again", "temp.chrono_written", "temp.chrono_named"
+# writes (those and the new ones), and the mentions of the first that go.
+_AGAIN, _WRITTEN, _GONE, _GONE_REFS = "temp.chrono_again", "temp.chrono_written", "temp.chrono_gone", "temp.chrono_gone_refs"
 
 
 def catch_up(log: Log) -> bool:
@@ -48,13 +50,32 @@ def catch_up(log: Log) -> bool:
             return False
         head = log.head()
         if built.seq < head.seq:
-            _apply(log, built.seq, head)
+            with _pages(log):
+                _apply(log, built.seq, head)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     return True
+
+
+# Of pages each part of the cache may keep in memory while it is caught up (KiB; SQLite's default is
+# 2 MiB): the new rows go into indexes of every row, at places all over them.
+_PAGES_KB = 65_536
+
+
+@contextlib.contextmanager
+def _pages(log: Log):
+    schemas = list(ATTACHED.values()) if path_of(log) else ["main"]
+    before = {s: log.conn.execute(f"PRAGMA {s}.cache_size").fetchone()[0] for s in schemas}
+    for s in schemas:
+        log.conn.execute(f"PRAGMA {s}.cache_size = {-_PAGES_KB}")
+    try:
+        yield
+    finally:
+        for s, size in before.items():
+            log.conn.execute(f"PRAGMA {s}.cache_size = {int(size)}")
 
 
 def _behind(log: Log) -> Head | None:
@@ -79,18 +100,24 @@ def _apply(log: Log, after: int, head: Head) -> None:
         conn.executemany(f"INSERT INTO {table} VALUES (?)", [(i,) for i in ids])
     conn.execute(f"INSERT OR IGNORE INTO {_WRITTEN} SELECT id FROM events WHERE seq > ? AND seq <= ? AND target IS NULL", (after, last))
 
-    # The rows of the facts resolved again go, found by the entities they name (the mentions' indexes
-    # lead with the entity): every text in any of their versions.
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {_NAMED} (entity TEXT PRIMARY KEY) WITHOUT ROWID")
-    conn.execute(f"DELETE FROM {_NAMED}")
-    conn.execute(f"INSERT OR IGNORE INTO {_NAMED} SELECT j.value FROM {FACT_ROWS} AS f CROSS JOIN json_tree(f.body) AS j "
-                 f"WHERE f.id IN (SELECT id FROM {_AGAIN}) AND j.type = 'text'")
-    mine = f"fact IN (SELECT id FROM {_AGAIN})"
-    named = f"entity IN (SELECT entity FROM {_NAMED})"
-    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NULL AND {named} AND {mine}")
-    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NOT NULL AND {named} AND {mine}")
-    conn.execute(f"DELETE FROM {REFS} WHERE {named} AND {mine}")
-    conn.execute(f"DELETE FROM {ENTITIES} WHERE id IN (SELECT entity FROM {_NAMED}) AND {mine}")
+    # The rows of the facts resolved again go: worked out from their versions as they stand, as they
+    # were written, and found by the indexes (that of the keyed mentions leads with entity, channel,
+    # kind, window start and position; the others with entity, window start and position).
+    versions = (f"(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.lo AS lo, "
+                f"f.hi AS hi, coalesce(f.body, e.body) AS body, f.body IS NULL AS own FROM {FACTS} AS f JOIN events AS e "
+                f"ON e.seq = f.seq WHERE f.id IN (SELECT id FROM {_AGAIN}))")
+    for gone, table in ((_GONE, MENTIONS), (_GONE_REFS, REFS)):
+        conn.execute(f"DROP TABLE IF EXISTS {gone}")
+        conn.execute(f"CREATE TABLE {gone} AS SELECT * FROM {table} WHERE 0")
+    conn.execute(mentions_sql(versions, keyed=True, into=_GONE))
+    conn.execute(mentions_sql(f"(SELECT * FROM {FACT_ROWS} AS w WHERE w.id IN (SELECT id FROM {_AGAIN}))", keyed=False, into=_GONE_REFS))
+    same = "m.entity = g.entity AND m.lo = g.lo AND m.seq = g.seq AND m.fact = g.fact AND m.seq_from = g.seq_from"
+    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
+                 f"WHERE g.channel IS NULL AND m.channel IS NULL AND {same})")
+    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NOT NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
+                 f"WHERE g.channel IS NOT NULL AND m.channel = g.channel AND m.kind = g.kind AND {same})")
+    conn.execute(f"DELETE FROM {REFS} WHERE rowid IN (SELECT m.rowid FROM {_GONE_REFS} AS g CROSS JOIN {REFS} AS m WHERE {same})")
+    conn.execute(f"DELETE FROM {ENTITIES} WHERE fact IN (SELECT id FROM {_AGAIN})")  # (descriptions: a small table)
     conn.execute(f"DELETE FROM {FACTS} WHERE id IN (SELECT id FROM {_AGAIN})")
 
     # The new facts' own rows, then the versions of those resolved again (as a rebuild writes them).
@@ -104,19 +131,15 @@ def _apply(log: Log, after: int, head: Head) -> None:
 
     (mentioned,) = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {MENTIONS}").fetchone()
     conn.execute(mentions_sql(own_rows(last, after=after, but=_AGAIN), keyed=True))
-    conn.execute(mentions_sql(
-        f"(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.lo AS lo, f.hi AS hi, "
-        f"coalesce(f.body, e.body) AS body, f.body IS NULL AS own FROM {FACTS} AS f JOIN events AS e ON e.seq = f.seq "
-        f"WHERE f.id IN (SELECT id FROM {_AGAIN}))", keyed=True))
+    conn.execute(mentions_sql(versions, keyed=True))
     written = f"(SELECT * FROM {FACT_ROWS} AS w WHERE w.id IN (SELECT id FROM {_WRITTEN}))"
     conn.execute(mentions_sql(written, keyed=False))
     conn.execute(entities_sql(written))
 
-    # The widths of the keys the new rows touch, and of those whose rows went.
-    conn.execute(f"INSERT OR IGNORE INTO {_NAMED} SELECT DISTINCT entity FROM {MENTIONS} WHERE rowid > ? AND channel IS NOT NULL",
-                 (mentioned,))
-    conn.execute(f"DELETE FROM {KEYS} WHERE key IN (SELECT entity FROM {_NAMED})")
-    conn.execute(keys_sql(f"entity IN (SELECT entity FROM {_NAMED})"))
+    # The widths of the keys the new rows touch. A width is the widest window of any of a key's rows,
+    # and the rows that went are among those that came (what a cache said of an earlier position never
+    # changes), so the widest of the old width and the new rows' is the key's.
+    conn.execute(keys_sql(f"rowid > {int(mentioned)}", merge=True))
 
     for meta_table, _tables, _indexes in PARTS.values():
         conn.executemany(f"UPDATE {meta_table} SET value = ? WHERE key = ?", [(str(last), "seq"), (head.hash, "hash")])

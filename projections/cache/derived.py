@@ -106,23 +106,23 @@ def spec_steps() -> list:
     ]
 
 
-def mentions_sql(source: str, *, keyed: bool) -> str:
+def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     """Every entity each timed fact in `source` names, in one pass over the payloads, each parsed
     once: json_tree walks a payload's fields and the items of its lists (an item's field is its path's
     last step, which SQLite quotes when it holds more than letters and digits). CROSS JOIN keeps SQLite
     from walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
     the mentions part, those that are keyed effects with their channel, n, op, when they settle and
     their spec (the op's argument is read from the payload when asked for); otherwise of the other
-    types' facts, into the facts part's `proj_refs`."""
+    types' facts, into the facts part's `proj_refs`. `into`: another table of the same columns."""
     tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
             "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
             "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
                 source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES))
     if not keyed:
-        return f"INSERT INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
+        return f"INSERT INTO {into or REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
     effect = "(m.channel IS NOT NULL AND (m.needs IS NULL OR json_extract(f.body, '$.' || m.needs) IS NOT NULL))"
     return (
-        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
+        f"INSERT INTO {into or MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
         f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
         f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
         f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END, "

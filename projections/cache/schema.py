@@ -116,11 +116,18 @@ CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEG
 }
 # Each key's widest window of a change (`settle - lo`) and of an observation (`hi - lo`; NULL: it has
 # none), once the mentions part holds every version: how far back from T a reader must look.
-def keys_sql(where: str = "1") -> str:
-    """The keys' rows, of the entities `where` names (every one by default)."""
-    return (f"INSERT INTO {KEYS} SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
-            f"max(CASE WHEN kind = '{OBSERVED}' THEN hi - lo END) FROM {MENTIONS} WHERE channel IS NOT NULL AND {where} "
-            "GROUP BY entity, channel")
+def keys_sql(where: str = "1", *, merge: bool = False) -> str:
+    """The keys' rows, of the mentions `where` selects (every one by default); `merge`: into a table that
+    has rows already, each key's width the widest of its row's and the mentions'. (A `where` on the
+    rowid reads the table by rowid: NOT INDEXED keeps SQLite from walking an index of every keyed row.)"""
+    rows = (f"SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
+            f"max(CASE WHEN kind = '{OBSERVED}' THEN hi - lo END) FROM {MENTIONS}{' NOT INDEXED' if merge else ''} "
+            f"WHERE channel IS NOT NULL AND {where} GROUP BY entity, channel")
+    if not merge:
+        return f"INSERT INTO {KEYS} {rows}"
+    wider = "CASE WHEN {0} IS NULL THEN excluded.{0} WHEN excluded.{0} IS NULL THEN {0} ELSE max({0}, excluded.{0}) END"
+    return (f"INSERT INTO {KEYS} {rows} ON CONFLICT (key, channel) DO UPDATE SET "
+            f"width = {wider.format('width')}, seen = {wider.format('seen')}")
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 
