@@ -530,13 +530,12 @@ def time_process(argv: list[str], cwd: str) -> float:
 
 
 def early_facts(db: str, k: int) -> list[str]:
-    """Ids of k facts among the first 1% of the log that nothing corrects (a correction of one of them
+    """Ids of the first k moves and calls in the log that nothing corrects (a correction of one of them
     changes its versions from the correction's position on)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    n = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM events WHERE seq <= ? AND target IS NULL AND valid_lo IS NOT NULL AND type IN ('PersonMoved', 'CallMade') "
-        "AND id NOT IN (SELECT target FROM events WHERE target IS NOT NULL) ORDER BY seq LIMIT ?", (max(n // 100, k), k))]
+        "SELECT id FROM events WHERE target IS NULL AND valid_lo IS NOT NULL AND type IN ('PersonMoved', 'CallMade') "
+        "AND id NOT IN (SELECT target FROM events WHERE target IS NOT NULL) ORDER BY seq LIMIT ?", (k,))]
     conn.close()
     return ids
 
@@ -753,6 +752,20 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
             s = out[key]
             print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]", file=sys.stderr)
 
+    # 10. a live log: reads after writes, and catching up with many new entries (the copy is taken
+    # before the reads append to the log)
+    if args.has_catch_up:
+        if affordable("catch_up_new", "import_chrono", per_run=0.05):
+            out.update(catch_up_vs_import(ref, work, n, 10_000, runs, args.seed))
+            for key in ("import_new", "catch_up_new"):
+                print(f"  {key:28} median {out[key]['median']:.3f}s", file=sys.stderr)
+        if affordable("state_after_append", "process_state"):
+            out.update(reads_after_writes(ref, cwd, cheap))
+            for key in ("state_fresh", "state_after_append", "state_after_correction"):
+                print(f"  {key:28} median {out[key]['median']:.3f}s", file=sys.stderr)
+    else:
+        out["skipped"]["catch_up"] = "n/a: this checkout's cache is rebuilt, not caught up"
+
     # 7. peak memory of a replay in a fresh process (100k and up; the smaller sizes too, for the record)
     if affordable("replay_memory", "replay_chrono"):
         try:
@@ -875,6 +888,20 @@ def rows_for(results: dict) -> list[dict]:
                 "(context)", None, "context")
         elif "process_history" in skip:
             add(6, "`history ENTITY`", lab, "—", "—", "—", "≤ 1% (on 1M)", None, skip["process_history"])
+        fresh = r.get("state_fresh")
+        for key, what in (("state_after_append", "the first `state --json` after appending one event"),
+                          ("state_after_correction", "the first `state --json` after a correction of an early fact")):
+            s = r.get(key)
+            if s and fresh:
+                q = s["median"] / fresh["median"]
+                add(10, f"{what}, process, / with a fresh cache", lab, fmt_t(s), f"fresh {fmt_t(fresh)}", f"{q:.2f}×",
+                    "≤ 1.5× (on 1M)", q <= 1.5 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        cu, im = r.get("catch_up_new"), r.get("import_new")
+        if cu and im:
+            q = cu["median"] / im["median"]
+            add(10, f"catching the cache up with {r['new_entries']:,} new entries, in-process, / importing them", lab, fmt_t(cu),
+                f"import {fmt_t(im)}", f"{q:.2f}×", "≤ 2× (on 1M)", q <= 2 if n >= 1_000_000 else None,
+                "" if n >= 1_000_000 else "(bar is at 1M)")
         for k, why in skip.items():
             if k not in ("process_state_entity", "process_history"):
                 add("—", f"{k}", lab, "—", "—", "—", "—", None, why)
@@ -998,6 +1025,7 @@ def main(argv=None) -> int:
     args.has_entity_option = "--entity" in subprocess.run([*CHRONO, "state", "--help"], cwd=str(work), env=child_env(),
                                                           capture_output=True, text=True).stdout
     args.has_history = cli_has(str(work), "history", "--help")
+    args.has_catch_up = (ROOT / "projections" / "cache" / "catchup.py").exists()
     started = time.perf_counter()
     results: dict = {
         "command": "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),
