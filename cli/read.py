@@ -22,7 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, progress, section, shorten, table
+from .render import actor_style, echo, emit_json, progress, section, shorten, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -73,8 +73,8 @@ def _orders(row: dict) -> str:
 
 def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     n = lambda i: g.name(i) if i else "—"  # noqa: E731
-    click.echo(click.style(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True))
-    click.echo(f"{which}\n")
+    echo(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True)
+    echo(f"{which}\n")
     hidden = 0
 
     rows = []
@@ -138,10 +138,10 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     more = len(doc["upcoming"]) > len(upcoming) or doc["more"]["upcoming"]
     section("Still to come", table(rows, ["when", "what", "event"]) + ("\n  … and more (--all lists them)" if more else ""))
     if hidden:
-        click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
+        echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
     cut = [name for name in ("control", "whereabouts", "units") if doc["more"][name]]
     if cut:
-        click.echo(f"(the log knows more {', '.join(_SECTION_NOUN[name] for name in cut)} than the {doc['limit']} most recently "
+        echo(f"(the log knows more {', '.join(_SECTION_NOUN[name] for name in cut)} than the {doc['limit']} most recently "
                    "changed shown here; --entity ID asks about one, --limit N or --all shows more)")
 
 
@@ -181,7 +181,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
     lo = parse_valid_time(since, log.zone).lo if since else None
     hi = parse_valid_time(until, log.zone).hi if until else None
     # JSON Lines are entries only, for scripts: which log they come from goes to stderr.
-    click.echo(env.which(log).line(), err=as_json)
+    echo(env.which(log).line(), err=as_json)
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
@@ -224,7 +224,7 @@ def entities(env: Env, kind, as_json) -> None:
     which = env.which(log)
     g = knowledge(log).gazetteer
     items = [e for e in g if kind in (None, e.kind)]
-    click.echo(which.line(), err=as_json)  # the JSON is an array of entities: the log is named on stderr
+    echo(which.line(), err=as_json)  # the JSON is an array of entities: the log is named on stderr
     if as_json:
         emit_json([_entity_json(e) for e in items])
         return
@@ -251,19 +251,19 @@ def types(event_type) -> None:
     if event_type is None:
         for name, cls in sorted(REGISTRY.items()):
             doc = (cls.__doc__ or "").strip().splitlines()
-            click.echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip())
+            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip(), indent=" " * 23)
         return
     cls = REGISTRY.get(event_type)
     if cls is None:
         raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
-    click.echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
+    echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
     for a in attrs.fields(cls):
         required = a.default is attrs.NOTHING
         ref = a.metadata.get("ref")
         what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
         choices = a.metadata.get("choices")
         extra = f"; one of {', '.join(choices)}" if choices else ""
-        click.echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}")
+        echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}", indent=" " * 25)
 
 
 @main.command()
@@ -280,7 +280,7 @@ def replay(env: Env) -> None:
         chrono replay
     """
     log = env.reader()
-    click.echo(env.which(log).line())
+    echo(env.which(log).line())
     started = time.perf_counter()
     n = len(log)
     with progress(n, "replaying") as report:
@@ -291,8 +291,8 @@ def replay(env: Env) -> None:
     for e in k.gazetteer:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
-    click.echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
-    click.echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
+    echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
+    echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
 
 
 @main.command("verify")
@@ -315,9 +315,9 @@ def verify_(env: Env, head_hash, as_json) -> None:
         emit_json({"log": which.json(), "ok": report.ok, "entries": report.count,
                    "head": {"seq": report.head.seq, "hash": report.head.hash}, "position": report.position, "problem": report.problem})
     else:
-        click.echo(which.line())
+        echo(which.line())
         if report.ok:
-            click.echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
+            echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
         else:
             click.echo(f"TAMPERED at position {report.position}: {report.problem}", err=True)
     if not report.ok:

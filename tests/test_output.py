@@ -1,0 +1,125 @@
+"""What every command prints, for people and for scripts: lines that fit the terminal, colours that tell
+actors apart, files whose names say what they hold, Ctrl-C, one naming for time ranges, errors that name
+the accepted forms, and JSON. Shown with a small chronology of the war in Sudan (the fall of Wad Madani,
+December 2023), kept as a user keeps one, and with the bundled chronicle."""
+
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from chrono.clock import FixedClock
+
+ZONE = "Africa/Khartoum"
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the log's first entry is recorded then, the next a minute apart
+NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)  # when the tests read it
+DABANGA = {"outlet": "Radio Dabanga", "attribution": "residents of Wad Madani", "quote": "the army still held the city"}
+TRIBUNE = {"outlet": "Sudan Tribune", "quote": "the Rapid Support Forces entered Wad Madani on Monday after the army pulled out of its headquarters"}
+
+SUDAN = [
+    {"id": "d-wad-madani", "type": "PlaceDescribed", "event": {"place": "wad-madani", "name": "Wad Madani", "kind": "city", "lat": 14.4012, "lon": 33.5199, "aliases": ["Madani"]}},
+    {"id": "d-hantoub", "type": "PlaceDescribed", "event": {"place": "hantoub", "name": "Hantoub", "kind": "town", "lat": 14.42, "lon": 33.55}},
+    {"id": "d-rufaa", "type": "PlaceDescribed", "event": {"place": "rufaa", "name": "Rufaa", "kind": "town", "lat": 14.7669, "lon": 33.3628}},
+    {"id": "d-port-sudan", "type": "PlaceDescribed", "event": {"place": "port-sudan", "name": "Port Sudan", "kind": "city", "lat": 19.6158, "lon": 37.2164}},
+    {"id": "d-saf", "type": "ActorDescribed", "event": {"actor": "saf", "name": "Sudanese Armed Forces", "kind": "state", "aliases": ["SAF"]}},
+    {"id": "d-rsf", "type": "ActorDescribed", "event": {"actor": "rsf", "name": "Rapid Support Forces", "kind": "militia", "aliases": ["RSF"]}},
+    {"id": "d-burhan", "type": "PersonDescribed", "event": {"person": "burhan", "name": "Abdel Fattah al-Burhan", "affiliation": "saf"}},
+    {"id": "d-hemedti", "type": "PersonDescribed", "event": {"person": "hemedti", "name": "Mohamed Hamdan Dagalo", "aliases": ["Hemedti"], "affiliation": "rsf"}},
+    {"id": "saf-holds-madani", "type": "ControlObserved", "event": {"place": "wad-madani", "controller": "saf"},
+     "valid": {"literal": "../2023-12-15", "wording": "before the Rapid Support Forces crossed the Blue Nile at Hantoub and advanced on the city"},
+     "sources": [DABANGA]},
+    {"id": "saf-holds-rufaa", "type": "ControlObserved", "event": {"place": "rufaa", "controller": "saf"}, "valid": "../2023-12-15", "sources": [DABANGA]},
+    {"id": "rsf-takes-hantoub", "type": "ControlChanged", "event": {"place": "hantoub", "controller": "rsf", "previous": "saf", "how": "captured"},
+     "valid": {"literal": "2023-12-15/2023-12-17", "wording": "in the days before the fall of the city, as the paramilitaries pressed on along the eastern bank"},
+     "sources": [TRIBUNE]},
+    {"id": "rsf-enters-madani", "type": "ControlChanged", "event": {"place": "wad-madani", "controller": "rsf", "previous": "saf", "how": "captured"},
+     "valid": {"literal": "2023-12-18", "wording": "on Monday"}, "sources": [TRIBUNE]},
+    {"id": "saf-withdraws", "type": "ForcesWithdrew", "event": {"actor": "saf", "from_place": "wad-madani"},
+     "valid": {"literal": "2023-12-18/2023-12-19", "wording": "overnight, from the First Infantry Division's headquarters"}, "sources": [TRIBUNE]},
+    {"id": "burhan-in-port-sudan", "type": "PersonLocated", "event": {"person": "burhan", "place": "port-sudan"}, "valid": "2023-12", "sources": [DABANGA]},
+    {"id": "hemedti-claims-madani", "type": "StatementIssued", "event": {"speaker": "hemedti", "kind": "claim", "about": ["wad-madani"],
+     "text": "Our forces have liberated Wad Madani and will protect its people and the displaced who sheltered there since April"},
+     "valid": "2023-12-19", "sources": [TRIBUNE]},
+    {"id": "saf-denies-withdrawal", "type": "StatementIssued", "event": {"speaker": "saf", "kind": "denial", "about": ["wad-madani"],
+     "text": "The army did not abandon Wad Madani; units repositioned and an investigation into the withdrawal has been opened"},
+     "valid": "2023-12-19T20:00", "sources": [DABANGA]},
+    {"id": "rsf-takes-rufaa", "type": "ControlChanged", "event": {"place": "rufaa", "controller": "rsf", "previous": "saf", "how": "entered"},
+     "valid": "2023-12-20~", "sources": [DABANGA]},
+    {"id": "rufaa-again", "type": "ControlChanged", "event": {"place": "rufaa", "controller": "rsf", "how": "entered"}, "valid": "2023-12-20", "sources": [DABANGA]},
+]
+
+
+def run(db, *args, env=None, color=False, input=None, clk=None):
+    """A command as a user types it, on the log `db` (None: no --db), at NOW unless `clk` says otherwise."""
+    argv = ["--db", str(db), *args] if db is not None else list(args)
+    return CliRunner().invoke(cli.main, argv, obj=cli.Env(clock=clk or FixedClock(NOW)), env=env, color=color, input=input)
+
+
+def ok(result):
+    assert result.exception is None, result.output
+    assert 0 == result.exit_code, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def sudan_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sudan") / "sudan.db"
+    clk = FixedClock(T0, step=timedelta(minutes=1))
+    ok(run(path, "init", "--zone", ZONE, clk=clk))
+    ok(run(path, "append", "--json", "-", input="\n".join(json.dumps(x) for x in SUDAN), clk=clk))
+    ok(run(path, "correct", "rsf-enters-madani", "--valid", "2023-12-18T14:00/2023-12-19T02:00",
+           "--wording", "on Monday afternoon, hours after the army left", "--reason", "the afternoon, as the second report times it", clk=clk))
+    ok(run(path, "retract", "rufaa-again", "--reason", "a duplicate of rsf-takes-rufaa", clk=clk))
+    gc.collect()  # closing the commands' connections checkpoints the WAL: the file holds the whole log
+    return path
+
+
+@pytest.fixture
+def sudan(sudan_template, tmp_path):
+    """The Sudan log, a copy of its own for each test."""
+    path = tmp_path / "sudan.db"
+    shutil.copy(sudan_template, path)
+    return path
+
+
+# --- 1. lines fit the terminal ---------------------------------------------------------------------------
+
+WIDTH = 64
+# Every command's report for people: prose (folded, never cut) or with a table (whose cells are cut to fit).
+PROSE = [["types"], ["types", "ControlChanged"], ["history", "wad-madani"], ["history", "saf", "--mentions"], ["show", "rsf-enters-madani"],
+         ["timeline"], ["diff", "--from", "2023-12-14", "--to", "2023-12-21"], ["check"], ["verify"]]
+TABLES = [["state", "--at", "2023-12-18T12:00"], ["log"], ["entities"], ["sources"], ["replay"],
+          ["diff", "--at", "2023-12-18T20:00", "--as-of", "2026-01-05T09:01Z"]]
+
+
+def narrow(db, args: list[str]) -> str:
+    out = ok(run(db, *args, env={"COLUMNS": str(WIDTH)})).stdout
+    assert [] == [ln for ln in out.splitlines() if len(ln) > WIDTH and " " in ln.strip()]  # (a single word stays whole)
+    return out
+
+
+@pytest.mark.parametrize("args", TABLES, ids=" ".join)
+def test_every_line_of_a_report_with_tables_fits_the_terminal(sudan, args):
+    narrow(sudan, args)
+
+
+@pytest.mark.parametrize("args", PROSE, ids=" ".join)
+def test_prose_folds_to_the_terminal_without_losing_a_word(sudan, args):
+    assert ok(run(sudan, *args)).stdout.split() == narrow(sudan, args).split()
+
+
+@pytest.mark.parametrize("args", [["timeline", "--from", "2024-12-07", "--to", "2024-12-08"], ["history", "aleppo"], ["types"]], ids=" ".join)
+def test_the_bundled_chronicle_fits_the_terminal_too(args):
+    out = ok(CliRunner().invoke(cli.main, args, env={"COLUMNS": "80"})).stdout
+    assert [] == [ln for ln in out.splitlines() if len(ln) > 80 and " " in ln.strip()]
+
+
+def test_a_pipe_takes_every_line_whole(sudan):
+    out = ok(run(sudan, "timeline")).stdout
+    assert any(len(ln) > WIDTH for ln in out.splitlines())
