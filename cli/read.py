@@ -22,7 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, echo, emit_json, progress, section, shorten, table
+from .render import actor_styles, echo, emit_json, progress, section, shorten, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -78,6 +78,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     hidden = 0
 
     rows = []
+    styles = actor_styles(c["controller"] for c in doc["control"] if c["status"] == "certain")
     for c in doc["control"]:
         if c["status"] == "unknown" and not show_all:
             hidden += 1
@@ -85,7 +86,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         held = answer_words(CONTROL, c, g)
         if c["status"] == "possible" and len(c["candidates"]) == 1:
             held += "  (possibly contested)"
-        style = actor_style(c["controller"]) if c["status"] == "certain" else {"fg": "yellow", "bold": True}
+        style = styles[c["controller"]] if c["status"] == "certain" else {"fg": "yellow", "bold": True}
         rows.append([c["name"], (held, style), _when(c["since"]) if c["since"] else "", ", ".join(c["events"])])
     section("Control of places", table(rows, ["place", "held by", "since", "events"], give=((3, 12), (2, 16), (0, 20))))
 

@@ -7,10 +7,12 @@ import os
 import shutil
 import sys
 import textwrap
-import zlib
+from collections.abc import Iterable
 
 import click
 import orjson
+
+from projections.colors import assign
 
 
 def shorten(text: str | None, width: int = 70) -> str:
@@ -25,14 +27,14 @@ def emit_json(obj) -> None:
 
 Cell = str | tuple[str, dict]  # plain text, or text with click.style arguments
 
-_PALETTE = ("green", "red", "blue", "magenta", "cyan", "yellow", "bright_green", "bright_red", "bright_blue", "bright_magenta", "bright_cyan", "bright_yellow")
+# Named colours, which a terminal shows in its own theme's shades; yellow is kept for "possible".
+_PALETTE = (("blue", "magenta", "cyan", "green", "red", "bright_blue", "bright_magenta", "bright_cyan", "bright_green", "bright_red"),)
 
 
-def actor_style(actor_id: str | None) -> dict:
-    """A stable colour per actor, so the same faction reads the same in every table."""
-    if not actor_id:
-        return {"dim": True}
-    return {"fg": _PALETTE[zlib.crc32(actor_id.encode()) % len(_PALETTE)]}
+def actor_styles(actors: Iterable[str | None]) -> dict[str | None, dict]:
+    """A style for each actor shown together in one table: a colour no other of them has while the
+    palette lasts, assigned by the rule the pictures use (`projections.colors.assign`); nobody is dim."""
+    return {None: {"dim": True}, **{a: {"fg": c} for a, c in assign({a for a in actors if a}, _PALETTE).items()}}
 
 
 def _text(cell: Cell) -> str:

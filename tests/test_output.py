@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import shutil
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from click.testing import CliRunner
 
 import cli
 from chrono.clock import FixedClock
+from projections.colors import MORE, SAFE, actor_colors
 
 ZONE = "Africa/Khartoum"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the log's first entry is recorded then, the next a minute apart
@@ -42,6 +45,8 @@ SUDAN = [
      "valid": {"literal": "2023-12-18", "wording": "on Monday"}, "sources": [TRIBUNE]},
     {"id": "saf-withdraws", "type": "ForcesWithdrew", "event": {"actor": "saf", "from_place": "wad-madani"},
      "valid": {"literal": "2023-12-18/2023-12-19", "wording": "overnight, from the First Infantry Division's headquarters"}, "sources": [TRIBUNE]},
+    {"id": "saf-holds-port-sudan", "type": "ControlObserved", "event": {"place": "port-sudan", "controller": "saf"},
+     "valid": {"literal": "2023-12", "wording": "throughout December, as the seat of the army-led government"}, "sources": [DABANGA]},
     {"id": "burhan-in-port-sudan", "type": "PersonLocated", "event": {"person": "burhan", "place": "port-sudan"}, "valid": "2023-12", "sources": [DABANGA]},
     {"id": "hemedti-claims-madani", "type": "StatementIssued", "event": {"speaker": "hemedti", "kind": "claim", "about": ["wad-madani"],
      "text": "Our forces have liberated Wad Madani and will protect its people and the displaced who sheltered there since April"},
@@ -123,3 +128,80 @@ def test_the_bundled_chronicle_fits_the_terminal_too(args):
 def test_a_pipe_takes_every_line_whole(sudan):
     out = ok(run(sudan, "timeline")).stdout
     assert any(len(ln) > WIDTH for ln in out.splitlines())
+
+
+# --- 2. colours that tell actors apart -------------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def map_colours(path) -> tuple[dict[str, str], dict[str, str]]:
+    """The fill of each place's marker, and of each actor's swatch in the key."""
+    root = ET.parse(path).getroot()
+    places = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("data-place") and g.get("data-controller") and g.get("data-status") == "certain":
+            places[g.get("data-place")] = g.get("data-color")
+    key = {g.get("data-actor"): g.find(f"{SVG}circle").get("fill") for g in root.iter(f"{SVG}g") if g.get("class") == "legend-actor"}
+    return places, key
+
+
+def test_a_map_gives_saf_and_rsf_distinct_colour_blind_safe_colours(sudan, tmp_path):
+    out = tmp_path / "madani.svg"
+    ok(run(sudan, "map", "--at", "2023-12-19T12:00", "--out", str(out)))
+    places, key = map_colours(out)
+    assert {"saf", "rsf"} == set(key)
+    assert key["saf"] != key["rsf"] and {key["saf"], key["rsf"]} <= set(SAFE)
+    assert (key["saf"], key["rsf"], key["rsf"]) == (places["port-sudan"], places["hantoub"], places["wad-madani"])
+
+
+def test_every_actor_in_the_key_of_a_bundled_chronicle_map_has_its_own_colour_blind_safe_colour(tmp_path):
+    out = tmp_path / "fall.svg"
+    ok(CliRunner().invoke(cli.main, ["map", "--at", "2024-12-07T21:30", "--out", str(out)]))
+    places, key = map_colours(out)
+    assert {"hts", "syrian-government", "russia", "sdf"} <= set(key)
+    assert len(key) == len(set(key.values())) and set(key.values()) <= set(SAFE)
+    assert (key["hts"], key["russia"], key["sdf"]) == (places["aleppo"], places["hmeimim-airbase"], places["al-bukamal-crossing"])
+
+
+def test_a_table_gives_actors_shown_together_distinct_colours():
+    args = ["state", "--at", "2024-12-07T21:30"]
+    doc = json.loads(ok(CliRunner().invoke(cli.main, [*args, "--json"])).stdout)
+    held = {c["name"]: c["controller"] for c in doc["control"] if c["status"] == "certain" and not c["contested_with"]}
+    lines = ok(CliRunner().invoke(cli.main, args, color=True)).stdout.splitlines()
+    codes: dict[str, set[str]] = {}
+    for name, actor in held.items():
+        line = next(ln for ln in lines if ln.startswith(f"{name} "))
+        codes.setdefault(actor, set()).add(re.search(r"\x1b\[[\d;]*m", line).group())
+    assert {"hts", "syrian-government", "russia", "sdf"} <= set(codes)
+    assert all(1 == len(c) for c in codes.values())  # an actor's colour is the same in every row
+    assert len(codes) == len(set().union(*codes.values()))  # and no other actor's
+    assert click_yellow not in set().union(*codes.values())  # (yellow says "possible")
+
+
+click_yellow = "\x1b[33m"
+
+
+def test_colours_chosen_for_actors_win_and_the_rest_keep_clear_of_them():
+    chosen = {"saf": SAFE[0].upper(), "rsf": "#000000"}
+    colours = actor_colors({"saf", "rsf", "gezira-militia", "hemedti-guard"}, chosen=chosen)
+    assert (SAFE[0].upper(), "#000000") == (colours["saf"], colours["rsf"])
+    assert SAFE[0] not in {colours["gezira-militia"], colours["hemedti-guard"]}
+    assert colours["gezira-militia"] != colours["hemedti-guard"]
+
+
+def test_holders_take_the_safe_colours_before_anyone_else():
+    others = {f"outlet-{i}" for i in range(30)}
+    holders = {"saf", "rsf", "gezira-militia", "sudan-shield", "jem", "slm", "splm-n", "tamazuj", "popular-resistance"}
+    colours = actor_colors(others | holders, first=holders)
+    assert set(SAFE) == {colours[a] for a in holders}
+    assert set(MORE) <= {colours[a] for a in others}  # then the larger palette, then colours repeat
+
+
+def test_a_picture_takes_a_colour_chosen_for_an_actor(sudan):
+    from chrono.store import Log
+    from projections.pictures._model import scene
+
+    with Log.open(str(sudan), readonly=True) as log:
+        colours = scene(log, colors={"rsf": "#123456"}).colors
+    assert "#123456" == colours["rsf"] and colours["saf"] in SAFE
