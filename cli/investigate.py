@@ -13,6 +13,7 @@ from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
+from .outfiles import PAGES, out_format
 from .render import echo, emit_json, section, shorten, table
 
 
@@ -280,6 +281,7 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
 
         if as_json or entity_names or types or source:
             raise click.UsageError("--html draws the whole chronicle (with filters in the page); use it with --from, --to and --as-of only")
+        out_format(html_out, {"html": PAGES["html"]}, "html", option="--html")
         page = render_timeline_html(
             log, parse_instant(as_of, log.zone) if as_of else None,
             start=parse_instant(t1, log.zone) if t1 else None,

@@ -8,6 +8,7 @@ from chrono.timeval import parse_instant
 from projections.pictures import parse_step, render_map_svg, render_slider_html
 
 from .app import Env, main
+from .outfiles import PAGES, out_format
 
 
 @main.command("map")
@@ -38,6 +39,7 @@ def map_(env: Env, at, start, end, step, as_of, out) -> None:
         raise click.UsageError("give either --at (an SVG map) or --from and --to (a slider page), not both")
     if not at and not (start and end):
         raise click.UsageError("give --at TIME for a map, or --from TIME --to TIME for a slider page")
+    out_format(out, PAGES, "svg" if at else "html")
     log = env.reader()
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)

@@ -16,12 +16,13 @@ from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import answer_words, summarize
 from projections.rules import CONTROL, UNIT, WHERE
-from projections.pictures import FORMATS
+from projections.pictures import FORMATS, SUFFIXES
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
+from .outfiles import out_format
 from .render import actor_styles, echo, emit_json, progress, section, shorten, table
 
 @main.command()
@@ -347,9 +348,10 @@ def head(env: Env, as_json) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="jsonl: the whole log, lossless (what `import` reads); csv: one row per event; "
-                   "geojson: the state at --at; timelinejs: Knight Lab TimelineJS.")
+                   "geojson: the state at --at; timelinejs: Knight Lab TimelineJS. Default: the one --out's "
+                   "suffix names (.jsonl, .csv, .geojson), else jsonl.")
 @click.option("--at", metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
 @click.option("--as-of", "as_of", metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
 @click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
@@ -367,6 +369,7 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     """
     from projections.pictures import export as export_log
 
+    fmt = out_format(getattr(out, "name", "-"), SUFFIXES, fmt) or "jsonl"
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")

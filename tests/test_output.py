@@ -205,3 +205,45 @@ def test_a_picture_takes_a_colour_chosen_for_an_actor(sudan):
     with Log.open(str(sudan), readonly=True) as log:
         colours = scene(log, colors={"rsf": "#123456"}).colors
     assert "#123456" == colours["rsf"] and colours["saf"] in SAFE
+
+
+# --- 3. files whose names say what they hold ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["map", "--at", "2023-12-19T12:00", "--out", "madani.png"],
+    ["map", "--at", "2023-12-19T12:00", "--out", "madani.html"],
+    ["map", "--from", "2023-12-14", "--to", "2023-12-21", "--out", "madani.svg"],
+    ["timeline", "--html", "timeline.svg"],
+    ["export", "--format", "csv", "--out", "events.png"],
+    ["export", "--format", "geojson", "--at", "2023-12-19", "--out", "events.csv"],
+    ["export", "--out", "events.json"],  # GeoJSON or TimelineJS?
+], ids=" ".join)
+def test_a_file_whose_suffix_is_not_the_format_is_refused_and_not_written(sudan, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    r = run(sudan, *args)
+    assert 2 == r.exit_code, r.output
+    message = r.stderr.strip().splitlines()[-1]
+    assert message.startswith("Error: Invalid value for --") and "the formats: " in message
+    assert [] == [p.name for p in tmp_path.iterdir() if not p.name.startswith("sudan.db")]
+
+
+def test_the_formats_are_named_in_the_refusal(sudan, tmp_path):
+    r = run(sudan, "map", "--at", "2023-12-19T12:00", "--out", str(tmp_path / "madani.png"))
+    assert "svg (.svg); html (.html, .htm)" in r.stderr
+    r = run(sudan, "export", "--out", str(tmp_path / "events.png"))
+    assert "jsonl (.jsonl, .ndjson); csv (.csv); geojson (.geojson, .json); timelinejs (.json)" in r.stderr
+
+
+@pytest.mark.parametrize("name, first", [("events.csv", "event_id,"), ("state.geojson", '{\n  "type": "FeatureCollection"'),
+                                         ("backup.jsonl", '{"seq":1,'), ("backup", '{"seq":1,')])
+def test_the_export_format_follows_the_suffix(sudan, tmp_path, name, first):
+    out = tmp_path / name
+    ok(run(sudan, "export", "--out", str(out), *(["--at", "2023-12-19"] if name.endswith(".geojson") else [])))
+    assert out.read_text().startswith(first)
+
+
+def test_a_format_named_with_its_own_suffix_is_written(sudan, tmp_path):
+    out = tmp_path / "timeline.json"
+    ok(run(sudan, "export", "--format", "timelinejs", "--out", str(out)))
+    assert "events" in json.loads(out.read_text())
