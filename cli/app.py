@@ -146,9 +146,23 @@ COMMANDS = {
 }
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: exit code 130 (128 + SIGINT), as shells report a command the signal ended."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+    def show(self, file=None) -> None:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # after the terminal's ^C
+        super().show(file)
+
+
 class ChronoGroup(click.Group):
     """Loads each command on first use, and maps Chrono's errors to exit code 1 with a one-line
-    message; click's usage errors stay exit 2."""
+    message, Ctrl-C to 130 with one; click's usage errors stay exit 2."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -171,6 +185,8 @@ class ChronoGroup(click.Group):
             if isinstance(e, BrokenPipeError):
                 sys.exit(0)
             raise click.ClickException(f"{e.strerror or e}: {e.filename}" if e.filename else str(e)) from e
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
 
 @click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -247,3 +247,79 @@ def test_a_format_named_with_its_own_suffix_is_written(sudan, tmp_path):
     out = tmp_path / "timeline.json"
     ok(run(sudan, "export", "--format", "timelinejs", "--out", str(out)))
     assert "events" in json.loads(out.read_text())
+
+
+# --- 4. Ctrl-C ----------------------------------------------------------------------------------------------
+
+# Arguments each command accepts, to reach the point where it runs.
+RUNNABLE = {
+    "init": ["init"], "append": ["append", "CallMade"], "correct": ["correct", "x", "--reason", "r"],
+    "retract": ["retract", "x", "--reason", "r"], "import": ["import", "-"], "state": ["state", "--at", "2023-12-19"],
+    "log": ["log"], "entities": ["entities"], "types": ["types"], "replay": ["replay"], "verify": ["verify"], "head": ["head"],
+    "export": ["export"], "history": ["history", "saf"], "show": ["show", "x"], "diff": ["diff"], "timeline": ["timeline"],
+    "sources": ["sources"], "check": ["check"], "map": ["map", "--at", "2023-12-19", "--out", "m.svg"],
+}
+
+
+def test_every_command_is_tried_here():
+    assert set(cli.app.COMMANDS) == set(RUNNABLE)
+
+
+@pytest.mark.parametrize("name", sorted(RUNNABLE))
+def test_ctrl_c_in_any_command_exits_130_with_one_line_and_no_traceback(sudan, monkeypatch, name):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.main.get_command(None, name), "callback", interrupted)
+    r = run(sudan, *RUNNABLE[name])
+    assert (130, "Error: interrupted") == (r.exit_code, r.output.strip()), r.output
+
+
+def _interrupt(argv: list[str], *, ready, **popen):
+    """Run `python -m cli ARGV`, send it SIGINT once `ready(process)` says it is at work, and return
+    its exit code and stderr."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-m", "cli", *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready(p):
+            assert p.poll() is None and time.monotonic() < deadline, p.stderr.read().decode()
+            time.sleep(0.01)
+        p.send_signal(signal.SIGINT)
+        _out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    return p.returncode, err.decode()
+
+
+def test_ctrl_c_while_a_read_command_writes_exits_130_without_a_traceback():
+    # `log --json` of the bundled chronicle is more than a pipe holds: it waits, mid-output, for a reader.
+    code, err = _interrupt(["log", "--json"], ready=lambda p: p.stderr.readline().startswith(b"from "))
+    assert (130, "Error: interrupted") == (code, err.strip()), err
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/fd"), reason="needs /proc to see the log open")
+def test_ctrl_c_while_a_write_command_waits_for_input_exits_130_and_leaves_the_log_as_it_was(sudan):
+    import os
+    import subprocess
+
+    head = ok(run(sudan, "head")).stdout
+
+    def opened_the_log(p) -> bool:  # then it reads stdin, which stays open and empty
+        try:
+            return any(os.path.realpath(f"/proc/{p.pid}/fd/{fd}") == str(sudan) for fd in os.listdir(f"/proc/{p.pid}/fd"))
+        except OSError:
+            return False
+
+    code, err = _interrupt(["--db", str(sudan), "append", "--json", "-"], ready=opened_the_log, stdin=subprocess.PIPE)
+    assert (130, "Error: interrupted") == (code, err.strip()), err
+    assert head == ok(run(sudan, "head")).stdout
