@@ -13,6 +13,7 @@ from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
+from .options import valid_range
 from .outfiles import PAGES, out_format
 from .render import echo, emit_json, section, shorten, table
 
@@ -253,8 +254,7 @@ def _print_belief(doc: dict, which: str) -> None:
 
 
 @main.command()
-@click.option("--from", "t1", metavar="TIME", help="Only events whose window reaches this time or later.")
-@click.option("--to", "t2", metavar="TIME", help="Only events whose window starts before the end of this time (a date includes the day).")
+@valid_range("t1", "t2")
 @click.option("--entity", "entity_names", multiple=True, metavar="ID", help="Only events involving this entity (id, name or alias; repeatable).")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
 @_source_option

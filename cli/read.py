@@ -22,6 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
+from .options import valid_range
 from .outfiles import out_format
 from .render import actor_styles, echo, emit_json, progress, section, shorten, table
 
@@ -163,8 +164,7 @@ def _when(t: dict) -> str:
 
 @main.command("log")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
-@click.option("--since", metavar="TIME", help="Only events whose valid time reaches this time or later.")
-@click.option("--until", metavar="TIME", help="Only events whose valid time starts before the end of this time.")
+@valid_range("since", "until", old=("--since", "--until"))
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
 @click.pass_obj
 def log_(env: Env, types, since, until, as_json) -> None:
@@ -173,7 +173,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
     \b
     Examples:
         chrono log --type CallMade
-        chrono log --since 2024-12-07 --until 2024-12-08 --json
+        chrono log --from 2024-12-07 --to 2024-12-08 --json
     """
     log = env.reader()
     for t in types:

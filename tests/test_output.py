@@ -323,3 +323,24 @@ def test_ctrl_c_while_a_write_command_waits_for_input_exits_130_and_leaves_the_l
     code, err = _interrupt(["--db", str(sudan), "append", "--json", "-"], ready=opened_the_log, stdin=subprocess.PIPE)
     assert (130, "Error: interrupted") == (code, err.strip()), err
     assert head == ok(run(sudan, "head")).stdout
+
+
+# --- 5. one name for a range of time ------------------------------------------------------------------------
+
+
+def test_log_takes_from_and_to_as_timeline_does(sudan):
+    ids = lambda r: [json.loads(line)["id"] for line in ok(r).stdout.splitlines()]  # noqa: E731
+    on_monday = ids(run(sudan, "log", "--json", "--from", "2023-12-18", "--to", "2023-12-18"))
+    assert {"saf-holds-port-sudan", "burhan-in-port-sudan", "saf-withdraws", "rsf-enters-madani"} <= set(on_monday)
+    assert not {"saf-holds-madani", "rsf-takes-hantoub", "rsf-takes-rufaa"} & set(on_monday)
+    timeline = json.loads(ok(run(sudan, "timeline", "--json", "--from", "2023-12-18", "--to", "2023-12-18")).stdout)
+    assert {e["event"] for d in timeline["days"] for e in d["events"]} <= set(on_monday)
+
+
+def test_log_still_takes_since_and_until_but_no_help_names_them(sudan):
+    new = ok(run(sudan, "log", "--from", "2023-12-18", "--to", "2023-12-19")).stdout
+    assert new == ok(run(sudan, "log", "--since", "2023-12-18", "--until", "2023-12-19")).stdout
+    for name in cli.app.COMMANDS:
+        text = ok(CliRunner().invoke(cli.main, [name, "--help"])).stdout
+        assert "--since" not in text and "--until" not in text, name
+    assert "--from TIME" in ok(CliRunner().invoke(cli.main, ["log", "--help"])).stdout
