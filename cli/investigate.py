@@ -13,7 +13,7 @@ from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
-from .options import valid_range
+from .options import INSTANT, valid_range
 from .outfiles import PAGES, out_format
 from .render import echo, emit_json, section, shorten, table
 
@@ -27,7 +27,7 @@ def _source_option(f):
 
 
 def _as_of_option(f):
-    return click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now).")(f)
+    return click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now).")(f)
 
 
 def _known(log, as_of):
@@ -170,11 +170,11 @@ def show(env: Env, event_id, as_of, as_json) -> None:
 
 
 @main.command()
-@click.option("--from", "t1", metavar="TIME", help="Valid time to compare from (a date means its first instant).")
-@click.option("--to", "t2", metavar="TIME", help="Valid time to compare to.")
-@click.option("--at", "at", metavar="TIME", help="With --as-of and --vs: the valid time whose belief to compare.")
-@click.option("--as-of", "as_of", metavar="TIME", help="Recorded time: as known then (with --at, the earlier belief).")
-@click.option("--vs", "vs", metavar="TIME", help="With --at: the later recorded time to compare with (default: now).")
+@click.option("--from", "t1", type=INSTANT, metavar="TIME", help="Valid time to compare from (a date means its first instant).")
+@click.option("--to", "t2", type=INSTANT, metavar="TIME", help="Valid time to compare to.")
+@click.option("--at", "at", type=INSTANT, metavar="TIME", help="With --as-of and --vs: the valid time whose belief to compare.")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="Recorded time: as known then (with --at, the earlier belief).")
+@click.option("--vs", "vs", type=INSTANT, metavar="TIME", help="With --at: the later recorded time to compare with (default: now).")
 @_source_option
 @_json_option
 @click.pass_obj

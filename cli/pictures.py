@@ -8,15 +8,16 @@ from chrono.timeval import parse_instant
 from projections.pictures import parse_step, render_map_svg, render_slider_html
 
 from .app import Env, main
+from .options import INSTANT
 from .outfiles import PAGES, out_format
 
 
 @main.command("map")
-@click.option("--at", "at", metavar="TIME", help="Draw the state at this valid time (an SVG map).")
-@click.option("--from", "start", metavar="TIME", help="With --to: a page with a time slider from this valid time (HTML).")
-@click.option("--to", "end", metavar="TIME", help="With --from: the slider's last stop.")
+@click.option("--at", "at", type=INSTANT, metavar="TIME", help="Draw the state at this valid time (an SVG map).")
+@click.option("--from", "start", type=INSTANT, metavar="TIME", help="With --to: a page with a time slider from this valid time (HTML).")
+@click.option("--to", "end", type=INSTANT, metavar="TIME", help="With --from: the slider's last stop.")
 @click.option("--step", metavar="STEP", default=None, help="Slider stops: every STEP (6h, 30m, 1d), or `events` (default): each moment the state can change.")
-@click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now).")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The file to write (.svg for --at, .html for --from/--to).")
 @click.pass_obj
 def map_(env: Env, at, start, end, step, as_of, out) -> None:

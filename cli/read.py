@@ -22,13 +22,13 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .options import valid_range
+from .options import INSTANT, valid_range
 from .outfiles import out_format
 from .render import actor_styles, echo, emit_json, progress, section, shorten, table
 
 @main.command()
-@click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
-@click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
+@click.option("--at", "at", required=True, type=INSTANT, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
 @click.option("--all", "show_all", is_flag=True, help="Give every row of every section: places, people and units the log says nothing about yet, every happening so far.")
 @click.option("--limit", type=click.IntRange(min=1), default=LIMIT, show_default=True, metavar="N",
@@ -352,8 +352,8 @@ def head(env: Env, as_json) -> None:
               help="jsonl: the whole log, lossless (what `import` reads); csv: one row per event; "
                    "geojson: the state at --at; timelinejs: Knight Lab TimelineJS. Default: the one --out's "
                    "suffix names (.jsonl, .csv, .geojson), else jsonl.")
-@click.option("--at", metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
-@click.option("--as-of", "as_of", metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
+@click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
 @click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
 @click.pass_obj
 def export(env: Env, fmt, at, as_of, out) -> None:

@@ -20,6 +20,7 @@ from projections import corrections
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
+from .options import WINDOW
 from .render import emit_json, progress
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -149,7 +150,7 @@ def _print_ids(entries, as_json: bool) -> None:
 @main.command(context_settings=_FIELD_OPTS)
 @click.argument("event_type", required=False, metavar="TYPE")
 @click.option("--json", "json_file", type=click.File("rb"), help="Read events from FILE (or - for stdin): one JSON object, an array, or JSON Lines.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
 @click.option("--wording", help='The source\'s own words for the time ("at dawn on Wednesday").')
 @click.option("--gloss", help='Your own words for the time, when the source has none (never shown as a quotation).')
 @_source_options
@@ -205,7 +206,7 @@ def append(ctx, event_type, json_file, valid_literal, wording, gloss, outlet, ti
 @main.command(context_settings=_FIELD_OPTS)
 @click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event is being corrected.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="The corrected valid time (default: keep the event's).")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="The corrected valid time (default: keep the event's).")
 @click.option("--wording", help="The source's own words for the corrected time.")
 @_source_options
 @click.option("--id", "correction_id", help="Your id for the correction (default: generated).")

@@ -344,3 +344,35 @@ def test_log_still_takes_since_and_until_but_no_help_names_them(sudan):
         text = ok(CliRunner().invoke(cli.main, [name, "--help"])).stdout
         assert "--since" not in text and "--until" not in text, name
     assert "--from TIME" in ok(CliRunner().invoke(cli.main, ["log", "--help"])).stdout
+
+
+# --- 6. errors that name the accepted forms -----------------------------------------------------------------
+
+
+def one_error_line(r, code: int = 1) -> str:
+    assert code == r.exit_code, r.output
+    assert "Traceback" not in r.output and (r.exception is None or isinstance(r.exception, SystemExit))
+    [line] = r.output.strip().splitlines()
+    assert line.startswith("Error: ")
+    return line
+
+
+def test_a_date_written_day_first_is_answered_with_the_accepted_forms_and_what_it_may_mean(sudan):
+    line = one_error_line(run(sudan, "state", "--at", "19/12/2023"))
+    assert line.startswith("Error: --at: cannot read '19/12/2023' as a time: write the year first, 2023-12-19;")
+    assert "accepted forms (ISO 8601 and EDTF" in line and "2024-12-05/2024-12-08" in line
+    ambiguous = one_error_line(run(sudan, "state", "--at", "07/12/2024"))
+    assert "2024-12-07 if 07 is the day or 2024-07-12 if 07 is the month" in ambiguous
+
+
+@pytest.mark.parametrize("args, option", [
+    (["state", "--at", "2023-12-19", "--as-of", "yesterday"], "--as-of"), (["log", "--from", "Monday"], "--from"),
+    (["timeline", "--to", "18.12.2023"], "--to"), (["diff", "--from", "2023-12-14", "--to", "12/21"], "--to"),
+    (["history", "wad-madani", "--as-of", "now"], "--as-of"), (["map", "--at", "noon", "--out", "m.svg"], "--at"),
+    (["export", "--format", "geojson", "--at", "Dec 19"], "--at"), (["correct", "rsf-enters-madani", "--valid", "18/12", "--reason", "r"], "--valid"),
+    (["append", "StatementIssued", "--text", "t", "--speaker", "saf", "--valid", "last Monday"], "--valid"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_a_time_that_cannot_be_read_is_refused_naming_the_option_and_what_was_typed(sudan, args, option):
+    typed = args[args.index(option) + 1]
+    line = one_error_line(run(sudan, *args))
+    assert line.startswith(f"Error: {option}: cannot read {typed!r} as a time") and "accepted forms" in line
