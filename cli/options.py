@@ -50,3 +50,8 @@ def valid_range(start: str, end: str, *, old: tuple[str, str] | None = None):
                             help="Only events whose window reaches this time or later.")(f)
 
     return decorate
+
+
+def json_option(f):
+    """`--json`: the command's report as JSON on stdout, and any error as `{"error", "code"}` on stderr."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (an error too, on stderr).")(f)

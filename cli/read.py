@@ -22,7 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .options import INSTANT, valid_range
+from .options import INSTANT, json_option, valid_range
 from .outfiles import out_format
 from .render import actor_styles, echo, emit_json, progress, section, shorten, table
 
@@ -269,8 +269,9 @@ def types(event_type) -> None:
 
 
 @main.command()
+@json_option
 @click.pass_obj
-def replay(env: Env) -> None:
+def replay(env: Env, as_json: bool) -> None:
     """Rebuild every materialized projection from the log, then report counts.
 
     The projections are a cache in two files beside the log (LOG-cache and LOG-cache-mentions),
@@ -282,7 +283,9 @@ def replay(env: Env) -> None:
         chrono replay
     """
     log = env.reader()
-    echo(env.which(log).line())
+    which = env.which(log)
+    if not as_json:
+        echo(which.line())
     started = time.perf_counter()
     n = len(log)
     with progress(n, "replaying") as report:
@@ -293,6 +296,10 @@ def replay(env: Env) -> None:
     for e in k.gazetteer:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
+    if as_json:
+        emit_json({"log": which.json(), "entries": n, "facts": facts, "retractions": retracted, "seconds": round(elapsed, 3),
+                   "entities": dict(sorted(kinds.items()))})
+        return
     echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
     echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
 
@@ -355,8 +362,9 @@ def head(env: Env, as_json) -> None:
 @click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
 @click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
 @click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
+@json_option
 @click.pass_obj
-def export(env: Env, fmt, at, as_of, out) -> None:
+def export(env: Env, fmt, at, as_of, out, as_json) -> None:
     """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
     GeoJSON of the state at a moment, or TimelineJS JSON.
 
@@ -369,14 +377,21 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     """
     from projections.pictures import export as export_log
 
+    to_file = getattr(out, "name", "-") not in ("-", "<stdout>")
+    if as_json and not to_file:
+        raise click.UsageError("--json reports on the file written: give --out FILE")
     fmt = out_format(getattr(out, "name", "-"), SUFFIXES, fmt) or "jsonl"
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    # The formats stay what importers and other tools read: which log they come from goes to stderr.
-    click.echo(env.which(log).line(), err=True)
+    which = env.which(log)
     n = export_log(log, fmt, out, at=valid_at, known_at=known_at)
-    if getattr(out, "name", "-") not in ("-", "<stdout>"):
+    if as_json:
+        emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
+        return
+    # The formats stay what importers and other tools read: which log they come from goes to stderr.
+    click.echo(which.line(), err=True)
+    if to_file:
         click.echo(f"exported {n} {'entries' if fmt == 'jsonl' else 'features' if fmt == 'geojson' else 'events'} to {out.name}", err=True)

@@ -376,3 +376,84 @@ def test_a_time_that_cannot_be_read_is_refused_naming_the_option_and_what_was_ty
     typed = args[args.index(option) + 1]
     line = one_error_line(run(sudan, *args))
     assert line.startswith(f"Error: {option}: cannot read {typed!r} as a time") and "accepted forms" in line
+
+
+# --- 7. JSON from every command, errors included -------------------------------------------------------------
+
+# Its JSON, the schema of each type, is specified with the schema.
+WITHOUT_JSON_YET = {"types"}
+
+
+def test_every_command_has_a_json_flag():
+    missing = {name for name in cli.app.COMMANDS if not cli.app.json_flags(cli.main.get_command(None, name))}
+    assert WITHOUT_JSON_YET >= missing
+
+
+def log_member(doc: dict, path) -> dict:
+    assert {"path", "bundled", "head"} == set(doc["log"]) and str(path) == doc["log"]["path"]
+    return doc["log"]["head"]
+
+
+def test_init_import_and_replay_report_as_json(tmp_path, sudan):
+    copy = tmp_path / "copy.db"
+    init = json.loads(ok(run(copy, "init", "--zone", ZONE, "--json")).stdout)
+    assert {"seq": 0} == {"seq": log_member(init, copy)["seq"]} and (ZONE, None, 0) == (init["zone"], init["chronicle"], init["entries"])
+    backup = tmp_path / "backup.jsonl"
+    exported = json.loads(ok(run(sudan, "export", "--out", str(backup), "--json")).stdout)
+    assert ("jsonl", str(backup)) == (exported["format"], exported["out"])
+    imported = json.loads(ok(run(copy, "import", str(backup), "--json")).stdout)
+    assert (exported["count"], exported["count"]) == (imported["read"], imported["added"])
+    assert log_member(exported, sudan) == log_member(imported, copy)  # the same head
+    replayed = json.loads(ok(run(copy, "replay", "--json")).stdout)
+    assert (exported["count"], 1, {"actor": 2, "person": 2, "place": 4}) == (replayed["entries"], replayed["retractions"], replayed["entities"])
+
+
+def test_correct_and_retract_print_their_entries_as_json_as_append_does(sudan):
+    corrected = json.loads(ok(run(sudan, "correct", "rsf-takes-rufaa", "--valid", "2023-12-20", "--reason", "dated", "--json", "--id", "fix")).stdout)
+    retracted = json.loads(ok(run(sudan, "retract", "hemedti-claims-madani", "--reason", "unsourced", "--json")).stdout)
+    head = json.loads(ok(run(sudan, "head", "--json")).stdout)
+    assert "fix" == corrected[0]["id"] and {"id", "seq", "hash", "recorded"} == set(retracted[0])
+    assert (head["seq"], head["hash"]) == (retracted[0]["seq"], retracted[0]["hash"])
+
+
+def test_map_reports_the_file_it_wrote_as_json(sudan, tmp_path):
+    out = tmp_path / "madani.html"
+    doc = json.loads(ok(run(sudan, "map", "--from", "2023-12-14", "--to", "2023-12-21", "--out", str(out), "--json")).stdout)
+    assert ("html", str(out)) == (doc["format"], doc["out"]) and out.exists()
+    log_member(doc, sudan)
+
+
+@pytest.mark.parametrize("args, code", [
+    (["state", "--json"], 2),  # no --at
+    (["state", "--at", "19/12/2023", "--json"], 1),  # (read before --json)
+    (["show", "no-such-event", "--json"], 1),
+    (["history", "atlantis", "--json"], 1),
+    (["log", "--json", "--type", "CityBurned"], 2),
+    (["map", "--at", "2023-12-19", "--out", "madani.png", "--json"], 2),
+    (["export", "--json"], 2),  # the data would go to stdout
+    (["init", "--json"], 1),  # the log exists
+    (["correct", "rsf-takes-rufaa", "--colour", "red", "--reason", "r", "--json"], 2),
+    (["retract", "no-such-event", "--reason", "r", "--json"], 1),
+    (["append", "CallMade", "--caller", "burhan", "--callee", "hemedti", "--ids-json"], 1),  # no valid time
+    (["import", "missing.jsonl", "--json"], 2),
+    (["--bogus", "entities", "--json"], 2),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_with_json_an_error_is_a_json_object_on_stderr_and_the_exit_code_is_unchanged(sudan, tmp_path, monkeypatch, args, code):
+    monkeypatch.chdir(tmp_path)
+    plain = [a for a in args if a not in ("--json", "--ids-json")]
+    r = run(sudan, *args)
+    assert (code, "") == (r.exit_code, r.stdout), r.output
+    doc = json.loads(r.stderr)
+    assert {"error", "code"} == set(doc) and code == doc["code"]
+    people = run(sudan, *plain)
+    if people.exit_code:  # (without --json, `export` writes to stdout: no error)
+        assert f"Error: {doc['error']}" == people.stderr.strip().splitlines()[-1]  # the message people get
+
+
+def test_with_json_ctrl_c_is_a_json_object_too(sudan, monkeypatch):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.main.get_command(None, "state"), "callback", interrupted)
+    r = run(sudan, "state", "--at", "2023-12-19", "--json")
+    assert (130, {"error": "interrupted", "code": 130}) == (r.exit_code, json.loads(r.stderr))
