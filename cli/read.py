@@ -361,7 +361,7 @@ def head(env: Env, as_json) -> None:
                    "suffix names (.jsonl, .csv, .geojson), else jsonl.")
 @click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
 @click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
-@click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
+@click.option("--out", type=click.File("wb"), default="-", metavar="FILE", help="Write to FILE, whose suffix names the format (default: stdout).")
 @json_option
 @click.pass_obj
 def export(env: Env, fmt, at, as_of, out, as_json) -> None:
@@ -371,9 +371,9 @@ def export(env: Env, fmt, at, as_of, out, as_json) -> None:
     \b
     Examples:
         chrono export --out backup.jsonl
-        chrono export --format csv --out events.csv
+        chrono export --out events.csv      # the suffix names the format
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
-        chrono export --format timelinejs --out timeline.json
+        chrono export --format timelinejs --out timeline.json --json
     """
     from projections.pictures import export as export_log
 
