@@ -127,7 +127,16 @@ def test_export_missing_named_log_is_refused(here, how):
 
 @pytest.mark.parametrize("how", HOW)
 def test_state_missing_named_log_is_refused(here, how):
-    assert_refused(named(how, "typo.db", "state", "--at", "2024-12-07T21:30", "--json"), "typo.db", how, here)
+    assert_refused(named(how, "typo.db", "state", "--at", "2024-12-07T21:30"), "typo.db", how, here)
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_state_json_missing_named_log_is_refused_as_json(here, how):
+    result = named(how, "typo.db", "state", "--at", "2024-12-07T21:30", "--json")
+    what = "--db" if how == "--db" else "$CHRONO_DB"
+    assert (1, "", 1) == (result.exit_code, result.stdout, json.loads(result.stderr)["code"])
+    assert json.loads(result.stderr)["error"].startswith(f"no log at typo.db (named by {what}); ")
+    assert [] == os.listdir(here)
 
 
 @pytest.mark.parametrize("how", HOW)
