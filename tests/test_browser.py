@@ -15,6 +15,7 @@ import pytest
 from chrono.store import Log
 from projections.pictures import render_slider_html, render_timeline_html
 
+from . import sudan
 from .test_pictures import GOVERNMENT, HTS, at, log, log_path  # noqa: F401  (fixtures)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,13 +45,54 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def aleppo_after_moving_the_slider_to(driver, when: str) -> tuple[str, str, str]:
+def move_slider_to(driver, when: str) -> None:
     index = driver.execute_script("return window.chronoStepAt(arguments[0])", when)
     slider = driver.find_element("id", "slider")
     # Move the real control and fire the event a person's drag fires.
     driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", slider, index)
-    marker = driver.find_element("css selector", "#place-aleppo .marker")
+
+
+def marker_after_moving_the_slider_to(driver, when: str, place: str) -> tuple[str, str, str]:
+    move_slider_to(driver, when)
+    marker = driver.find_element("css selector", f"#place-{place} .marker")
     return marker.get_attribute("data-controller"), marker.get_attribute("data-status"), marker.get_attribute("fill")
+
+
+def aleppo_after_moving_the_slider_to(driver, when: str) -> tuple[str, str, str]:
+    return marker_after_moving_the_slider_to(driver, when, "aleppo")
+
+
+def severe(driver) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.fixture
+def sudan_db(tmp_path) -> str:
+    path = str(tmp_path / "sudan.db")
+    sudan.make_log(path).close()
+    return path
+
+
+def test_slider_page_of_a_sudan_log_draws_sudan_and_redraws_wad_madani(browser, sudan_db, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    page = tmp_path / "sudan.html"
+    result = CliRunner().invoke(main, ["--db", sudan_db, "map", "--from", "2023-12-10", "--to", "2023-12-22", "--out", str(page)])
+    assert 0 == result.exit_code, result.output
+    browser.get(page.as_uri())
+    colours = browser.execute_script("return JSON.parse(document.getElementById('chrono-data').textContent).colors")
+    assert ("saf", "certain", colours["saf"]) == marker_after_moving_the_slider_to(browser, "2023-12-14T12:00:00+02:00", "wad-madani")
+    assert ("rsf", "certain", colours["rsf"]) == marker_after_moving_the_slider_to(browser, "2023-12-21T12:00:00+02:00", "wad-madani")
+    focus = browser.execute_script("return Array.from(document.querySelectorAll('#map path.country.focus')).map(p => p.getAttribute('data-country'))")
+    assert {"Sudan", "Saudi Arabia"} == set(focus)
+    drawn = browser.execute_script("return Array.from(document.querySelectorAll('#map .place')).filter(g => !g.closest('.side-list')).map(g => g.getAttribute('data-place'))")
+    assert sudan.ON_THE_MAP == set(drawn)
+    shot = tmp_path / "sudan.png"
+    browser.save_screenshot(str(shot))
+    print(f"slider screenshot: {shot}")
+    assert [] == severe(browser)
 
 
 def test_slider_page_redraws_aleppo_for_each_date_offline(browser, log, tmp_path):  # noqa: F811

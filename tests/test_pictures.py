@@ -250,11 +250,3 @@ def test_jsonl_export_is_the_whole_log_and_unknown_formats_are_refused(log):
     assert 18 == len(buf.getvalue().splitlines())
     with pytest.raises(ChronoError):
         export(log, "kml", io.BytesIO())
-
-
-def test_bundled_border_data_holds_syria_and_its_neighbours():
-    from projections.pictures._geo import borders
-
-    names = {f["properties"]["name"] for f in borders()["features"]}
-    assert {"Syria", "Turkey", "Iraq", "Jordan", "Lebanon", "Israel", "Palestine", "Cyprus"} <= names
-    assert "Natural Earth" in borders()["attribution"]

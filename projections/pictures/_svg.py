@@ -13,7 +13,7 @@ import attrs
 from ..describe import NO_ONE, candidate_text
 from ..rules import CONTROL
 from ._colors import NOBODY, UNKNOWN_ACTOR
-from ._geo import Frame, is_near
+from ._geo import Frame, far_away, world
 from ._model import PLACE_RANK, Scene
 
 WIDTH = 1280
@@ -155,13 +155,17 @@ def label_svg(lab: Label) -> str:
 
 # --- the whole picture -----------------------------------------------------------------------------
 
+COUNTRY_STYLE = {"focus": ("#fffcf2", "#444", 1.2), "other": ("#efebe0", "#9a9486", 0.8)}
+COUNTRY_LABEL = {"focus": 20, "other": 12}  # font size; .country-name in STYLE
+
+
 STYLE = f"""
 text {{ font-family: {FONT}; }}
 .title {{ font-size: 19px; font-weight: bold; fill: #111; }}
 .subtitle {{ font-size: 12px; fill: #333; }}
 .country {{ stroke-linejoin: round; }}
-.country-name {{ font-size: 13px; fill: #a09a8c; letter-spacing: 2px; text-transform: uppercase; }}
-.country-name.focus {{ font-size: 22px; fill: #d5cfc0; letter-spacing: 6px; }}
+.country-name {{ font-size: {COUNTRY_LABEL["other"]}px; fill: #a09a8c; letter-spacing: {COUNTRY_LABEL["other"] * 0.3:g}px; text-transform: uppercase; }}
+.country-name.focus {{ font-size: {COUNTRY_LABEL["focus"]}px; fill: #cfc8b6; letter-spacing: {COUNTRY_LABEL["focus"] * 0.3:g}px; }}
 .place-label, .person-label {{ font-size: {LABEL_SIZE}px; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }}
 .place-label {{ fill: #111; }}
 .person-label {{ fill: #5a1a7a; font-style: italic; font-size: {LABEL_SIZE - 0.5}px; }}
@@ -222,8 +226,9 @@ class Layout:
     frame: Frame
     height: float
     near: list[str]  # located places drawn on the map
-    beyond: list[str]  # located places too far away (or whole countries): drawn in the side panel
+    beyond: list[str]  # located places far from the rest (or whole countries): drawn in the side panel
     insets: list[Inset]
+    focus: frozenset[str]  # the countries the drawn places lie in
 
 
 def _clusters(points: dict[str, tuple[float, float]]) -> list[list[str]]:
@@ -249,17 +254,20 @@ def _clusters(points: dict[str, tuple[float, float]]) -> list[list[str]]:
 
 
 def layout(sc: Scene) -> Layout:
+    """The main map framed to the log's own places (less those far from the rest, and whole
+    countries, which stand in the side panel), and close-ups of the spots where markers crowd."""
     located = sc.located_places()
-    near = [p for p in located if is_near(*sc.coords(p)) and sc.g.by_id[p].details.get("kind") != "country"]
-    frame = Frame.around([sc.coords(p) for p in near], x=MAP_X, y=MAP_Y, width=MAP_W)
-    near = [p for p in near if frame.contains(*sc.coords(p))]
+    points = {p: sc.coords(p) for p in located if sc.g.by_id[p].details.get("kind") != "country"}
+    far = far_away(points)
+    frame = Frame.around([xy for p, xy in points.items() if p not in far], x=MAP_X, y=MAP_Y, width=MAP_W)
+    near = [p for p in points if frame.contains(*points[p])]
     beyond = [p for p in located if p not in near]
     groups = _clusters({p: frame.project(*sc.coords(p)) for p in near})
     groups.sort(key=lambda g: (-len(g), min(sc.g.name(p) for p in g)))
     groups = sorted(groups[:6], key=lambda g: -max(sc.coords(p)[1] for p in g))  # north to south
     insets = []
     per_row = 3
-    top = MAP_Y + frame.height + 40
+    top = MAP_Y + frame.height + 54  # below the two lines of notes
     for i, group in enumerate(groups):
         lons = [sc.coords(p)[0] for p in group]
         lats = [sc.coords(p)[1] for p in group]
@@ -271,8 +279,9 @@ def layout(sc: Scene) -> Layout:
         main = min(group, key=lambda p: (PLACE_RANK.get(sc.g.by_id[p].details.get("kind"), 5), sc.g.name(p)))
         insets.append(Inset(number=i + 1, name=sc.g.name(main), places=sorted(group), frame=f))
     rows = (len(insets) + per_row - 1) // per_row
-    height = max(MAP_Y + frame.height + 46 + rows * (INSET_H + 34), 720)
-    return Layout(frame=frame, height=height, near=near, beyond=beyond, insets=insets)
+    height = max(MAP_Y + frame.height + 60 + rows * (INSET_H + 34), 720)
+    focus = {c.name for c in frame.countries() if any(c.contains(*sc.coords(p)) for p in near)}
+    return Layout(frame=frame, height=height, near=near, beyond=beyond, insets=insets, focus=frozenset(focus))
 
 
 def spread(points: dict[str, tuple[float, float]], r: float) -> dict[str, tuple[float, float]]:
@@ -294,21 +303,39 @@ def spread(points: dict[str, tuple[float, float]], r: float) -> dict[str, tuple[
     return out
 
 
-def outlines(frame: Frame, clip: str) -> str:
+def outlines(frame: Frame, clip: str, focus: frozenset[str]) -> str:
     out = [f'<g clip-path="url(#{clip})">']
-    styles = {"focus": ("#fffcf2", "#444", 1.4), "neighbour": ("#efebe0", "#9a9486", 0.9), "context": ("#f4f1ea", "#b5afa2", 0.8)}
-    for name, role, d in frame.country_paths():
-        fill, stroke, width = styles[role]
-        out.append(f'<path class="country {role}" data-country="{esc(name)}" d="{d}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>')
+    for c in frame.countries():
+        role = "focus" if c.name in focus else "other"
+        fill, stroke, width = COUNTRY_STYLE[role]
+        out.append(f'<path class="country {role}" data-country="{esc(c.name)}" d="{frame.path(c)}" fill="{fill}" '
+                   f'fill-rule="evenodd" stroke="{stroke}" stroke-width="{width}"/>')
+    return "".join(out)
+
+
+def country_labels(frame: Frame, focus: frozenset[str]) -> str:
+    """Each country's name where it fits inside the country within the frame: large for the countries
+    the places lie in, smaller for the rest, and none where even the small one does not fit."""
+    out = []
+    for c in frame.countries():
+        sizes = [COUNTRY_LABEL["focus"], COUNTRY_LABEL["other"]] if c.name in focus else [COUNTRY_LABEL["other"]]
+        for size in sizes:
+            role = "focus" if size == COUNTRY_LABEL["focus"] else "other"
+            spacing = size * 0.3
+            w, h = len(c.name) * (size * 0.68 + spacing), size * 1.1
+            spot = frame.label_spot(c, w, h)
+            if spot:
+                x, y = spot
+                out.append(f'<text class="country-name {role}" data-country="{esc(c.name)}" x="{x:g}" y="{y + size * 0.36:.1f}" '
+                           f'text-anchor="middle">{esc(c.name)}</text>')
+                break
     return "".join(out)
 
 
 def base_map(lay: Layout) -> str:
     f = lay.frame
-    out = [f'<rect class="sea" x="{MAP_X}" y="{MAP_Y}" width="{MAP_W}" height="{f.height:.1f}" fill="#dcebf5"/>', outlines(f, "map-clip")]
-    for name, x, y in lay.frame.country_label_points():
-        cls = "country-name focus" if name == "Syria" else "country-name"
-        out.append(f'<text class="{cls}" x="{x:g}" y="{y:g}" text-anchor="middle">{esc(name)}</text>')
+    out = [f'<rect class="sea" x="{MAP_X}" y="{MAP_Y}" width="{MAP_W}" height="{f.height:.1f}" fill="#dcebf5"/>', outlines(f, "map-clip", lay.focus)]
+    out.append(country_labels(f, lay.focus))
     out.append("</g>")
     out.append(f'<rect x="{MAP_X}" y="{MAP_Y}" width="{MAP_W}" height="{f.height:.1f}" fill="none" stroke="#888"/>')
     return "".join(out)
@@ -358,20 +385,27 @@ def legend(sc: Scene, doc: dict, x: float, y: float, *, actors: set[str] | None 
 
 
 def beyond_panel(sc: Scene, doc: dict, lay: Layout, x: float, y: float, people: dict[str, list[str]]) -> str:
-    if not lay.beyond:
-        return ""
+    """The places not drawn on the map, beside it: those far from the rest, then whole countries."""
     control = {c["place"]: c for c in doc["control"]}
-    out = [f'<text class="legend-head" x="{x}" y="{y}">Beyond the map, and whole countries</text>']
-    for p in sorted(lay.beyond, key=lambda p: sc.g.name(p).casefold()):
-        y += 20
-        c = control[p]
-        out.append(place_marker(sc, c, x + 7, y - 4, radius(sc.g.by_id[p].details.get("kind"))))
-        lines = [f'<text class="place-label" x="{x + 20}" y="{y}">{esc(c["name"])}</text>']
-        for who in people.get(p, []):
-            y += 15
-            lines.append(f'<text class="person-label" x="{x + 20}" y="{y}">◆ {esc(who)}</text>')
-        out.append(f'<g class="label beyond" data-for="{esc(p)}">{"".join(lines)}</g>')
-    return "".join(out)
+    countries = [p for p in lay.beyond if sc.g.by_id[p].details.get("kind") == "country"]
+    sections = (("far", "Far from the map", [p for p in lay.beyond if p not in countries]), ("countries", "Whole countries", countries))
+    out = []
+    for section, head, places in sections:
+        if not places:
+            continue
+        out.append(f'<g class="side-list" data-section="{section}"><text class="legend-head" x="{x}" y="{y}">{head}</text>')
+        for p in sorted(places, key=lambda p: sc.g.name(p).casefold()):
+            y += 20
+            c = control[p]
+            out.append(place_marker(sc, c, x + 7, y - 4, radius(sc.g.by_id[p].details.get("kind"))))
+            lines = [f'<text class="place-label" x="{x + 20}" y="{y}">{esc(c["name"])}</text>']
+            for who in people.get(p, []):
+                y += 15
+                lines.append(f'<text class="person-label" x="{x + 20}" y="{y}">◆ {esc(who)}</text>')
+            out.append(f'<g class="label beyond" data-for="{esc(p)}">{"".join(lines)}</g>')
+        out.append("</g>")
+        y += 34
+    return "".join(out), y
 
 
 def _markers_and_labels(sc: Scene, frame: Frame, places: list[str], control: dict, people: dict, *, copy: bool, skip_labels=frozenset()):
@@ -422,14 +456,15 @@ def render(sc: Scene, doc: dict, *, title: str, subtitle: str, actors: set[str] 
     body.append('<g class="labels">' + "".join(label_svg(lab) for lab in labels) + "</g>")
     foot = MAP_Y + f.height + 16
     body.append(
-        f'<text class="note" x="{MAP_X}" y="{foot:.0f}">Borders: Natural Earth 1:110m (public domain), simplified. '
-        "Each marker is a place in the log; its colour is the holder at this moment, as the log knew it. Close-ups below.</text>"
+        f'<text class="note" x="{MAP_X}" y="{foot:.0f}">Borders: {esc(world()[1])}, simplified; de facto lines, for orientation only.</text>'
+        f'<text class="note" x="{MAP_X}" y="{foot + 13:.0f}">Each marker is a place in the log; its colour is the holder at this moment, as the log knew it.'
+        + (" Close-ups below." if lay.insets else "") + "</text>"
     )
     for inset in lay.insets:
         fi = inset.frame
         x, y = fi.x - 4, fi.y - 4
         body.append(f'<g class="inset" data-inset="{inset.number}"><rect x="{x:g}" y="{y:g}" width="{INSET_W}" height="{INSET_H}" fill="#dcebf5"/>')
-        body.append(outlines(fi, f"inset-clip-{inset.number}") + "</g>")
+        body.append(outlines(fi, f"inset-clip-{inset.number}", lay.focus) + "</g>")
         m, labs, obs = _markers_and_labels(sc, fi, inset.places, control, people, copy=True)
         place_labels(labs, obs, (x + 2, y + 2, x + INSET_W - 2, y + INSET_H - 2))
         body.append("".join(m) + '<g class="labels">' + "".join(label_svg(lab).replace('class="label"', 'class="label copy"', 1) for lab in labs) + "</g>")
@@ -440,8 +475,9 @@ def render(sc: Scene, doc: dict, *, title: str, subtitle: str, actors: set[str] 
                     f'<text class="note" x="{x + 72:g}" y="{y + INSET_H - 7:g}">{km:.1f} km</text></g>')
     key, y = legend(sc, doc, SIDE_X, MAP_Y + 14, actors=actors)
     body.append(key)
-    body.append(beyond_panel(sc, doc, lay, SIDE_X, y + 34, people))
-    height = max(lay.height, y + 60 + 20 * (len(lay.beyond) + sum(len(people.get(p, [])) for p in lay.beyond)))
+    side, y = beyond_panel(sc, doc, lay, SIDE_X, y + 34, people)
+    body.append(side)
+    height = max(lay.height, y)
     head = (
         f'<text class="title" x="{MAP_X}" y="30">{esc(title)}</text>'
         f'<text class="subtitle" x="{MAP_X}" y="52">{esc(subtitle)}</text>'
