@@ -106,7 +106,7 @@ _PAGE = """<!DOCTYPE html>
   <fieldset id="type-filter"><legend>Types <button type="button" data-all="type">all</button> <button type="button" data-none="type">none</button></legend></fieldset>
 </form>
 <main class="with-panel">
-  <div id="timeline"><div class="axis" id="axis"></div><div id="lanes"></div></div>
+  <div id="timeline"><div class="axis-row"><div class="axis-corner"></div><div class="axis" id="axis"></div></div><div id="lanes"></div></div>
   <aside id="panel"><h2>Event</h2><div id="detail"><p class="empty">Click an event to see its sources.</p></div></aside>
 </main>
 <script type="application/json" id="chrono-data">{data}</script>
