@@ -13,9 +13,10 @@ import tempfile
 import pytest
 
 from chrono.store import Log
-from projections.pictures import render_slider_html, render_timeline_html
+from projections.pictures import MAX_GROUPS, render_slider_html, render_timeline_html
 
 from . import sudan
+from .logs import bundled, chrono, either, sudan_db  # noqa: F401  (fixtures)
 from .test_pictures import GOVERNMENT, HTS, at, log, log_path  # noqa: F401  (fixtures)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -66,21 +67,9 @@ def severe(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-@pytest.fixture
-def sudan_db(tmp_path) -> str:
-    path = str(tmp_path / "sudan.db")
-    sudan.make_log(path).close()
-    return path
-
-
-def test_slider_page_of_a_sudan_log_draws_sudan_and_redraws_wad_madani(browser, sudan_db, tmp_path):
-    from click.testing import CliRunner
-
-    from cli import main
-
+def test_slider_page_of_a_sudan_log_draws_sudan_and_redraws_wad_madani(browser, sudan_db, tmp_path):  # noqa: F811
     page = tmp_path / "sudan.html"
-    result = CliRunner().invoke(main, ["--db", sudan_db, "map", "--from", "2023-12-10", "--to", "2023-12-22", "--out", str(page)])
-    assert 0 == result.exit_code, result.output
+    chrono("--db", sudan_db, "map", "--from", "2023-12-10", "--to", "2023-12-22", "--out", str(page))
     browser.get(page.as_uri())
     colours = {a: browser.find_element("css selector", f'.legend-actor[data-actor="{a}"] circle').get_attribute("fill") for a in (sudan.SAF, sudan.RSF)}
     assert ("saf", "certain", colours["saf"]) == marker_after_moving_the_slider_to(browser, "2023-12-14T12:00:00+02:00", "wad-madani")
@@ -137,23 +126,6 @@ def test_timeline_page_shows_an_events_sources_on_click(browser, log, tmp_path):
 # --- the pages as a user makes them, on the bundled chronicle and on a log of Sudan ---------------------
 
 
-def chrono(*args: str) -> str:
-    from click.testing import CliRunner
-
-    from cli import main
-
-    result = CliRunner().invoke(main, list(args))
-    assert 0 == result.exit_code, result.output
-    return result.output
-
-
-@pytest.fixture
-def bundled(tmp_path, monkeypatch) -> tuple[str, ...]:
-    """No log named and none here: the commands read the bundled chronicle."""
-    monkeypatch.chdir(tmp_path)
-    return ()
-
-
 def _counts(text: str) -> tuple[int, int, int]:
     import re
 
@@ -161,7 +133,7 @@ def _counts(text: str) -> tuple[int, int, int]:
     return tuple(int(g) for g in m.groups())
 
 
-def test_slider_page_opened_at_a_moment_shows_what_the_map_and_state_show_there(browser, bundled, tmp_path):
+def test_slider_page_opened_at_a_moment_shows_what_the_map_and_state_show_there(browser, bundled, tmp_path):  # noqa: F811
     import json
     import xml.etree.ElementTree as ET
 
@@ -204,12 +176,10 @@ return [data.steps.length, found];
 """
 
 
-@pytest.mark.parametrize("which", ["bundled", "sudan"])
-def test_slider_page_never_draws_names_over_each_other(browser, which, request, tmp_path):
-    db = ("--db", request.getfixturevalue("sudan_db")) if which == "sudan" else request.getfixturevalue("bundled")
-    span = ("2023-12-10", "2023-12-22") if which == "sudan" else ("2024-11-27", "2024-12-09")
+def test_slider_page_never_draws_names_over_each_other(browser, either, tmp_path):  # noqa: F811
+    span = ("2023-12-10", "2023-12-22") if either else ("2024-11-27", "2024-12-09")  # Sudan's, or the bundled chronicle's
     page = tmp_path / "page.html"
-    chrono(*db, "map", "--from", span[0], "--to", span[1], "--out", str(page))
+    chrono(*either, "map", "--from", span[0], "--to", span[1], "--out", str(page))
     browser.get(page.as_uri())
     stops, overlapping = browser.execute_script(OVERLAPPING_NAMES)
     assert stops > 5
@@ -246,11 +216,9 @@ return [t.scrollLeft, names.length, document.querySelectorAll(".ev").length, pro
 """
 
 
-@pytest.mark.parametrize("which", ["bundled", "sudan"])
-def test_timeline_page_keeps_lane_names_in_view_and_bars_carry_their_text(browser, which, request, tmp_path):
-    db = ("--db", request.getfixturevalue("sudan_db")) if which == "sudan" else request.getfixturevalue("bundled")
+def test_timeline_page_keeps_lane_names_in_view_and_bars_carry_their_text(browser, either, tmp_path):  # noqa: F811
     page = tmp_path / "timeline.html"
-    chrono(*db, "timeline", "--html", str(page))
+    chrono(*either, "timeline", "--html", str(page))
     browser.get(page.as_uri())
     scrolled, lanes, bars, problems = browser.execute_script(TIMELINE_LAYOUT)
     assert scrolled > 0 and lanes > 3 and bars > 10  # the page is wider than the window, and was scrolled
@@ -259,4 +227,114 @@ def test_timeline_page_keeps_lane_names_in_view_and_bars_carry_their_text(browse
     for bar in browser.find_elements("css selector", ".ev")[:30]:
         text = bar.find_element("css selector", ".ev-label").get_attribute("textContent")
         assert summary[bar.get_attribute("data-event")].startswith(text.removesuffix("…"))
+    assert [] == severe(browser)
+
+
+# --- the TimelineJS export, loaded by the real TimelineJS -------------------------------------------------
+
+TIMELINEJS = "@knight-lab/timelinejs@3.9.11"  # from the npm registry, fetched once into pytest's cache
+
+
+@pytest.fixture(scope="session")
+def timelinejs(request, tmp_path_factory) -> tuple[str, str]:
+    """TimelineJS's built script and style (paths), from its npm package (kept in pytest's cache, or
+    for this run only without one); skips when npm or the registry cannot be reached."""
+    import subprocess
+    import tarfile
+
+    cache = getattr(request.config, "cache", None)
+    home = (cache.mkdir("timelinejs") if cache else tmp_path_factory.mktemp("timelinejs")) / TIMELINEJS.rsplit("@", 1)[1]
+    if not home.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("needs npm to fetch TimelineJS (apt-get install -y npm)")
+        work = tempfile.mkdtemp(prefix="timelinejs-", dir=home.parent)
+        try:
+            done = subprocess.run([npm, "pack", TIMELINEJS, "--pack-destination", work], capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                pytest.skip(f"could not fetch {TIMELINEJS} from the npm registry: {done.stderr.strip()[-200:]}")
+            tarball = os.path.join(work, done.stdout.strip().splitlines()[-1])
+            dist = os.path.join(work, "dist")
+            with tarfile.open(tarball) as tar:
+                members = [m for m in tar.getmembers() if m.name.startswith("package/dist/") and m.isfile()]
+                for m in members:
+                    m.name = m.name.removeprefix("package/dist/")
+                tar.extractall(dist, members=members, filter="data")
+            try:
+                os.rename(dist, home)  # whole or not at all; another worker may have got here first
+            except OSError:
+                pass
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return str(home / "js" / "timeline.js"), str(home / "css" / "timeline.css")
+
+
+def timelinejs_page(path, doc_text: str, library: tuple[str, str]) -> str:
+    """A page embedding the export as a reader would, 700 pixels high. (`font: null`: TimelineJS's
+    default font is fetched from the network, which these tests never use.)"""
+    from pathlib import Path
+
+    script, style = (Path(p).as_uri() for p in library)
+    path.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="{style}"></head><body style="margin:0">'
+        f'<div id="timeline-embed" style="width:100%;height:700px"></div><script src="{script}"></script>'
+        f'<script>window.timeline = new TL.Timeline("timeline-embed", {doc_text}, {{font: null}});</script></body></html>',
+        encoding="utf-8")
+    return path.as_uri()
+
+
+def load_timeline(browser, uri: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(uri)
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return document.querySelectorAll('.tl-timemarker').length > 0"))
+
+
+IN_VIEW = """
+var nav = document.querySelector(".tl-timenav").getBoundingClientRect();
+return Array.from(document.querySelectorAll(".tl-timemarker")).filter(function (m) {
+  var r = m.getBoundingClientRect(); return r.left >= nav.left && r.left < nav.right;
+}).map(function (m) { return m.id.replace(/-marker$/, ""); });
+"""
+
+SLIDE_DATE = """
+window.timeline.goToId(arguments[0]);
+var slide = document.getElementById(arguments[0]);
+return slide ? slide.querySelector(".tl-headline-date").textContent : null;
+"""
+
+
+def test_timelinejs_shows_the_export_opening_on_the_chronicle_in_a_few_rows(browser, either, timelinejs, tmp_path):  # noqa: F811
+    import json
+
+    text = chrono(*either, "export", "--format", "timelinejs", "--group", "place")
+    doc = json.loads(text)
+    load_timeline(browser, timelinejs_page(tmp_path / "embed.html", text, timelinejs))
+    # Opens on the chronicle: the time bar shows the chronicle's events, none of its far background.
+    first = min((e["start_date"]["year"], e["start_date"].get("month", 1)) for e in doc["events"])
+    shown = browser.execute_script(IN_VIEW)
+    by_id = {e["unique_id"]: e for e in doc["events"]}
+    assert len(shown) >= 5
+    assert all((by_id[i]["start_date"]["year"], by_id[i]["start_date"].get("month", 1)) >= first for i in shown)
+    assert ((2023, 12) if either else (2024, 11)) <= first  # Sudan's December, or the bundled chronicle's November
+    # A few rows of places, and the story above them keeps most of the embed.
+    rows = browser.execute_script("return Array.from(document.querySelectorAll('.tl-timegroup-message')).map(m => m.textContent)")
+    assert 1 < len(rows) <= MAX_GROUPS
+    assert set(rows) <= {e["group"] for e in doc["events"]}
+    story, bar = browser.execute_script("return ['.tl-storyslider', '.tl-timenav'].map(c => document.querySelector(c).getBoundingClientRect().height)")
+    assert story >= 0.6 * 700 and story + bar <= 700 + 1
+    # Each slide prints its window as the export's display dates say, the end inclusive.
+    for slide in [e for e in doc["events"] if "end_date" in e][:8]:
+        expected = f"{slide['start_date']['display_date']} — {slide['end_date']['display_date']}"
+        assert expected == browser.execute_script(SLIDE_DATE, slide["unique_id"])
+    assert [] == severe(browser)
+
+
+def test_timelinejs_prints_a_years_window_as_that_year_and_a_days_as_that_day(browser, sudan_db, timelinejs, tmp_path):  # noqa: F811
+    text = chrono("--db", sudan_db, "export", "--format", "timelinejs", "--span", "all")
+    load_timeline(browser, timelinejs_page(tmp_path / "embed.html", text, timelinejs))
+    assert "May 2023" == browser.execute_script(SLIDE_DATE, "jeddah-talks")  # not "May 1, 2023 — June 1, 2023"
+    assert "15 Apr 2023" == browser.execute_script(SLIDE_DATE, "war-begins")
+    assert "18 Dec 2023 — 19 Dec 2023" == browser.execute_script(SLIDE_DATE, "rsf-takes-madani")  # by Tuesday: Monday or Tuesday
+    assert "from an open start to 15 Dec 2023" == browser.execute_script(SLIDE_DATE, "saf-holds-madani")
     assert [] == severe(browser)

@@ -6,28 +6,17 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
-import pytest
-from click.testing import CliRunner
-
-from cli import main
 from projections.pictures._geo import far_away, km, world
 
 from . import sudan
+from .logs import bundled, chrono, sudan_db  # noqa: F401  (fixtures)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture
-def sudan_db(tmp_path) -> str:
-    path = str(tmp_path / "sudan.db")
-    sudan.make_log(path).close()
-    return path
-
-
 def map_of(tmp_path, *db: str, at: str) -> ET.Element:
     out = tmp_path / "map.svg"
-    result = CliRunner().invoke(main, [*db, "map", "--at", at, "--out", str(out)])
-    assert 0 == result.exit_code, result.output
+    chrono(*db, "map", "--at", at, "--out", str(out))
     return ET.fromstring(out.read_bytes())
 
 
@@ -58,7 +47,7 @@ def texts(root: ET.Element) -> str:
     return " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
 
 
-def test_map_of_a_sudan_log_frames_its_own_places_in_sudans_outline(sudan_db, tmp_path):
+def test_map_of_a_sudan_log_frames_its_own_places_in_sudans_outline(sudan_db, tmp_path):  # noqa: F811
     root = map_of(tmp_path, "--db", sudan_db, at="2023-12-19T12:00")
     assert sudan.ON_THE_MAP == on_the_map(root)
     assert sudan.FAR == side_list(root, "far")
@@ -70,7 +59,7 @@ def test_map_of_a_sudan_log_frames_its_own_places_in_sudans_outline(sudan_db, tm
     assert "Natural Earth" in texts(root)
 
 
-def test_map_of_a_sudan_log_draws_close_ups_where_places_crowd(sudan_db, tmp_path):
+def test_map_of_a_sudan_log_draws_close_ups_where_places_crowd(sudan_db, tmp_path):  # noqa: F811
     root = map_of(tmp_path, "--db", sudan_db, at="2023-12-19T12:00")
     copies = {g.get("data-copy-of").removeprefix("place-") for g in root.iter(f"{SVG}g") if g.get("class") == "place-copy"}
     for crowd in sudan.CROWDS:
@@ -98,7 +87,7 @@ def test_map_of_places_far_apart_has_no_close_ups_and_says_none(tmp_path):
     assert set() == side_list(root, "far")
 
 
-def test_map_of_the_bundled_chronicle_lists_only_what_lies_far_from_syria(tmp_path):
+def test_map_of_the_bundled_chronicle_lists_only_what_lies_far_from_syria(bundled, tmp_path):  # noqa: F811
     root = map_of(tmp_path, at="2024-12-07T21:30")
     drawn = on_the_map(root)
     assert {"aleppo", "damascus", "hama", "homs", "daraa", "al-bukamal-crossing", "hmeimim-airbase"} <= drawn
