@@ -76,7 +76,7 @@
         var r = 0;
         while ((rows[r] || []).some(function (span) { return span[0] < to + 2 && from < span[1] + 2; })) r++;
         (rows[r] = rows[r] || []).push([from, to]);
-        var colour = e.actors.length ? (colors[e.actors[0]] || "#9e9e9e") : "#bbb";
+        var colour = e.actors.length ? colors[e.actors[0]] : "#bbb";  // (every actor has its colour in data.actors)
         var cls = "ev" + (x(e.lo) < 0 ? " clipped-left" : "") + (x(e.hi) > WIDTH ? " clipped-right" : "");
         var labelLeft = from - left;
         bars.push('<div class="' + cls + '" data-event="' + esc(e.id) + '" data-type="' + esc(e.type) + '" data-actors="' + esc(e.actors.join(" ")) +
