@@ -16,7 +16,7 @@ from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import answer_words, summarize
 from projections.rules import CONTROL, UNIT, WHERE
-from projections.pictures import FORMATS, SUFFIXES
+from projections.pictures import FORMATS, GROUPINGS, MAX_GROUPS, SPANS, SUFFIXES
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
@@ -361,12 +361,18 @@ def head(env: Env, as_json) -> None:
                    "suffix names (.jsonl, .csv, .geojson), else jsonl.")
 @click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
 @click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
+@click.option("--group", type=click.Choice(GROUPINGS), default=None,
+              help="timelinejs: the rows of the time bar — none (default), place or actor (each event's first; the "
+                   f"{MAX_GROUPS - 1} largest, then one row for the rest).")
+@click.option("--span", type=click.Choice(SPANS), default=None,
+              help="timelinejs: own (default) lists events far outside the chronicle's span on the title slide, so the "
+                   "timeline opens on the chronicle; all gives every event a slide.")
 @click.option("--out", type=click.File("wb"), default="-", metavar="FILE", help="Write to FILE, whose suffix names the format (default: stdout).")
 @json_option
 @click.pass_obj
-def export(env: Env, fmt, at, as_of, out, as_json) -> None:
-    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
-    GeoJSON of the state at a moment, or TimelineJS JSON.
+def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
+    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV
+    with ACLED's column names (and Chrono's own), GeoJSON of the state at a moment, or TimelineJS JSON.
 
     \b
     Examples:
@@ -374,6 +380,7 @@ def export(env: Env, fmt, at, as_of, out, as_json) -> None:
         chrono export --out events.csv      # the suffix names the format
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
         chrono export --format timelinejs --out timeline.json --json
+        chrono export --format timelinejs --group place --out timeline.json
     """
     from projections.pictures import export as export_log
 
@@ -384,10 +391,12 @@ def export(env: Env, fmt, at, as_of, out, as_json) -> None:
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
+    if fmt != "timelinejs" and (group or span):
+        raise click.UsageError("--group and --span apply to timelinejs only")
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)
-    n = export_log(log, fmt, out, at=valid_at, known_at=known_at)
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own")
     if as_json:
         emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
         return

@@ -100,6 +100,15 @@ class Gazetteer(Naming):
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: (e.kind, e.id)))
 
+    def within(self, place: str) -> list[str]:
+        """`place` and the places it lies within, innermost first, as the descriptions' `within` say."""
+        out, cur = [], place
+        while cur and cur not in out:
+            out.append(cur)
+            e = self.by_id.get(cur)
+            cur = e.details.get("within") if e else None
+        return out
+
     def members(self, actor: str) -> list[str]:
         """The entities that belong to `actor` (a unit to its army), by id."""
         return sorted(e.id for e in self.by_id.values() if e.kind in MEMBER_OF and self.actor(e.id) == actor)

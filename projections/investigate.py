@@ -521,12 +521,7 @@ def _finding(kind: str, message: str, events) -> dict:
 
 
 def _ancestors(place: str, g: Gazetteer) -> set[str]:
-    out, cur = set(), place
-    while cur and cur not in out:
-        out.add(cur)
-        e = g.by_id.get(cur)
-        cur = e.details.get("within") if e else None
-    return out
+    return set(g.within(place))
 
 
 def travel_us(p: str, q: str, g: Gazetteer) -> int:

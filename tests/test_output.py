@@ -140,7 +140,7 @@ def map_colours(path) -> tuple[dict[str, str], dict[str, str]]:
     root = ET.parse(path).getroot()
     places = {}
     for g in root.iter(f"{SVG}g"):
-        if g.get("data-place") and g.get("data-controller") and g.get("data-status") == "certain":
+        if g.get("class") == "place" and g.get("data-controller") and g.get("data-status") == "certain":
             places[g.get("data-place")] = g.get("data-color")
     key = {g.get("data-actor"): g.find(f"{SVG}circle").get("fill") for g in root.iter(f"{SVG}g") if g.get("class") == "legend-actor"}
     return places, key
@@ -235,7 +235,7 @@ def test_the_formats_are_named_in_the_refusal(sudan, tmp_path):
     assert "jsonl (.jsonl, .ndjson); csv (.csv); geojson (.geojson, .json); timelinejs (.json)" in r.stderr
 
 
-@pytest.mark.parametrize("name, first", [("events.csv", "event_id,"), ("state.geojson", '{\n  "type": "FeatureCollection"'),
+@pytest.mark.parametrize("name, first", [("events.csv", "event_date,"), ("state.geojson", '{\n  "type": "FeatureCollection"'),
                                          ("backup.jsonl", '{"seq":1,'), ("backup", '{"seq":1,')])
 def test_the_export_format_follows_the_suffix(sudan, tmp_path, name, first):
     out = tmp_path / name

@@ -207,8 +207,8 @@ def test_open_ends_are_drawn_and_exported_as_open_never_as_far_off_dates():
     out = io.BytesIO()
     export(log, "csv", out)
     rows = {r["event_id"]: r for r in csv.DictReader(out.getvalue().decode().splitlines())}
-    assert ("", "2023-12-16T00:00:00+02:00") == (rows["saf-holds-madani"]["valid_earliest"], rows["saf-holds-madani"]["valid_latest"])
-    assert "" == rows["open-order"]["valid_latest"]
+    assert ("", "2023-12-15T22:00:00+00:00") == (rows["saf-holds-madani"]["valid_earliest_utc"], rows["saf-holds-madani"]["valid_latest_utc"])
+    assert "" == rows["open-order"]["valid_latest_utc"]
     slides = {e["unique_id"]: e for e in timelinejs(log)["events"]}
     assert "end_date" not in slides["open-order"] and "end_date" not in slides["saf-holds-madani"]
     assert 2023 == slides["saf-holds-madani"]["start_date"]["year"]

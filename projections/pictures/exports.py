@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
+from html import escape
 from typing import IO
 
 import orjson
@@ -15,17 +17,35 @@ from chrono.jsonl import write_entries
 from chrono.store import Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
 
-from . import FORMATS
+from events import StatementIssued
+
+from ..resolve import Fact
+from . import FORMATS, GROUPINGS, MAX_GROUPS, SPANS
 from ._model import Scene, scene
 from ._svg import colour_of, describe_control
 
 
-CSV_COLUMNS = (
-    "event_id", "event_type", "valid_earliest", "valid_latest", "time_precision", "time_qualifier", "time_wording",
-    "time_described", "summary", "actor1", "actor2", "actors", "people", "units", "place_id", "location",
-    "latitude", "longitude", "places", "source", "source_attribution", "source_quote", "source_title", "source_url",
-    "corrected_by", "log_position",
+# ACLED's names, where Chrono's value means what ACLED's does (https://acleddata.com codebook), then
+# Chrono's own. Every time is UTC, or a date: a whole file parses in one offset.
+ACLED_COLUMNS = (
+    "event_date", "year", "time_precision", "actor1", "actor2", "country", "admin1", "location", "latitude", "longitude",
+    "geo_precision", "source", "notes", "timestamp",
 )
+CHRONO_COLUMNS = (
+    "event_id", "chrono_type", "fact_or_claim", "valid_earliest_utc", "valid_latest_utc", "time_qualifier", "time_wording",
+    "time_described", "actors", "people", "units", "place_id", "places", "source_attribution", "source_quote", "source_title",
+    "source_url", "corrected_by", "recorded_utc", "log_position",
+)
+CSV_COLUMNS = ACLED_COLUMNS + CHRONO_COLUMNS
+
+# ACLED's geo_precision by the kind of place: 1, the place itself (a town, a building); 2, a part of a
+# region, or near a place; 3, only a larger region. Other kinds say nothing about it: left empty.
+GEO_PRECISION = {
+    **dict.fromkeys(("city", "town", "village", "airport", "airbase", "military-site", "border-crossing", "bridge", "building", "camp", "mountain"), 1),
+    **dict.fromkeys(("district", "area"), 2),
+    **dict.fromkeys(("governorate", "region", "country"), 3),
+}
+DAY_US, WEEK_US, MONTH_US = 86_400_000_000, 7 * 86_400_000_000, 31 * 86_400_000_000
 
 
 def _timed_facts(sc: Scene, at: datetime | None):
@@ -36,46 +56,91 @@ def _timed_facts(sc: Scene, at: datetime | None):
     return facts
 
 
+def time_precision(lo: int, hi: int, zone: str) -> int | None:
+    """ACLED's time_precision of a window: 1, within one day (of the log's zone); 2, within a week;
+    3, within a month; None for a longer window or an open or unknown end, which ACLED cannot say."""
+    if lo <= CALENDAR_LO or hi >= CALENDAR_HI:
+        return None
+    tz = zone_info(zone)
+    if from_micros(lo).astimezone(tz).date() == from_micros(hi - 1).astimezone(tz).date():
+        return 1
+    return 2 if hi - lo <= WEEK_US else 3 if hi - lo <= MONTH_US else None
+
+
+def fact_or_claim(f: Fact) -> str:
+    """What someone said (a StatementIssued: claim, denial, plan, rumour...) is a claim, never a fact."""
+    return "claim" if isinstance(f.event, StatementIssued) else "fact"
+
+
+def _utc(us: int) -> str:
+    """A bound in UTC; empty for an open or unknown end (the calendar's edge, where the fold keeps it)."""
+    return "" if us <= CALENDAR_LO or us >= CALENDAR_HI else iso(from_micros(us), "UTC")
+
+
+def csv_row(sc: Scene, f: Fact, recorded: datetime) -> dict:
+    """One event as a CSV row (CSV_COLUMNS); `recorded` is when the log learned what it now says of it
+    (its latest correction, or the event itself)."""
+    n, info = sc.g.name, sc.event_info(f)
+    place = info["places"][0] if info["places"] else None
+    coords = sc.coords(place)
+    chain = [sc.g.by_id[p] for p in sc.g.within(place) if p in sc.g.by_id] if place else []
+    country = next((e for e in chain if e.details.get("kind") == "country"), None)
+    governorates = [e for e in chain if e.details.get("kind") == "governorate"]
+    sources = info["sources"]
+
+    def joined(key: str) -> str:
+        return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
+
+    bounded_start = f.lo > CALENDAR_LO
+    day = from_micros(f.lo).astimezone(zone_info(sc.zone)).date() if bounded_start else None
+    return {
+        "event_date": day.isoformat() if day else "",
+        "year": day.year if day else "",
+        "time_precision": time_precision(f.lo, f.hi, sc.zone) or "",
+        "actor1": n(info["actors"][0]) if info["actors"] else "",
+        "actor2": n(info["actors"][1]) if len(info["actors"]) > 1 else "",
+        "country": country.name if country else "",
+        "admin1": governorates[-1].name if governorates else "",  # the largest, nearest the country
+        "location": n(place) if place else "",
+        "latitude": coords[1] if coords else "",
+        "longitude": coords[0] if coords else "",
+        "geo_precision": GEO_PRECISION.get(sc.g.by_id[place].details.get("kind"), "") if coords else "",
+        "source": "; ".join(dict.fromkeys(s["outlet"] for s in sources)),
+        "notes": info["summary"],
+        "timestamp": int(recorded.timestamp()),
+        "event_id": f.id,
+        "chrono_type": info["type"],
+        "fact_or_claim": fact_or_claim(f),
+        "valid_earliest_utc": _utc(f.lo),
+        "valid_latest_utc": _utc(f.hi),
+        "time_qualifier": info["qualifier"] or "",
+        "time_wording": info["wording"] or "",
+        "time_described": info["when"],
+        "actors": "; ".join(info["actors"]),
+        "people": "; ".join(info["people"]),
+        "units": "; ".join(info["units"]),
+        "place_id": place or "",
+        "places": "; ".join(info["places"]),
+        "source_attribution": joined("attribution"),
+        "source_quote": joined("quote"),
+        "source_title": joined("title"),
+        "source_url": joined("url"),
+        "corrected_by": "; ".join(info["corrected_by"]),
+        "recorded_utc": iso(recorded, "UTC"),
+        "log_position": f.seq,
+    }
+
+
+def recorded_times(log: Log) -> dict[str, datetime]:
+    """When the log recorded each entry, by event id."""
+    return {e.id: e.recorded for e in log.entries()}
+
+
 def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None = None) -> list[dict]:
     """One row per event that stands (corrections applied, retractions gone) as known at `known_at`."""
     sc = scene(log, known_at)
-    n = sc.g.name
-    rows = []
-    for f in _timed_facts(sc, at):
-        info = sc.event_info(f)
-        place = info["places"][0] if info["places"] else None
-        coords = sc.coords(place)
-        sources = info["sources"]
-        join = lambda key: " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""  # noqa: E731
-        rows.append({
-            "event_id": f.id,
-            "event_type": info["type"],
-            "valid_earliest": info["earliest"],
-            "valid_latest": info["latest"],
-            "time_precision": info["precision"],
-            "time_qualifier": info["qualifier"] or "",
-            "time_wording": info["wording"] or "",
-            "time_described": info["when"],
-            "summary": info["summary"],
-            "actor1": n(info["actors"][0]) if info["actors"] else "",
-            "actor2": n(info["actors"][1]) if len(info["actors"]) > 1 else "",
-            "actors": "; ".join(info["actors"]),
-            "people": "; ".join(info["people"]),
-            "units": "; ".join(info["units"]),
-            "place_id": place or "",
-            "location": n(place) if place else "",
-            "latitude": coords[1] if coords else "",
-            "longitude": coords[0] if coords else "",
-            "places": "; ".join(info["places"]),
-            "source": join("outlet"),
-            "source_attribution": join("attribution"),
-            "source_quote": join("quote"),
-            "source_title": join("title"),
-            "source_url": join("url"),
-            "corrected_by": "; ".join(info["corrected_by"]),
-            "log_position": f.seq,
-        })
-    return rows
+    recorded = recorded_times(log)
+    return [csv_row(sc, f, recorded[(f.via or (f.id,))[-1]]) for f in _timed_facts(sc, at)]
 
 
 def write_csv(log: Log, out: IO[str], *, at: datetime | None = None, known_at: datetime | None = None) -> int:
@@ -138,46 +203,150 @@ def geojson(log: Log, at: datetime | None = None, known_at: datetime | None = No
     return {"type": "FeatureCollection", "valid_at": doc["valid_at"], "known_at": doc["known_at"], "log": sc.log_name, "features": features}
 
 
-def _tl_date(dt: datetime, zone: str, display: str | None = None) -> dict:
-    local = dt.astimezone(zone_info(zone))
-    out = {"year": local.year, "month": local.month, "day": local.day, "hour": local.hour, "minute": local.minute}
-    if display:
-        out["display_date"] = display
-    return out
+# --- TimelineJS ------------------------------------------------------------------------------------
+
+FAR_OUT = 3  # an event this many interquartile ranges of the slides' dates before or after them is far out
+
+_UNITS = ("year", "month", "day", "hour", "minute", "second")  # coarsest first
+_DATES = ("year", "month", "day")  # units a reader counts inclusively ("27 to 29 November")
+_DISPLAY = {"year": "%Y", "month": "%B %Y", "day": "%-d %b %Y", "hour": "%-d %b %Y %H:%M", "minute": "%-d %b %Y %H:%M", "second": "%-d %b %Y %H:%M:%S"}
+_STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1), "second": timedelta(seconds=1)}
 
 
-def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, title: str | None = None) -> dict:
-    """Knight Lab TimelineJS3 JSON: one slide per event spanning its whole window (start_date to
-    end_date, in the log's zone), grouped by type, with the sources and quotes in the text."""
-    from html import escape
+def _aligned(t: datetime, unit: str) -> bool:
+    """Whether wall-clock time `t` is the start of a `unit`."""
+    parts = (t.month == 1, t.day == 1, t.hour == 0, t.minute == 0, t.second == 0, t.microsecond == 0)
+    return all(parts[_UNITS.index(unit):])
 
-    sc = scene(log, known_at)
-    events = []
-    for f in _timed_facts(sc, at):
-        info = sc.event_info(f)
-        sources = "".join(
-            f"<p><b>{escape(s['outlet'])}</b>"
-            + (f", {escape(s['attribution'])}" if s["attribution"] and s["attribution"] != s["outlet"] else "")
-            + (f": <i>“{escape(s['quote'])}”</i>" if s["quote"] else "")
-            + "</p>"
-            for s in info["sources"]
-        )
-        text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
-        events.append({
-            "unique_id": f.id,
-            # (An open or unknown end has no date: a start only, or the end as the only date.)
-            "start_date": _tl_date(from_micros(f.lo if f.lo > CALENDAR_LO else f.hi), sc.zone, info["when"]),
-            **({"end_date": _tl_date(from_micros(f.hi), sc.zone)} if CALENDAR_LO < f.lo and f.hi < CALENDAR_HI else {}),
-            "text": {"headline": escape(info["summary"]), "text": text},
-            "group": info["type"],
-        })
+
+def _shift(t: datetime, unit: str, n: int) -> datetime:
+    """Wall-clock time `t` moved by `n` units."""
+    if unit == "year":
+        return t.replace(year=t.year + n)
+    if unit == "month":
+        months = t.year * 12 + t.month - 1 + n
+        return t.replace(year=months // 12, month=months % 12 + 1)
+    return t + n * _STEP[unit]
+
+
+def _tl_date(t: datetime, unit: str) -> dict:
+    """A TimelineJS date down to `unit`, with the display_date it should print."""
+    fields = dict(zip(_UNITS, (t.year, t.month, t.day, t.hour, t.minute, t.second), strict=True))
+    return {k: fields[k] for k in _UNITS[: _UNITS.index(unit) + 1]} | {"display_date": t.strftime(_DISPLAY[unit])}
+
+
+def slide_dates(lo: int, hi: int, zone: str, when: str | None = None) -> tuple[dict, dict | None] | None:
+    """TimelineJS's start_date and end_date of the window [lo, hi), in `zone`. Each end is given to
+    the coarsest unit it is a whole number of (a year, a month, a day, else a clock time). A date end
+    is inclusive: the last day (month, year) in the window, never the first after it; a clock end is
+    the moment the window closes. A window of one day, month or year, or of one minute, has one date.
+    An open or unknown end has no date: the other end is the only one, and prints `when` (Chrono's
+    reading of the window, which says the end is open). None when neither end is known."""
+    tz = zone_info(zone)
+    start = from_micros(lo).astimezone(tz).replace(tzinfo=None) if lo > CALENDAR_LO else None
+    stop = from_micros(hi).astimezone(tz).replace(tzinfo=None) if hi < CALENDAR_HI else None
+    if start is None and stop is None:
+        return None
+    # An end alone says nothing of how long the window is: never more than a day of it.
+    units = _UNITS if start is not None and stop is not None else _UNITS[2:]
+    ending = first = None
+    if stop is not None:
+        e_unit = next((u for u in units if _aligned(stop, u) and (start is None or _shift(stop, u, -1) >= start)), "second")
+        ending = _tl_date(_shift(stop, e_unit, -1) if e_unit in _DATES else stop, e_unit)
+    if start is not None:
+        s_unit = next((u for u in units if _aligned(start, u) and (stop is None or _shift(start, u, 1) <= stop)), "second")
+        first = _tl_date(start, s_unit)
+    if first is None or ending is None:
+        only = first or ending
+        return (only | {"display_date": when} if when else only), None
+    one_unit = s_unit == e_unit and (first == ending if e_unit in _DATES else e_unit != "hour" and _shift(start, s_unit, 1) == stop)
+    return (first, None) if one_unit else (first, ending)
+
+
+def own_span(points: list[int]) -> tuple[int, int]:
+    """The chronicle's own span, from the known bounds of its events' windows: their quartiles,
+    widened by FAR_OUT times the distance between them (at least a day) on each side."""
+    p = sorted(points)
+    if len(p) < 4:
+        return (p[0], p[-1]) if p else (0, 0)
+    q1, q3 = p[len(p) // 4], p[(3 * len(p)) // 4]
+    spread = max(q3 - q1, DAY_US)
+    return q1 - FAR_OUT * spread, q3 + FAR_OUT * spread
+
+
+def slide_groups(sc: Scene, infos: list[dict], by: str) -> dict[str, str]:
+    """The group (a row of TimelineJS's time bar) of each event, by id: the name of its first place
+    (or actor, `by`), when there are no more than MAX_GROUPS; else the MAX_GROUPS - 1 largest are
+    named and the rest share one. Nothing for `none`."""
+    if by == "none":
+        return {}
+    key = {i["id"]: next(iter(i["places"] if by == "place" else i["actors"]), None) for i in infos}
+    ranked = sorted(Counter(k for k in key.values() if k).items(), key=lambda kv: (-kv[1], sc.g.name(kv[0]).casefold()))
+    rows = len(ranked) + (None in key.values())
+    named = {k for k, _ in (ranked if rows <= MAX_GROUPS else ranked[: MAX_GROUPS - 1])}
+    other = "Other places, or none" if by == "place" else "Other actors, or none"
+    return {i: sc.g.name(k) if k in named else other for i, k in key.items()}
+
+
+def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | None) -> dict:
+    """One event as a TimelineJS slide: its window's dates, its summary, its time in the source's
+    words and its sources."""
+    sources = "".join(
+        f"<p><b>{escape(s['outlet'])}</b>"
+        + (f", {escape(s['attribution'])}" if s["attribution"] and s["attribution"] != s["outlet"] else "")
+        + (f": <i>“{escape(s['quote'])}”</i>" if s["quote"] else "")
+        + "</p>"
+        for s in info["sources"]
+    )
+    text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
+    start, end = dates
     return {
-        "title": {"text": {"headline": escape(title or sc.log_name), "text": f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"}},
-        "events": events,
+        "unique_id": info["id"],
+        "start_date": start,
+        **({"end_date": end} if end else {}),
+        "text": {"headline": escape(info["summary"]), "text": text},
+        **({"group": group} if group else {}),
     }
 
 
-def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, known_at: datetime | None = None) -> int:
+def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, title: str | None = None,
+               group: str = "none", span: str = "own") -> dict:
+    """Knight Lab TimelineJS3 JSON: one slide per event over its whole window (in the log's zone,
+    the end inclusive, each end with the display_date to print), grouped by `group` (GROUPINGS).
+    With `span` "own", events far outside the chronicle's own span (see own_span) are listed on the
+    title slide rather than given slides, so the timeline opens on the chronicle, not on them."""
+    if group not in GROUPINGS:
+        raise ChronoError(f"cannot group a timeline by {group!r}; one of {', '.join(GROUPINGS)}")
+    if span not in SPANS:
+        raise ChronoError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
+    sc = scene(log, known_at)
+    dated = []
+    for f in _timed_facts(sc, at):
+        info = sc.event_info(f)
+        dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
+        if dates is not None:
+            dated.append((f, info, dates))
+    lo, hi = CALENDAR_LO, CALENDAR_HI
+    if span == "own":
+        lo, hi = own_span([t for f, _i, _d in dated for t in (f.lo, f.hi) if CALENDAR_LO < t < CALENDAR_HI])
+    inside, outside = [], []
+    for f, i, d in dated:
+        # Far out: the whole window before the span, or after it (an open end reaches into any span).
+        (outside if f.hi < lo or max(f.lo, CALENDAR_LO + 1) > hi else inside).append((f, i, d))
+    groups = slide_groups(sc, [i for _f, i, _d in inside], group)
+    text = f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"
+    if outside:
+        items = "".join(f"<li>{escape(d[0]['display_date'])}{' – ' + escape(d[1]['display_date']) if d[1] else ''}: {escape(i['summary'])}</li>"
+                        for _f, i, d in outside)
+        text += f"<p>Also in the log, far outside this timeline's span:</p><ul>{items}</ul>"
+    return {
+        "title": {"text": {"headline": escape(title or sc.log_name), "text": text}},
+        "events": [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside],
+    }
+
+
+def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, known_at: datetime | None = None,
+           group: str = "none", span: str = "own") -> int:
     """Write `log` to the binary stream `out` in `fmt` (one of FORMATS); returns how many entries,
     events or features were written. `jsonl` is the whole log, lossless (what `import` reads) and
     ignores `at`/`known_at`; `csv` and `timelinejs` hold the events standing as known at `known_at`
@@ -194,7 +363,7 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
         out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
         return len(doc["features"])
     if fmt == "timelinejs":
-        doc = timelinejs(log, at=at, known_at=known_at)
+        doc = timelinejs(log, at=at, known_at=known_at, group=group, span=span)
         out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
         return len(doc["events"])
     raise ChronoError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
