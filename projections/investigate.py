@@ -590,9 +590,9 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
     control_keys = {(t, e.key) for t, rule in RULES.items() for e in rule.effects if e.channel == CONTROL}
     for f in facts:
         for field, kind, ref in entity_refs(f.event):
-            e = g.by_id.get(ref)
-            if e is not None and kind in ("any", e.kind):
+            if g.fits(ref, kind):
                 continue
+            e = g.by_id.get(ref)
             if (f.type_name, field) in control_keys and e is None:
                 out.append(_finding("undescribed-place", f"{f.id} changes control of {ref!r}, a place the log does not describe", (f.id,)))
             elif e is None:

@@ -110,6 +110,21 @@ BREAKS = [
           "chrono/store.py", 'sql += " AND recorded <= ?"', 'sql += " AND recorded < ?"', ("tests/test_properties.py",)),
     Break("verify-chain", "verify finds an entry that does not follow the previous one's hash",
           "chrono/logstore.py", "elif row[12] != prev:", "elif False:", ("tests/test_properties.py", "tests/test_store.py")),
+    Break("stage-kept-only-if-committed", "a stage not committed (a dry run) writes nothing",
+          "chrono/store.py", "if stage.committed:", "if True:", ("tests/test_store_contract.py", "tests/test_cli_entry.py")),
+    # --- what a log takes in ---------------------------------------------------------------------------
+    Break("entry-described", "a new event names only entities described as the kind it needs, or allowed as new",
+          "projections/intake.py", "if g.fits(ref, kind):", "if ref:", ("tests/test_cli_entry.py",)),
+    Break("entry-kind", "an entity described as another kind does not fit a reference",
+          "projections/gazetteer.py", "return e is not None and kind in (ANY, e.kind)", "return e is not None",
+          ("tests/test_cli_entry.py",)),
+    Break("entry-batch-describes", "a description in the same batch describes the entity for the batch",
+          "projections/intake.py", "self.declared[getattr(fact, d.id_field)] = d.kind", "pass", ("tests/test_cli_entry.py",)),
+    Break("entry-retracted-once", "an event already retracted is not retracted again",
+          "projections/intake.py", "if prior is not None:", "if False:", ("tests/test_cli_entry.py",)),
+    Break("entry-needs-source", "a fact rests on a source when one is required",
+          "projections/intake.py", "if not (draft.sources or isinstance(event, EventCorrected) and self._target_sources(event.target)):",
+          "if False:", ("tests/test_cli_entry.py",)),
 ]
 
 
