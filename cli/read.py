@@ -12,7 +12,7 @@ import click
 from chrono import codec
 from chrono.store import verify as verify_log
 from chrono.timeval import iso, parse_instant, parse_valid_time
-from events import REGISTRY, EventRetracted
+from events import REGISTRY, EventRetracted, description_of, summary_of, type_json
 from projections import cache
 from projections.describe import answer_words, summarize
 from projections.rules import CONTROL, UNIT, WHERE
@@ -22,7 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, progress, section, shorten, table
+from .render import actor_style, emit_json, progress, section, shorten, table, terminal_width, write_fields
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -241,29 +241,37 @@ def _entity_json(e) -> dict:
 
 @main.command()
 @click.argument("event_type", required=False, metavar="TYPE")
-def types(event_type) -> None:
-    """The event types, or the fields of one TYPE.
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON: every type (or TYPE) with its description and fields.")
+def types(event_type, as_json) -> None:
+    """The event types, or the fields of one TYPE: each field's option, plain type (text, entity of
+    kind place, list of entities, number, ...), whether it must be given, and what it means.
 
     \b
-    Example:
+    Examples:
+        chrono types
         chrono types ControlChanged
+        chrono types --json
     """
     if event_type is None:
+        if as_json:
+            emit_json([type_json(cls) for _name, cls in sorted(REGISTRY.items())])
+            return
         for name, cls in sorted(REGISTRY.items()):
-            doc = (cls.__doc__ or "").strip().splitlines()
-            click.echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip())
+            click.echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{summary_of(cls)}".rstrip())
         return
     cls = REGISTRY.get(event_type)
     if cls is None:
         raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
-    click.echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
-    for a in attrs.fields(cls):
-        required = a.default is attrs.NOTHING
-        ref = a.metadata.get("ref")
-        what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
-        choices = a.metadata.get("choices")
-        extra = f"; one of {', '.join(choices)}" if choices else ""
-        click.echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}")
+    if as_json:
+        emit_json(type_json(cls))
+        return
+    formatter = click.HelpFormatter(width=terminal_width())
+    formatter.write_text(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
+    formatter.write_paragraph()
+    with formatter.indentation():
+        formatter.write_text(description_of(cls))
+    write_fields(formatter, "Fields", cls)
+    click.echo(formatter.getvalue(), nl=False)
 
 
 @main.command()

@@ -15,15 +15,69 @@ from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from events import REGISTRY, EventRetracted, Source, valid_entity_id
+from events import REGISTRY, EventRetracted, Source, description_of, fields_of, valid_entity_id
 from projections import corrections, intake
 from projections.describe import summarize
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
-from .render import emit_json, progress
+from .render import emit_json, progress, write_fields
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+class _FieldsCommand(click.Command):
+    """A command that takes an event type's fields as options: its help also lists the fields that
+    the arguments it was given call for (`fields_help`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # (--help is acted on while the arguments are parsed, before any of them reaches the command.)
+        ctx.meta["chrono.args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        self.fields_help(ctx, [a for a in ctx.meta.get("chrono.args", ()) if not a.startswith("-")], formatter)
+
+    def fields_help(self, ctx: click.Context, words: list[str], formatter: click.HelpFormatter) -> None:
+        raise NotImplementedError
+
+
+class _AppendCommand(_FieldsCommand):
+    def fields_help(self, ctx, words, formatter) -> None:
+        cls = next((REGISTRY[w] for w in words if w in REGISTRY), None)
+        if cls is None:
+            formatter.write_paragraph()
+            formatter.write_text("`chrono append TYPE --help` lists the fields of TYPE; `chrono types` lists the types.")
+        elif cls.correction:
+            formatter.write_paragraph()
+            formatter.write_text(f"{cls.type_name} is appended by `chrono {'retract' if cls is EventRetracted else 'correct'}`.")
+        else:
+            formatter.write_paragraph()
+            formatter.write_text(f"{cls.type_name}: {description_of(cls)}")
+            write_fields(formatter, f"Fields of {cls.type_name}", cls)
+
+
+class _CorrectCommand(_FieldsCommand):
+    def fields_help(self, ctx, words, formatter) -> None:
+        base = _corrected_type(ctx, words[0]) if words else None
+        if base is not None:
+            write_fields(formatter, f"Fields a correction of {words[0]} may set (a {base.type_name}; a field not given keeps its value)",
+                         base, new=False)
+            return
+        facts = [cls for _name, cls in sorted(REGISTRY.items()) if not cls.correction]
+        with formatter.section("Fields a correction may set: those of the corrected event's type "
+                               "(`chrono correct EVENT_ID --help` lists them in full)"):
+            formatter.write_dl([(cls.type_name, " ".join(f.option for f in fields_of(cls))) for cls in facts])
+
+
+def _corrected_type(ctx: click.Context, event_id: str):
+    """The type of the event a correction of `event_id` would replace, if the log can say."""
+    try:
+        log = ctx.find_object(Env).writer()
+        return type(corrections.base_of(log, event_id).event)
+    except (ChronoError, click.ClickException):
+        return None
 
 
 @main.command()
@@ -185,7 +239,7 @@ def _show_entries(log: Log, entries, g, how, generated=frozenset()) -> None:
         click.echo(f"{how(e)} {e.seq}: {e.id}{made_up}  {e.type_name}  {when}  {summarize(e.event, g)}")
 
 
-@main.command(context_settings=_FIELD_OPTS)
+@main.command(cls=_AppendCommand, context_settings=_FIELD_OPTS)
 @click.argument("event_type", required=False, metavar="TYPE")
 @click.option("--json", "json_file", type=click.File("rb"), help="Read events from FILE (or - for stdin): one JSON object, an array, or JSON Lines.")
 @click.option("--valid", "valid_literal", metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
@@ -247,7 +301,7 @@ def append(ctx, event_type, json_file, valid_literal, wording, gloss, outlet, ti
     _write(log, [draft], checks, dry_run=dry_run, as_json=ids_json, expected_position=expect_position)
 
 
-@main.command(context_settings=_FIELD_OPTS)
+@main.command(cls=_CorrectCommand, context_settings=_FIELD_OPTS)
 @click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event is being corrected.")
 @click.option("--valid", "valid_literal", metavar="TIME", help="The corrected valid time (default: keep the event's).")
