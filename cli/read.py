@@ -15,6 +15,7 @@ from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY, EventRetracted, description_of, summary_of, type_json
 from projections import cache
 from projections.describe import answer_words, summarize
+from projections.investigate import entries_concerning
 from projections.rules import CONTROL, UNIT, WHERE
 from projections.pictures import FORMATS
 from projections.query import LIMIT, knowledge
@@ -163,15 +164,20 @@ def _when(t: dict) -> str:
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
 @click.option("--since", metavar="TIME", help="Only events whose valid time reaches this time or later.")
 @click.option("--until", metavar="TIME", help="Only events whose valid time starts before the end of this time.")
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities,
+              help="Only entries about this entity (id, name or alias; repeatable), its description included, with their corrections.")
+@click.option("--source", metavar="TEXT", help="Only entries resting on a source whose outlet, title or attribution contains TEXT, "
+              "with their corrections.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
 @click.pass_obj
-def log_(env: Env, types, since, until, as_json) -> None:
+def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
     """The raw log in recorded order, with corrections and retractions shown.
 
     \b
     Examples:
         chrono log --type CallMade
         chrono log --since 2024-12-07 --until 2024-12-08 --json
+        chrono log --entity aleppo --source majalla
     """
     log = env.reader()
     for t in types:
@@ -185,7 +191,10 @@ def log_(env: Env, types, since, until, as_json) -> None:
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
-    g = knowledge(log).gazetteer
+    k = knowledge(log)
+    g = k.gazetteer
+    if entity_names or source:
+        entries = list(entries_concerning(entries, entities={k.entity(name).id for name in entity_names}, source=source))
     rows = []
     for e in entries:
         if types and e.type_name not in types:

@@ -26,6 +26,13 @@ class FieldInfo:
     choices: tuple[str, ...] | None = None
     entity_kind: str | None = None  # for a field naming entities: place, person, actor, unit, or "any"
     many: bool = False  # a list
+    form: str = "text"  # what its helper recorded: ref, text, texts, number, whole, event-id, event
+
+    @property
+    def words(self) -> bool:
+        """Whether it holds words of a source's or chronicler's own (free text, not a choice): what a
+        search reads."""
+        return self.form in ("text", "texts") and not self.choices
 
     @property
     def option(self) -> str:
@@ -73,7 +80,8 @@ def fields_of(cls: type[Event]) -> tuple[FieldInfo, ...]:
     return tuple(
         FieldInfo(name=a.name, type=_plain_type(a), required=a.default is attrs.NOTHING, default=_default(a),
                   description=a.metadata.get("doc", ""), choices=a.metadata.get("choices") or None,
-                  entity_kind=a.metadata.get("ref"), many=bool(a.metadata.get("many")) or a.metadata.get("form") == "texts")
+                  entity_kind=a.metadata.get("ref"), many=bool(a.metadata.get("many")) or a.metadata.get("form") == "texts",
+                  form=a.metadata["form"])
         for a in attrs.fields(cls))
 
 
