@@ -6,7 +6,6 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-import attrs
 import click
 
 from chrono import codec

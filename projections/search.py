@@ -24,7 +24,6 @@ from datetime import datetime
 
 import attrs
 
-from chrono import codec
 from chrono.entry import Entry
 from chrono.errors import ChronoError
 from chrono.logstore import Head, LogStore

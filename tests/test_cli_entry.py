@@ -30,21 +30,30 @@ FACTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sudan") / "sudan.db"
+def made(path, entries: list[dict]):
+    """A log at `path` in Sudan's zone holding `entries` (appended as one batch), its cache warm."""
     ok(invoke(path, "init", "--zone", ZONE))
-    ok(invoke(path, "append", "--json", "-", input="\n".join(json.dumps(x) for x in GAZETTEER + FACTS)))
+    ok(invoke(path, "append", "--json", "-", input="\n".join(json.dumps(x) for x in entries)))
     ok(invoke(path, "replay"))
     settle()
     return path
 
 
-@pytest.fixture
-def sudan(template, tmp_path):
+def copied(template, tmp_path):
+    """A log of the test's own: a copy of `template`'s file."""
     path = tmp_path / "sudan.db"
     path.write_bytes(template.read_bytes())
     return path
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return made(tmp_path_factory.mktemp("sudan") / "sudan.db", GAZETTEER + FACTS)
+
+
+@pytest.fixture
+def sudan(template, tmp_path):
+    return copied(template, tmp_path)
 
 
 def entries(db) -> list[dict]:

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from tests.test_cli import assert_clean_failure, clock, invoke, ok, settle
-from tests.test_cli_entry import FACTS, GAZETTEER, ZONE
+from tests.test_cli_entry import FACTS, GAZETTEER, ZONE, copied, made
 
 MORE = [
     {"id": "d-sennar", "type": "PlaceDescribed", "event": {"place": "sennar", "name": "Sennar", "kind": "city"}},
@@ -28,19 +28,12 @@ MORE = [
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sudan-search") / "sudan.db"
-    ok(invoke(path, "init", "--zone", ZONE))
-    ok(invoke(path, "append", "--json", "-", input="\n".join(json.dumps(x) for x in GAZETTEER + FACTS + MORE)))
-    ok(invoke(path, "replay"))
-    settle()
-    return path
+    return made(tmp_path_factory.mktemp("sudan-search") / "sudan.db", GAZETTEER + FACTS + MORE)
 
 
 @pytest.fixture
 def sudan(template, tmp_path):
-    path = tmp_path / "sudan.db"
-    path.write_bytes(template.read_bytes())
-    return path
+    return copied(template, tmp_path)
 
 
 def found(db, *args, clk=None) -> dict:
