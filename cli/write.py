@@ -21,6 +21,7 @@ from projections.describe import summarize
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
+from .options import WINDOW, json_option
 from .render import emit_json, progress, write_fields
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -83,8 +84,9 @@ def _corrected_type(ctx: click.Context, event_id: str):
 @main.command()
 @click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name). Default: UTC, or the chronicle's.")
 @click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle.")
+@json_option
 @click.pass_obj
-def init(env: Env, zone: str | None, chronicle_name: str | None) -> None:
+def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) -> None:
     """Create a new, empty log (or one holding a bundled chronicle).
 
     \b
@@ -102,7 +104,11 @@ def init(env: Env, zone: str | None, chronicle_name: str | None) -> None:
         os.remove(env.path)
         raise
     head = log.head()
+    which = env.which(log, head)
     log.close()
+    if as_json:
+        emit_json({"log": which.json(), "zone": zone or "UTC", "chronicle": chronicle_name, "entries": added})
+        return
     what = f" with the {chronicle_name} chronicle ({added} entries)" if chronicle_name else ""
     click.echo(f"created {env.path}{what}; zone {zone or 'UTC'}; head {head.seq} {head.hash[:16]}")
 
@@ -215,8 +221,7 @@ def _write(log: Log, drafts, checks: intake.Intake, *, dry_run: bool, as_json: b
     written = intake.write(log, drafts, checks, dry_run=dry_run, **kw)
     new = lambda e: e.seq > written.before.seq  # noqa: E731 (an entry the log held already is returned as it is)
     if as_json:
-        emit_json([{"id": e.id, "seq": e.seq, "hash": e.hash, "recorded": e.recorded.isoformat(), "type": e.type_name,
-                    "new": new(e)} for e in written.entries])
+        emit_json([_entry_json(e, new(e)) for e in written.entries])
     elif dry_run:
         _dry_run_header(log, written.before)
         generated = {e.seq for e, d in zip(written.entries, drafts, strict=True) if d.id is None}
@@ -224,6 +229,11 @@ def _write(log: Log, drafts, checks: intake.Intake, *, dry_run: bool, as_json: b
     else:
         for e in written.entries:
             click.echo(e.id)
+
+
+def _entry_json(e, new: bool) -> dict:
+    """An entry written (or that a dry run would write) as `--json` gives it; `new`: not one the log held."""
+    return {"id": e.id, "seq": e.seq, "hash": e.hash, "recorded": e.recorded.isoformat(), "type": e.type_name, "new": new}
 
 
 def _dry_run_header(log: Log, head) -> None:
@@ -242,7 +252,7 @@ def _show_entries(log: Log, entries, g, how, generated=frozenset()) -> None:
 @main.command(cls=_AppendCommand, context_settings=_FIELD_OPTS)
 @click.argument("event_type", required=False, metavar="TYPE")
 @click.option("--json", "json_file", type=click.File("rb"), help="Read events from FILE (or - for stdin): one JSON object, an array, or JSON Lines.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
 @click.option("--wording", help='The source\'s own words for the time ("at dawn on Wednesday").')
 @click.option("--gloss", help='Your own words for the time, when the source has none (never shown as a quotation).')
 @_source_options
@@ -304,13 +314,15 @@ def append(ctx, event_type, json_file, valid_literal, wording, gloss, outlet, ti
 @main.command(cls=_CorrectCommand, context_settings=_FIELD_OPTS)
 @click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event is being corrected.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="The corrected valid time (default: keep the event's).")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="The corrected valid time (default: keep the event's).")
 @click.option("--wording", help="The source's own words for the corrected time.")
 @_source_options
 @click.option("--id", "correction_id", help="Your id for the correction (default: generated).")
 @_entry_options
+@json_option
 @click.pass_context
-def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attribution, quote, url, correction_id, new_entities, require_source, dry_run):
+def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attribution, quote, url, correction_id, new_entities, require_source,
+            dry_run, as_json):
     """Supersede EVENT_ID: append a correction whose fields replace the event's as known from now on.
 
     Unchanged fields, the valid time and the sources carry over unless given. The original stays in
@@ -330,7 +342,7 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
     valid = parse_valid_time(valid_literal, log.zone, wording) if valid_literal else None
     draft = corrections.correction(log, event_id, changes=changes, reason=reason, valid=valid, wording=wording,
                                    sources=_sources(outlet, title, attribution, quote, url), correction_id=correction_id)
-    _write(log, [draft], checks, dry_run=dry_run)
+    _write(log, [draft], checks, dry_run=dry_run, as_json=as_json)
 
 
 @main.command()
@@ -339,8 +351,9 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
 @_source_options
 @click.option("--id", "retraction_id", help="Your id for the retraction (default: generated).")
 @click.option("--dry-run", is_flag=True, help="Check everything and show what would be written, and write nothing.")
+@json_option
 @click.pass_obj
-def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, retraction_id, dry_run):
+def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, retraction_id, dry_run, as_json):
     """Retract EVENT_ID: from now on the log reads as if it had never been appended.
 
     The event stays in the log (nothing is ever deleted); `--as-of` before the retraction still shows it.
@@ -355,14 +368,15 @@ def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, 
     log = env.writer()
     log.get(event_id)
     draft = Draft(event=EventRetracted(target=event_id, reason=reason), sources=_sources(outlet, title, attribution, quote, url), id=retraction_id)
-    _write(log, [draft], intake.Intake(log), dry_run=dry_run)
+    _write(log, [draft], intake.Intake(log), dry_run=dry_run, as_json=as_json)
 
 
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
 @_entry_options
+@json_option
 @click.pass_obj
-def import_(env: Env, file, new_entities, require_source, dry_run):
+def import_(env: Env, file, new_entities, require_source, dry_run, as_json):
     """Import a JSON Lines file (an export, or events to append) into the log, all or nothing.
 
     Recorded times, ids and hashes in an export are kept, so an export imported into an empty log
@@ -402,14 +416,22 @@ def import_(env: Env, file, new_entities, require_source, dry_run):
             records = read_records(lines(), log.zone, allow_stored=True)
 
         before = log.head()
+        shown: list[dict] = []  # (with --json, the entries a dry run would add)
 
         def show(entries) -> None:
+            if as_json:
+                shown.extend(_entry_json(e, True) for e in entries)
+                return
             _dry_run_header(log, before)
             _show_entries(log, entries, checks.gazetteer, lambda _e: "would add at")
 
         done = intake.import_stream(log, records, checks, dry_run=dry_run, inspect=show if dry_run else None)
     head = done.after
-    if dry_run:
+    if as_json:
+        # (A dry run leaves the log at its head before: `log` says so, `head` what it would become.)
+        emit_json({"log": env.which(log, before if dry_run else head).json(), "read": done.read, "added": done.added,
+                   **({"dry_run": True, "head": {"seq": head.seq, "hash": head.hash}, "entries": shown} if dry_run else {})})
+    elif dry_run:
         click.echo(f"would read {done.read} entries and add {done.added}; the head would be {head.seq} {head.hash[:16]}")
     else:
         click.echo(f"read {done.read} entries, added {done.added}; head {head.seq} {head.hash[:16]}")
