@@ -258,7 +258,7 @@ RUNNABLE = {
     "log": ["log"], "entities": ["entities"], "types": ["types"], "replay": ["replay"], "verify": ["verify"], "head": ["head"],
     "export": ["export"], "history": ["history", "saf"], "show": ["show", "x"], "diff": ["diff"], "timeline": ["timeline"],
     "sources": ["sources"], "check": ["check"], "map": ["map", "--at", "2023-12-19", "--out", "m.svg"], "search": ["search", "Madani"],
-    "follow": ["follow"],
+    "follow": ["follow", "--count", "1"],
 }
 
 
