@@ -5,6 +5,7 @@ later), and what every backend shares: the stored row and its hash, the write pa
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -82,6 +83,16 @@ class VerifyReport:
     problem: str | None = None
 
 
+class Stage:
+    """The writes of one `LogStore.staged()` block: kept when `commit()` has been called by its end."""
+
+    def __init__(self) -> None:
+        self.committed = False
+
+    def commit(self) -> None:
+        self.committed = True
+
+
 class LogStore(abc.ABC):
     """An open Chrono log, whatever stores it: the interface every backend implements, and the laws it
     keeps. tests/test_store_contract.py states each law as a test (StoreContract); a backend is done
@@ -105,6 +116,12 @@ class LogStore(abc.ABC):
 
     Batches. `append`, `import_records` and `import_stream` are each all or nothing: after any error
     the log is exactly as it was.
+
+    Staging. Inside `with log.staged() as stage:` writes are checked, positioned and hashed as they
+    would be, and this handle reads them (`head`, `entries`, `get`) as if they were in the log; no
+    other writer can write meanwhile. They stay only if `stage.commit()` was called when the block
+    ends without an error; otherwise the log is exactly as it was. A dry run is a stage never
+    committed; a check that needs the batch in the log (a second retraction) is made before committing.
 
     The hash chain. A row's `prev_hash` is the previous row's `hash` (GENESIS for the first), and its
     `hash` is `row_hash` of its other columns (COLUMNS). An import that gives hashes must reproduce
@@ -184,6 +201,10 @@ class LogStore(abc.ABC):
         already in the log are skipped, as `import_records` does)."""
 
     @abc.abstractmethod
+    def staged(self) -> contextlib.AbstractContextManager[Stage]:
+        """A unit of writes kept only if committed (see "Staging" above)."""
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the store; the object is not used again."""
 
@@ -235,7 +256,7 @@ class LogStore(abc.ABC):
             try:
                 # (An incoming row's id was checked by its reader. Inline rather than in _draft_id: this is
                 # the import's hot loop, and a call per row costs it about 0.5%.)
-                event_id = (item[0] or _new_id()) if type(item) is tuple else _draft_id(item)
+                event_id = (item[0] or new_event_id()) if type(item) is tuple else _draft_id(item)
                 if event_id in pending or event_id in present:
                     existing = self._repeated(event_id, item, pending)
                     if existing is not None:
@@ -339,7 +360,7 @@ class LogStore(abc.ABC):
 
 def _draft_id(draft: Draft) -> str:
     """A draft's id: its own, checked, or a new one."""
-    event_id = draft.id or _new_id()
+    event_id = draft.id or new_event_id()
     if (type(event_id) is not str or EVENT_ID_RE.match(event_id) is None) and not valid_event_id(event_id):
         raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
     return event_id
@@ -464,7 +485,7 @@ def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
     )
 
 
-def _new_id() -> str:
+def new_event_id() -> str:
     return "ev-" + os.urandom(8).hex()
 
 

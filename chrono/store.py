@@ -25,6 +25,7 @@ from .logstore import (
     NO_LINKS,
     Head,
     LogStore,
+    Stage,
     VerifyReport,
     entry_from_row,
     row_hash,
@@ -35,7 +36,7 @@ from .timeval import from_micros, to_micros, zone_info
 
 __all__ = [
     "COLUMNS", "DEFAULT_ZONE", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
-    "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
+    "Stage", "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
 ]
 
 SCHEMA_VERSION = 1
@@ -58,6 +59,7 @@ class Log(LogStore):
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
         self.zone: str = meta.get("zone", DEFAULT_ZONE)
         self.name: str = meta.get("name") or os.path.basename(path)
+        self._staging = False  # inside staged(): each write is a savepoint of the stage's transaction
 
     # --- opening -----------------------------------------------------------------------------------
 
@@ -194,23 +196,52 @@ class Log(LogStore):
             return self._write_locked(batch, expected_position, preserved, line_numbers)[0]
 
     @contextlib.contextmanager
-    def _transaction(self):
-        """BEGIN IMMEDIATE ... COMMIT around a write, with the cyclic collector held off; any failure
-        rolls everything back and storage errors are said in the log's terms."""
+    def staged(self) -> Iterator[Stage]:
+        """(One transaction, BEGIN IMMEDIATE, committed at the end only if the stage was.)"""
+        if self._staging:
+            raise ChronoError("a log's writes are already being staged")
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
             raise _storage_error(e, self.path) from e
+        stage = Stage()
+        self._staging = True
+        try:
+            yield stage
+            if stage.committed:
+                conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise _storage_error(e, self.path) from e
+        finally:
+            self._staging = False
+            # (SQLite has already rolled back after some errors: see _transaction.)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT around a write, with the cyclic collector held off; any failure
+        rolls everything back and storage errors are said in the log's terms. Inside a stage, a
+        savepoint of its transaction instead: a failed write leaves the stage as it was."""
+        conn = self.conn
+        begin, commit, undo = ("SAVEPOINT chrono_write", "RELEASE chrono_write", "ROLLBACK TO chrono_write") if self._staging \
+            else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        try:
+            conn.execute(begin)
+        except sqlite3.OperationalError as e:
+            raise _storage_error(e, self.path) from e
         try:
             with bulk():
                 yield
-            conn.execute("COMMIT")
+            conn.execute(commit)
         except BaseException as e:
             # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR); a second
             # ROLLBACK would fail and hide the real reason behind "no transaction is active".
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                conn.execute(undo)
+                if self._staging:
+                    conn.execute("RELEASE chrono_write")
             if isinstance(e, sqlite3.Error):
                 raise _storage_error(e, self.path) from e
             raise

@@ -6,15 +6,15 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-import attrs
 import click
 
 from chrono import codec
 from chrono.store import verify as verify_log
 from chrono.timeval import iso, parse_instant, parse_valid_time
-from events import REGISTRY, EventRetracted
+from events import REGISTRY, EventRetracted, description_of, summary_of, type_json
 from projections import cache
 from projections.describe import answer_words, summarize
+from projections.investigate import entries_concerning
 from projections.rules import CONTROL, UNIT, WHERE
 from projections.pictures import FORMATS, GROUPINGS, MAX_GROUPS, SPANS, SUFFIXES
 from projections.query import LIMIT, knowledge
@@ -24,7 +24,7 @@ from projections.resolve import resolve
 from .app import Env, complete_entities, main
 from .options import INSTANT, json_option, valid_range
 from .outfiles import out_format
-from .render import actor_styles, echo, emit_json, progress, section, shorten, table
+from .render import actor_styles, echo, emit_json, field_rows, progress, section, shorten, table
 
 @main.command()
 @click.option("--at", "at", required=True, type=INSTANT, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -165,15 +165,20 @@ def _when(t: dict) -> str:
 @main.command("log")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
 @valid_range("since", "until", old=("--since", "--until"))
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities,
+              help="Only entries about this entity (id, name or alias; repeatable), its description included, with their corrections.")
+@click.option("--source", metavar="TEXT", help="Only entries resting on a source whose outlet, title or attribution contains TEXT, "
+              "with their corrections.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
 @click.pass_obj
-def log_(env: Env, types, since, until, as_json) -> None:
+def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
     """The raw log in recorded order, with corrections and retractions shown.
 
     \b
     Examples:
         chrono log --type CallMade
         chrono log --from 2024-12-07 --to 2024-12-08 --json
+        chrono log --entity aleppo --source majalla
     """
     log = env.reader()
     for t in types:
@@ -187,7 +192,10 @@ def log_(env: Env, types, since, until, as_json) -> None:
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
-    g = knowledge(log).gazetteer
+    k = knowledge(log)
+    g = k.gazetteer
+    if entity_names or source:
+        entries = list(entries_concerning(entries, entities={k.entity(name).id for name in entity_names}, source=source))
     rows = []
     for e in entries:
         if types and e.type_name not in types:
@@ -243,29 +251,39 @@ def _entity_json(e) -> dict:
 
 @main.command()
 @click.argument("event_type", required=False, metavar="TYPE")
-def types(event_type) -> None:
-    """The event types, or the fields of one TYPE.
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON: every type (or TYPE) with its description and fields.")
+def types(event_type, as_json) -> None:
+    """The event types, or the fields of one TYPE: each field's option, plain type (text, entity of
+    kind place, list of entities, number, ...), whether it must be given, and what it means.
 
     \b
-    Example:
+    Examples:
+        chrono types
         chrono types ControlChanged
+        chrono types --json
     """
     if event_type is None:
+        if as_json:
+            emit_json([type_json(cls) for _name, cls in sorted(REGISTRY.items())])
+            return
         for name, cls in sorted(REGISTRY.items()):
-            doc = (cls.__doc__ or "").strip().splitlines()
-            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip(), indent=" " * 23)
+            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{summary_of(cls)}".rstrip(), indent=" " * 23)
         return
     cls = REGISTRY.get(event_type)
     if cls is None:
         raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
+    if as_json:
+        emit_json(type_json(cls))
+        return
     echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
-    for a in attrs.fields(cls):
-        required = a.default is attrs.NOTHING
-        ref = a.metadata.get("ref")
-        what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
-        choices = a.metadata.get("choices")
-        extra = f"; one of {', '.join(choices)}" if choices else ""
-        echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}", indent=" " * 25)
+    echo()
+    echo(f"  {description_of(cls)}", indent="  ")
+    echo()
+    echo("Fields:")
+    rows = field_rows(cls)
+    width = max(len(option) for option, _ in rows)
+    for option, what in rows:
+        echo(f"  {option:{width}}  {what}", indent=" " * (width + 4))
 
 
 @main.command()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 
 import attrs
@@ -26,7 +26,7 @@ from . import cache
 from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
 from .resolve import Fact, Resolution, ordering_conflicts, resolve
 from .rules import (
-    CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
+    CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, DESCRIPTIONS, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
     WHERE, rule_of,
 )
 from .world import INITIAL, Answer, Op, World, answer, effects, valid_order
@@ -103,6 +103,25 @@ def valid_json(valid: ValidTime | None, zone: str, lo: int | None = None, hi: in
 def involved(ev: Event) -> set[str]:
     """Every entity an event refers to or changes."""
     return {v for _f, _k, v in entity_refs(ev)} | {key for _c, key, _t in effects(ev)}
+
+
+def concerns(ev: Event) -> set[str]:
+    """Every entity an event is about: those it involves, and the one a description describes."""
+    d = DESCRIPTIONS.get(ev.type_name)
+    return involved(ev) | ({getattr(ev, d.id_field)} if d else set())
+
+
+def entries_concerning(entries: Iterable[Entry], *, entities: Collection[str] = (), source: str | None = None) -> Iterator[Entry]:
+    """The entries (in the order given) whose event (a correction's replacement) concerns one of
+    `entities` and rests on a source matching `source` (each filter when given), with every
+    correction and retraction of an entry given, and of those."""
+    shown: set[str] = set()
+    for e in entries:
+        ev = e.event.replacement if isinstance(e.event, EventCorrected) else e.event
+        own = not isinstance(ev, EventRetracted) and (not entities or bool(concerns(ev) & set(entities))) and source_matches(e.sources, source)
+        if own or e.target in shown:
+            shown.add(e.id)
+            yield e
 
 
 def value_json(channel: str, value) -> dict:
@@ -585,9 +604,9 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
     control_keys = {(t, e.key) for t, rule in RULES.items() for e in rule.effects if e.channel == CONTROL}
     for f in facts:
         for field, kind, ref in entity_refs(f.event):
-            e = g.by_id.get(ref)
-            if e is not None and kind in ("any", e.kind):
+            if g.fits(ref, kind):
                 continue
+            e = g.by_id.get(ref)
             if (f.type_name, field) in control_keys and e is None:
                 out.append(_finding("undescribed-place", f"{f.id} changes control of {ref!r}, a place the log does not describe", (f.id,)))
             elif e is None:
@@ -642,6 +661,6 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
 
 
 __all__ = [
-    "attribution", "check", "diff_belief", "diff_world", "history", "keyed_changes", "load", "show", "source_matches",
+    "attribution", "check", "concerns", "entries_concerning", "diff_belief", "diff_world", "history", "keyed_changes", "load", "show", "source_matches",
     "sources", "timeline", "travel_us",
 ]

@@ -234,21 +234,24 @@ def test_append_sources_and_wording_are_stored(db):
     assert "on Saturday" == entry["valid"]["wording"]
 
 
-def test_append_undescribed_entity_warns_but_appends(db):
-    r = ok(invoke(db, "append", "CallMade", "--caller", "lavrov", "--callee", "hts", "--valid", "2024-12-01"))
-    assert "warning: 'lavrov' is not described" in r.output
+def test_append_undescribed_entity_allowed_as_new_appends(db):
+    r = ok(invoke(db, "append", "CallMade", "--caller", "lavrov", "--callee", "hts", "--valid", "2024-12-01", "--new-entity", "lavrov"))
+    assert "warning" not in r.output
     assert 15 == head_of(db)[0]
+
+
+NEW_AB = ("--new-entity", "a", "--new-entity", "b")
 
 
 def test_append_json_one_object(empty):
     doc = {"id": "c1", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}
-    r = ok(invoke(empty, "append", "--json", "-", input=json.dumps(doc)))
+    r = ok(invoke(empty, "append", "--json", "-", *NEW_AB, input=json.dumps(doc)))
     assert "c1\n" == r.output
 
 
 def test_append_json_array(empty):
     docs = [{"id": f"c{i}", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"} for i in range(3)]
-    r = ok(invoke(empty, "append", "--json", "-", input=json.dumps(docs)))
+    r = ok(invoke(empty, "append", "--json", "-", *NEW_AB, input=json.dumps(docs)))
     assert "c0\nc1\nc2\n" == r.output
 
 
@@ -267,7 +270,7 @@ def test_append_json_lines_from_stdin(empty):
 
 
 def test_append_json_same_input_twice_adds_nothing(db):
-    doc = json.dumps({"id": "c1", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"})
+    doc = json.dumps({"id": "c1", "type": "CallMade", "event": {"caller": "hts", "callee": "regime"}, "valid": "2024-12-01"})
     ok(invoke(db, "append", "--json", "-", input=doc))
     head = head_of(db)
     ok(invoke(db, "append", "--json", "-", input=doc))

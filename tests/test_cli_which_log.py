@@ -33,6 +33,7 @@ READ_ARGS = {
     "timeline": [],
     "sources": [],
     "check": [],
+    "search": ["Hmeimim"],
     "map": ["--at", "2024-12-07T21:30", "--out", "map.svg"],
     "follow": ["--after", "0", "--count", "1"],
 }
@@ -257,6 +258,7 @@ JSON_ARGS = {
     "timeline": ["timeline"],
     "sources": ["sources"],
     "check": ["check"],
+    "search": ["search", "Hmeimim"],
 }
 
 

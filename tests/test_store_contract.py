@@ -242,6 +242,51 @@ class StoreContract:
             log.append([call(id="c1"), call(caller="x", callee="y", id="c1")])
         assert 0 == len(log)
 
+    # --- staging -------------------------------------------------------------------------------------------
+
+    def test_a_stage_not_committed_gives_the_entries_an_append_would_and_writes_nothing(self):
+        with self.make_store(clock=FixedClock(T0)) as log:  # (a clock that stands still: the same recorded times)
+            log.append([place(id="p1"), call(id="c1")])
+            before = rows(log)
+            with log.staged():
+                staged = log.append([call(caller="x", callee="y", id="c9"), call(id="c1")])
+                assert 3 == log.head().seq and "c9" == log.get("c9").id  # readable inside the stage
+            assert before == rows(log)
+            assert staged == log.append([call(caller="x", callee="y", id="c9"), call(id="c1")])
+            assert [(3, "c9"), (2, "c1")] == [(e.seq, e.id) for e in staged]
+
+    def test_a_committed_stage_keeps_its_writes(self, filled):
+        with filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            filled.append(call(caller="x", callee="z", id="c10"))
+            stage.commit()
+        assert [5, 6] == [filled.get("c9").seq, filled.get("c10").seq]
+        assert verify(filled).ok
+
+    def test_an_error_in_a_committed_stage_writes_nothing(self, filled):
+        before = rows(filled)
+        with pytest.raises(ChronoError), filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            stage.commit()
+            raise ChronoError("a check made before the end of the stage")
+        assert before == rows(filled)
+
+    def test_a_failed_write_inside_a_stage_leaves_the_stage_as_it_was(self, filled):
+        with filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            with pytest.raises(DuplicateEventError):
+                filled.append(call(caller="other", callee="y", id="c9"))
+            stage.commit()
+        assert ["c9"] == [e.id for e in filled.entries(after_seq=4)]
+
+    def test_an_import_can_be_staged(self, rich_log):
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            with copy.staged():
+                assert (6, 6) == copy.import_stream(jsonl.read_records(data.splitlines(), copy.zone, allow_stored=True))
+                assert rich_log.head() == copy.head()
+            assert 0 == len(copy)
+
     # --- optimistic concurrency --------------------------------------------------------------------------
 
     def test_append_expected_position_matching_appends(self, log):
