@@ -13,15 +13,16 @@ from typing import Self
 
 import attrs
 
-from events import EVENT_ID_RE, EventCorrected, EventRetracted, valid_event_id
+from events import EVENT_ID_RE, EventCorrected, EventRetracted, SettingChanged, valid_event_id
 
-from . import codec
+from . import codec, settings
 from .clock import Clock
 from .entry import Draft, Entry
 from .errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
 from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 
 GENESIS = "0" * 64  # the previous hash of the first row
+SETTING = SettingChanged.type_name
 
 # A stored row's columns, in the order a row is kept, hashed and read: `row_hash` takes the first
 # thirteen (all but the hash), `entry_from_row` all fourteen. The names are the SQLite table's columns;
@@ -121,10 +122,19 @@ class LogStore(abc.ABC):
     backend's own (`chrono.store.Log.create` / `.open`).
     """
 
-    zone: str  # the IANA zone naive times are read in
+    # The zone a log keeps in its own metadata from its creation (a log written before settings, the
+    # bundled chronicle), or None: what it reads naive times in unless a setting says otherwise.
+    created_zone: str | None
     name: str  # what the log is called (the file's name unless given)
     path: str  # where it is (a file, ":memory:", a database's address)
     clock: Clock  # the store's clock, which gives every recorded time
+
+    @property
+    def zone(self) -> str:
+        """The IANA zone naive times are read in: the log's `zone` setting (chrono.settings)."""
+        from .settings import setting
+
+        return setting(self, "zone")
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -154,6 +164,11 @@ class LogStore(abc.ABC):
     @abc.abstractmethod
     def corrections_of(self, event_id: str) -> list[Entry]:
         """The corrections and retractions that target `event_id`, in position order."""
+
+    def settings_entries(self) -> Iterator[Entry]:
+        """The entries that change the log's settings (SettingChanged), in position order. Read by
+        every command, for the zone: a backend finds them by an index rather than this scan."""
+        return (e for e in self.entries() if e.type_name == SETTING)
 
     @abc.abstractmethod
     def stored_rows(self) -> Iterator[tuple]:
@@ -276,9 +291,7 @@ class LogStore(abc.ABC):
         """A draft as an incoming row (see INCOMING), checked against the log and the batch, and the
         payload an export from an older schema stored (kept as stored: its hash covers those bytes)."""
         event = draft.event
-        if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
-            # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
-            # description without one, that corrects nothing and names no other event.
+        if needs_checking(event, draft.valid, draft.after, draft.before):
             self._check_draft(draft, pending, in_batch)
         version = event.version
         body, sources = draft.encoded or (codec.canonical(codec.unstructure_event(event)), codec.canonical(codec.unstructure_sources(draft.sources)))
@@ -317,6 +330,10 @@ class LogStore(abc.ABC):
             raise InvalidEventError(f"{name} needs a valid time (when did it happen?)")
         if isinstance(ev, EventRetracted) and draft.valid is not None:
             raise InvalidEventError("a retraction has no valid time of its own")
+        if isinstance(ev, SettingChanged):
+            if draft.valid is not None:
+                raise InvalidEventError("a setting holds for the whole log: it has no valid time")
+            settings.check(ev)
         for key in ("after", "before"):
             for other in getattr(draft, key):
                 if other not in pending and other not in in_batch and self.find(other) is None:
@@ -325,6 +342,8 @@ class LogStore(abc.ABC):
             target = _as_draft(pending.get(ev.target) or self.find(ev.target))
             if target is None:
                 raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
+            if isinstance(target.event, SettingChanged):
+                raise InvalidEventError(f"{ev.target} is a setting; to change it, set it again (`chrono settings set`)")
             if isinstance(ev, EventCorrected):
                 if ev.replacement.correction:
                     raise InvalidEventError("a replacement must be an event about the world, not a correction")
@@ -335,6 +354,13 @@ class LogStore(abc.ABC):
                     raise InvalidEventError(
                         f"{ev.target} is a {inner.type_name}; its replacement must be one too "
                         "(retract it and append the new event instead)")
+
+
+def needs_checking(event, valid, after, before) -> bool:
+    """Whether an incoming event has anything for `_check_draft` to look at: not a fact with a valid
+    time, nor a description without one, that corrects nothing and names no other event. A reader
+    that prepares rows without the log (jsonl.read_prepared) leaves these to it."""
+    return bool(event.correction or after or before or valid is None and not event.timeless or type(event) is SettingChanged)
 
 
 def _draft_id(draft: Draft) -> str:

@@ -23,6 +23,7 @@ from .logstore import (
     GENESIS,
     INCOMING,
     NO_LINKS,
+    SETTING,
     Head,
     LogStore,
     VerifyReport,
@@ -34,13 +35,15 @@ from .logstore import (
 from .timeval import from_micros, to_micros, zone_info
 
 __all__ = [
-    "COLUMNS", "DEFAULT_ZONE", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
+    "COLUMNS", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
     "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
 ]
 
 SCHEMA_VERSION = 1
-DEFAULT_ZONE = "UTC"
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})"
+# The log's settings are read by every command (its zone): an index of their few rows alone.
+_SETTINGS_ROWS = f"type = '{SETTING}'"
+_SETTINGS_INDEX = f"CREATE INDEX IF NOT EXISTS events_settings ON events (seq) WHERE {_SETTINGS_ROWS}"
 
 
 class Log(LogStore):
@@ -56,14 +59,18 @@ class Log(LogStore):
         self.clock = clock
         self.path = path
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
-        self.zone: str = meta.get("zone", DEFAULT_ZONE)
+        self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or os.path.basename(path)
 
     # --- opening -----------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str, *, zone: str = DEFAULT_ZONE, name: str | None = None, clock: Clock = system_clock) -> Log:
-        zone_info(zone)  # refuse an unknown zone before touching the disk
+    def create(cls, path: str, *, zone: str | None = None, name: str | None = None, clock: Clock = system_clock) -> Log:
+        """A new, empty log at `path`. A `zone` is kept in its metadata, as logs written before settings
+        kept theirs (the bundled chronicle's is): `chrono init` records a zone as a setting instead
+        (chrono.settings), which travels with the log."""
+        if zone is not None:
+            zone_info(zone)  # refuse an unknown zone before touching the disk
         if path != ":memory:" and os.path.exists(path) and os.path.getsize(path) > 0:
             raise ChronoError(f"{path} already exists; choose another --db or remove it first")
         conn = _connect(path)
@@ -102,6 +109,7 @@ class Log(LogStore):
         if not readonly:
             try:
                 _use_wal(conn)
+                conn.execute(_SETTINGS_INDEX)  # (a log written before settings has none)
             except sqlite3.Error as e:
                 conn.close()
                 raise _storage_error(e, path) from e
@@ -137,6 +145,11 @@ class Log(LogStore):
     def corrections_of(self, event_id: str) -> list[Entry]:
         rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
         return [entry_from_row(r) for r in rows]
+
+    def settings_entries(self) -> Iterator[Entry]:
+        # (By the partial index _SETTINGS_INDEX, which a query names by its condition, word for word.)
+        for row in self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"):
+            yield entry_from_row(row)
 
     def stored_rows(self) -> Iterator[tuple]:
         return iter(self.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"))
@@ -274,7 +287,7 @@ def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
     return StorageError(f"{path}: {text}")
 
 
-def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
+def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, created: datetime) -> None:
     import sqlite_utils  # only a new log needs it; keep it off every read's start-up
 
     db = sqlite_utils.Database(conn)
@@ -284,7 +297,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
         [
             {"key": "app", "value": "chrono"},
             {"key": "schema", "value": str(SCHEMA_VERSION)},
-            {"key": "zone", "value": zone},
+            *([{"key": "zone", "value": zone}] if zone is not None else []),
             {"key": "name", "value": name},
             {"key": "created", "value": created.isoformat()},
         ]
@@ -301,6 +314,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
     db["events"].create_index(["id"], unique=True)
     db["events"].create_index(["recorded"])
     db["events"].create_index(["target"])
+    conn.execute(_SETTINGS_INDEX)
     for op in ("UPDATE", "DELETE"):
         conn.execute(
             f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events "

@@ -142,7 +142,7 @@ COMMANDS = {
     "replay": "cli.read:replay", "verify": "cli.read:verify_", "head": "cli.read:head", "export": "cli.read:export",
     "history": "cli.investigate:history", "show": "cli.investigate:show", "diff": "cli.investigate:diff",
     "timeline": "cli.investigate:timeline", "sources": "cli.investigate:sources", "check": "cli.investigate:check",
-    "map": "cli.pictures:map_",
+    "map": "cli.pictures:map_", "settings": "cli.settings:settings_",
 }
 
 

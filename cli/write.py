@@ -8,7 +8,7 @@ import os
 import attrs
 import click
 
-from chrono import codec
+from chrono import codec, settings
 from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
@@ -26,30 +26,42 @@ _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 @main.command()
-@click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name). Default: UTC, or the chronicle's.")
-@click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle.")
+@click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name), recorded as its `zone` setting. "
+              "Default: UTC, or the chronicle's.")
+@click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle (and its zone and title).")
 @click.pass_obj
 def init(env: Env, zone: str | None, chronicle_name: str | None) -> None:
     """Create a new, empty log (or one holding a bundled chronicle).
 
+    A zone is recorded in the log as its first entry, a setting (see `chrono settings`), so that it
+    travels with the log's exports. To copy a log exactly, import its export into a log made by
+    `chrono init` with no --zone: the export carries its settings.
+
     \b
     Examples:
-        chrono init --zone Asia/Damascus
+        chrono init --zone Africa/Khartoum
         chrono --db syria.db init --chronicle syria-2024
     """
+    chosen = {}
     if chronicle_name:
-        zone = zone or chronicle(chronicle_name).zone
-    log = Log.create(env.path, zone=zone or "UTC", clock=env.clock)
+        c = chronicle(chronicle_name)
+        chosen = {"zone": c.zone, "title": c.title}
+    if zone:
+        chosen["zone"] = zone
+    changes = [settings.change(key, value) for key, value in chosen.items()]  # (checked before the file is made)
+    log = Log.create(env.path, clock=env.clock)
     try:
         added = load_into(log, chronicle_name) if chronicle_name else 0
+        if changes:
+            log.append(changes)
     except BaseException:
         log.close()
         os.remove(env.path)
         raise
-    head = log.head()
+    head, zone = log.head(), log.zone
     log.close()
     what = f" with the {chronicle_name} chronicle ({added} entries)" if chronicle_name else ""
-    click.echo(f"created {env.path}{what}; zone {zone or 'UTC'}; head {head.seq} {head.hash[:16]}")
+    click.echo(f"created {env.path}{what}; zone {zone}; head {head.seq} {head.hash[:16]}")
 
 
 def _source_options(f):

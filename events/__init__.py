@@ -43,6 +43,7 @@ from ._types import (
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
+    SettingChanged,
     StatementIssued,
     UnitDefeated,
     UnitDescribed,
@@ -56,5 +57,5 @@ __all__ = [
     "ActorDescribed", "ActorEnded", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "ControlObserved", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",
     "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonLocated", "PersonMoved", "PlaceDescribed",
-    "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
+    "PowerTransferred", "SettingChanged", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
 ]

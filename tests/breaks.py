@@ -110,6 +110,20 @@ BREAKS = [
           "chrono/store.py", 'sql += " AND recorded <= ?"', 'sql += " AND recorded < ?"', ("tests/test_properties.py",)),
     Break("verify-chain", "verify finds an entry that does not follow the previous one's hash",
           "chrono/logstore.py", "elif row[12] != prev:", "elif False:", ("tests/test_properties.py", "tests/test_store.py")),
+    # --- the log's settings --------------------------------------------------------------------------
+    Break("setting-checked", "the log refuses a setting its key does not take, whichever way it comes in",
+          "chrono/logstore.py", "settings.check(ev)", "pass", ("tests/test_cli_settings.py",)),
+    Break("setting-not-corrected", "a setting is changed by setting it again, never corrected or retracted",
+          "chrono/logstore.py", "if isinstance(target.event, SettingChanged):", "if False:", ("tests/test_cli_settings.py",)),
+    Break("setting-latest-holds", "the latest setting of a key holds",
+          "chrono/settings.py", 'own[ev.key] = Setting(ev.key, ev.value, "entry", e)',
+          'own.setdefault(ev.key, Setting(ev.key, ev.value, "entry", e))', ("tests/test_cli_settings.py",)),
+    Break("setting-read", "a log reads its settings from its entries, before its metadata and the defaults",
+          "chrono/settings.py", "out[name] = got if got is not None and got.value is not None else fallback(log, name)",
+          "out[name] = fallback(log, name)", ("tests/test_cli_settings.py",)),
+    Break("colour-chosen", "the pictures draw an actor in the colour the log sets",
+          "projections/pictures/_colors.py", "out: dict[str, str] = dict(chosen or {})", "out: dict[str, str] = {}",
+          ("tests/test_cli_settings.py",)),
 ]
 
 

@@ -19,7 +19,7 @@ from chrono.errors import ChronoError, ConflictError, DuplicateEventError, Inval
 from chrono.logstore import GENESIS, LogStore, row_hash, verify
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonDescribed, PersonMoved, PlaceDescribed, Source
+from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonDescribed, PersonMoved, PlaceDescribed, SettingChanged, Source
 
 ZONE = "Asia/Damascus"
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -113,6 +113,14 @@ class StoreContract:
         assert isinstance(log, LogStore)
         assert ZONE == log.zone
         assert isinstance(log.name, str) and isinstance(log.path, str)
+
+    def test_settings_entries_are_the_settings_in_position_order_and_the_zone_follows_them(self, log):
+        log.append([place(id="p1"), Draft(event=SettingChanged(key="zone", value="Africa/Khartoum"), id="s1"), call(id="c1"),
+                    Draft(event=SettingChanged(key="title", value="Wad Madani"), id="s2")])
+        assert ["s1", "s2"] == [e.id for e in log.settings_entries()]
+        assert "Africa/Khartoum" == log.zone
+        log.append(Draft(event=SettingChanged(key="zone", value=None), id="s3"))
+        assert ZONE == log.zone  # (back to the zone the store was made in)
 
     def test_a_new_store_has_the_genesis_head(self, log):
         head = log.head()

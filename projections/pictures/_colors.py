@@ -43,14 +43,16 @@ def _conventional(actor: str) -> str | None:
     return None
 
 
-def actor_colors(actors: Iterable[str]) -> dict[str, str]:
+def actor_colors(actors: Iterable[str], chosen: dict[str, str] | None = None) -> dict[str, str]:
     """A colour for every actor id, decided by the whole set so two actors never share one while
-    colours last. Depends only on the ids, never on the moment drawn, so maps at different times agree."""
-    out: dict[str, str] = {}
-    taken: set[str] = set()
+    colours last: the colour the log sets for an actor (`chosen`, chrono.settings.actor_colours), else
+    one of the palette's that no chosen one took. Depends only on the ids and the choices, never on the
+    moment drawn, so maps at different times agree."""
+    out: dict[str, str] = dict(chosen or {})
+    taken: set[str] = set(out.values())
     rest = []
     # Exact matches claim their colour first, so "hts" wins green over "hts-interim-government".
-    ordered = sorted(set(actors), key=lambda a: (not any(a in words for words, _ in _CONVENTIONAL), a))
+    ordered = sorted(set(actors) - set(out), key=lambda a: (not any(a in words for words, _ in _CONVENTIONAL), a))
     for actor in ordered:
         colour = _conventional(actor)
         if colour and colour not in taken:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from chrono.settings import actor_colours, setting
 from chrono.store import Log
 from chrono.timeval import from_micros, to_micros, zone_info
 from events import entity_refs
@@ -28,6 +29,7 @@ class Scene:
     """Everything one picture needs from one log as known at K."""
 
     log_name: str
+    title: str  # the log's title setting, else its name
     zone: str
     k: Knowledge
     colors: dict[str, str]
@@ -65,7 +67,9 @@ def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None
     actors = {e.id for e in k.gazetteer.of_kind("actor")}
     for f in k.facts:
         actors |= {v for _field, kind, v in entity_refs(f.event) if kind == "actor" or k.gazetteer.kind(v) == "actor"}
-    return Scene(log_name=name or log.name, zone=log.zone, k=k, colors=actor_colors(actors))
+    log_name = name or log.name
+    return Scene(log_name=log_name, title=setting(log, "title") or log_name, zone=log.zone, k=k,
+                 colors=actor_colors(actors, chosen=actor_colours(log)))
 
 
 def refs_by_kind(f: Fact, g: Gazetteer) -> dict[str, list[str]]:

@@ -172,7 +172,7 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
             "group": info["type"],
         })
     return {
-        "title": {"text": {"headline": escape(title or sc.log_name), "text": f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"}},
+        "title": {"text": {"headline": escape(title or sc.title), "text": f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"}},
         "events": events,
     }
 
