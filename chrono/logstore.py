@@ -23,6 +23,9 @@ from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 
 GENESIS = "0" * 64  # the previous hash of the first row
 SETTING = SettingChanged.type_name
+# What an import says of an export that is not this log's own (nor a copy or continuation of it).
+BACKWARDS = "recorded times must not go backwards along the log"
+NOT_CONTINUED = "the file was altered, or it does not continue this log"
 
 # A stored row's columns, in the order a row is kept, hashed and read: `row_hash` takes the first
 # thirteen (all but the hash), `entry_from_row` all fourteen. The names are the SQLite table's columns;
@@ -191,12 +194,16 @@ class LogStore(abc.ABC):
         empty log."""
 
     @abc.abstractmethod
-    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
+                      finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
         `jsonl.read_prepared` (which may give an incoming row in place of a draft), all or nothing,
         `batch_size` records at a time: memory stays bounded whatever the file's length, and no
         entry objects are made. Returns how many records were read and how many added (entries
-        already in the log are skipped, as `import_records` does)."""
+        already in the log are skipped, as `import_records` does). `finish`, when given, is called
+        inside the import's transaction once every record is written: it may look at the log as the
+        import leaves it and raise (then nothing is imported), and the drafts it returns are appended
+        in the same transaction."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -411,7 +418,7 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
         raise InvalidEventError("recorded needs an offset")
     us = to_micros(dt)
     if us < recorded_floor or (last is not None and us < last):
-        raise InvalidEventError("recorded times must not go backwards along the log")
+        raise InvalidEventError(BACKWARDS)
     return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
 
 
@@ -426,7 +433,7 @@ def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str,
         line = line_numbers[i] if line_numbers else None
         raise TamperedError(
             f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
-            "(the file was altered, or it does not continue this log)", position=seq)
+            f"({NOT_CONTINUED})", position=seq)
     return (*row, h)
 
 

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from .clock import Clock, system_clock
@@ -166,7 +166,8 @@ class Log(LogStore):
         preserved = [stored for _, stored in records]
         return self._write(drafts, expected_position=None, preserved=preserved, line_numbers=line_numbers)
 
-    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
+                      finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """(In one transaction; each batch written as new first, see _write_new.)"""
         read = added = 0
         with self._transaction():
@@ -184,6 +185,8 @@ class Log(LogStore):
             if batch:
                 added += self._write_new(batch, preserved, lines)
                 read += len(batch)
+            if finish is not None:
+                added += self._write_locked(list(finish(self)), None, None, None)[1]
         return read, added
 
     def _write_new(self, batch: list, preserved: list, lines: list[int]) -> int:

@@ -15,6 +15,7 @@ from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
+from chrono.transfer import CHOICES, KEEP, TAKE, import_log
 from events import REGISTRY, EventRetracted, Source, valid_entity_id
 from projections import corrections
 from projections.query import knowledge
@@ -270,14 +271,17 @@ def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, 
 
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--settings", "prefer", type=click.Choice(CHOICES), help="When the imported log's settings (its zone, title...) "
+              f"differ from this log's: {KEEP} this log's, or {TAKE} the imported log's. Without it, such an import is refused.")
 @click.pass_obj
-def import_(env: Env, file):
+def import_(env: Env, file, prefer):
     """Import a JSON Lines file (an export, or events to append) into the log, all or nothing.
 
     Recorded times, ids and hashes in an export are kept, so an export imported into an empty log
-    reproduces it exactly (same head hash). Entries already present are skipped; importing the same
-    file twice adds nothing. Memory stays small whatever the file's length, and on Linux with two
-    cores a large file is read by a second process while this one writes.
+    reproduces it exactly (same head hash), with its settings (zone, title, colours...), which are
+    entries. Entries already present are skipped; importing the same file twice adds nothing. Memory
+    stays small whatever the file's length, and on Linux with two cores a large file is read by a
+    second process while this one writes.
 
     \b
     Example:
@@ -303,6 +307,6 @@ def import_(env: Env, file):
             records = read_prepared(file, log.zone, report=lambda done: report(done // 200))
         else:
             records = read_records(lines(), log.zone, allow_stored=True)
-        count, added = log.import_stream(records)
+        count, added = import_log(log, records, prefer=prefer)
     head = log.head()
     click.echo(f"read {count} entries, added {added}; head {head.seq} {head.hash[:16]}", err=False)

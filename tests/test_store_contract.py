@@ -431,6 +431,26 @@ class StoreContract:
                 copy.import_stream(jsonl.read_records([*lines[:5], lines[5].replace(b"rumour", b"Rumour")], ZONE, allow_stored=True), batch_size=4)
             assert [] == rows(copy)
 
+    def test_import_stream_finishes_inside_its_transaction(self, rich_log):
+        lines = export(rich_log).splitlines()
+        seen = []
+
+        def finish(store):
+            seen.append(len(store))  # (the imported entries are there)
+            return [place(pid="jeddah", name="Jeddah", id="after")]
+
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as copy:
+            assert (6, 7) == copy.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), finish=finish)
+            assert [6] == seen and rows(rich_log) == rows(copy)[:6] and "after" == copy.get("after").id
+
+        def refuse(store):
+            raise ChronoError("no")
+
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            with pytest.raises(ChronoError, match="no"):
+                copy.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), finish=refuse)
+            assert [] == rows(copy)
+
     def test_import_altered_export_is_refused(self, rich_log):
         data = export(rich_log).replace(b"eyewitnesses", b"eyewitnessez")
         with self.make_store(clock=FixedClock(T0)) as copy:
