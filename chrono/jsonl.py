@@ -244,9 +244,9 @@ def _prepared(raw: bytes, zone: str) -> tuple | None:
         recorded = stored.get("recorded")
         if (needs_checking(ev, valid, after, before)
                 or event_id is not None and EVENT_ID_RE.match(event_id) is None
-                or "recorded" in stored and type(recorded) is not str):
+                or "recorded" in stored and type(recorded) is not str or "provenance" in stored):
             return None
-        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"))
+        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"), None)
     except Exception:  # the line is read (and what is wrong with it explained) by the other path
         return None
 

@@ -129,6 +129,8 @@ def settings(log: LogStore) -> dict[str, Setting]:
     own: dict[str, Setting] = {}
     for e in log.settings_entries():
         ev = e.event
+        if e.origin is not None:
+            continue  # merged from another log: that log's setting, not this one's (chrono.transfer.merge)
         try:
             key_of(ev.key)
         except InvalidEventError:

@@ -39,8 +39,12 @@ __all__ = [
     "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
 ]
 
-SCHEMA_VERSION = 1
-_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})"
+# 2: the events table has a provenance column, and rows with a provenance hash it (logstore.row_hash).
+# A log of schema 1 has none: it reads as rows without, and becomes schema 2 when it first stores one.
+SCHEMA_VERSION = 2
+_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * len(_NAMES))})"
+_INSERT_SCHEMA_1 = f"INSERT INTO events ({', '.join(_NAMES[:-1])}) VALUES ({', '.join('?' * (len(_NAMES) - 1))})"
 # The log's settings are read by every command (its zone): an index of their few rows alone.
 _SETTINGS_ROWS = f"type = '{SETTING}'"
 _SETTINGS_INDEX = f"CREATE INDEX IF NOT EXISTS events_settings ON events (seq) WHERE {_SETTINGS_ROWS}"
@@ -52,12 +56,14 @@ class Log(LogStore):
 
     `conn` is the log's connection, in autocommit mode (isolation_level None), WAL on a file. The read
     cache (projections) is SQLite's own: it reads a SQLite log through this connection, attaching its
-    cache file to it, so it needs this backend; nothing else outside this module uses `conn`."""
+    cache file to it, so it needs this backend; nothing else outside this module uses `conn`. It
+    selects a row's COLUMNS as `columns()` names them for this log's table."""
 
     def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:"):
         self.conn = conn
         self.clock = clock
         self.path = path
+        self._provenance = _has_provenance(conn)
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
         self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or os.path.basename(path)
@@ -128,7 +134,7 @@ class Log(LogStore):
 
     def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
         """Entries in log order; with `known_at`, only those recorded at or before it."""
-        sql = f"SELECT {COLUMNS} FROM events WHERE seq > ?"
+        sql = f"SELECT {self.columns()} FROM events WHERE seq > ?"
         args: list = [after_seq]
         if known_at is not None:
             sql += " AND recorded <= ?"
@@ -137,22 +143,28 @@ class Log(LogStore):
             yield entry_from_row(row)
 
     def get(self, event_id: str) -> Entry:
-        row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {self.columns()} FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise UnknownEventError(f"no event {event_id!r} in the log")
         return entry_from_row(row)
 
     def corrections_of(self, event_id: str) -> list[Entry]:
-        rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
+        rows = self.conn.execute(f"SELECT {self.columns()} FROM events WHERE target = ? ORDER BY seq", (event_id,))
         return [entry_from_row(r) for r in rows]
+
+    def columns(self, alias: str | None = None) -> str:
+        """COLUMNS as a SELECT names them in this log's table (each `alias.`-qualified when given): a
+        log of schema 1 has no provenance column, and reads NULL for it."""
+        at = f"{alias}." if alias else ""
+        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + (f", {at}provenance" if self._provenance else ", NULL")
 
     def settings_entries(self) -> Iterator[Entry]:
         # (By the partial index _SETTINGS_INDEX, which a query names by its condition, word for word.)
-        for row in self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"):
+        for row in self.conn.execute(f"SELECT {self.columns()} FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"):
             yield entry_from_row(row)
 
     def stored_rows(self) -> Iterator[tuple]:
-        return iter(self.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"))
+        return iter(self.conn.execute(f"SELECT {self.columns()} FROM events ORDER BY seq"))
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -201,6 +213,7 @@ class Log(LogStore):
             added = self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True)[1]
         except (sqlite3.IntegrityError, ChronoError):
             conn.execute("ROLLBACK TO chrono_batch")
+            self._provenance = _has_provenance(conn)  # (a column added in the batch is gone with it)
             added = self._write_locked(batch, None, preserved, lines, keep=False)[1]
         conn.execute("RELEASE chrono_batch")
         return added
@@ -227,13 +240,24 @@ class Log(LogStore):
             # ROLLBACK would fail and hide the real reason behind "no transaction is active".
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._provenance = _has_provenance(conn)
             if isinstance(e, sqlite3.Error):
                 raise _storage_error(e, self.path) from e
             raise
 
     def _insert(self, rows: list[tuple]) -> None:
-        if rows:
-            self.conn.executemany(_INSERT, rows)
+        if not rows:
+            return
+        if not self._provenance:
+            if all(r[14] is None for r in rows):
+                self.conn.executemany(_INSERT_SCHEMA_1, (r[:14] for r in rows))
+                return
+            # The first row with a provenance in a log of schema 1, inside the write's transaction: a
+            # rollback takes the column back too (see _transaction).
+            self.conn.execute("ALTER TABLE events ADD COLUMN provenance TEXT")
+            self.conn.execute("UPDATE chrono_meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+            self._provenance = True
+        self.conn.executemany(_INSERT, rows)
 
     def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -268,6 +292,10 @@ def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.
     except sqlite3.Error as e:
         raise _storage_error(e, path) from e
     return conn
+
+
+def _has_provenance(conn: sqlite3.Connection) -> bool:
+    return any(r[1] == "provenance" for r in conn.execute("PRAGMA table_info(events)"))
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -309,7 +337,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, cre
         {
             "seq": int, "id": str, "type": str, "version": int, "valid_lo": int, "valid_hi": int,
             "valid_meta": str, "recorded": int, "body": str, "sources": str, "links": str, "target": str,
-            "prev_hash": str, "hash": str,
+            "prev_hash": str, "hash": str, "provenance": str,
         },
         pk="seq",
         not_null={"id", "type", "version", "recorded", "body", "sources", "links", "prev_hash", "hash"},

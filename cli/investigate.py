@@ -32,6 +32,19 @@ def _known(log, as_of):
     return inv.load(log, parse_instant(as_of, log.zone) if as_of else None)
 
 
+def _origins(provenance: dict | None) -> list[str]:
+    """Where a merged entry was, and where that log had it from (a merge of a merge), a line each."""
+    out = []
+    origin = (provenance or {}).get("origin")
+    while isinstance(origin, dict):
+        head = origin.get("head") or {}
+        label = "merged:   " if not out else "  which had it from"
+        out.append(f"{label} from {origin.get('log')} (head {head.get('seq')} {str(head.get('hash'))[:16]}), where it was entry "
+                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}")
+        origin = (origin.get("provenance") or {}).get("origin")
+    return out
+
+
 def _when(valid: dict | None) -> str:
     if valid is None:
         return "(timeless)"
@@ -133,6 +146,8 @@ def show(env: Env, event_id, as_of, as_json) -> None:
         # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
         click.echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})")
     click.echo(f"  recorded:  {doc['recorded']}")
+    for line in _origins(doc["provenance"]):
+        click.echo(f"  {line}")
     for s in doc["sources"]:
         click.echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""))
         if s.get("quote"):

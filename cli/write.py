@@ -8,14 +8,14 @@ import os
 import attrs
 import click
 
-from chrono import codec, settings
+from chrono import codec, settings, transfer
 from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from chrono.transfer import CHOICES, KEEP, TAKE, import_log
+from chrono.transfer import CHOICES, KEEP, TAKE
 from events import REGISTRY, EventRetracted, Source, valid_entity_id
 from projections import corrections
 from projections.query import knowledge
@@ -271,22 +271,36 @@ def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, 
 
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--merge", is_flag=True, help="FILE is the export of another chronology: append its entries as new ones, each "
+              "with where it came from (its provenance).")
+@click.option("--name", metavar="NAME", help="With --merge: what the entries' origins call the merged log (default: its title, "
+              "else the file's name).")
+@click.option("--rename", metavar="PREFIX", help="With --merge: an entry whose id this log uses for another event gets the id "
+              "PREFIX + id here (without it, such a merge is refused).")
 @click.option("--settings", "prefer", type=click.Choice(CHOICES), help="When the imported log's settings (its zone, title...) "
               f"differ from this log's: {KEEP} this log's, or {TAKE} the imported log's. Without it, such an import is refused.")
 @click.pass_obj
-def import_(env: Env, file, prefer):
+def import_(env: Env, file, merge, name, rename, prefer):
     """Import a JSON Lines file (an export, or events to append) into the log, all or nothing.
 
     Recorded times, ids and hashes in an export are kept, so an export imported into an empty log
     reproduces it exactly (same head hash), with its settings (zone, title, colours...), which are
-    entries. Entries already present are skipped; importing the same file twice adds nothing. Memory
-    stays small whatever the file's length, and on Linux with two cores a large file is read by a
-    second process while this one writes.
+    entries; an export of this log that has grown since adds what is new. Entries already present are
+    skipped; importing the same file twice adds nothing. Memory stays small whatever the file's
+    length, and on Linux with two cores a large file is read by a second process while this one writes.
+
+    With --merge, FILE is another chronology's export: its entries are appended as new ones (recorded
+    now), each keeping its origin (the log's name and head, its position, id and recorded time there)
+    in its provenance, which the hash chain covers and `show` prints. Merging again adds only what is
+    new. Its settings entries are kept but set nothing here unless --settings take.
 
     \b
-    Example:
+    Examples:
         chrono export --out backup.jsonl && chrono --db copy.db init && chrono --db copy.db import backup.jsonl
+        chrono import --merge colleague.jsonl --name "Amira's notes" --rename amira-
     """
+    if not merge and (name or rename):
+        raise click.UsageError("--name and --rename go with --merge")
     log = env.writer()
     try:
         size = os.fstat(file.fileno()).st_size
@@ -307,6 +321,17 @@ def import_(env: Env, file, prefer):
             records = read_prepared(file, log.zone, report=lambda done: report(done // 200))
         else:
             records = read_records(lines(), log.zone, allow_stored=True)
-        count, added = import_log(log, records, prefer=prefer)
+        if merge:
+            done = transfer.merge(log, records, name=name, file=os.path.basename(file.name), prefer=prefer, rename=rename)
+        else:
+            count, added = transfer.import_log(log, records, prefer=prefer)
     head = log.head()
-    click.echo(f"read {count} entries, added {added}; head {head.seq} {head.hash[:16]}", err=False)
+    if not merge:
+        click.echo(f"read {count} entries, added {added}; head {head.seq} {head.hash[:16]}")
+        return
+    click.echo(f"merged {done.name} (head {done.head.seq} {done.head.hash[:16]}): read {done.read} entries, added {done.added}, "
+               f"{done.present} already here; head {head.seq} {head.hash[:16]}")
+    for theirs, ours in done.renamed.items():
+        click.echo(f"  renamed {theirs} -> {ours}")
+    if done.taken:
+        click.echo(f"  settings taken from it: {', '.join(done.taken)}")

@@ -66,7 +66,20 @@ PINNED_HASH = "0250e7a8e0e9ecf8ae08b438b35d99f4520ba22460b438ac53629952e5b054fc"
 
 
 def test_row_hash_of_a_fixed_row_is_pinned():
-    assert PINNED_HASH == row_hash(PINNED_ROW)
+    assert PINNED_HASH == row_hash(PINNED_ROW) == row_hash(PINNED_ROW, None)
+
+
+# A row with a provenance (log schema 2) hashes it too, after one more separator; pinned likewise.
+PINNED_PROVENANCE = ('{"origin":{"hash":"bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96","head":{"hash":"'
+                     '0250e7a8e0e9ecf8ae08b438b35d99f4520ba22460b438ac53629952e5b054fc","seq":3},"id":"k1","log":"syria",'
+                     '"recorded":"2025-01-01T12:00:02+00:00","seq":3}}')
+PINNED_PROVENANCE_HASH = "05ce2b00c31a7e815fe6201998ffbe08d6343859b11a015e192fed1daff029e6"
+
+
+def test_row_hash_of_a_fixed_row_with_a_provenance_is_pinned_and_covers_it():
+    assert PINNED_PROVENANCE == codec.canonical(codec.loads(PINNED_PROVENANCE))  # (as a log stores it)
+    assert PINNED_PROVENANCE_HASH == row_hash(PINNED_ROW, PINNED_PROVENANCE)
+    assert row_hash(PINNED_ROW, PINNED_PROVENANCE.replace('"seq":3}}', '"seq":4}}')) != PINNED_PROVENANCE_HASH
 
 
 class StoreContract:
@@ -369,7 +382,7 @@ class StoreContract:
             assert ["617a89e2575d9dfd3fd9dba77dd44dcb26191285326c78b2a5b5ed3cc5a6376a",
                     "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96"] == [e.hash for e in first]
             assert PINNED_HASH == fixed.hash
-            assert (*PINNED_ROW, PINNED_HASH) == rows(lg)[2]
+            assert (*PINNED_ROW, PINNED_HASH, None) == rows(lg)[2]  # (no provenance)
 
     def test_verify_passes_on_a_good_log(self, filled):
         report = verify(filled)
@@ -450,6 +463,19 @@ class StoreContract:
             with pytest.raises(ChronoError, match="no"):
                 copy.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), finish=refuse)
             assert [] == rows(copy)
+
+    def test_a_provenance_is_stored_hashed_read_and_exported(self, log):
+        origin = {"origin": {"log": "theirs", "seq": 4, "id": "c1", "hash": "ab" * 32}}
+        (entry,) = log.import_records([(call(id="c1"), {"provenance": origin})])
+        assert origin == entry.provenance == log.get("c1").provenance
+        row = rows(log)[0]
+        assert (codec.canonical(origin), row_hash(row[:13], codec.canonical(origin))) == (row[14], row[13])
+        assert verify(log).ok
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            import_into(copy, export(log))
+            assert rows(log) == rows(copy)
+        with pytest.raises(InvalidEventError, match="provenance must be a JSON object"):
+            log.import_records([(call(id="c2"), {"provenance": "theirs"})])
 
     def test_import_altered_export_is_refused(self, rich_log):
         data = export(rich_log).replace(b"eyewitnesses", b"eyewitnessez")
