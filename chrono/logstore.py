@@ -147,6 +147,7 @@ class LogStore(abc.ABC):
     name: str  # what the log is called (the file's name unless given)
     path: str  # where it is (a file, ":memory:", a database's address)
     clock: Clock  # the store's clock, which gives every recorded time
+    readonly: bool = False  # this handle neither writes the log nor keeps anything beside it (a cache)
 
     @property
     def zone(self) -> str:

@@ -64,7 +64,7 @@ class Key:
 
 
 KEYS: dict[str, Key] = {k.name: k for k in (
-    Key("zone", "the IANA zone that times typed without an offset are read in, and answers are shown in", "UTC", _zone,
+    Key("zone", "the IANA zone times without an offset are read and shown in", "UTC", _zone,
         ("Africa/Khartoum", "Asia/Damascus", "UTC")),
     Key("title", "what the chronology is called", None, _text, ("Wad Madani, December 2023",)),
     Key("description", "what the chronology is about", None, _text, ("The RSF's capture of Wad Madani, from Radio Dabanga",)),

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -35,7 +36,7 @@ from .logstore import (
 from .timeval import from_micros, to_micros, zone_info
 
 __all__ = [
-    "COLUMNS", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
+    "COLUMNS", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore", "cannot_write",
     "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
 ]
 
@@ -59,10 +60,11 @@ class Log(LogStore):
     cache file to it, so it needs this backend; nothing else outside this module uses `conn`. It
     selects a row's COLUMNS as `columns()` names them for this log's table."""
 
-    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:"):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:", readonly: bool = False):
         self.conn = conn
         self.clock = clock
         self.path = path
+        self.readonly = readonly
         self._provenance = _has_provenance(conn)
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
         self.created_zone: str | None = meta.get("zone")
@@ -88,12 +90,19 @@ class Log(LogStore):
         return cls(conn, clock=clock, path=path)
 
     @classmethod
-    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False) -> Log:
+    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False, untouched: bool = False) -> Log:
+        """An existing log; with `readonly`, a connection that cannot write it. With `untouched`, read
+        only, and nothing written beside the log either (no -wal or -shm file, no cache): for a log
+        that cannot or must not be written (`cannot_write`), as on an archive or a shared drive. It is
+        read as the file stands, without locks (SQLite's immutable mode), which assumes nobody writes
+        it meanwhile; a -wal or -journal file beside it shows a writer at work, and it is then read
+        with locks, as `readonly` reads."""
         if not os.path.exists(path):
             raise ChronoError(f"no log at {path}; create one with `chrono init`")
+        readonly = readonly or untouched
         # Look before touching: switching to WAL rewrites the file header, which must not happen to
         # another application's database (or a newer Chrono's) opened by mistake.
-        conn = _connect(path, readonly=readonly, wal=False)
+        conn = _connect(path, readonly=readonly, wal=False, immutable=untouched and not _writing(path))
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.OperationalError as e:
@@ -119,7 +128,7 @@ class Log(LogStore):
             except sqlite3.Error as e:
                 conn.close()
                 raise _storage_error(e, path) from e
-        return cls(conn, clock=clock, path=path)
+        return cls(conn, clock=clock, path=path, readonly=readonly)
 
     def close(self) -> None:
         self.conn.close()
@@ -280,10 +289,37 @@ def bulk():
             gc.enable()
 
 
-def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.Connection:
+def cannot_write(path: str) -> bool:
+    """Whether the log at `path` must be read without writing anything in or beside it: its file or
+    its folder cannot be written by this user, or (for a user whom file modes do not bind, as root)
+    by anyone."""
+    for where in (path, os.path.dirname(os.path.abspath(path))):
+        try:
+            if not os.access(where, os.W_OK) or not os.stat(where).st_mode & 0o222:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _writing(path: str) -> bool:
+    """Whether a file beside the log shows a writer at work (or a write a crash cut short): a -wal or a
+    rollback -journal with something in it."""
+    for suffix in ("-wal", "-journal"):
+        try:
+            if os.path.getsize(path + suffix) > 0:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _connect(path: str, *, readonly: bool = False, wal: bool = True, immutable: bool = False) -> sqlite3.Connection:
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=5.0)
+            # (A URI: the path quoted, so that a '?' or '#' in it is part of the name.)
+            uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
         else:
             conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
             if wal:

@@ -12,7 +12,7 @@ from .app import Env, main
 from .render import emit_json, table
 from .write import _entity
 
-_KEYS_HELP = "\n".join(f"    {k.name:15} {k.help}" + (f" (default: {k.default})" if k.default else "") for k in (*KEYS.values(), COLOUR_KEY))
+_KEYS_HELP = "\n    ".join(f"{k.name:15} {k.help}" + (f" (default: {k.default})" if k.default else "") for k in (*KEYS.values(), COLOUR_KEY))
 
 
 @main.group("settings", invoke_without_command=True)

@@ -100,6 +100,8 @@ def ensure_cache(log: Log) -> bool:
     """Bring the cache up to the log's head; False when it cannot be written (a read-only log)."""
     if cache.is_fresh(log):
         return True
+    if log.readonly:
+        return False  # (nothing is written beside a log read as it stands: read it without the cache)
     try:
         cache.rebuild(log)
     except (StorageError, sqlite3.Error):

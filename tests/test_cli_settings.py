@@ -214,3 +214,16 @@ def test_settings_are_found_by_an_index_of_their_own(tmp_path):
         plan = " ".join(str(r) for r in log.conn.execute(f"EXPLAIN QUERY PLAN SELECT seq FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"))
         assert "events_settings" in plan
         assert [e.seq for e in log.entries() if e.type_name == "SettingChanged"] == [e.seq for e in log.settings_entries()]
+
+
+@pytest.mark.parametrize("command", [["settings"], ["settings", "set"], ["settings", "unset"]])
+def test_settings_help_explains_with_examples(command):
+    from click.testing import CliRunner
+
+    import cli
+
+    out = ok(CliRunner().invoke(cli.main, [*command, "--help"])).output
+    assert "Example" in out
+    if command == ["settings"]:
+        for key in (*settings.KEYS, settings.COLOUR_KEY.name):
+            assert key in out
