@@ -104,12 +104,18 @@ def test_merging_again_adds_nothing_and_a_grown_log_adds_only_what_is_new(tmp_pa
     assert merged[0] + 1 == head(mine)[0]
 
 
-def test_merging_back_adds_none_of_this_logs_own_entries(tmp_path):
+def merged(tmp_path) -> tuple:
+    """Ours with hers merged into it, her log, and the export of ours."""
     mine = ours(tmp_path)
     theirs, their_export = colleague(tmp_path)
     ok(chrono(mine, "import", "--merge", their_export))
     my_export = tmp_path / "mine.jsonl"
     ok(chrono(mine, "export", "--out", my_export))
+    return mine, theirs, my_export
+
+
+def test_merging_back_adds_none_of_this_logs_own_entries(tmp_path):
+    _mine, theirs, my_export = merged(tmp_path)
     theirs_before = head(theirs)
     result = ok(chrono(theirs, "import", "--merge", my_export, "--name", "mine"))
     # Of ours she gets our zone (an entry of ours, with another hash than hers), our descriptions but
@@ -163,11 +169,7 @@ def test_settings_take_sets_the_merged_logs_as_this_logs_own(tmp_path):
 
 
 def test_a_merged_log_exported_and_imported_into_an_empty_log_is_the_same_log(tmp_path):
-    mine = ours(tmp_path)
-    _theirs, export = colleague(tmp_path)
-    ok(chrono(mine, "import", "--merge", export))
-    again = tmp_path / "mine.jsonl"
-    ok(chrono(mine, "export", "--out", again))
+    mine, _theirs, again = merged(tmp_path)
     copy = tmp_path / "copy.db"
     ok(chrono(copy, "init"))
     ok(chrono(copy, "import", again))

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 import cli
-from chrono.store import Log
 
 from .sudan import ZONE, chrono, make, ok, refused
 
