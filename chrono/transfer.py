@@ -134,8 +134,9 @@ def merge(log: LogStore, records: Iterable, *, name: str | None = None, file: st
             renamed[e.id] = ids[e.id] = rename + e.id
     if clashes:
         more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
-        hint = "; `--rename PREFIX` gives them the ids PREFIX + id here" if rename is None else f", {rename}+id among them"
-        raise DuplicateEventError(f"this log uses the ids {', '.join(clashes[:3])}{more} for other events{hint}; nothing was merged")
+        which = f"the id {clashes[0]} for another event" if len(clashes) == 1 else f"the ids {', '.join(clashes[:3])}{more} for other events"
+        hint = "; `--rename PREFIX` gives its entries the ids PREFIX + id here" if rename is None else f", {rename} + id too"
+        raise DuplicateEventError(f"this log uses {which}{hint}; nothing was merged")
     new = [e for e in new if e.id not in same]
     origin = {"log": name, "head": {"seq": head.seq, "hash": head.hash}}
     records = [(_draft(e, ids), {"provenance": {"origin": {**origin, "seq": e.seq, "id": e.id, "recorded": e.recorded.isoformat(),

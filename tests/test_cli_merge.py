@@ -130,7 +130,7 @@ def test_an_id_this_log_uses_for_another_event_is_refused_and_nothing_is_written
     _theirs, export = colleague(tmp_path, *CLASHING)
     before = head(mine)
     message = refused(chrono(mine, "import", "--merge", export))
-    assert "this log uses the ids rsf-at-hantoub for other events; `--rename PREFIX` gives them the ids PREFIX + id here" in message
+    assert "this log uses the id rsf-at-hantoub for another event; `--rename PREFIX` gives its entries the ids PREFIX + id here" in message
     assert before == head(mine)
 
 
