@@ -29,10 +29,12 @@ def differing(ours: dict[str, str], theirs: dict[str, str | None]) -> list[tuple
     return [(k, v, theirs[k]) for k, v in ours.items() if k in theirs and theirs[k] != v]
 
 
-def refusal(differ: list[tuple[str, str, str | None]]) -> ChronoError:
-    said = "; ".join(f"its {k} is {t if t is not None else 'unset'}, this log's {o}" for k, o, t in differ)
-    return ChronoError(f"the imported log's settings differ from this log's ({said}): say which to keep, "
-                       f"`--settings {KEEP}` (this log's) or `--settings {TAKE}` (the imported log's)")
+def settle(differ: list[tuple[str, str, str | None]], prefer: str | None) -> None:
+    """Refuse settings that differ (`differing`) unless `prefer` says which hold."""
+    if differ and prefer is None:
+        said = "; ".join(f"its {k} is {t if t is not None else 'unset'}, this log's {o}" for k, o, t in differ)
+        raise ChronoError(f"the imported log's settings differ from this log's ({said}): say which to keep, "
+                          f"`--settings {KEEP}` (this log's) or `--settings {TAKE}` (the imported log's)")
 
 
 def import_log(log: LogStore, records: Iterable, *, prefer: str | None = None) -> tuple[int, int]:
@@ -45,8 +47,7 @@ def import_log(log: LogStore, records: Iterable, *, prefer: str | None = None) -
 
     def finish(store: LogStore) -> list:
         differ = differing(ours, {k: s.value for k, s in settings(store).items()})
-        if differ and prefer is None:
-            raise refusal(differ)
+        settle(differ, prefer)
         return [change(k, o) for k, o, _ in differ] if prefer == KEEP else []
 
     try:
@@ -109,9 +110,7 @@ def merge(log: LogStore, records: Iterable, *, name: str | None = None, file: st
         theirs = own_settings(source)
         name = name or theirs.get("title") or file
         entries = list(source.entries())
-    differ = differing(own_settings(log), theirs)
-    if differ and prefer is None:
-        raise refusal(differ)
+    settle(differing(own_settings(log), theirs), prefer)
     roots = {root(e.hash, e.provenance) for e in entries}
     here: dict[str, str] = {}  # root -> the id of the entry that has it in this log
     for row in log.stored_rows():

@@ -9,6 +9,7 @@ from chrono import codec, settings
 from chrono.settings import COLOUR, COLOUR_KEY, KEYS
 
 from .app import Env, main
+from .options import json_option
 from .render import emit_json, table
 from .write import _entity
 
@@ -16,7 +17,7 @@ _KEYS_HELP = "\n    ".join(f"{k.name:15} {k.help}" + (f" (default: {k.default})"
 
 
 @main.group("settings", invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@json_option
 @click.pass_context
 def settings_(ctx: click.Context, as_json: bool) -> None:
     """Show the log's own settings; `settings set KEY VALUE` changes one, `settings unset KEY` puts it
@@ -99,7 +100,7 @@ def _change(env: Env, key: str, value: str | None, dry_run: bool, as_json: bool)
 @click.argument("key")
 @click.argument("value")
 @click.option("--dry-run", is_flag=True, help="Check the value and show the entry that would be written; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was (or would be) written as JSON.")
+@json_option
 @click.pass_obj
 def set_(env: Env, key: str, value: str, dry_run: bool, as_json: bool) -> None:
     """Set KEY to VALUE: appends a setting entry (nothing when it already has that value).
@@ -116,7 +117,7 @@ def set_(env: Env, key: str, value: str, dry_run: bool, as_json: bool) -> None:
 @settings_.command()
 @click.argument("key")
 @click.option("--dry-run", is_flag=True, help="Show the entry that would be written; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was (or would be) written as JSON.")
+@json_option
 @click.pass_obj
 def unset(env: Env, key: str, dry_run: bool, as_json: bool) -> None:
     """Put KEY back to its default (an actor's colour: the palette's): appends a setting entry.
