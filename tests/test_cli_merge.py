@@ -213,3 +213,13 @@ def test_a_log_written_before_provenance_takes_a_merge_and_still_verifies(tmp_pa
     assert ("2",) == conn.execute("SELECT value FROM chrono_meta WHERE key = 'schema'").fetchone()
     conn.close()
     assert "Amira's notes" == shown(old, "burhan-to-port-sudan")["provenance"]["origin"]["log"]
+
+
+def test_merge_reports_as_json(tmp_path):
+    mine = ours(tmp_path)
+    theirs, export = colleague(tmp_path, *CLASHING)
+    doc = json.loads(ok(chrono(mine, "import", "--merge", export, "--rename", "amira-", "--json")).stdout)
+    seq, h = head(theirs)
+    assert {"read": 8, "added": 7, "present": 1, "merged": {"name": "Amira's notes", "head": {"seq": seq, "hash": h}},
+            "renamed": {"rsf-at-hantoub": "amira-rsf-at-hantoub"}, "settings_taken": []} == {k: v for k, v in doc.items() if k != "log"}
+    assert doc["log"]["head"]["seq"] == head(mine)[0]
