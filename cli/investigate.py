@@ -38,6 +38,19 @@ def _known(log, as_of):
 _LABELLED = " " * 13  # where `show` puts the text after its labels ("  valid:     ")
 
 
+def _origins(provenance: dict | None) -> list[str]:
+    """Where a merged entry was, and where that log had it from (a merge of a merge), a line each."""
+    out = []
+    origin = (provenance or {}).get("origin")
+    while isinstance(origin, dict):
+        head = origin.get("head") or {}
+        label = "merged:   " if not out else "  which had it from"
+        out.append(f"{label} from {origin.get('log')} (head {head.get('seq')} {str(head.get('hash'))[:16]}), where it was entry "
+                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}")
+        origin = (origin.get("provenance") or {}).get("origin")
+    return out
+
+
 def _when(valid: dict | None) -> str:
     if valid is None:
         return "(timeless)"
@@ -139,6 +152,8 @@ def show(env: Env, event_id, as_of, as_json) -> None:
         # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
         echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})", indent=_LABELLED)
     echo(f"  recorded:  {doc['recorded']}", indent=_LABELLED)
+    for line in _origins(doc["provenance"]):
+        echo(f"  {line}", indent=_LABELLED)
     for s in doc["sources"]:
         echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""), indent=_LABELLED)
         if s.get("quote"):

@@ -306,8 +306,11 @@ def replay(env: Env, as_json: bool) -> None:
         echo(which.line())
     started = time.perf_counter()
     n = len(log)
-    with progress(n, "replaying") as report:
-        facts = cache.rebuild(log, progress=report)
+    if log.readonly:  # (nowhere to keep a cache: the facts a rebuild would keep, counted)
+        facts = len(resolve(log.entries()).facts)
+    else:
+        with progress(n, "replaying") as report:
+            facts = cache.rebuild(log, progress=report)
     elapsed = time.perf_counter() - started
     k = knowledge(log)
     kinds = {}
@@ -316,10 +319,12 @@ def replay(env: Env, as_json: bool) -> None:
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
     if as_json:
         emit_json({"log": which.json(), "entries": n, "facts": facts, "retractions": retracted, "seconds": round(elapsed, 3),
-                   "entities": dict(sorted(kinds.items()))})
+                   "entities": dict(sorted(kinds.items())), "cache_kept": not log.readonly})
         return
     echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
     echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
+    if log.readonly:
+        echo("the log is read-only: no cache is kept beside it, and each read replays it")
 
 
 @main.command("verify")

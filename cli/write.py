@@ -8,13 +8,14 @@ import os
 import attrs
 import click
 
-from chrono import codec
+from chrono import codec, settings, transfer
 from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
+from chrono.transfer import CHOICES, KEEP, TAKE
 from events import REGISTRY, EventRetracted, Source, description_of, fields_of, valid_entity_id
 from projections import corrections, intake
 from projections.describe import summarize
@@ -82,35 +83,47 @@ def _corrected_type(ctx: click.Context, event_id: str):
 
 
 @main.command()
-@click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name). Default: UTC, or the chronicle's.")
-@click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle.")
+@click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name), recorded as its `zone` setting. "
+              "Default: UTC, or the chronicle's.")
+@click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle (and its zone and title).")
 @json_option
 @click.pass_obj
 def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) -> None:
     """Create a new, empty log (or one holding a bundled chronicle).
 
+    A zone is recorded in the log as its first entry, a setting (see `chrono settings`), so that it
+    travels with the log's exports. To copy a log exactly, import its export into a log made by
+    `chrono init` with no --zone: the export carries its settings.
+
     \b
     Examples:
-        chrono init --zone Asia/Damascus
+        chrono init --zone Africa/Khartoum
         chrono --db syria.db init --chronicle syria-2024
     """
+    chosen = {}
     if chronicle_name:
-        zone = zone or chronicle(chronicle_name).zone
-    log = Log.create(env.path, zone=zone or "UTC", clock=env.clock)
+        c = chronicle(chronicle_name)
+        chosen = {"zone": c.zone, "title": c.title}
+    if zone:
+        chosen["zone"] = zone
+    changes = [settings.change(key, value) for key, value in chosen.items()]  # (checked before the file is made)
+    log = Log.create(env.path, clock=env.clock)
     try:
         added = load_into(log, chronicle_name) if chronicle_name else 0
+        if changes:
+            log.append(changes)
     except BaseException:
         log.close()
         os.remove(env.path)
         raise
-    head = log.head()
+    head, zone = log.head(), log.zone
     which = env.which(log, head)
     log.close()
     if as_json:
-        emit_json({"log": which.json(), "zone": zone or "UTC", "chronicle": chronicle_name, "entries": added})
+        emit_json({"log": which.json(), "zone": zone, "chronicle": chronicle_name, "entries": added})
         return
     what = f" with the {chronicle_name} chronicle ({added} entries)" if chronicle_name else ""
-    click.echo(f"created {env.path}{what}; zone {zone or 'UTC'}; head {head.seq} {head.hash[:16]}")
+    click.echo(f"created {env.path}{what}; zone {zone}; head {head.seq} {head.hash[:16]}")
 
 
 def _source_options(f):
@@ -373,16 +386,30 @@ def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, 
 
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--merge", is_flag=True, help="FILE is the export of another chronology: append its entries as new ones, each "
+              "with where it came from (its provenance).")
+@click.option("--name", metavar="NAME", help="With --merge: what the entries' origins call the merged log (default: its title, "
+              "else the file's name).")
+@click.option("--rename", metavar="PREFIX", help="With --merge: an entry whose id this log uses for another event gets the id "
+              "PREFIX + id here (without it, such a merge is refused).")
+@click.option("--settings", "prefer", type=click.Choice(CHOICES), help="When the imported log's settings (its zone, title...) "
+              f"differ from this log's: {KEEP} this log's, or {TAKE} the imported log's. Without it, such an import is refused.")
 @_entry_options
 @json_option
 @click.pass_obj
-def import_(env: Env, file, new_entities, require_source, dry_run, as_json):
+def import_(env: Env, file, merge, name, rename, prefer, new_entities, require_source, dry_run, as_json):
     """Import a JSON Lines file (an export, or events to append) into the log, all or nothing.
 
     Recorded times, ids and hashes in an export are kept, so an export imported into an empty log
-    reproduces it exactly (same head hash). Entries already present are skipped; importing the same
-    file twice adds nothing. Memory stays small whatever the file's length, and on Linux with two
-    cores a large file is read by a second process while this one writes.
+    reproduces it exactly (same head hash), with its settings (zone, title, colours...), which are
+    entries; an export of this log that has grown since adds what is new. Entries already present are
+    skipped; importing the same file twice adds nothing. Memory stays small whatever the file's
+    length, and on Linux with two cores a large file is read by a second process while this one writes.
+
+    With --merge, FILE is another chronology's export: its entries are appended as new ones (recorded
+    now), each keeping its origin (the log's name and head, its position, id and recorded time there)
+    in its provenance, which the hash chain covers and `show` prints. Merging again adds only what is
+    new. Its settings entries are kept but set nothing here unless --settings take.
 
     A line without a recorded time is a new event, checked as `append` checks one: the entities it
     names must be described in the log or on an earlier line (or allowed with --new-entity). The
@@ -392,7 +419,10 @@ def import_(env: Env, file, new_entities, require_source, dry_run, as_json):
     Examples:
         chrono export --out backup.jsonl && chrono --db copy.db init && chrono --db copy.db import backup.jsonl
         chrono import events.jsonl --dry-run
+        chrono import --merge colleague.jsonl --name "Amira's notes" --rename amira-
     """
+    if not merge and (name or rename):
+        raise click.UsageError("--name and --rename go with --merge")
     log = env.writer()
     checks = _intake(log, new_entities, require_source)
     try:
@@ -414,24 +444,49 @@ def import_(env: Env, file, new_entities, require_source, dry_run, as_json):
             records = read_prepared(file, log.zone, report=lambda done: report(done // 200))
         else:
             records = read_records(lines(), log.zone, allow_stored=True)
-
         before = log.head()
-        shown: list[dict] = []  # (with --json, the entries a dry run would add)
+        if merge:
+            # (Another chronology's history, kept as it is, as an export's entries are.)
+            with log.staged() as stage:
+                done = transfer.merge(log, records, name=name, file=os.path.basename(file.name), prefer=prefer, rename=rename)
+                if dry_run and not as_json:
+                    _dry_run_header(log, before)
+                    _show_entries(log, log.entries(after_seq=before.seq), checks.gazetteer, lambda _e: "would add at")
+                elif not dry_run:
+                    stage.commit()
+        else:
+            shown: list[dict] = []  # (with --json, the entries a dry run would add)
 
-        def show(entries) -> None:
-            if as_json:
-                shown.extend(_entry_json(e, True) for e in entries)
-                return
-            _dry_run_header(log, before)
-            _show_entries(log, entries, checks.gazetteer, lambda _e: "would add at")
+            def show(entries) -> None:
+                if as_json:
+                    shown.extend(_entry_json(e, True) for e in entries)
+                    return
+                _dry_run_header(log, before)
+                _show_entries(log, entries, checks.gazetteer, lambda _e: "would add at")
 
-        done = intake.import_stream(log, records, checks, dry_run=dry_run, inspect=show if dry_run else None)
-    head = done.after
+            imported = intake.import_stream(log, records, checks, dry_run=dry_run, inspect=show if dry_run else None,
+                                            write=lambda vetted: transfer.import_log(log, vetted, prefer=prefer))
+    if not merge:
+        head = imported.after
+        if as_json:
+            # (A dry run leaves the log at its head before: `log` says so, `head` what it would become.)
+            emit_json({"log": env.which(log, before if dry_run else head).json(), "read": imported.read, "added": imported.added,
+                       **({"dry_run": True, "head": {"seq": head.seq, "hash": head.hash}, "entries": shown} if dry_run else {})})
+        elif dry_run:
+            click.echo(f"would read {imported.read} entries and add {imported.added}; the head would be {head.seq} {head.hash[:16]}")
+        else:
+            click.echo(f"read {imported.read} entries, added {imported.added}; head {head.seq} {head.hash[:16]}")
+        return
+    head = log.head()
+    verb = "would merge" if dry_run else "merged"
     if as_json:
-        # (A dry run leaves the log at its head before: `log` says so, `head` what it would become.)
-        emit_json({"log": env.which(log, before if dry_run else head).json(), "read": done.read, "added": done.added,
-                   **({"dry_run": True, "head": {"seq": head.seq, "hash": head.hash}, "entries": shown} if dry_run else {})})
-    elif dry_run:
-        click.echo(f"would read {done.read} entries and add {done.added}; the head would be {head.seq} {head.hash[:16]}")
-    else:
-        click.echo(f"read {done.read} entries, added {done.added}; head {head.seq} {head.hash[:16]}")
+        emit_json({"log": env.which(log, head).json(), "read": done.read, "added": done.added, "present": done.present,
+                   "merged": {"name": done.name, "head": {"seq": done.head.seq, "hash": done.head.hash}},
+                   "renamed": done.renamed, "settings_taken": done.taken, **({"dry_run": True} if dry_run else {})})
+        return
+    click.echo(f"{verb} {done.name} (head {done.head.seq} {done.head.hash[:16]}): read {done.read} entries, added {done.added}, "
+               f"{done.present} already here; head {head.seq} {head.hash[:16]}")
+    for theirs, ours in done.renamed.items():
+        click.echo(f"  renamed {theirs} -> {ours}")
+    if done.taken:
+        click.echo(f"  settings taken from it: {', '.join(done.taken)}")

@@ -44,6 +44,7 @@ from ._types import (
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
+    SettingChanged,
     StatementIssued,
     UnitDefeated,
     UnitDescribed,
@@ -58,5 +59,5 @@ __all__ = [
     "ActorDescribed", "ActorEnded", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "ControlObserved", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",
     "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonLocated", "PersonMoved", "PlaceDescribed",
-    "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
+    "PowerTransferred", "SettingChanged", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import attrs
 
-from ._base import ANY, Event, declares, event, ref, texts
+from ._base import ANY, Event, _non_empty, declares, event, ref, texts
 from ._base import text as txt
 
 PLACE_KINDS = (
@@ -117,6 +117,25 @@ class UnitDescribed(Event):
     actor: str | None = ref("actor", "The actor it belongs to: when that actor ends, so does the unit's standing.", optional=True)
     aliases: tuple[str, ...] = texts(_ALIASES)
     base: str | None = ref("place", "Where it is based.", optional=True)
+
+
+# --- the log's own settings ------------------------------------------------------------------------
+
+
+@event("SettingChanged", timeless=True)
+class SettingChanged(Event):
+    """A setting of the log itself, not of the world: the zone naive times are read in, a title, an
+    actor's colour... (`chrono settings` lists them). The latest one of a key holds; no value: back to
+    its default. Which keys and values a log accepts is chrono.settings'."""
+
+    # Texts: which values a key takes is the log's to check ("setting" marks them, for strategies that
+    # draw a value with its key).
+    key: str = attrs.field(validator=[attrs.validators.instance_of(str), _non_empty],
+                           metadata={"form": "text", "choices": None, "setting": "key",
+                                     "doc": "Which setting: zone, title, description, require-source or colour.ACTOR"})
+    value: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str)),
+                                    metadata={"form": "text", "choices": None, "setting": "value",
+                                              "doc": "Its value (none: back to its default)"})
 
 
 # --- facts about the world --------------------------------------------------------------------------

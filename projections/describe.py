@@ -27,6 +27,7 @@ from events import (
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
+    SettingChanged,
     StatementIssued,
     UnitDefeated,
     UnitDescribed,
@@ -154,6 +155,8 @@ def summarize(ev: Event, g: Gazetteer) -> str:
         return f"power handed from {n(ev.from_actor)} to {n(ev.to_actor)}"
     if isinstance(ev, IncidentReported):
         return ev.description
+    if isinstance(ev, SettingChanged):
+        return f"setting {ev.key} = {ev.value}" if ev.value is not None else f"setting {ev.key} back to its default"
     if isinstance(ev, EventRetracted):
         return f"retracts {ev.target}: {ev.reason}"
     if isinstance(ev, EventCorrected):

@@ -17,6 +17,7 @@ from chrono import codec
 from chrono.entry import Draft, Entry
 from chrono.errors import ChronoError, InvalidEventError, UnknownEntityError
 from chrono.logstore import Head, LogStore, new_event_id
+from chrono.settings import setting
 from events import ANY, Event, EventCorrected, EventRetracted, entity_refs
 
 from . import cache
@@ -28,8 +29,8 @@ from .rules import DESCRIPTIONS
 
 def requires_source(log: LogStore, *, asked: bool = False) -> bool:
     """Whether every fact written to `log` must rest on a source: when the writer asks
-    (`--require-source`). A log's own setting, once a log carries settings, is read here."""
-    return asked
+    (`--require-source`), or the log's own setting `require-source` says so."""
+    return asked or setting(log, "require-source") == "yes"
 
 
 class Intake:
@@ -196,14 +197,15 @@ class Imported:
 
 
 def import_stream(log: LogStore, records: Iterable[tuple[int, Draft | tuple, dict | None]], intake: Intake, *, dry_run: bool = False,
-                  inspect: Callable[[Iterator[Entry]], None] | None = None) -> Imported:
-    """Import an export or a file of events (`LogStore.import_stream`), all or nothing, its new
-    events vetted by `intake`; `inspect` is shown the entries it adds before they are kept (with
-    `dry_run`, never)."""
+                  inspect: Callable[[Iterator[Entry]], None] | None = None,
+                  write: Callable[[Iterable], tuple[int, int]] | None = None) -> Imported:
+    """Import an export or a file of events (`LogStore.import_stream`, or `write`: what reads a whole
+    log's settings too, `chrono.transfer.import_log`), all or nothing, its new events vetted by
+    `intake`; `inspect` is shown the entries it adds before they are kept (with `dry_run`, never)."""
     intake.ready()
     before = log.head()
     with log.staged() as stage:
-        read, added = log.import_stream(intake.vet(records))
+        read, added = (write or log.import_stream)(intake.vet(records))
         refuse_second_retractions(log, sorted((log.get(i) for i in intake.retractions), key=lambda e: e.seq))
         after = log.head()
         if inspect is not None:

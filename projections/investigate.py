@@ -346,7 +346,7 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
         "later": sorted(f.id for f in res.facts if entry.id in f.after),
         "earlier": sorted(f.id for f in res.facts if entry.id in f.before),
         "status": status_of(entry), "corrects": corrects, "corrected_by": node(entry)["corrected_by"], "effective": effective,
-        "known_at": iso(k.known_at, zone),
+        "provenance": entry.provenance, "known_at": iso(k.known_at, zone),
     }
 
 

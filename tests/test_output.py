@@ -258,7 +258,7 @@ RUNNABLE = {
     "log": ["log"], "entities": ["entities"], "types": ["types"], "replay": ["replay"], "verify": ["verify"], "head": ["head"],
     "export": ["export"], "history": ["history", "saf"], "show": ["show", "x"], "diff": ["diff"], "timeline": ["timeline"],
     "sources": ["sources"], "check": ["check"], "map": ["map", "--at", "2023-12-19", "--out", "m.svg"], "search": ["search", "Madani"],
-    "follow": ["follow", "--count", "1"],
+    "follow": ["follow", "--count", "1"], "settings": ["settings"],
 }
 
 
@@ -391,9 +391,12 @@ def log_member(doc: dict, path) -> dict:
 
 
 def test_init_import_and_replay_report_as_json(tmp_path, sudan):
-    copy = tmp_path / "copy.db"
-    init = json.loads(ok(run(copy, "init", "--zone", ZONE, "--json")).stdout)
-    assert {"seq": 0} == {"seq": log_member(init, copy)["seq"]} and (ZONE, None, 0) == (init["zone"], init["chronicle"], init["entries"])
+    zoned = tmp_path / "zoned.db"
+    init = json.loads(ok(run(zoned, "init", "--zone", ZONE, "--json")).stdout)
+    assert ({"seq": 1}, ZONE) == ({"seq": log_member(init, zoned)["seq"]}, init["zone"])  # (the zone is its first entry, a setting)
+    copy = tmp_path / "copy.db"  # (a copy is made in a log with no entries: the export carries the zone)
+    init = json.loads(ok(run(copy, "init", "--json")).stdout)
+    assert {"seq": 0} == {"seq": log_member(init, copy)["seq"]} and ("UTC", None, 0) == (init["zone"], init["chronicle"], init["entries"])
     backup = tmp_path / "backup.jsonl"
     exported = json.loads(ok(run(sudan, "export", "--out", str(backup), "--json")).stdout)
     assert ("jsonl", str(backup)) == (exported["format"], exported["out"])

@@ -13,7 +13,7 @@ import attrs
 
 from chrono import codec
 from chrono.entry import Entry
-from chrono.store import COLUMNS, Log, entry_from_row
+from chrono.store import Log, entry_from_row
 from chrono.timeval import to_micros
 from events import REGISTRY
 
@@ -307,7 +307,7 @@ def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
         for chunk in chunks(frontier):
             marks = ", ".join("?" * len(chunk))
             column = "id" if first else "target"
-            for row in log.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
+            for row in log.conn.execute(f"SELECT {log.columns()} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
                 if row[0] not in out:
                     out[row[0]] = entry_from_row(row)
                     found.append(row[1])

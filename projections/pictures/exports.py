@@ -340,7 +340,7 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
                         for _f, i, d in outside)
         text += f"<p>Also in the log, far outside this timeline's span:</p><ul>{items}</ul>"
     return {
-        "title": {"text": {"headline": escape(title or sc.log_name), "text": text}},
+        "title": {"text": {"headline": escape(title or sc.title), "text": text}},
         "events": [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside],
     }
 

@@ -62,7 +62,7 @@ def timeline_data(log: Log, known_at: datetime | None = None, *, start: datetime
         "actors": [{"id": a, "name": sc.g.name(a), "color": colour_of(sc, a)} for a in actors],
         "types": types,
         "ticks": _ticks(sc, lo, hi),
-        "title": f"Timeline of {sc.log_name}",
+        "title": f"Timeline of {sc.title}",
         "known": f"As known {'at ' + sc.when(known_at) if known_at else 'now, ' + sc.when(sc.k.known_at)} · times in {sc.zone}",
     }
 
