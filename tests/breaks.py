@@ -108,8 +108,11 @@ BREAKS = [
           "projections/world.py", "covering = [o for o in cell.covering if not any(_acts(e, o.op(cell.value)) for e in cell.ends)]",
           "covering = list(cell.covering)",
           ("tests/test_laws_of_state.py", "tests/test_state_says.py", "tests/test_properties.py")),
+    Break("end-reaches-a-change-it-may-follow", "an actor's end past by T may reach what a change in progress sets",
+          "projections/world.py", "after = [e for s in acting if s.kind != ENDED for e in cell.ends if e.hi > s.lo and _acts(e, s.op(cell.value))]",
+          "after = []", ("tests/test_state_says.py", "tests/test_laws_of_state.py")),
     Break("change-states-before", "a change in progress says what the key was when nothing else does",
-          "projections/world.py", "base = _unique(s.op.before for s in acting if s.op.before is not None) or base", "base = base",
+          "projections/world.py", "base = [initial if any(_acts(e, v) for e in cell.ends) else v for v in stated] or base", "base = base",
           ("tests/test_laws_of_state.py", "tests/test_state_says.py", "tests/test_properties.py")),
     # --- the cache -----------------------------------------------------------------------------------
     Break("cache-anchor", "a key read backwards stops only at a settled step that sets its value",

@@ -15,6 +15,7 @@ from chrono.timeval import parse_instant, parse_valid_time
 from events import (
     ActorDescribed,
     ActorEnded,
+    CityCaptured,
     ControlChanged,
     ControlObserved,
     ForcesWithdrew,
@@ -135,6 +136,18 @@ def test_the_end_of_an_actor_ends_its_holdings_and_its_units_standing(use_cache)
     assert "unknown" == brigade["status"]
     during = row(log, "control", "hantoub", "2023-12-20T12:00", use_cache=use_cache)
     assert ("possible", ["gezira-militia", None]) == (during["status"], during["candidates"])
+
+
+@BOTH
+def test_an_actors_end_past_by_t_reaches_a_change_in_progress_that_it_may_have_followed(use_cache):
+    """The militia re-took Hantoub sometime on the 10th or 11th, from itself as the source puts it, and
+    dissolved on the 10th: by noon on the 11th its end is past, the capture is not. Whether it held
+    Hantoub then depends on which came first, so nothing about it is certain."""
+    log = make(fact(CityCaptured(place="hantoub", by="gezira-militia", previous="gezira-militia"), "2023-12-10/2023-12-11", "retaken"),
+               fact(ActorEnded(actor="gezira-militia", how="dissolved"), "2023-12-10", "militia-ends"))
+    r = row(log, "control", "hantoub", "2023-12-11T12:00", use_cache=use_cache)
+    assert ("possible", {"gezira-militia", None}) == (r["status"], set(r["candidates"]))
+    assert {"retaken", "militia-ends"} == set(r["events"])
 
 
 @BOTH
