@@ -25,6 +25,7 @@ from events import (
     PersonMoved,
     PlaceDescribed,
     Source,
+    UnitDefeated,
     UnitDescribed,
     UnitObserved,
 )
@@ -148,6 +149,24 @@ def test_an_actors_end_past_by_t_reaches_a_change_in_progress_that_it_may_have_f
     r = row(log, "control", "hantoub", "2023-12-11T12:00", use_cache=use_cache)
     assert ("possible", {"gezira-militia", None}) == (r["status"], set(r["candidates"]))
     assert {"retaken", "militia-ends"} == set(r["events"])
+
+
+@BOTH
+def test_a_unit_defeated_before_its_army_ends_stays_defeated(use_cache):
+    log = make(fact(UnitDefeated(unit="militia-brigade", by="rsf"), "2023-12-12", "brigade-beaten"),
+               fact(ActorEnded(actor="gezira-militia", how="dissolved"), "2023-12-20", "militia-ends"))
+    r = row(log, "units", "militia-brigade", "2023-12-25", use_cache=use_cache)
+    assert ("defeated", "certain") == (r["state"], r["status"])
+
+
+@BOTH
+def test_a_withdrawal_by_another_actor_long_after_a_capture_leaves_the_capture_standing(use_cache):
+    """The cache reads a key backwards from T and stops at a settled step that sets its value: a
+    withdrawal by an actor that never held the place sets nothing, so the capture before it is read."""
+    log = make(fact(ControlChanged(place="hantoub", controller="rsf"), "2023-12-01", "rsf-takes-hantoub"),
+               fact(ForcesWithdrew(actor="saf", from_place="hantoub"), "2023-12-10", "saf-leaves"))
+    r = row(log, "control", "hantoub", "2023-12-20", use_cache=use_cache)
+    assert ("rsf", "certain", ["rsf-takes-hantoub"]) == (r["controller"], r["status"], r["events"])
 
 
 @BOTH
