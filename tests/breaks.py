@@ -127,8 +127,6 @@ BREAKS = [
     Break("cache-one-step-sources", "a correction read off two rows keeps the fact's sources when it gives none",
           "projections/cache/versions.py", 'None if c_sources == "[]" else c_sources)', "c_sources)",
           ("tests/test_properties.py",)),
-    Break("cache-effect-order", "a fact's effects on one key apply in the fold's order",
-          "projections/cache/derived.py", "N_STEP = 2**32", "N_STEP = -(2**32)", ("tests/test_properties.py",)),
     Break("cache-holder-ends", "the cache reads an actor's end into every place it may hold",
           "projections/cache/read.py", "reaching = ends_by(log, at, position) if ends is None else ends", "reaching = []",
           ("tests/test_properties.py", "tests/test_laws_of_state.py")),
