@@ -250,6 +250,11 @@ catches is a survivor: a bug in the tests, to be fixed before the table is writt
 """
 
 
+def _cell(text: str) -> str:
+    """Text for a cell of a Markdown table, whose columns `|` would split."""
+    return text.replace("|", "\\|")
+
+
 def _apply(root: Path, b: Break) -> None:
     path = root / b.file
     text = path.read_text(encoding="utf-8")
@@ -324,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         caught, failed, seconds = run(b, all_tests=args.all_tests, profile=args.profile)
         shown = ", ".join(failed[:3]) + (f" (+{len(failed) - 3})" if len(failed) > 3 else "")
         print(f"{'caught  ' if caught else 'SURVIVED'} {b.name:<26} {seconds:6.1f} s  {shown}", flush=True)
-        rows.append(f"| `{b.name}` | {b.law} | `{b.file}`: `{b.before}` → `{b.after}` | "
+        rows.append(f"| `{b.name}` | {b.law} | `{b.file}`: `{_cell(b.before)}` → `{_cell(b.after)}` | "
                     + (", ".join(f"`{t.split('::')[-1]}`" for t in failed) if caught else "**survived**") + " |")
         if not caught:
             survivors.append(b.name)
