@@ -12,7 +12,6 @@ import tempfile
 
 import pytest
 
-from chrono.store import Log
 from projections.pictures import MAX_GROUPS, render_slider_html, render_timeline_html
 
 from . import sudan

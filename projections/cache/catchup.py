@@ -26,7 +26,7 @@ from . import helper
 from .build import ATTACHED, built_from, heads, path_of
 from .derived import CURRENT, entities_sql, mentions_sql, own_rows, spec_steps
 from .schema import ENTITIES, FACT_ROWS, FACTS, MENTIONS, NEVER, PARTS, REFS, keys_sql
-from .versions import link_groups, resolve_the_few, set_roots
+from .versions import chain_root, link_groups, resolve_the_few, set_roots
 
 # The temporary tables a catch-up works with: the facts it resolves again, every fact whose rows it
 # writes (those and the new ones), and the mentions of the first that go.
@@ -37,14 +37,14 @@ def catch_up(log: Log) -> bool:
     """Bring the cache up to the log's head by applying the entries past the head it records; False
     when it cannot (no cache of this format, parts at different heads, or a log that is not the one it
     was built from), and the caller rebuilds it."""
-    built_from(log)  # (attaches the parts beside a log in a file: no ATTACH inside the transaction)
-    if _behind(log) is None:
+    # (built_from attaches the parts beside a log in a file: no ATTACH inside the transaction.)
+    if _behind(log, built_from(log)) is None:
         return False
     conn = log.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
         # (Again, holding the lock: another process may have caught it up, or rebuilt it, meanwhile.)
-        built = _behind(log)
+        built = _behind(log, heads(conn))
         if built is None:
             conn.execute("ROLLBACK")
             return False
@@ -78,15 +78,12 @@ def _pages(log: Log):
             log.conn.execute(f"PRAGMA {s}.cache_size = {int(size)}")
 
 
-def _behind(log: Log) -> Head | None:
-    """The head the cache was built from, when the log extends it (its entry there has that hash)."""
-    built = heads(log.conn)
-    if built is None:
-        return None
-    row = log.conn.execute("SELECT hash FROM events WHERE seq = ?", (built.seq,)).fetchone() if built.seq else ("",)
-    if built.seq and (row is None or row[0] != built.hash):
-        return None
-    return built
+def _behind(log: Log, built: Head | None) -> Head | None:
+    """`built`, the head the cache was built from, when the log extends it (its entry there has that hash)."""
+    if built is None or built.seq == 0:
+        return built
+    row = log.conn.execute("SELECT hash FROM events WHERE seq = ?", (built.seq,)).fetchone()
+    return built if row is not None and row[0] == built.hash else None
 
 
 def _apply(log: Log, after: int, head: Head) -> None:
@@ -151,9 +148,12 @@ def _to_resolve(log: Log, after: int, last: int) -> tuple[set[str], dict[str, di
     positions of the new facts an older schema wrote); the chains of corrections under them are left
     in `temp.chrono_roots` (`versions.set_roots`)."""
     conn = log.conn
-    roots = set()
-    for (target,) in conn.execute("SELECT target FROM events WHERE seq > ? AND seq <= ? AND target IS NOT NULL", (after, last)).fetchall():
-        roots.add(_root(conn, target))
+    def target_of(event_id: str) -> str | None:
+        row = conn.execute("SELECT target FROM events WHERE id = ?", (event_id,)).fetchone()
+        return row[0] if row else None
+
+    roots = {chain_root(target, target_of) for (target,) in conn.execute(
+        "SELECT target FROM events WHERE seq > ? AND seq <= ? AND target IS NOT NULL", (after, last)).fetchall()}
     # Every fact with ordering constraints (few: the facts part finds them by an index of their own),
     # and the new ones: the groups they form are resolved whole when anything in them changes.
     linked: dict[str, dict] = {}
@@ -164,34 +164,19 @@ def _to_resolve(log: Log, after: int, last: int) -> tuple[set[str], dict[str, di
     for fact_id, links in new_linked:
         linked[fact_id] = codec.loads(links)
     touched = roots | {fact_id for fact_id, _links in new_linked}
-    groups = [g for g in link_groups(linked) if touched.intersection(g)]
-    again = roots | {m for g in groups for m in g}
+    members = {m for g in link_groups(linked) if touched.intersection(g) for m in g}
+    chained = roots | members
     # Facts an older schema wrote (an import of an older log): the cache holds them upcast.
-    old = [seq for seq, fact_id in conn.execute(
+    old = [(seq, fact_id) for seq, fact_id in conn.execute(
         f"SELECT seq, id FROM events WHERE seq > ? AND seq <= ? AND target IS NULL AND NOT {CURRENT}", (after, last)).fetchall()
-        if fact_id not in again]
-    again |= {fact_id for (fact_id,) in conn.execute(
-        f"SELECT id FROM events WHERE seq IN ({', '.join('?' * len(old))})", old).fetchall()} if old else set()
+        if fact_id not in chained]
     # Every correction under each fact resolved again, to any depth.
-    chains, frontier = [], list(roots | {m for g in groups for m in g})
-    for root in frontier:
+    chains = []
+    for root in chained:
         below = [root]
         while below:
             found = conn.execute(f"SELECT id FROM events WHERE target IN ({', '.join('?' * len(below))})", below).fetchall()
             below = [c for (c,) in found]
             chains += [(c, root) for c in below]
     set_roots(conn, chains)
-    members = {m for g in groups for m in g}
-    return again, {k: v for k, v in linked.items() if k in members}, old
-
-
-def _root(conn, event_id: str) -> str:
-    """The fact at the root of the chain of corrections `event_id` is in."""
-    seen = set()
-    while event_id not in seen:
-        seen.add(event_id)
-        row = conn.execute("SELECT target FROM events WHERE id = ?", (event_id,)).fetchone()
-        if row is None or row[0] is None:
-            return event_id
-        event_id = row[0]
-    return event_id
+    return chained | {fact_id for _seq, fact_id in old}, {k: v for k, v in linked.items() if k in members}, [seq for seq, _id in old]

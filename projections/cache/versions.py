@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 
 import attrs
 
@@ -34,13 +35,7 @@ def find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
     # (The few by the target index; asked for their ids as well, SQLite would read the whole log.)
     target_of = dict(conn.execute("SELECT e.id, e.target FROM (SELECT seq FROM events WHERE target IS NOT NULL) AS t "
                                   "CROSS JOIN events AS e ON e.seq = t.seq"))
-    roots = []
-    for correction in target_of:
-        root, steps = target_of[correction], 0
-        while root in target_of and steps <= len(target_of):  # a correction of a correction: up to the fact
-            root, steps = target_of[root], steps + 1
-        roots.append((correction, root))
-    set_roots(conn, roots)
+    set_roots(conn, [(correction, chain_root(target, target_of.get)) for correction, target in target_of.items()])
     linked: dict[str, dict] = {}
     old: list[int] = []
     for seq, fact_id, links, current in conn.execute(
@@ -71,6 +66,16 @@ def link_groups(linked: dict[str, dict]) -> list[list[str]]:
     for member in parent:
         groups[find(member)].append(member)
     return list(groups.values())
+
+
+def chain_root(event_id: str, target_of: Callable[[str], str | None]) -> str:
+    """The fact at the root of the chain of corrections `event_id` is in (a correction of a correction:
+    up to the fact), `target_of` giving what an entry corrects (None: it corrects nothing)."""
+    seen = set()
+    while (target := target_of(event_id)) is not None and event_id not in seen:
+        seen.add(event_id)
+        event_id = target
+    return event_id
 
 
 def set_roots(conn, roots: list[tuple[str, str]]) -> None:
