@@ -569,29 +569,25 @@ def reads_after_writes(db: str, cwd: str, runs: int) -> dict:
 
 def new_entries(path: Path, n: int, k: int, seed: int) -> Path:
     """k entries the log of n generated events does not have: moves, calls and changes of control over
-    its entities, every fiftieth a correction of one of them (JSON Lines, as `chrono import` reads)."""
+    its entities, every fiftieth a correction of the third entry before it, with a new event of its
+    type (JSON Lines, as `chrono import` reads)."""
     rng = random.Random(seed)
-    _actors, places, people = generate.entity_counts(n)
+    actors, places, people = generate.entity_counts(n)
+    person, place = (lambda: f"person-{rng.randrange(people):05d}"), (lambda: f"place-{rng.randrange(places):05d}")
+    makers = (lambda: ("PersonMoved", {"person": person(), "to_place": place()}),
+              lambda: ("CallMade", {"caller": person(), "callee": person()}),
+              lambda: ("ControlChanged", {"place": place(), "controller": f"actor-{rng.randrange(actors):02d}"}))
     with open(path, "wb") as f:
         for i in range(k):
-            kind = i % 3
             when = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}"
             if i % 50 == 49:
+                kind, fields = makers[(i - 3) % 3]()
                 line = {"id": f"more-{i:06d}-fix", "type": "EventCorrected", "valid": when,
-                        "event": {"target": f"more-{i - 3:06d}", "reason": "redated", "replacement": None}}
-                kind = (i - 3) % 3
-            if kind == 0:
-                event = {"type": "PersonMoved", "person": f"person-{rng.randrange(people):05d}", "to_place": f"place-{rng.randrange(places):05d}"}
-            elif kind == 1:
-                event = {"type": "CallMade", "caller": f"person-{rng.randrange(people):05d}", "callee": f"person-{rng.randrange(people):05d}"}
+                        "event": {"target": f"more-{i - 3:06d}", "reason": "redated", "replacement": {"type": kind, **fields}}}
             else:
-                event = {"type": "ControlChanged", "place": f"place-{rng.randrange(places):05d}", "controller": f"actor-{rng.randrange(50):02d}"}
-            if i % 50 == 49:
-                line["event"]["replacement"] = event
-            else:
-                line = {"id": f"more-{i:06d}", "type": event.pop("type"), "valid": when, "event": event}
-            line["sources"] = [{"outlet": "bench"}]
-            f.write(orjson.dumps(line) + b"\n")
+                kind, fields = makers[i % 3]()
+                line = {"id": f"more-{i:06d}", "type": kind, "valid": when, "event": fields}
+            f.write(orjson.dumps({**line, "sources": [{"outlet": "bench"}]}) + b"\n")
     return path
 
 
