@@ -40,15 +40,15 @@ def follow(env: Env, entities, at, after, interval, count, as_json) -> None:
         chrono follow --after 0 --count 10 --json      # the first ten entries, then stop
     """
     log = env.reader()
+    k = knowledge(log)
+    entities = [k.entity(text).id for text in entities]  # (an id, name or alias; an unknown one is an error)
+    g = k.gazetteer
     head = log.head()
     position = head.seq if after is None else min(after, head.seq)
     # (On stderr: stdout is the entries alone, for scripts.)
     click.echo(env.which(log, head).line(), err=True)
     if not as_json:
         click.echo(f"following from position {position} (Ctrl-C to stop)", err=True)
-    k = knowledge(log)
-    entities = [k.entity(text).id for text in entities]  # (an id, name or alias; an unknown one is an error)
-    g = k.gazetteer
     answers = _answers(log, entities, at, position) if entities else {}
     shown = 0
     try:

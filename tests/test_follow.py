@@ -96,3 +96,4 @@ def test_follow_refuses_an_entity_the_log_does_not_describe(tmp_path):
     result = CliRunner().invoke(main, ["--db", db, "follow", "--entity", "wad-madni"])
     assert 1 == result.exit_code
     assert "wad-madni" in result.output
+    assert "following" not in result.output  # (refused before it starts)
