@@ -115,6 +115,9 @@ BREAKS = [
           "projections/world.py", "base = [initial if any(_acts(e, v) for e in cell.ends) else v for v in stated] or base", "base = base",
           ("tests/test_laws_of_state.py", "tests/test_state_says.py", "tests/test_properties.py")),
     # --- the cache -----------------------------------------------------------------------------------
+    Break("chain-root", "a correction of a correction is resolved under the fact at its chain's root",
+          "projections/cache/versions.py", "while (target := target_of(event_id)) is not None and event_id not in seen:", "while False:",
+          ("tests/test_properties.py", "tests/test_catchup.py")),
     Break("cache-anchor", "a key read backwards stops only at a settled step that sets its value",
           "projections/cache/read.py", "if step.settle <= at and OPS[step.op.name].sets(step.op.arg):", "if step.settle <= at:",
           ("tests/test_state_says.py", "tests/test_properties.py")),
