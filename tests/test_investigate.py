@@ -334,7 +334,7 @@ def test_history_of_an_entity_agrees_with_state_at_every_valid_time(drafts, time
             if not started:  # (touched, at most, by what is no evidence about it)
                 assert answer is None or ("unknown", ()) == (answer.status, answer.events)
             elif not straddling and started[-1]["kind"] == "end" and started[-1]["value"] == inv.value_json(channel, INITIAL[channel]):
-                assert ("unknown", "ended") == (answer.status, answer.last[1].kind)  # last held, until the actor's end
+                assert ("unknown", "end") == (answer.status, answer.last[1].kind)  # last held, until the actor's end
             elif not straddling:
                 assert ("certain", inv.value_json(channel, answer.value)) == ("certain", started[-1]["value"])
                 assert answer.status == "certain"
