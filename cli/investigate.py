@@ -9,11 +9,12 @@ import click
 from chrono.errors import UnknownEntityError
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
+from projections import indexed
 from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
-from .render import emit_json, section, shorten, table
+from .render import emit_json, section, shorten, stage, table
 
 
 def _json_option(f):
@@ -291,18 +292,19 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
     for t in types:
         if t not in REGISTRY:
             raise click.BadParameter(f"unknown event type {t!r}; `chrono types` lists them", param_hint="--type")
-    k = _known(log, as_of)
-    ids = tuple(k.gazetteer.lookup(name).id for name in entity_names)
+    known_at = parse_instant(as_of, log.zone) if as_of else None
+    k = knowledge(log, known_at)
+    ids = tuple(k.entity(name).id for name in entity_names)
     lo = parse_valid_time(t1, log.zone).earliest if t1 else None
     hi = parse_valid_time(t2, log.zone).latest if t2 else None
-    doc = inv.timeline(k, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
+    doc = indexed.timeline_of(log, known_at, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
     click.echo(which.line())
-    if not doc["days"]:
-        click.echo("no events match")
+    shown = False
     for day in doc["days"]:
+        shown = True
         click.echo(click.style(day["label"], bold=True))
         for ev in day["events"]:
             click.echo(f"  {_when(ev['valid'])}{_wording(ev['valid'])}")
@@ -310,6 +312,8 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
             click.echo(f"      {ev['summary']}{fix}  [{ev['event']}]")
             click.echo(f"      — {ev['attribution']}")
         click.echo()
+    if not shown:
+        click.echo("no events match")
 
 
 @main.command()
@@ -362,10 +366,9 @@ def check(env: Env, as_of, as_json) -> None:
     """
     log = env.reader()
     which = env.which(log)
-    k = _known(log, as_of)
-    findings = inv.check(k, list(k.resolution.entries.values()))
+    findings, standing, known_at = indexed.check_log(log, parse_instant(as_of, log.zone) if as_of else None, step=stage)
     if as_json:
-        emit_json({"log": which.json(), "ok": not findings, "known_at": iso(k.known_at, log.zone), "findings": findings})
+        emit_json({"log": which.json(), "ok": not findings, "known_at": iso(known_at, log.zone), "findings": findings})
     else:
         click.echo(which.line())
         for f in findings:
@@ -373,6 +376,6 @@ def check(env: Env, as_of, as_json) -> None:
         if findings:
             click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
         else:
-            click.echo(f"ok: no problems in {len(k.facts)} standing events")
+            click.echo(f"ok: no problems in {standing} standing events")
     if findings:
         sys.exit(1)

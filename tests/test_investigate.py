@@ -201,6 +201,13 @@ def test_timeline_groups_by_local_day_and_shows_vague_times_honestly(db):
     assert "Thursday 28 November 2024" in text and "Al Majalla (a source in the operations room)" in text
 
 
+def test_timeline_files_a_month_or_year_before_the_year_1000_under_its_heading(tmp_path):
+    db = build(tmp_path / "old.db", [draft(CallMade(caller="a0", callee="a1"), "0999-03", "old-call"), draft(CallMade(caller="a1", callee="a0"), "0998", "older")])
+    doc = run_json(db, "timeline")
+    assert [("0998", "Sometime in 0998", ["older"]), ("0999-03", "Sometime in March 999", ["old-call"])] == [
+        (d["day"], d["label"], [e["event"] for e in d["events"]]) for d in doc["days"]]
+
+
 def test_timeline_filters_by_time_entity_type_and_source(db):
     ids = lambda doc: [e["event"] for d in doc["days"] for e in d["events"]]  # noqa: E731
     # Windows opening together keep log order.

@@ -18,19 +18,26 @@ from __future__ import annotations
 from .read import (
     all_facts,
     chains,
+    corrections,
+    count_facts,
     described,
     described_ids,
     descriptions,
+    each_fact,
     ending_ids,
+    entries_of,
     ends_by,
     fact,
     facts_after,
     key_cell,
     key_steps,
+    last_end,
     latest_listed,
+    members,
     names_of,
     naming,
     naming_ids,
+    overlapping,
     position_at,
     recent_keys,
     windows_of,
@@ -38,7 +45,8 @@ from .read import (
 from .build import built_from, is_fresh, path_of, rebuild
 
 __all__ = [
-    "all_facts", "built_from", "chains", "described", "described_ids", "descriptions", "ending_ids", "ends_by", "fact", "facts_after", "is_fresh",
-    "key_cell", "key_steps", "latest_listed", "names_of", "naming", "naming_ids", "path_of", "position_at", "rebuild",
+    "all_facts", "built_from", "chains", "corrections", "count_facts", "described", "described_ids",
+    "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
+    "last_end", "latest_listed", "members", "names_of", "naming", "naming_ids", "overlapping", "path_of", "position_at", "rebuild",
     "recent_keys", "windows_of",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import heapq
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import attrs
 
@@ -23,7 +24,7 @@ from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
     CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, STICKY, TYPE_CODES,
-    TYPE_TIME, between,
+    TYPE_TIME, WIDE, between,
 )
 
 _TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
@@ -366,3 +367,90 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
     return [r[0] for r in log.conn.execute(
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
+
+
+# --- whole ranges of valid time, and the whole log, for the investigation commands and exports -------
+
+
+def overlapping(log: Log, position: int, lo: int | None = None, hi: int | None = None, *, through: bool = False,
+                types=None) -> Iterator[Fact]:
+    """The facts standing at `position` whose (narrowed) window reaches into [lo, hi) — [lo, hi] with
+    `through` —, either end unbounded when None, of `types` (every timed type when None), in
+    valid-time order (window start, then log position), lazily. A window reaches a range when it
+    ends after the range's start and starts before its end.
+
+    By where windows open: each type's by the type index, and from `WIDE` before the range's start
+    those no wider than that; the wider ones (few) by their own index. So a range costs what it
+    holds, and the whole log streams in valid-time order without being held."""
+    where, args = _live(position)
+    top = HALF - 1 if hi is None else hi if through else hi - 1
+    types = _TIMED if types is None else [t for t in _TIMED if t in set(types)]
+    lo_cols = FACT_COLUMNS.replace(" ", "").split(",")
+    at_lo, at_seq = lo_cols.index("lo"), lo_cols.index("seq")
+    cursors = []
+    for type_name in types:
+        bottom = -HALF + 1 if lo is None else lo - WIDE
+        narrow = "" if lo is None else f" AND hi > ? AND hi - lo <= {WIDE}"
+        cursors.append(log.conn.execute(
+            f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ?{narrow} AND {where} ORDER BY {TYPE_TIME}, seq",
+            (*between(TYPE_CODES[type_name], bottom, top), *([] if lo is None else [lo]), *args)))
+    if lo is not None and types:
+        marks = ", ".join("?" * len(types))
+        cursors.append(log.conn.execute(
+            f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE hi - lo > {WIDE} AND lo <= ? AND hi > ? AND {where} AND type IN ({marks}) "
+            "ORDER BY lo, seq", (top, lo, *args, *types)))
+    for row in heapq.merge(*cursors, key=lambda row: (row[at_lo], row[at_seq])):
+        yield fact_from_row(row)
+
+
+def each_fact(log: Log, position: int) -> Iterator[tuple[int, str, str, int, int | None, int | None, str, str]]:
+    """(seq, id, type, version, lo, hi, body, links) of every fact standing at `position`,
+    descriptions too, its window narrowed, in no particular order (the cheapest the tables give): for
+    a pass over the whole log."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT seq, id, type, version, lo, hi, body, links FROM {FACT_ROWS} WHERE {where}", args)
+
+
+def count_facts(log: Log, position: int, *, timed: bool = False) -> int:
+    """How many facts stand at `position` (with `timed`, only those with a window)."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE {where}" + (" AND lo IS NOT NULL" if timed else ""), args).fetchone()[0]
+
+
+def last_end(log: Log, position: int, before: int) -> int | None:
+    """The latest end of a window, short of `before`, among the facts standing at `position`."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT max(hi) FROM {FACTS} WHERE hi < ? AND {where}", (before, *args)).fetchone()[0]
+
+
+class EntryRef(NamedTuple):
+    """Where an entry is and what it corrects, without its payload."""
+
+    seq: int
+    type: str
+    target: str | None  # what a correction or retraction acts on; None for anything else
+
+
+def entries_of(log: Log, ids, position: int) -> dict[str, EntryRef]:
+    """id -> EntryRef of the entries `ids` recorded by `position`."""
+    out = {}
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((i, EntryRef(seq, t, target)) for seq, i, t, target in log.conn.execute(
+            f"SELECT seq, id, type, target FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)))
+    return out
+
+
+def corrections(log: Log, position: int) -> Iterator[tuple[int, str, str]]:
+    """(position, id, target) of every correction and retraction recorded by `position`, in log order
+    (by the target index: `+` keeps SQLite from reading the whole log by position instead)."""
+    return log.conn.execute("SELECT seq, id, target FROM events WHERE target IS NOT NULL AND +seq <= ? ORDER BY seq", (position,))
+
+
+def members(log: Log, actor: str, position: int) -> list[str]:
+    """Ids of the entities that belong to `actor` (a unit to its army) as their latest descriptions
+    standing at `position` say, sorted."""
+    where, args = _live(position)
+    ids = [r[0] for r in log.conn.execute(f"SELECT DISTINCT id FROM {ENTITIES} WHERE actor = ? AND {where}", (actor, *args))]
+    latest = {i: a for i, _kind, _name, a in names_of(log, ids, position)}
+    return sorted(i for i, a in latest.items() if a == actor)
