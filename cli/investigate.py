@@ -206,8 +206,8 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
         raise click.UsageError("--vs goes with --at")
     if not (t1 and t2):
         raise click.UsageError("give --from and --to (valid times), or --at with --as-of")
-    k = _known(log, as_of)
-    doc = inv.diff_world(k, parse_instant(t1, log.zone), parse_instant(t2, log.zone), zone=log.zone, source=source)
+    doc = indexed.diff_world_of(log, parse_instant(t1, log.zone), parse_instant(t2, log.zone), parse_instant(as_of, log.zone) if as_of else None,
+                                zone=log.zone, source=source)
     if as_json:
         emit_json({"log": which.json(), **doc})
         return

@@ -9,6 +9,7 @@ holds what it reports and the gazetteer, not the log.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sqlite3
 from collections import defaultdict
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from chrono import codec
+from chrono.errors import ChronoError
 from chrono.store import NO_LINKS, Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, to_micros, zone_info
 from events import entity_refs
@@ -23,13 +25,15 @@ from events import entity_refs
 from . import cache, investigate
 from .gazetteer import Gazetteer, Names
 from .investigate import (
-    LONGEST_TRAVEL_US, Stay, at_once, contradictions, correction_cycle, entity_findings, in_timeline, ordering_conflict,
-    ordering_dangling, period, setting, sorted_chain, stays_of, timeline_day, timeline_head, timeline_row, two_places,
+    LONGEST_TRAVEL_US, Stay, any_source, at_once, contradictions, correction_cycle, diff_doc, entity_findings, happening_change,
+    in_timeline, key_change, ordering_conflict, ordering_dangling, period, setting, sorted_chain, stays_of, timeline_day,
+    timeline_head, timeline_row, two_places,
 )
 from .query import ensure_cache
 from .resolve import Fact, conflicts_of
-from .rules import WHERE
-from .world import INITIAL, Op, effects
+from .rules import CHANNELS, HOLDER, MEMBER, SECTIONS, WHERE, rule_of
+from .sources import source_matches
+from .world import CERTAIN, INITIAL, POSSIBLE, Op, answer, effects
 from .world import Step as WorldStep
 
 # How a long pass says how far it has got: `step(label, total)` is a context manager giving a
@@ -200,6 +204,82 @@ def _dangling(log: Log, f, position: int) -> list[dict]:
     return out
 
 
+# --- diff ------------------------------------------------------------------------------------------
+
+
+def diff_world_of(log: Log, t1: datetime, t2: datetime, known_at: datetime | None = None, *, zone: str, source: str | None = None) -> dict:
+    """What `chrono diff --from --to` says of the log as known at `known_at`, from the cache's
+    indexes, else from the fold."""
+    position = _position(log, known_at)
+    if position is None:
+        return investigate.diff_world(investigate.load(log, known_at), t1, t2, zone=zone, source=source)
+    return diff_world(log, position, known_at or log.clock(), t1, t2, zone=zone, source=source)
+
+
+def diff_world(log: Log, position: int, known_at: datetime, t1: datetime, t2: datetime, *, zone: str, source: str | None = None) -> dict:
+    """`investigate.diff_world` of the log as known at `position`. A key's answer at T depends only on
+    where T falls among its steps' window starts and ends, so it can differ between t1 and t2 only if
+    a fact on it (or an actor's end that may reach it) starts or ends in (t1, t2]: those facts are
+    read as a range (`cache.overlapping`), and only their keys answered at both times, each from its
+    own steps (`cache.key_cell`). The happenings are the listed facts of the range."""
+    if t1 > t2:
+        raise ChronoError("--from must not be after --to")
+    a, b = to_micros(t1), to_micros(t2)
+    facts = list(cache.overlapping(log, position, a, b, through=True))
+    keys: set[tuple[str, str]] = set()
+    for f in facts:
+        if a < f.lo <= b or a < f.hi <= b:  # (a window holding both t1 and t2 changes nothing between them)
+            keys.update((channel, key) for channel, key, _op in effects(f.event))
+            rule = rule_of(f.type_name)
+            if rule.ends is not None:
+                keys |= _reached(log, getattr(f.event, rule.ends), position)
+    keys = sorted((channel, key) for channel, key in keys if channel in SECTIONS)
+    names = Names(cache.names_of(log, {key for _c, key in keys}, position))
+    ends = {t: cache.ends_by(log, t, position) for t in (a, b)}
+    answers = []
+    for channel, key in sorted(keys, key=lambda ck: (SECTIONS.index(ck[0]), ck[1])):
+        cells = [cache.key_cell(log, channel, key, t, position, ends=ends[t])[0] for t in (a, b)]
+        answers.append((channel, key, *(None if cell is None else answer(cell, CHANNELS[channel].initial) for cell in cells)))
+    names.update(cache.names_of(log, {x for _c, _k, *two in answers for an in two if an is not None for x in _named(an)}, position))
+    fact_of = functools.lru_cache(maxsize=None)(lambda i: cache.fact(log, i, position))
+    changes = [c for channel, key, a1, a2 in answers if (c := key_change(channel, key, a1, a2, names)) is not None
+               and any_source(c["events"], fact_of, source)]
+    listed = [(f, rule_of(f.type_name).listed) for f in facts if rule_of(f.type_name).listed and source_matches(f.sources, source)]
+    names.update(cache.names_of(log, {v for f, _name in listed for _field, _kind, v in entity_refs(f.event)}, position))
+    happenings = [happening_change(name, f, CERTAIN if f.hi <= b else POSSIBLE, None if f.lo > a else POSSIBLE, names, zone)
+                  for f, name in listed]
+    return diff_doc(t1, t2, known_at, zone, source, changes, happenings)
+
+
+def _reached(log: Log, actor: str, position: int) -> set[tuple[str, str]]:
+    """The keys an actor's end may reach (`rules.Channel.on_end`): in a channel of holders, those a
+    fact naming the actor has an effect on (only a value naming it ends); in a channel of members, the
+    actor's members."""
+    out: set[tuple[str, str]] = set()
+    naming = None
+    for name, c in CHANNELS.items():
+        if c.on_end == HOLDER:
+            naming = list(cache.naming(log, [actor], position, until=CALENDAR_HI)) if naming is None else naming
+            out.update((channel, key) for f in naming for channel, key, _op in effects(f.event) if channel == name)
+        elif c.on_end == MEMBER:
+            out.update((name, key) for key in cache.members(log, actor, position))
+    return out
+
+
+def _named(a) -> set[str]:
+    """The entities an answer's words may name: its value, candidates and what was last known."""
+    values = [a.value, *a.candidates, *([a.last[0]] if a.last is not None else [])]
+    return {x for v in values for x in _strings(v)}
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _strings(v)]
+    return []
+
+
 # --- timeline --------------------------------------------------------------------------------------
 
 
@@ -274,4 +354,4 @@ def _closes(day: str) -> int:
         return CALENDAR_HI
 
 
-__all__ = ["check", "check_log", "gazetteer", "timeline", "timeline_of"]
+__all__ = ["check", "check_log", "diff_world", "diff_world_of", "gazetteer", "timeline", "timeline_of"]

@@ -109,7 +109,7 @@ def value_json(channel: str, value) -> dict:
     return CHANNELS[channel].fields(value)
 
 
-def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:
+def answer_text(channel: str, a: Answer, g: Naming) -> str:
     """An answer in words (`describe.answer_words`)."""
     return answer_words(channel, keyed_json(channel, a, "UTC"), g)
 
@@ -340,19 +340,27 @@ def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
     for channel in SECTIONS:
         a1s, a2s = w1.answers(channel), w2.answers(channel)
         for key in sorted(set(a1s) | set(a2s)):
-            if not CHANNELS[channel].lists(g.kind(key)):
-                continue  # (as state_json lists them)
-            a1 = a1s.get(key) or answer_empty(channel)
-            a2 = a2s.get(key) or answer_empty(channel)
-            if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
-                continue
-            out.append({
-                "channel": channel, "key": key, "name": g.name(key), "from": answer_json(channel, a1), "to": answer_json(channel, a2),
-                "from_text": answer_text(channel, a1, g), "to_text": answer_text(channel, a2, g),
-                "possible": "possible" in (a1.status, a2.status), "events": list(dict.fromkeys((*a1.events, *a2.events))),
-                "events_from": list(a1.events), "events_to": list(a2.events),
-            })
+            change = key_change(channel, key, a1s.get(key), a2s.get(key), g)
+            if change is not None:
+                out.append(change)
     return out
+
+
+def key_change(channel: str, key: str, a1: Answer | None, a2: Answer | None, g: Naming) -> dict | None:
+    """How one key's answer differs from `a1` to `a2` (None: nothing touches it yet), as `keyed_diff`
+    gives it; None when it does not, or when the key has no row in its channel's section."""
+    if not CHANNELS[channel].lists(g.kind(key)):
+        return None  # (as state_json lists them)
+    a1 = a1 or answer_empty(channel)
+    a2 = a2 or answer_empty(channel)
+    if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
+        return None
+    return {
+        "channel": channel, "key": key, "name": g.name(key), "from": answer_json(channel, a1), "to": answer_json(channel, a2),
+        "from_text": answer_text(channel, a1, g), "to_text": answer_text(channel, a2, g),
+        "possible": "possible" in (a1.status, a2.status), "events": list(dict.fromkeys((*a1.events, *a2.events))),
+        "events_from": list(a1.events), "events_to": list(a2.events),
+    }
 
 
 def answer_empty(channel: str) -> Answer:
@@ -376,21 +384,31 @@ def diff_world(k: Knowledge, t1: datetime, t2: datetime, *, zone: str, source: s
     facts = k.timed()
     w1, w2 = k.world(to_micros(t1), facts), k.world(to_micros(t2), facts)
     by_id = {f.id: f for f in facts}
-    changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if _any_source(c["events"], by_id, source)]
+    changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if any_source(c["events"], by_id.get, source)]
     before = _happening_statuses(w1)
     happenings = []
     for fid, (name, f, status) in sorted(_happening_statuses(w2).items(), key=lambda kv: (kv[1][1].lo, kv[1][1].seq)):
         was = before.get(fid, (None, None, None))[2]
         if was == "certain" or not source_matches(f.sources, source):
             continue
-        happenings.append({"list": name, "event": fid, "type": f.type_name, "status": status, "was": was,
-                           "summary": summarize(f.event, k.gazetteer), "time": _time_json(f, zone), "attribution": attribution(f.sources)})
-    return {"from": iso(t1, zone), "to": iso(t2, zone), "known_at": iso(k.known_at, zone), "source": source,
+        happenings.append(happening_change(name, f, status, was, k.gazetteer, zone))
+    return diff_doc(t1, t2, k.known_at, zone, source, changes, happenings)
+
+
+def happening_change(name: str, f: Fact, status: str, was: str | None, g: Naming, zone: str) -> dict:
+    """A happening of list `name` that is `status` at the end of a diff and was `was` at its start."""
+    return {"list": name, "event": f.id, "type": f.type_name, "status": status, "was": was,
+            "summary": summarize(f.event, g), "time": _time_json(f, zone), "attribution": attribution(f.sources)}
+
+
+def diff_doc(t1: datetime, t2: datetime, known_at: datetime, zone: str, source: str | None, changes, happenings) -> dict:
+    return {"from": iso(t1, zone), "to": iso(t2, zone), "known_at": iso(known_at, zone), "source": source,
             "changes": changes, "happenings": happenings}
 
 
-def _any_source(ids, by_id: dict[str, Fact], source: str | None) -> bool:
-    return not source or any(i in by_id and source_matches(by_id[i].sources, source) for i in ids)
+def any_source(ids, fact_of: Callable[[str], Fact | None], source: str | None) -> bool:
+    """Whether one of the facts `ids` (`fact_of(id)`) rests on a source matching `source` (any, when None)."""
+    return not source or any((f := fact_of(i)) is not None and source_matches(f.sources, source) for i in ids)
 
 
 def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None, *, zone: str, source: str | None = None) -> dict:
@@ -403,7 +421,7 @@ def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None,
     w1, w2 = k1.world(t), k2.world(t)
     g = k2.gazetteer
     by_id = {f.id: f for f in k1.facts} | {f.id: f for f in k2.facts}
-    changes = [c for c in keyed_diff(w1, w2, g) if _any_source(c["events"], by_id, source)]
+    changes = [c for c in keyed_diff(w1, w2, g) if any_source(c["events"], by_id.get, source)]
     h1, h2 = _happening_statuses(w1), _happening_statuses(w2)
     happenings = []
     for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq)):

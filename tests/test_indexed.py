@@ -9,11 +9,13 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chrono import jsonout
-from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
+from chrono.entry import Draft
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, parse_instant, parse_valid_time, to_micros
 from projections import cache
 from projections import indexed
 from projections import investigate as inv
@@ -21,10 +23,21 @@ from projections.query import ensure_cache
 
 from . import strategies as s
 from .test_investigate import PLANTS, plant
-from .test_properties import ZONE, history_log
+from .test_properties import NOW, ZONE, history_log
 
 wide_batches = st.lists(s.fact_drafts(max_size=6, times=s.spread_times()), min_size=1, max_size=4)
 batches = st.lists(s.fact_drafts(max_size=6), min_size=1, max_size=4)
+
+
+def _log(batches, data):
+    """`history_log`, then the units described again as some actor's (or none's), so that an actor's
+    end has members to reach."""
+    from chrono.entry import Draft
+    from events import UnitDescribed
+
+    log, times = history_log(batches, data)
+    log.append([Draft(event=UnitDescribed(unit=u, name=f"Unit {u}", actor=data.draw(st.none() | st.sampled_from(s.ACTORS)))) for u in s.UNITS])
+    return log, [*times, log.head().recorded]
 
 
 def _as_known(log, data, times):
@@ -110,6 +123,24 @@ def test_a_range_finds_a_wide_window_that_opens_at_its_inclusive_end_and_a_narro
     assert [] == [f.id for f in cache.overlapping(log, cache.position_at(log, None), at - 10, at)]
 
 
+# --- diff ------------------------------------------------------------------------------------------
+
+
+@given(st.one_of(wide_batches, batches), st.data())
+def test_a_diff_through_the_indexes_is_the_folds_between_any_two_times(batches, data):
+    """Only the keys a fact (or an actor's end) starting or ending in between may have changed are
+    answered at both times; the diff must still be the fold's, change for change and happening for
+    happening, with --source and --as-of."""
+    log, times = _log(batches, data)
+    known_at, position = _as_known(log, data, times)
+    moments = [from_micros(t) for t in _bounds(log)] or [s.BASE]
+    t1, t2 = sorted(data.draw(st.sampled_from(moments) | s.query_times) for _ in range(2))
+    source = data.draw(st.none() | st.sampled_from(["a", "e", "zz"]))
+    k = inv.load(log, known_at)
+    expected = inv.diff_world(k, t1, t2, zone=ZONE, source=source)
+    assert expected == indexed.diff_world(log, position, k.known_at, t1, t2, zone=ZONE, source=source)
+
+
 # --- timeline --------------------------------------------------------------------------------------
 
 
@@ -179,3 +210,82 @@ def test_a_timeline_heading_is_given_only_once_every_window_it_may_hold_has_open
     opened_by = CALENDAR_HI if last is None else to_micros(datetime(last.year, last.month, last.day, 12, tzinfo=UTC))
     assert indexed._closes(heading) >= opened_by
     assert indexed._closes("before") == CALENDAR_LO + 1
+
+
+# --- through the command line, on a chronology of the war in Sudan -----------------------------------
+
+
+@pytest.fixture
+def sudan(tmp_path):
+    """The fall of Wad Madani, December 2023, in a log file recorded in two batches (the second an hour
+    later: a correction, a militia's end, a late report), as the commands read it through the cache."""
+    from chrono.clock import FixedClock
+    from chrono.store import Log
+    from events import ActorEnded, CallMade, ControlChanged, ControlObserved, EventCorrected, PersonLocated, StatementIssued, UnitObserved
+
+    from .test_state_says import GAZETTEER, ZONE as KHARTOUM, fact
+
+    path = str(tmp_path / "sudan.db")
+    log = Log.create(path, zone=KHARTOUM, clock=FixedClock(NOW, step=timedelta(hours=1)))
+    log.append(GAZETTEER)
+    log.append([
+        fact(ControlObserved(place="wad-madani", controller="saf"), "../2023-12-15", "saf-holds-madani"),
+        fact(ControlChanged(place="wad-madani", controller="rsf", how="captured", previous="saf"), "2023-12-18", "rsf-takes-madani"),
+        fact(ControlChanged(place="hantoub", controller="gezira-militia", how="held"), "2023-12-10", "militia-holds-hantoub"),
+        fact(UnitObserved(unit="militia-brigade", state="active"), "2023-12-01/2023-12-30", "brigade-stands"),
+        fact(PersonLocated(person="burhan", place="port-sudan"), "2023-12-19", "burhan-in-port-sudan"),
+        fact(CallMade(caller="burhan", callee="saf", summary="on the withdrawal"), "2023-12-19T10:00", "burhan-calls"),
+        fact(StatementIssued(speaker="rsf", kind="claim", text="Gezira is ours"), "2023-12", "rsf-claims-gezira"),
+    ])
+    log.append([
+        Draft(event=EventCorrected(target="burhan-calls", replacement=CallMade(caller="burhan", callee="rsf", summary="on a truce"), reason="the caller's office"),
+              valid=parse_valid_time("2023-12-19T11:00", KHARTOUM), id="fix-call"),
+        fact(ActorEnded(actor="gezira-militia", how="merged", into="rsf"), "2023-12-20", "militia-merges"),
+        fact(PersonLocated(person="burhan", place="jeddah"), "2023-12-19T12:00", "burhan-in-jeddah"),
+    ])
+    log.close()
+    return path
+
+
+def _cli(db, *args):
+    from click.testing import CliRunner
+
+    import cli
+    from chrono.clock import FixedClock
+
+    result = CliRunner().invoke(cli.main, ["--db", db, *args], obj=cli.Env(clock=FixedClock(NOW + timedelta(days=1))))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def _truth(db):
+    from chrono.store import Log
+
+    log = Log.open(db)
+    return log, inv.load(log)
+
+
+def test_diff_through_the_cli_reads_an_actors_end_and_an_observation_open_at_the_start(sudan):
+    doc = orjson.loads(_cli(sudan, "diff", "--from", "2023-12-15", "--to", "2023-12-21", "--json").stdout)
+    log, k = _truth(sudan)
+    expected = inv.diff_world(k, parse_instant("2023-12-15", log.zone), parse_instant("2023-12-21", log.zone), zone=log.zone)
+    assert {**expected, "known_at": doc["known_at"]} == {key: doc[key] for key in expected}
+    changes = {c["key"]: c for c in doc["changes"]}
+    assert ("gezira-militia", "unknown") == (changes["hantoub"]["from"]["controller"], changes["hantoub"]["to"]["status"])
+    assert ("saf", "rsf") == (changes["wad-madani"]["from"]["controller"], changes["wad-madani"]["to"]["controller"])
+    assert {"burhan-calls", "rsf-claims-gezira"} <= {h["event"] for h in doc["happenings"]}
+
+
+def test_timeline_and_check_through_the_cli_say_what_the_fold_says(sudan):
+    log, k = _truth(sudan)
+    doc = orjson.loads(_cli(sudan, "timeline", "--json").stdout)
+    assert {**inv.timeline(k, zone=log.zone), "known_at": doc["known_at"]} == {key: doc[key] for key in doc if key != "log"}
+    assert [("burhan-calls", ["fix-call"])] == [(e["event"], e["via"]) for d in doc["days"] for e in d["events"] if e["via"]]
+    week = orjson.loads(_cli(sudan, "timeline", "--from", "2023-12-19", "--to", "2023-12-19", "--json").stdout)
+    # (The brigade's month-long sighting and the month's claim reach into the day.)
+    assert [("2023-12-01", ["brigade-stands"]), ("2023-12", ["rsf-claims-gezira"]),
+            ("2023-12-19", ["burhan-in-port-sudan", "burhan-calls", "burhan-in-jeddah"])] == [
+        (d["day"], [e["event"] for e in d["events"]]) for d in week["days"]]
+    checked = _cli(sudan, "check", "--json")
+    findings = inv.check(k, list(k.resolution.entries.values()))
+    assert (1 if findings else 0, findings) == (checked.exit_code, orjson.loads(checked.stdout)["findings"])
