@@ -11,10 +11,17 @@ import orjson
 _INDENT = orjson.OPT_INDENT_2
 
 
+class Raw(bytes):
+    """A value already written as JSON, as orjson.dumps(value, option=OPT_INDENT_2) writes it: placed
+    as it is (indented to its depth), not encoded again."""
+
+
 def chunks(value, depth: int = 0) -> Iterator[bytes]:
     """The bytes of `value` as orjson.dumps(value, option=OPT_INDENT_2) gives them once every iterator
     in it is a list, in pieces, reading each iterator only as far as written."""
-    if isinstance(value, Iterator):
+    if isinstance(value, Raw):
+        yield _indented(value, depth)
+    elif isinstance(value, Iterator):
         yield from _items(value, depth)
     elif not _lazy(value):
         yield _indented(orjson.dumps(value, option=_INDENT), depth)
@@ -77,4 +84,4 @@ def write(value, write: Callable[[bytes], object], *, size: int = 1 << 16) -> No
     write(b"".join(pending))
 
 
-__all__ = ["chunks", "is_lazy", "write"]
+__all__ = ["Raw", "chunks", "is_lazy", "write"]

@@ -359,6 +359,9 @@ def check(env: Env, as_of, as_json) -> None:
     stated times cannot satisfy; two control or unit facts with identical windows and different
     outcomes; a correction chain that loops.
 
+    Reads each fact once, in memory that does not grow with the log; on a terminal, stderr shows
+    its progress.
+
     \b
     Examples:
         chrono check

@@ -22,7 +22,7 @@ from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, progress, section, shorten, table
+from .render import actor_style, emit_json, progress, section, shorten, stage, table
 
 @main.command()
 @click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -357,6 +357,9 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
     GeoJSON of the state at a moment, or TimelineJS JSON.
 
+    Every format is written as it is read, in memory that does not grow with the log (a large CSV
+    or TimelineJS export is written by two processes); on a terminal, stderr shows its progress.
+
     \b
     Examples:
         chrono export --out backup.jsonl
@@ -373,6 +376,6 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     known_at = parse_instant(as_of, log.zone) if as_of else None
     # The formats stay what importers and other tools read: which log they come from goes to stderr.
     click.echo(env.which(log).line(), err=True)
-    n = export_log(log, fmt, out, at=valid_at, known_at=known_at)
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, step=stage)
     if getattr(out, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"exported {n} {'entries' if fmt == 'jsonl' else 'features' if fmt == 'geojson' else 'events'} to {out.name}", err=True)

@@ -42,7 +42,7 @@ Progress = Callable[[str, Callable[[], int]], contextlib.AbstractContextManager[
 
 
 @contextlib.contextmanager
-def _quietly(_label: str, _total: Callable[[], int]):
+def quietly(_label: str, _total: Callable[[], int]):
     yield lambda _done: None
 
 
@@ -60,7 +60,7 @@ def gazetteer(log: Log, position: int) -> Gazetteer:
 # --- check -----------------------------------------------------------------------------------------
 
 
-def check_log(log: Log, known_at: datetime | None = None, *, step: Progress = _quietly) -> tuple[list[dict], int, datetime]:
+def check_log(log: Log, known_at: datetime | None = None, *, step: Progress = quietly) -> tuple[list[dict], int, datetime]:
     """What `chrono check` reports of the log as known at `known_at`: the findings, how many facts
     stand, and the recorded time it was known at."""
     position = _position(log, known_at)
@@ -70,7 +70,7 @@ def check_log(log: Log, known_at: datetime | None = None, *, step: Progress = _q
     return (*check(log, position, step=step), known_at or log.clock())
 
 
-def check(log: Log, position: int, *, step: Progress = _quietly) -> tuple[list[dict], int]:
+def check(log: Log, position: int, *, step: Progress = quietly) -> tuple[list[dict], int]:
     """`investigate.check` of the log as known at `position`, and how many facts stand there, in one
     pass over the facts in the order they are stored: each fact's references and order links are
     checked as it comes, and the effects that may put a person in two places or contradict another

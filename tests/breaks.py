@@ -118,6 +118,13 @@ BREAKS = [
           "if a < f.lo <= b:", ("tests/test_indexed.py",)),
     Break("diff-end-reaches", "an actor's end in between may change what it held",
           "projections/indexed.py", "if c.on_end == HOLDER:", "if False:", ("tests/test_indexed.py",)),
+    Break("export-halves-meet", "an export written by two processes holds each fact once",
+          "projections/pictures/exports.py", "yield from pieces_of(cache.opening(log, position, None, middle - 1))",
+          "yield from pieces_of(cache.opening(log, position, None, middle))", ("tests/test_indexed.py",)),
+    Break("geojson-every-actor", "a map colours every actor the log names, described or not",
+          "projections/pictures/exports.py",
+          'colors = actor_colors({e.id for e in g.of_kind("actor")} | cache.named_as(log, position, "actor")) if fmt == "geojson" else {}',
+          'colors = actor_colors({e.id for e in g.of_kind("actor")}) if fmt == "geojson" else {}', ("tests/test_indexed.py",)),
     # --- the log -------------------------------------------------------------------------------------
     Break("hash-covers-target", "the hash covers every stored column",
           "chrono/logstore.py", "f\"{'' if meta is None else meta}\\x1f{recorded}\\x1f{body}\\x1f{sources}\\x1f{links}\\x1f{'' if target is None else target}\"",

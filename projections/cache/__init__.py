@@ -34,12 +34,15 @@ from .read import (
     last_end,
     latest_listed,
     members,
+    named_as,
     names_of,
     naming,
     naming_ids,
+    opening,
     overlapping,
     position_at,
     recent_keys,
+    sample_starts,
     windows_of,
 )
 from .build import built_from, is_fresh, path_of, rebuild
@@ -47,6 +50,6 @@ from .build import built_from, is_fresh, path_of, rebuild
 __all__ = [
     "all_facts", "built_from", "chains", "corrections", "count_facts", "described", "described_ids",
     "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
-    "last_end", "latest_listed", "members", "names_of", "naming", "naming_ids", "overlapping", "path_of", "position_at", "rebuild",
-    "recent_keys", "windows_of",
+    "last_end", "latest_listed", "members", "named_as", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
+    "recent_keys", "sample_starts", "windows_of",
 ]

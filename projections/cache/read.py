@@ -16,14 +16,14 @@ from chrono import codec
 from chrono.entry import Entry
 from chrono.store import COLUMNS, Log, entry_from_row
 from chrono.timeval import to_micros
-from events import REGISTRY
+from events import REGISTRY, ref_fields
 
 from ..resolve import Fact
 from ..rules import CHANGED, CHANNELS, END_OPS, ENDS, HOLDER, MEMBER, OBSERVED, OPS
 from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
-    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, STICKY, TYPE_CODES,
+    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, SPAN, STICKY, TYPE_CODES,
     TYPE_TIME, WIDE, between,
 )
 
@@ -382,25 +382,45 @@ def overlapping(log: Log, position: int, lo: int | None = None, hi: int | None =
     By where windows open: each type's by the type index, and from `WIDE` before the range's start
     those no wider than that; the wider ones (few) by their own index. So a range costs what it
     holds, and the whole log streams in valid-time order without being held."""
-    where, args = _live(position)
     top = HALF - 1 if hi is None else hi if through else hi - 1
-    types = _TIMED if types is None else [t for t in _TIMED if t in set(types)]
-    lo_cols = FACT_COLUMNS.replace(" ", "").split(",")
-    at_lo, at_seq = lo_cols.index("lo"), lo_cols.index("seq")
-    cursors = []
-    for type_name in types:
-        bottom = -HALF + 1 if lo is None else lo - WIDE
-        narrow = "" if lo is None else f" AND hi > ? AND hi - lo <= {WIDE}"
-        cursors.append(log.conn.execute(
-            f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ?{narrow} AND {where} ORDER BY {TYPE_TIME}, seq",
-            (*between(TYPE_CODES[type_name], bottom, top), *([] if lo is None else [lo]), *args)))
-    if lo is not None and types:
+    if lo is None:
+        return opening(log, position, None, top, types=types)
+    where, args = _live(position)
+    types = _types(types)
+    cursors = _by_type(log, position, types, lo - WIDE, top, f" AND hi > ? AND hi - lo <= {WIDE}", (lo,))
+    if types:
         marks = ", ".join("?" * len(types))
         cursors.append(log.conn.execute(
-            f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE hi - lo > {WIDE} AND lo <= ? AND hi > ? AND {where} AND type IN ({marks}) "
+            f"SELECT lo, seq, {FACT_COLUMNS} FROM {FACT_ROWS} WHERE hi - lo > {WIDE} AND lo <= ? AND hi > ? AND {where} AND type IN ({marks}) "
             "ORDER BY lo, seq", (top, lo, *args, *types)))
-    for row in heapq.merge(*cursors, key=lambda row: (row[at_lo], row[at_seq])):
-        yield fact_from_row(row)
+    return _merged(cursors)
+
+
+def opening(log: Log, position: int, start: int | None = None, end: int | None = None, *, types=None) -> Iterator[Fact]:
+    """The facts standing at `position` whose (narrowed) window opens from `start` to `end` (both
+    included; unbounded when None), of `types` (every timed type when None), in valid-time order,
+    lazily: each type's by the type index."""
+    return _merged(_by_type(log, position, _types(types), -HALF + 1 if start is None else start, HALF - 1 if end is None else end))
+
+
+def _types(types) -> list[str]:
+    return _TIMED if types is None else [t for t in _TIMED if t in set(types)]
+
+
+def _by_type(log: Log, position: int, types: list[str], start: int, end: int, more: str = "", more_args: tuple = ()) -> list:
+    """A cursor for each type over the facts whose window opens from `start` to `end`, by the type
+    index, each row led by its window's start and log position (`_merged`)."""
+    where, args = _live(position)
+    return [log.conn.execute(f"SELECT lo, seq, {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ?{more} AND {where} "
+                             f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], start, end), *more_args, *args))
+            for type_name in types]
+
+
+def _merged(cursors: list) -> Iterator[Fact]:
+    """The facts of cursors each in valid-time order, merged (as plain tuples led by start and
+    position, which never tie)."""
+    for row in heapq.merge(*cursors):
+        yield fact_from_row(row[2:])
 
 
 def each_fact(log: Log, position: int) -> Iterator[tuple[int, str, str, int, int | None, int | None, str, str]]:
@@ -409,6 +429,21 @@ def each_fact(log: Log, position: int) -> Iterator[tuple[int, str, str, int, int
     a pass over the whole log."""
     where, args = _live(position)
     return log.conn.execute(f"SELECT seq, id, type, version, lo, hi, body, links FROM {FACT_ROWS} WHERE {where}", args)
+
+
+def sample_starts(log: Log, position: int, n: int, end: int | None = None) -> tuple[list[int], int]:
+    """The window starts of the timed facts standing at `position` and opening by `end` among `n`
+    rows of the facts' table picked evenly by rowid, and how many such facts it holds, estimated
+    from them (a few point lookups, however long the log)."""
+    where, args = _live(position)
+    top = log.conn.execute(f"SELECT max(rowid) FROM {FACTS}").fetchone()[0] or 0
+    picked = list(range(1, top + 1, max(1, top // max(1, n))))
+    starts: list[int] = []
+    for chunk in chunks(picked):
+        marks = ", ".join("?" * len(chunk))
+        starts += [lo for (lo,) in log.conn.execute(f"SELECT lo FROM {FACTS} WHERE rowid IN ({marks}) AND lo IS NOT NULL AND lo <= ? AND {where}",
+                                                      (*chunk, HALF - 1 if end is None else end, *args))]
+    return starts, (len(starts) * top // len(picked)) if picked else 0
 
 
 def count_facts(log: Log, position: int, *, timed: bool = False) -> int:
@@ -454,3 +489,29 @@ def members(log: Log, actor: str, position: int) -> list[str]:
     ids = [r[0] for r in log.conn.execute(f"SELECT DISTINCT id FROM {ENTITIES} WHERE actor = ? AND {where}", (actor, *args))]
     latest = {i: a for i, _kind, _name, a in names_of(log, ids, position)}
     return sorted(i for i, a in latest.items() if a == actor)
+
+
+def named_as(log: Log, position: int, kind: str) -> set[str]:
+    """Every id a fact standing at `position` names in a field that refers to an entity of `kind`
+    (`events.ref_fields`; descriptions too), read out of the stored JSON type by type by the type
+    index; a payload of an older schema is read as the current one (`_payload`)."""
+    where, args = _live(position)
+    out: set[str] = set()
+    for type_name, cls in sorted(REGISTRY.items()):
+        fields = [(name, many) for name, k, many in ref_fields(cls) if k == kind] if not cls.correction else []
+        if not fields:
+            continue
+        code = TYPE_CODES[type_name]
+        rows = f"(SELECT body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version = ? AND {where})"
+        bounds = (code * SPAN - HALF, code * SPAN + HALF - 1, cls.version, *args)
+        for name, many in fields:
+            sql = (f"SELECT DISTINCT j.value FROM {rows} AS f, json_each(f.body, '$.{name}') AS j" if many
+                   else f"SELECT DISTINCT json_extract(f.body, '$.{name}') FROM {rows} AS f")
+            out.update(v for (v,) in log.conn.execute(sql, bounds) if v is not None)
+        for version, body in log.conn.execute(
+                f"SELECT version, body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version != ? AND {where}", bounds):
+            payload = _payload(type_name, version, body)
+            for name, many in fields:
+                value = payload.get(name)
+                out.update(v for v in (value if many else [value]) if v is not None)
+    return out
