@@ -216,21 +216,30 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happened in between", bold=True))
+    shown = False
     for h in doc["happenings"]:
+        shown = True
         status = "" if h["status"] == "certain" else "possibly: "
         was = "  (possibly already by --from)" if h["was"] else ""
         click.echo(f"  {_when(h['time'])}\n      {status}{shorten(h['summary'], 90)}  [{h['event']}]{was}")
-    if not doc["happenings"]:
+    if not shown:
         click.echo("  (none)")
 
 
-def _print_changes(changes: list[dict]) -> None:
-    titles = {"control": "Control of places", "whereabouts": "Whereabouts of people", "units": "Units"}
-    for channel, title in titles.items():
+_TITLES = {"control": "Control of places", "whereabouts": "Whereabouts of people", "units": "Units"}
+
+
+def _print_changes(changes) -> None:
+    """Each channel's changes under its title, as they come (channel by channel, in the titles' order)."""
+    changes = iter(changes)
+    pending = next(changes, None)
+    for channel, title in _TITLES.items():
         click.echo(click.style(title, bold=True))
-        rows = [c for c in changes if c["channel"] == channel]
-        for c in rows:
-            click.echo(f"  {c['name']}: {c['from_text']} → {c['to_text']}  [{', '.join(c['events'])}]")
+        rows = 0
+        while pending is not None and pending["channel"] == channel:
+            click.echo(f"  {pending['name']}: {pending['from_text']} → {pending['to_text']}  [{', '.join(pending['events'])}]")
+            rows += 1
+            pending = next(changes, None)
         click.echo("  (no change)\n" if not rows else "")
 
 

@@ -217,38 +217,52 @@ def diff_world_of(log: Log, t1: datetime, t2: datetime, known_at: datetime | Non
 
 
 def diff_world(log: Log, position: int, known_at: datetime, t1: datetime, t2: datetime, *, zone: str, source: str | None = None) -> dict:
-    """`investigate.diff_world` of the log as known at `position`. A key's answer at T depends only on
-    where T falls among its steps' window starts and ends, so it can differ between t1 and t2 only if
-    a fact on it (or an actor's end that may reach it) starts or ends in (t1, t2]: those facts are
-    read as a range (`cache.overlapping`), and only their keys answered at both times, each from its
-    own steps (`cache.key_cell`). The happenings are the listed facts of the range."""
+    """`investigate.diff_world` of the log as known at `position`, its changes and happenings
+    iterators that read them as they go. A key's answer at T depends only on where T falls among its
+    steps' window starts and ends, so it can differ between t1 and t2 only if a fact on it (or an
+    actor's end that may reach it) starts or ends in (t1, t2]: those facts are read as a range
+    (`cache.overlapping`), and only their keys answered at both times, each from its own steps
+    (`cache.key_cell`). The happenings are the listed facts of the range, read again."""
     if t1 > t2:
         raise ChronoError("--from must not be after --to")
     a, b = to_micros(t1), to_micros(t2)
-    facts = list(cache.overlapping(log, position, a, b, through=True))
     keys: set[tuple[str, str]] = set()
-    for f in facts:
+    for f in cache.overlapping(log, position, a, b, through=True):
         if a < f.lo <= b or a < f.hi <= b:  # (a window holding both t1 and t2 changes nothing between them)
-            keys.update((channel, key) for channel, key, _op in effects(f.event))
+            keys.update((channel, key) for channel, key, _op in effects(f.event) if channel in SECTIONS)
             rule = rule_of(f.type_name)
             if rule.ends is not None:
-                keys |= _reached(log, getattr(f.event, rule.ends), position)
-    keys = sorted((channel, key) for channel, key in keys if channel in SECTIONS)
-    names = Names(cache.names_of(log, {key for _c, key in keys}, position))
+                keys |= {ck for ck in _reached(log, getattr(f.event, rule.ends), position) if ck[0] in SECTIONS}
+    return diff_doc(t1, t2, known_at, zone, source, _key_changes(log, position, sorted(keys, key=lambda ck: (SECTIONS.index(ck[0]), ck[1])),
+                                                                  a, b, source), _happening_changes(log, position, a, b, zone, source))
+
+
+def _key_changes(log: Log, position: int, keys: list[tuple[str, str]], a: int, b: int, source: str | None, batch: int = 256) -> Iterator[dict]:
+    """`key_change` of each of `keys` from `a` to `b`, a batch of keys at a time (named together)."""
     ends = {t: cache.ends_by(log, t, position) for t in (a, b)}
-    answers = []
-    for channel, key in sorted(keys, key=lambda ck: (SECTIONS.index(ck[0]), ck[1])):
-        cells = [cache.key_cell(log, channel, key, t, position, ends=ends[t])[0] for t in (a, b)]
-        answers.append((channel, key, *(None if cell is None else answer(cell, CHANNELS[channel].initial) for cell in cells)))
-    names.update(cache.names_of(log, {x for _c, _k, *two in answers for an in two if an is not None for x in _named(an)}, position))
-    fact_of = functools.lru_cache(maxsize=None)(lambda i: cache.fact(log, i, position))
-    changes = [c for channel, key, a1, a2 in answers if (c := key_change(channel, key, a1, a2, names)) is not None
-               and any_source(c["events"], fact_of, source)]
-    listed = [(f, rule_of(f.type_name).listed) for f in facts if rule_of(f.type_name).listed and source_matches(f.sources, source)]
-    names.update(cache.names_of(log, {v for f, _name in listed for _field, _kind, v in entity_refs(f.event)}, position))
-    happenings = [happening_change(name, f, CERTAIN if f.hi <= b else POSSIBLE, None if f.lo > a else POSSIBLE, names, zone)
-                  for f, name in listed]
-    return diff_doc(t1, t2, known_at, zone, source, changes, happenings)
+    fact_of = functools.lru_cache(maxsize=4096)(lambda i: cache.fact(log, i, position))
+    names = Names()
+    for start in range(0, len(keys), batch):
+        chunk = keys[start:start + batch]
+        answers = []
+        for channel, key in chunk:
+            cells = [cache.key_cell(log, channel, key, t, position, ends=ends[t])[0] for t in (a, b)]
+            answers.append((channel, key, *(None if cell is None else answer(cell, CHANNELS[channel].initial) for cell in cells)))
+        names.update(cache.names_of(log, {key for _c, key in chunk} | {x for _c, _k, *two in answers for an in two if an is not None
+                                                                          for x in _named(an)}, position))
+        for channel, key, a1, a2 in answers:
+            change = key_change(channel, key, a1, a2, names)
+            if change is not None and any_source(change["events"], fact_of, source):
+                yield change
+
+
+def _happening_changes(log: Log, position: int, a: int, b: int, zone: str, source: str | None) -> Iterator[dict]:
+    """`happening_change` of each listed fact reaching into (a, b], in valid-time order."""
+    listed = [t for t in cache.TIMED if rule_of(t).listed]
+    facts = (f for f in cache.overlapping(log, position, a, b, through=True, types=listed) if source_matches(f.sources, source))
+    for _f, row in _named_rows(log, position, facts, lambda f, names: happening_change(
+            rule_of(f.type_name).listed, f, CERTAIN if f.hi <= b else POSSIBLE, None if f.lo > a else POSSIBLE, names, zone)):
+        yield row
 
 
 def _reached(log: Log, actor: str, position: int) -> set[tuple[str, str]]:
@@ -308,14 +322,22 @@ def timeline(log: Log, position: int, known_at: datetime, *, zone: str, lo: date
     return {**timeline_head(known_at, zone, lo, hi, source), "days": _days(rows, zone_info(zone))}
 
 
-def _rows(log: Log, position: int, facts: Iterator[Fact], zone: str, batch: int = 256) -> Iterator[tuple[Fact, dict]]:
-    """Each fact with its timeline row, named from the gazetteer's rows a batch of facts at a time."""
+def _rows(log: Log, position: int, facts: Iterator[Fact], zone: str) -> Iterator[tuple[Fact, dict]]:
+    """Each fact with its timeline row (`_named_rows`)."""
+    def row(f: Fact, names: Names) -> dict:
+        return timeline_row(f, names, zone, sorted_chain(f.via, cache.entries_of(log, f.via, position)) if f.via else [])
+
+    return _named_rows(log, position, facts, row)
+
+
+def _named_rows(log: Log, position: int, facts: Iterator[Fact], row: Callable[[Fact, Names], dict], batch: int = 256) -> Iterator[tuple[Fact, dict]]:
+    """Each fact with `row(fact, names)`, the entities it names read from the gazetteer's rows a batch of
+    facts at a time."""
     names = Names()
     while chunk := list(itertools.islice(facts, batch)):
         names.update(cache.names_of(log, {v for f in chunk for _field, _kind, v in entity_refs(f.event)}, position))
-        refs = cache.entries_of(log, {i for f in chunk for i in f.via}, position)
         for f in chunk:
-            yield f, timeline_row(f, names, zone, sorted_chain(f.via, refs))
+            yield f, row(f, names)
 
 
 def _days(rows: Iterator[tuple[Fact, dict]], tz) -> Iterator[dict]:

@@ -16,6 +16,7 @@ for any T and K. Its modules, one job each:
 from __future__ import annotations
 
 from .read import (
+    TIMED,
     all_facts,
     chains,
     corrections,
@@ -48,7 +49,7 @@ from .read import (
 from .build import built_from, is_fresh, path_of, rebuild
 
 __all__ = [
-    "all_facts", "built_from", "chains", "corrections", "count_facts", "described", "described_ids",
+    "TIMED", "all_facts", "built_from", "chains", "corrections", "count_facts", "described", "described_ids",
     "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
     "last_end", "latest_listed", "members", "named_as", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
     "recent_keys", "sample_starts", "windows_of",

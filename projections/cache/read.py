@@ -27,7 +27,8 @@ from .schema import (
     TYPE_TIME, WIDE, between,
 )
 
-_TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
+TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))  # the types of facts with a window
+
 
 
 def fact_from_row(row) -> Fact:
@@ -72,7 +73,7 @@ def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
     lo, seq = FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
     cursors = [log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND {where} "
                                 f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], at + 1, HALF), *args))
-               for type_name in _TIMED]
+               for type_name in TIMED]
     for row in heapq.merge(*cursors, key=lambda row: (row[lo], row[seq])):
         yield fact_from_row(row)
 
@@ -404,7 +405,7 @@ def opening(log: Log, position: int, start: int | None = None, end: int | None =
 
 
 def _types(types) -> list[str]:
-    return _TIMED if types is None else [t for t in _TIMED if t in set(types)]
+    return TIMED if types is None else [t for t in TIMED if t in set(types)]
 
 
 def _by_type(log: Log, position: int, types: list[str], start: int, end: int, more: str = "", more_args: tuple = ()) -> list:
