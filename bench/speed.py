@@ -21,9 +21,11 @@ Run from anywhere; it uses the Chrono in this checkout. It generates the synthet
  7. peak memory (ru_maxrss) of a full replay in a fresh process, largest size vs 100k;
  8. whole-process `chrono --version` and `chrono state` on the bundled chronicle vs `python -c "import click"`;
  9. one durable Log.append (synchronous=FULL) vs a raw one-row-per-transaction insert, same settings;
-10. whole-process `chrono timeline` of one week and 11. `chrono history ENTITY` vs `chrono state --entity`;
-12. whole-process `chrono check` and 13. `chrono export` of the whole log (every format) vs the import;
-14. the peak memory of each of those commands (a whole process), the largest size vs 100k.
+10. a live log: the first `state` after one append and after a correction vs a fresh cache; catching
+    up 10,000 new entries vs importing them;
+11. whole-process `chrono timeline` of one week and 12. `chrono history ENTITY` vs `chrono state --entity`;
+13. whole-process `chrono check` and 14. `chrono export` of the whole log (every format) vs the import;
+15. the peak memory of each of those commands (a whole process), the largest size vs 100k.
 
 Times are medians with min-max over --runs runs (gc.collect() before each, time.perf_counter); every
 ratio is between medians measured in this one invocation, and the contenders of an import or a replay
@@ -45,7 +47,9 @@ import json
 import os
 import platform
 import pstats
+import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -561,6 +565,115 @@ def single_appends(base_db: str, work: Path, n: int) -> tuple[dict, dict]:
     return chrono, summarize(samples)
 
 
+# --- 10. a live log: the first read after a write catches the cache up ---------------------------
+
+
+def time_process(argv: list[str], cwd: str) -> float:
+    t = time.perf_counter()
+    p = subprocess.run(argv, cwd=cwd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
+    return time.perf_counter() - t
+
+
+def early_facts(db: str, k: int) -> list[str]:
+    """Ids of the first k moves and calls in the log that nothing corrects (a correction of one of them
+    changes its versions from the correction's position on)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM events WHERE target IS NULL AND valid_lo IS NOT NULL AND type IN ('PersonMoved', 'CallMade') "
+        "AND id NOT IN (SELECT target FROM events WHERE target IS NOT NULL) ORDER BY seq LIMIT ?", (k,))]
+    conn.close()
+    return ids
+
+
+def reads_after_writes(db: str, cwd: str, runs: int) -> dict:
+    """`chrono state --at T --json`, a whole process, in turn: with a fresh cache; the first after one
+    appended event; the first after a correction of an early fact (the writes untimed)."""
+    from chrono.entry import Draft
+    from chrono.store import Log
+    from chrono.timeval import parse_valid_time
+    from events import CallMade, Source
+    from projections.corrections import correction
+
+    argv = [*CHRONO, "--db", db, "state", "--at", AT, "--json"]
+    early = early_facts(db, runs)
+    samples: dict = {"state_fresh": [], "state_after_append": [], "state_after_correction": []}
+    for i in range(min(runs, len(early))):
+        time_process(argv, cwd)  # (the cache is fresh after this one)
+        samples["state_fresh"].append(time_process(argv, cwd))
+        with Log.open(db) as log:
+            log.append(Draft(event=CallMade(caller="person-00001", callee="person-00002", summary=f"live {i}"),
+                             valid=parse_valid_time("2020-01-01T10:15", ZONE), sources=(Source(outlet="bench"),), id=f"live-{i:05d}"))
+        samples["state_after_append"].append(time_process(argv, cwd))
+        with Log.open(db) as log:
+            log.append(correction(log, early[i], changes={}, valid=parse_valid_time("2014-06-01", ZONE), reason="redated"))
+        samples["state_after_correction"].append(time_process(argv, cwd))
+    return {key: summarize(s) for key, s in samples.items()}
+
+
+def new_entries(path: Path, n: int, k: int, seed: int) -> Path:
+    """k entries the log of n generated events does not have: moves, calls and changes of control over
+    its entities, every fiftieth a correction of one of them (JSON Lines, as `chrono import` reads)."""
+    rng = random.Random(seed)
+    _actors, places, people = generate.entity_counts(n)
+    with open(path, "wb") as f:
+        for i in range(k):
+            kind = i % 3
+            when = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}"
+            if i % 50 == 49:
+                line = {"id": f"more-{i:06d}-fix", "type": "EventCorrected", "valid": when,
+                        "event": {"target": f"more-{i - 3:06d}", "reason": "redated", "replacement": None}}
+                kind = (i - 3) % 3
+            if kind == 0:
+                event = {"type": "PersonMoved", "person": f"person-{rng.randrange(people):05d}", "to_place": f"place-{rng.randrange(places):05d}"}
+            elif kind == 1:
+                event = {"type": "CallMade", "caller": f"person-{rng.randrange(people):05d}", "callee": f"person-{rng.randrange(people):05d}"}
+            else:
+                event = {"type": "ControlChanged", "place": f"place-{rng.randrange(places):05d}", "controller": f"actor-{rng.randrange(50):02d}"}
+            if i % 50 == 49:
+                line["event"]["replacement"] = event
+            else:
+                line = {"id": f"more-{i:06d}", "type": event.pop("type"), "valid": when, "event": event}
+            line["sources"] = [{"outlet": "bench"}]
+            f.write(orjson.dumps(line) + b"\n")
+    return path
+
+
+def catch_up_vs_import(ref: str, work: Path, n: int, k: int, runs: int, seed: int) -> dict:
+    """Importing k new entries into a copy of the log (its cache fresh), and then catching its cache
+    up with them, both in-process, in turn, run after run."""
+    from chrono.jsonl import read_records
+    from chrono.store import Log
+    from projections import cache
+
+    extra = new_entries(work / f"more-{generate.label(n)}.jsonl", n, k, seed)
+    copy = str(work / f"live-{generate.label(n)}.db")
+    with Log.open(ref) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    imports, catch_ups = [], []
+    for _ in range(runs):
+        remove_db(copy)
+        for suffix in ("", "-cache", "-cache-mentions"):
+            shutil.copyfile(ref + suffix, copy + suffix)
+        with Log.open(copy) as log:
+            assert cache.is_fresh(log)
+            gc.collect()
+            t = time.perf_counter()
+            with open(extra, "rb") as f:
+                log.import_stream(read_records(f, log.zone, allow_stored=True))
+            imports.append(time.perf_counter() - t)
+        with Log.open(copy) as log:
+            cache.built_from(log)
+            gc.collect()
+            t = time.perf_counter()
+            if not cache.catch_up(log):
+                raise RuntimeError("the cache was not caught up")
+            catch_ups.append(time.perf_counter() - t)
+    remove_db(copy)
+    return {"import_new": summarize(imports), "catch_up_new": summarize(catch_ups), "new_entries": k}
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -686,7 +799,7 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
             s = out[key]
             print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]", file=sys.stderr)
 
-    # 10-14. the investigation commands and exports as whole processes, with their peak memory: a range
+    # 11-15. the investigation commands and exports as whole processes, with their peak memory: a range
     # of valid time (the cheap questions' runs), the whole log (the imports' runs: once at 1m)
     commands = {"process_timeline_week": (["timeline", "--from", WEEK[0], "--to", WEEK[1]], cheap, (0,)),
                 "process_diff_month": (["diff", "--from", MONTH[0], "--to", MONTH[1]], cheap, (0,)),
@@ -702,6 +815,20 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
                 continue
             s = out[key]
             print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  peak {s['peak_kb'] / 1024:.0f} MB", file=sys.stderr)
+
+    # 10. a live log: reads after writes, and catching up with many new entries (the copy is taken
+    # before the reads append to the log)
+    if args.has_catch_up:
+        if affordable("catch_up_new", "import_chrono", per_run=0.05):
+            out.update(catch_up_vs_import(ref, work, n, 10_000, runs, args.seed))
+            for key in ("import_new", "catch_up_new"):
+                print(f"  {key:28} median {out[key]['median']:.3f}s", file=sys.stderr)
+        if affordable("state_after_append", "process_state"):
+            out.update(reads_after_writes(ref, cwd, cheap))
+            for key in ("state_fresh", "state_after_append", "state_after_correction"):
+                print(f"  {key:28} median {out[key]['median']:.3f}s", file=sys.stderr)
+    else:
+        out["skipped"]["catch_up"] = "n/a: this checkout's cache is rebuilt, not caught up"
 
     # 7. peak memory of a replay in a fresh process (100k and up; the smaller sizes too, for the record)
     if affordable("replay_memory", "replay_chrono"):
@@ -826,8 +953,8 @@ def rows_for(results: dict) -> list[dict]:
         elif "process_history" in skip:
             add(6, "`history ENTITY`", lab, "—", "—", "—", "≤ 1% (on 1M)", None, skip["process_history"])
         big = n >= 1_000_000
-        for key, bar_id, path in (("process_timeline_week", 10, f"`timeline --from {WEEK[0]} --to {WEEK[1]}` (one week)"),
-                                  ("process_history", 11, "`history ENTITY --json` (a popular place)")):
+        for key, bar_id, path in (("process_timeline_week", 11, f"`timeline --from {WEEK[0]} --to {WEEK[1]}` (one week)"),
+                                  ("process_history", 12, "`history ENTITY --json` (a popular place)")):
             got = r.get(key)
             if got and pe:
                 q = got["median"] / pe["median"]
@@ -835,14 +962,29 @@ def rows_for(results: dict) -> list[dict]:
                     "≤ 3× (on 1M)", q <= 3 if big else None, "" if big else "(bar is at 1M)")
         dm = r.get("process_diff_month")
         if dm:
-            add(10, f"`diff --from {MONTH[0]} --to {MONTH[1]}` (one month), process", lab, fmt_t(dm), "—", "—", "(context)", None, "context")
-        for key, bar_id, path in (("process_check", 12, "`check` (the whole log), process"),
-                                  *((f"process_export_{fmt}", 13, f"`export --format {fmt}` (the whole log), process") for fmt in EXPORTS)):
+            add(11, f"`diff --from {MONTH[0]} --to {MONTH[1]}` (one month), process", lab, fmt_t(dm), "—", "—", "(context)", None, "context")
+        for key, bar_id, path in (("process_check", 13, "`check` (the whole log), process"),
+                                  *((f"process_export_{fmt}", 14, f"`export --format {fmt}` (the whole log), process") for fmt in EXPORTS)):
             got = r.get(key)
             if got and ci:
                 q = got["median"] / ci["median"]
                 add(bar_id, f"{path}, / import", lab, fmt_t(got), f"import {fmt_t(ci)}", f"{q:.2f}×", "≤ 1.5× (on 1M)",
                     q <= 1.5 if big else None, "" if big else "(bar is at 1M)")
+
+        fresh = r.get("state_fresh")
+        for key, what in (("state_after_append", "the first `state --json` after appending one event"),
+                          ("state_after_correction", "the first `state --json` after a correction of an early fact")):
+            s = r.get(key)
+            if s and fresh:
+                q = s["median"] / fresh["median"]
+                add(10, f"{what}, process, / with a fresh cache", lab, fmt_t(s), f"fresh {fmt_t(fresh)}", f"{q:.2f}×",
+                    "≤ 1.5× (on 1M)", q <= 1.5 if n >= 1_000_000 else None, "" if n >= 1_000_000 else "(bar is at 1M)")
+        cu, im = r.get("catch_up_new"), r.get("import_new")
+        if cu and im:
+            q = cu["median"] / im["median"]
+            add(10, f"catching the cache up with {r['new_entries']:,} new entries, in-process, / importing them", lab, fmt_t(cu),
+                f"import {fmt_t(im)}", f"{q:.2f}×", "≤ 2× (on 1M)", q <= 2 if n >= 1_000_000 else None,
+                "" if n >= 1_000_000 else "(bar is at 1M)")
         for k, why in skip.items():
             if k not in ("process_state_entity", "process_history"):
                 add("—", f"{k}", lab, "—", "—", "—", "—", None, why)
@@ -869,7 +1011,7 @@ def rows_for(results: dict) -> list[dict]:
     elif m100:
         add(7, "peak memory of a replay, 1M / 100k", "1m vs 100k", "—", f"{m100['maxrss_kb'] / 1024:.0f} MB", "—", "≤ 1.5×", None,
             "1M replay memory not measured")
-    # 14. peak memory of each command, the largest size over 100k
+    # 15. peak memory of each command, the largest size over 100k
     if largest > 100_000 and "100000" in sizes:
         small, large = sizes["100000"], sizes[str(largest)]
         for key in sorted({k for k in (*small, *large) if k.startswith("process_") and "peak_kb" in (small.get(k) or large.get(k) or {})}):
@@ -877,10 +1019,10 @@ def rows_for(results: dict) -> list[dict]:
             what = f"peak memory of `{key.removeprefix('process_').replace('_', ' ')}`, {generate.label(largest)} / 100k"
             if a and b:
                 q = b["peak_kb"] / a["peak_kb"]
-                add(14, what, f"{generate.label(largest)} vs 100k", f"{b['peak_kb'] / 1024:.0f} MB", f"{a['peak_kb'] / 1024:.0f} MB",
+                add(15, what, f"{generate.label(largest)} vs 100k", f"{b['peak_kb'] / 1024:.0f} MB", f"{a['peak_kb'] / 1024:.0f} MB",
                     f"{q:.2f}×", "≤ 2×", q <= 2)
             else:
-                add(14, what, f"{generate.label(largest)} vs 100k", "—", "—", "—", "≤ 2×", None, "not measured at both sizes")
+                add(15, what, f"{generate.label(largest)} vs 100k", "—", "—", "—", "≤ 2×", None, "not measured at both sizes")
 
     # 8. start-up
     base = g.get("python_import_click")
@@ -979,6 +1121,7 @@ def main(argv=None) -> int:
     args.has_entity_option = "--entity" in subprocess.run([*CHRONO, "state", "--help"], cwd=str(work), env=child_env(),
                                                           capture_output=True, text=True).stdout
     args.has_history = cli_has(str(work), "history", "--help")
+    args.has_catch_up = (ROOT / "projections" / "cache" / "catchup.py").exists()
     started = time.perf_counter()
     results: dict = {
         "command": "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:]),

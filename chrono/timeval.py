@@ -27,11 +27,14 @@ QUALIFIERS = {"?": "uncertain", "~": "approximate", "%": "uncertain-approximate"
 ENDS = ("bounded", "open", "unknown")
 
 ACCEPTED_FORMS = (
-    "accepted forms: 2024-12-07T21:30 (naive = the log's zone), 2024-12-07T21:30+03:00, +03 or Z, "
-    "2024-12-05 (the whole local day), 2024-11, 2024, 201X (unspecified digits), 2001-21 (a season), "
-    "2024-12-05/2024-12-08 (an interval; '..' for an open end, nothing for an unknown one), "
-    "? ~ or % after a date (2024-12-05~), [1667,1670..1672] (one of) and {...} (all of); see docs/edtf.md"
+    "accepted forms (ISO 8601 and EDTF, year first): 2024-12-07T21:30 (naive = the log's zone), "
+    "2024-12-07T21:30+03:00, +03 or Z, 2024-12-05 (the whole local day), 2024-11, 2024, 201X (unspecified "
+    "digits), 2001-21 (a season), 2024-12-05/2024-12-08 (an interval; '..' for an open end, nothing for an "
+    "unknown one), ? ~ or % after a date (2024-12-05~), [1667,1670..1672] (one of) and {...} (all of); "
+    "see docs/edtf.md"
 )
+# A date as many countries write it (07/12/2024, 7.12.2024): which day it is depends on the reader.
+_DAY_MONTH_YEAR = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})$")
 
 _INSTANT = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,6})?)?)?"
@@ -535,7 +538,30 @@ def _refusal(literal: str) -> TimeLiteralError:
         return TimeLiteralError(
             f"{literal!r}: a qualifier on part of a date (2004?-06-11, 2004-06-~11) {_LEVEL_2}; "
             "qualify the whole date instead (2004-06-11?)")
-    return TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
+    return _unreadable(literal)
+
+
+def _unreadable(literal: str, part: str | None = None) -> TimeLiteralError:
+    """A literal in none of the forms: the forms, and for a date written day or month first, the dates
+    it may mean, written year first."""
+    m = _DAY_MONTH_YEAR.match(literal)
+    readings = {}
+    if m:
+        a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
+        for day, month, first in ((a, b, "day"), (b, a, "month")):
+            try:
+                readings.setdefault(date(y, month, day).isoformat(), f"if {m['a']} is the {first}")
+            except ValueError:
+                pass
+    if len(readings) > 1:
+        hint = ": write the year first, " + " or ".join(f"{d} {when}" for d, when in readings.items())
+    else:
+        hint = f": write the year first, {next(iter(readings))}" if readings else f": {part!r} is not a date or a time" if part else ""
+    return _Unreadable(f"cannot read {literal!r} as a time{hint}; {ACCEPTED_FORMS}")
+
+
+class _Unreadable(TimeLiteralError):
+    """A literal, or an end of one, in none of the forms Chrono reads."""
 
 
 def _close(v: ValidTime) -> int:
@@ -586,6 +612,14 @@ def _end(text: str, zone: str) -> ValidTime | str:
     return _parse_one(text, zone)
 
 
+def _end_of(literal: str, text: str, zone: str) -> ValidTime | str:
+    """`_end`, for the interval `literal`: an end in none of the forms is named within what was typed."""
+    try:
+        return _end(text, zone)
+    except _Unreadable:
+        raise _unreadable(literal, text) from None
+
+
 def _stated(text: str, v: ValidTime, zone: str) -> ValidTime:
     """An end as stated, before an approximate qualifier widened it."""
     return _parse_one(text[:-1], zone) if text[-1:] in ("~", "%") else v
@@ -595,8 +629,8 @@ def _stated(text: str, v: ValidTime, zone: str) -> ValidTime:
 def _parse_interval(literal: str, zone: str) -> ValidTime:
     start_text, _, end_text = literal.partition("/")
     if "/" in end_text:
-        raise TimeLiteralError(f"cannot read {literal!r} as a time; {ACCEPTED_FORMS}")
-    start, end = _end(start_text, zone), _end(end_text, zone)
+        raise _unreadable(literal)
+    start, end = _end_of(literal, start_text, zone), _end_of(literal, end_text, zone)
     if type(start) is str and type(end) is str:
         raise TimeLiteralError(f"{literal!r}: an interval needs at least one end that is a date or a time; {ACCEPTED_FORMS}")
     if type(start) is not str and type(end) is not str:

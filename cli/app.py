@@ -142,13 +142,64 @@ COMMANDS = {
     "replay": "cli.read:replay", "verify": "cli.read:verify_", "head": "cli.read:head", "export": "cli.read:export",
     "history": "cli.investigate:history", "show": "cli.investigate:show", "diff": "cli.investigate:diff",
     "timeline": "cli.investigate:timeline", "sources": "cli.investigate:sources", "check": "cli.investigate:check",
-    "map": "cli.pictures:map_",
+    "map": "cli.pictures:map_", "follow": "cli.follow:follow",
 }
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C: exit code 130 (128 + SIGINT), as shells report a command the signal ended."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+    def show(self, file=None) -> None:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # after the terminal's ^C
+        super().show(file)
+
+
+class JsonError(click.ClickException):
+    """An error for a script that asked for JSON: `{"error": message, "code": exit code}` on stderr,
+    with the same exit code."""
+
+    def __init__(self, shown: click.ClickException) -> None:
+        super().__init__(shown.format_message())
+        self.exit_code = shown.exit_code
+
+    def show(self, file=None) -> None:
+        import orjson
+
+        click.echo(orjson.dumps({"error": self.message, "code": self.exit_code}).decode(), err=True)
+
+
+def json_flags(command: click.Command) -> set[str]:
+    """The flags that make `command` print JSON: `--json` (append's reads a file; it prints JSON with
+    --ids-json)."""
+    return {o for p in command.params if isinstance(p, click.Option) and p.is_flag for o in p.opts if o.endswith("json")}
+
+
+def _shown(e: BaseException) -> click.ClickException:
+    """What a person sees of an error: one line, and its exit code."""
+    if isinstance(e, click.ClickException):
+        return e
+    if isinstance(e, KeyboardInterrupt):
+        return Interrupted()
+    if isinstance(e, ChronoError):
+        return click.ClickException(one_line(str(e)))
+    if isinstance(e, sqlite3.Error):
+        return click.ClickException(one_line(f"database error: {e}"))
+    return click.ClickException(f"{e.strerror or e}: {e.filename}" if e.filename else str(e))  # an OSError
+
+
+_JSON_ERRORS = "chrono.json_errors"  # in the context's meta: whether the command asked for JSON
 
 
 class ChronoGroup(click.Group):
     """Loads each command on first use, and maps Chrono's errors to exit code 1 with a one-line
-    message; click's usage errors stay exit 2."""
+    message, Ctrl-C to 130 with one; click's usage errors stay exit 2. A command given its JSON flag
+    gets every error as JSON."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -160,17 +211,43 @@ class ChronoGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
 
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        as_json = self._asks_for_json(args)
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as e:
+            if as_json:
+                raise JsonError(e) from e
+            raise
+        ctx.meta[_JSON_ERRORS] = as_json
+        return ctx
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ChronoError as e:
-            raise click.ClickException(one_line(str(e))) from e
-        except sqlite3.Error as e:
-            raise click.ClickException(one_line(f"database error: {e}")) from e
-        except OSError as e:
+        except (click.ClickException, ChronoError, sqlite3.Error, OSError, KeyboardInterrupt) as e:
             if isinstance(e, BrokenPipeError):
                 sys.exit(0)
-            raise click.ClickException(f"{e.strerror or e}: {e.filename}" if e.filename else str(e)) from e
+            shown = _shown(e)
+            if ctx.meta.get(_JSON_ERRORS):
+                shown = JsonError(shown)
+            if shown is e:
+                raise
+            raise shown from e
+
+    def _asks_for_json(self, args: list[str]) -> bool:
+        """Whether the command line names a command and gives it its JSON flag (read before parsing, so
+        that an error in parsing is JSON too)."""
+        valued = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        args = list(args)
+        i = 0
+        while i < len(args) and args[i].startswith("-") and args[i] != "--":
+            i += 2 if args[i] in valued else 1
+        if i >= len(args) or args[i] not in COMMANDS:
+            return False
+        rest = args[i + 1 :]
+        rest = rest[: rest.index("--")] if "--" in rest else rest
+        return bool(json_flags(self.get_command(None, args[i])) & set(rest))
 
 
 @click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -14,7 +14,9 @@ from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
-from .render import emit_json, section, shorten, stage, table
+from .options import INSTANT, valid_range
+from .outfiles import PAGES, out_format
+from .render import echo, emit_json, section, shorten, stage, table
 
 
 def _json_option(f):
@@ -26,11 +28,14 @@ def _source_option(f):
 
 
 def _as_of_option(f):
-    return click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now).")(f)
+    return click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now).")(f)
 
 
 def _known(log, as_of):
     return inv.load(log, parse_instant(as_of, log.zone) if as_of else None)
+
+
+_LABELLED = " " * 13  # where `show` puts the text after its labels ("  valid:     ")
 
 
 def _when(valid: dict | None) -> str:
@@ -83,27 +88,27 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         emit_json({"log": which.json(), **doc})
         return
     e = doc["entity"]
-    click.echo(click.style(f"History of {e['name']} ({e['kind']} {e['id']}), as known at {doc['known_at']}", bold=True))
-    click.echo(which.line())
+    echo(f"History of {e['name']} ({e['kind']} {e['id']}), as known at {doc['known_at']}", bold=True)
+    echo(which.line())
     if not doc["changes"]:
-        click.echo("  nothing in the log changes it" + (f" (with a source matching {source!r})" if source else ""))
+        echo("  nothing in the log changes it" + (f" (with a source matching {source!r})" if source else ""))
     for row in doc["changes"]:
         click.echo()
         head = f"{_when(row['valid'])}{_wording(row['valid'])}"
-        click.echo(click.style(head, bold=True))
+        echo(head, bold=True)
         if row["status"] == "retracted":
-            click.echo(f"  RETRACTED by {row['retracted_by']}: {row['summary']}  [{row['event']}]")
+            echo(f"  RETRACTED by {row['retracted_by']}: {row['summary']}  [{row['event']}]")
         elif row["status"] == "corrected-away":
-            click.echo(f"  CORRECTED AWAY by {', '.join(row['via'])}: once said “{row['summary']}”, now “{row['now']}”  [{row['event']}]")
+            echo(f"  CORRECTED AWAY by {', '.join(row['via'])}: once said “{row['summary']}”, now “{row['now']}”  [{row['event']}]")
         else:
             what = row["summary"]
             if row["value_text"] is not None:
                 label = f"{row['key_name']}: " if row["key"] != e["id"] else ""
                 what = f"{label}→ {row['value_text']}{'' if row['changed'] else ' (no change)'}   ({row['summary']})"
-            click.echo(f"  {what}  [{row['event']}]")
+            echo(f"  {what}  [{row['event']}]")
             if row["via"]:
-                click.echo(f"  corrected by {' → '.join(row['via'])}; originally: {row['original']}")
-        click.echo(f"  source: {row['attribution']}")
+                echo(f"  corrected by {' → '.join(row['via'])}; originally: {row['original']}")
+        echo(f"  source: {row['attribution']}")
 
 
 @main.command()
@@ -126,33 +131,33 @@ def show(env: Env, event_id, as_of, as_json) -> None:
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
-    click.echo(click.style(f"{doc['event']}  ({doc['type']}, position {doc['seq']}, {doc['status']})", bold=True))
-    click.echo(which.line())
-    click.echo(f"  what:      {doc['summary']}")
-    click.echo(f"  valid:     {_when(doc['valid'])}{_wording(doc['valid'])}")
+    echo(f"{doc['event']}  ({doc['type']}, position {doc['seq']}, {doc['status']})", bold=True)
+    echo(which.line())
+    echo(f"  what:      {doc['summary']}", indent=_LABELLED)
+    echo(f"  valid:     {_when(doc['valid'])}{_wording(doc['valid'])}", indent=_LABELLED)
     if doc["valid"]:
         # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
-        click.echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})")
-    click.echo(f"  recorded:  {doc['recorded']}")
+        echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})", indent=_LABELLED)
+    echo(f"  recorded:  {doc['recorded']}", indent=_LABELLED)
     for s in doc["sources"]:
-        click.echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""))
+        echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""), indent=_LABELLED)
         if s.get("quote"):
-            click.echo(f"             “{s['quote']}”")
+            echo(f"             “{s['quote']}”", indent=_LABELLED)
         if s.get("url"):
-            click.echo(f"             {s['url']}")
+            echo(f"             {s['url']}", indent=_LABELLED)
     if not doc["sources"]:
         click.echo("  source:    none given")
     for label, key in (("after", "after"), ("before", "before"), ("followed by", "later"), ("preceded by", "earlier")):
         if doc[key]:
-            click.echo(f"  {label + ':':10} {', '.join(doc[key])}")
+            echo(f"  {label + ':':10} {', '.join(doc[key])}", indent=_LABELLED)
     fields = {k: v for k, v in doc["fields"].items() if v not in (None, [], ())}
-    click.echo("  fields:    " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+    echo("  fields:    " + ", ".join(f"{k}={v}" for k, v in fields.items()), indent=_LABELLED)
     if doc["corrects"]:
-        click.echo("  corrects:  " + " ← ".join(f"{c['event']} ({c['summary']})" for c in doc["corrects"]))
+        echo("  corrects:  " + " ← ".join(f"{c['event']} ({c['summary']})" for c in doc["corrects"]), indent=_LABELLED)
 
     def tree(nodes, depth):
         for n in nodes:
-            click.echo(f"  {'  ' * depth}{n['event']} [{n['type']}, recorded {n['recorded']}, {n['status']}]: {n['summary']}")
+            echo(f"  {'  ' * depth}{n['event']} [{n['type']}, recorded {n['recorded']}, {n['status']}]: {n['summary']}")
             tree(n["corrected_by"], depth + 1)
 
     if doc["corrected_by"]:
@@ -160,17 +165,17 @@ def show(env: Env, event_id, as_of, as_json) -> None:
         tree(doc["corrected_by"], 1)
     eff = doc["effective"]
     if eff["status"] == "retracted":
-        click.echo(f"  now:       retracted by {eff['retracted_by']}")
+        echo(f"  now:       retracted by {eff['retracted_by']}", indent=_LABELLED)
     elif eff["status"] in ("corrected", "stands") and (eff["event"] != doc["event"] or eff["status"] == "corrected"):
-        click.echo(f"  now:       {eff['summary']} — {_when(eff['valid'])} (event {eff['event']}, via {', '.join(eff['via']) or 'nothing'})")
+        echo(f"  now:       {eff['summary']} — {_when(eff['valid'])} (event {eff['event']}, via {', '.join(eff['via']) or 'nothing'})", indent=_LABELLED)
 
 
 @main.command()
-@click.option("--from", "t1", metavar="TIME", help="Valid time to compare from (a date means its first instant).")
-@click.option("--to", "t2", metavar="TIME", help="Valid time to compare to.")
-@click.option("--at", "at", metavar="TIME", help="With --as-of and --vs: the valid time whose belief to compare.")
-@click.option("--as-of", "as_of", metavar="TIME", help="Recorded time: as known then (with --at, the earlier belief).")
-@click.option("--vs", "vs", metavar="TIME", help="With --at: the later recorded time to compare with (default: now).")
+@click.option("--from", "t1", type=INSTANT, metavar="TIME", help="Valid time to compare from (a date means its first instant).")
+@click.option("--to", "t2", type=INSTANT, metavar="TIME", help="Valid time to compare to.")
+@click.option("--at", "at", type=INSTANT, metavar="TIME", help="With --as-of and --vs: the valid time whose belief to compare.")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="Recorded time: as known then (with --at, the earlier belief).")
+@click.option("--vs", "vs", type=INSTANT, metavar="TIME", help="With --at: the later recorded time to compare with (default: now).")
 @_source_option
 @_json_option
 @click.pass_obj
@@ -211,8 +216,8 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
-    click.echo(click.style(f"From {doc['from']} to {doc['to']}, as known at {doc['known_at']}", bold=True))
-    click.echo(which.line())
+    echo(f"From {doc['from']} to {doc['to']}, as known at {doc['known_at']}", bold=True)
+    echo(which.line())
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happened in between", bold=True))
@@ -221,7 +226,7 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
         shown = True
         status = "" if h["status"] == "certain" else "possibly: "
         was = "  (possibly already by --from)" if h["was"] else ""
-        click.echo(f"  {_when(h['time'])}\n      {status}{shorten(h['summary'], 90)}  [{h['event']}]{was}")
+        echo(f"  {_when(h['time'])}\n      {status}{shorten(h['summary'], 90)}  [{h['event']}]{was}")
     if not shown:
         click.echo("  (none)")
 
@@ -237,20 +242,20 @@ def _print_changes(changes) -> None:
         click.echo(click.style(title, bold=True))
         rows = 0
         while pending is not None and pending["channel"] == channel:
-            click.echo(f"  {pending['name']}: {pending['from_text']} → {pending['to_text']}  [{', '.join(pending['events'])}]")
+            echo(f"  {pending['name']}: {pending['from_text']} → {pending['to_text']}  [{', '.join(pending['events'])}]")
             rows += 1
             pending = next(changes, None)
         click.echo("  (no change)\n" if not rows else "")
 
 
 def _print_belief(doc: dict, which: str) -> None:
-    click.echo(click.style(f"Belief about {doc['at']}: as known at {doc['as_of']} vs {doc['vs']}", bold=True))
-    click.echo(which)
+    echo(f"Belief about {doc['at']}: as known at {doc['as_of']} vs {doc['vs']}", bold=True)
+    echo(which)
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happenings", bold=True))
     for h in doc["happenings"]:
-        click.echo(f"  {h['event']}: {h['before'] or 'absent'} → {h['after'] or 'absent'}: {shorten(h['summary_after'] or h['summary_before'], 70)}")
+        echo(f"  {h['event']}: {h['before'] or 'absent'} → {h['after'] or 'absent'}: {shorten(h['summary_after'] or h['summary_before'], 70)}")
     if not doc["happenings"]:
         click.echo("  (no change)")
     click.echo()
@@ -259,8 +264,7 @@ def _print_belief(doc: dict, which: str) -> None:
 
 
 @main.command()
-@click.option("--from", "t1", metavar="TIME", help="Only events whose window reaches this time or later.")
-@click.option("--to", "t2", metavar="TIME", help="Only events whose window starts before the end of this time (a date includes the day).")
+@valid_range("t1", "t2")
 @click.option("--entity", "entity_names", multiple=True, metavar="ID", help="Only events involving this entity (id, name or alias; repeatable).")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
 @_source_option
@@ -287,6 +291,7 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
 
         if as_json or entity_names or types or source:
             raise click.UsageError("--html draws the whole chronicle (with filters in the page); use it with --from, --to and --as-of only")
+        out_format(html_out, {"html": PAGES["html"]}, "html", option="--html")
         page = render_timeline_html(
             log, parse_instant(as_of, log.zone) if as_of else None,
             start=parse_instant(t1, log.zone) if t1 else None,
@@ -295,8 +300,8 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
         )
         with open(html_out, "w", encoding="utf-8") as f:
             f.write(page)
-        click.echo(which.line())
-        click.echo(f"wrote timeline page to {html_out}")
+        echo(which.line())
+        echo(f"wrote timeline page to {html_out}")
         return
     for t in types:
         if t not in REGISTRY:
@@ -310,16 +315,16 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
-    click.echo(which.line())
+    echo(which.line())
     shown = False
     for day in doc["days"]:
         shown = True
-        click.echo(click.style(day["label"], bold=True))
+        echo(day["label"], bold=True)
         for ev in day["events"]:
-            click.echo(f"  {_when(ev['valid'])}{_wording(ev['valid'])}")
+            echo(f"  {_when(ev['valid'])}{_wording(ev['valid'])}")
             fix = f" (corrected by {', '.join(ev['via'])})" if ev["via"] else ""
-            click.echo(f"      {ev['summary']}{fix}  [{ev['event']}]")
-            click.echo(f"      — {ev['attribution']}")
+            echo(f"      {ev['summary']}{fix}  [{ev['event']}]")
+            echo(f"      — {ev['attribution']}")
         click.echo()
     if not shown:
         click.echo("no events match")
@@ -344,7 +349,7 @@ def sources(env: Env, source, as_of, as_json) -> None:
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
-    click.echo(which.line())
+    echo(which.line())
     rows = []
     for o in doc["outlets"]:
         rows.append([o["outlet"], "", str(o["events"])])
@@ -382,12 +387,12 @@ def check(env: Env, as_of, as_json) -> None:
     if as_json:
         emit_json({"log": which.json(), "ok": not findings, "known_at": iso(known_at, log.zone), "findings": findings})
     else:
-        click.echo(which.line())
+        echo(which.line())
         for f in findings:
-            click.echo(f"{f['kind']}: {f['message']}  [{', '.join(f['events'])}]")
+            echo(f"{f['kind']}: {f['message']}  [{', '.join(f['events'])}]")
         if findings:
             click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
         else:
-            click.echo(f"ok: no problems in {standing} standing events")
+            echo(f"ok: no problems in {standing} standing events")
     if findings:
         sys.exit(1)

@@ -8,17 +8,21 @@ from chrono.timeval import parse_instant
 from projections.pictures import parse_step, render_map_svg, render_slider_html
 
 from .app import Env, main
+from .options import INSTANT, json_option
+from .outfiles import PAGES, out_format
+from .render import emit_json
 
 
 @main.command("map")
-@click.option("--at", "at", metavar="TIME", help="Draw the state at this valid time (an SVG map).")
-@click.option("--from", "start", metavar="TIME", help="With --to: a page with a time slider from this valid time (HTML).")
-@click.option("--to", "end", metavar="TIME", help="With --from: the slider's last stop.")
+@click.option("--at", "at", type=INSTANT, metavar="TIME", help="Draw the state at this valid time (an SVG map).")
+@click.option("--from", "start", type=INSTANT, metavar="TIME", help="With --to: a page with a time slider from this valid time (HTML).")
+@click.option("--to", "end", type=INSTANT, metavar="TIME", help="With --from: the slider's last stop.")
 @click.option("--step", metavar="STEP", default=None, help="Slider stops: every STEP (6h, 30m, 1d), or `events` (default): each moment the state can change.")
-@click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now).")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The file to write (.svg for --at, .html for --from/--to).")
+@json_option
 @click.pass_obj
-def map_(env: Env, at, start, end, step, as_of, out) -> None:
+def map_(env: Env, at, start, end, step, as_of, out, as_json) -> None:
     """Draw who held each place: an SVG map at one moment, or an HTML page with a time slider.
 
     Every place in the log with coordinates is a marker coloured by its holder (the key names each
@@ -38,6 +42,7 @@ def map_(env: Env, at, start, end, step, as_of, out) -> None:
         raise click.UsageError("give either --at (an SVG map) or --from and --to (a slider page), not both")
     if not at and not (start and end):
         raise click.UsageError("give --at TIME for a map, or --from TIME --to TIME for a slider page")
+    fmt = out_format(out, PAGES, "svg" if at else "html")
     log = env.reader()
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)
@@ -53,5 +58,8 @@ def map_(env: Env, at, start, end, step, as_of, out) -> None:
         what = "slider page"
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
+    if as_json:
+        emit_json({"log": which.json(), "format": fmt, "out": out})
+        return
     click.echo(which.line(), err=True)
     click.echo(f"wrote {what} to {out}", err=True)

@@ -16,17 +16,19 @@ from events import REGISTRY, EventRetracted
 from projections import cache
 from projections.describe import answer_words, summarize
 from projections.rules import CONTROL, UNIT, WHERE
-from projections.pictures import FORMATS
+from projections.pictures import FORMATS, SUFFIXES
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .render import actor_style, emit_json, progress, section, shorten, stage, table
+from .options import INSTANT, json_option, valid_range
+from .outfiles import out_format
+from .render import actor_styles, echo, emit_json, progress, section, shorten, stage, table
 
 @main.command()
-@click.option("--at", "at", required=True, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
-@click.option("--as-of", "as_of", metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
+@click.option("--at", "at", required=True, type=INSTANT, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="As known at this recorded time (default: now). Corrections recorded later are not applied.")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON (the shape is in the README).")
 @click.option("--all", "show_all", is_flag=True, help="Give every row of every section: places, people and units the log says nothing about yet, every happening so far.")
 @click.option("--limit", type=click.IntRange(min=1), default=LIMIT, show_default=True, metavar="N",
@@ -73,11 +75,12 @@ def _orders(row: dict) -> str:
 
 def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     n = lambda i: g.name(i) if i else "—"  # noqa: E731
-    click.echo(click.style(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True))
-    click.echo(f"{which}\n")
+    echo(f"State at {doc['valid_at']}, as known at {doc['known_at']}", bold=True)
+    echo(f"{which}\n")
     hidden = 0
 
     rows = []
+    styles = actor_styles(c["controller"] for c in doc["control"] if c["status"] == "certain")
     for c in doc["control"]:
         if c["status"] == "unknown" and not show_all:
             hidden += 1
@@ -85,7 +88,7 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
         held = answer_words(CONTROL, c, g)
         if c["status"] == "possible" and len(c["candidates"]) == 1:
             held += "  (possibly contested)"
-        style = actor_style(c["controller"]) if c["status"] == "certain" else {"fg": "yellow", "bold": True}
+        style = styles[c["controller"]] if c["status"] == "certain" else {"fg": "yellow", "bold": True}
         rows.append([c["name"], (held, style), _when(c["since"]) if c["since"] else "", ", ".join(c["events"])])
     section("Control of places", table(rows, ["place", "held by", "since", "events"], give=((3, 12), (2, 16), (0, 20))))
 
@@ -138,10 +141,10 @@ def _print_state(doc: dict, g, which: str, show_all: bool) -> None:
     more = len(doc["upcoming"]) > len(upcoming) or doc["more"]["upcoming"]
     section("Still to come", table(rows, ["when", "what", "event"]) + ("\n  … and more (--all lists them)" if more else ""))
     if hidden:
-        click.echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
+        echo(f"({hidden} places, people and units with nothing known yet are hidden; --all shows them)")
     cut = [name for name in ("control", "whereabouts", "units") if doc["more"][name]]
     if cut:
-        click.echo(f"(the log knows more {', '.join(_SECTION_NOUN[name] for name in cut)} than the {doc['limit']} most recently "
+        echo(f"(the log knows more {', '.join(_SECTION_NOUN[name] for name in cut)} than the {doc['limit']} most recently "
                    "changed shown here; --entity ID asks about one, --limit N or --all shows more)")
 
 
@@ -161,8 +164,7 @@ def _when(t: dict) -> str:
 
 @main.command("log")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
-@click.option("--since", metavar="TIME", help="Only events whose valid time reaches this time or later.")
-@click.option("--until", metavar="TIME", help="Only events whose valid time starts before the end of this time.")
+@valid_range("since", "until", old=("--since", "--until"))
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
 @click.pass_obj
 def log_(env: Env, types, since, until, as_json) -> None:
@@ -171,7 +173,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
     \b
     Examples:
         chrono log --type CallMade
-        chrono log --since 2024-12-07 --until 2024-12-08 --json
+        chrono log --from 2024-12-07 --to 2024-12-08 --json
     """
     log = env.reader()
     for t in types:
@@ -181,7 +183,7 @@ def log_(env: Env, types, since, until, as_json) -> None:
     lo = parse_valid_time(since, log.zone).lo if since else None
     hi = parse_valid_time(until, log.zone).hi if until else None
     # JSON Lines are entries only, for scripts: which log they come from goes to stderr.
-    click.echo(env.which(log).line(), err=as_json)
+    echo(env.which(log).line(), err=as_json)
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
@@ -224,7 +226,7 @@ def entities(env: Env, kind, as_json) -> None:
     which = env.which(log)
     g = knowledge(log).gazetteer
     items = [e for e in g if kind in (None, e.kind)]
-    click.echo(which.line(), err=as_json)  # the JSON is an array of entities: the log is named on stderr
+    echo(which.line(), err=as_json)  # the JSON is an array of entities: the log is named on stderr
     if as_json:
         emit_json([_entity_json(e) for e in items])
         return
@@ -251,24 +253,25 @@ def types(event_type) -> None:
     if event_type is None:
         for name, cls in sorted(REGISTRY.items()):
             doc = (cls.__doc__ or "").strip().splitlines()
-            click.echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip())
+            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip(), indent=" " * 23)
         return
     cls = REGISTRY.get(event_type)
     if cls is None:
         raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
-    click.echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
+    echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
     for a in attrs.fields(cls):
         required = a.default is attrs.NOTHING
         ref = a.metadata.get("ref")
         what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
         choices = a.metadata.get("choices")
         extra = f"; one of {', '.join(choices)}" if choices else ""
-        click.echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}")
+        echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}", indent=" " * 25)
 
 
 @main.command()
+@json_option
 @click.pass_obj
-def replay(env: Env) -> None:
+def replay(env: Env, as_json: bool) -> None:
     """Rebuild every materialized projection from the log, then report counts.
 
     The projections are a cache in two files beside the log (LOG-cache and LOG-cache-mentions),
@@ -280,7 +283,9 @@ def replay(env: Env) -> None:
         chrono replay
     """
     log = env.reader()
-    click.echo(env.which(log).line())
+    which = env.which(log)
+    if not as_json:
+        echo(which.line())
     started = time.perf_counter()
     n = len(log)
     with progress(n, "replaying") as report:
@@ -291,8 +296,12 @@ def replay(env: Env) -> None:
     for e in k.gazetteer:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
-    click.echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
-    click.echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
+    if as_json:
+        emit_json({"log": which.json(), "entries": n, "facts": facts, "retractions": retracted, "seconds": round(elapsed, 3),
+                   "entities": dict(sorted(kinds.items()))})
+        return
+    echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
+    echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
 
 
 @main.command("verify")
@@ -315,9 +324,9 @@ def verify_(env: Env, head_hash, as_json) -> None:
         emit_json({"log": which.json(), "ok": report.ok, "entries": report.count,
                    "head": {"seq": report.head.seq, "hash": report.head.hash}, "position": report.position, "problem": report.problem})
     else:
-        click.echo(which.line())
+        echo(which.line())
         if report.ok:
-            click.echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
+            echo(f"ok: {report.count} entries, hash chain intact; head {report.head.seq} {report.head.hash}")
         else:
             click.echo(f"TAMPERED at position {report.position}: {report.problem}", err=True)
     if not report.ok:
@@ -346,14 +355,16 @@ def head(env: Env, as_json) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="jsonl: the whole log, lossless (what `import` reads); csv: one row per event; "
-                   "geojson: the state at --at; timelinejs: Knight Lab TimelineJS.")
-@click.option("--at", metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
-@click.option("--as-of", "as_of", metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
-@click.option("--out", type=click.File("wb"), default="-", help="Write to FILE (default: stdout).")
+                   "geojson: the state at --at; timelinejs: Knight Lab TimelineJS. Default: the one --out's "
+                   "suffix names (.jsonl, .csv, .geojson), else jsonl.")
+@click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
+@click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
+@click.option("--out", type=click.File("wb"), default="-", metavar="FILE", help="Write to FILE, whose suffix names the format (default: stdout).")
+@json_option
 @click.pass_obj
-def export(env: Env, fmt, at, as_of, out) -> None:
+def export(env: Env, fmt, at, as_of, out, as_json) -> None:
     """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
     GeoJSON of the state at a moment, or TimelineJS JSON.
 
@@ -363,19 +374,27 @@ def export(env: Env, fmt, at, as_of, out) -> None:
     \b
     Examples:
         chrono export --out backup.jsonl
-        chrono export --format csv --out events.csv
+        chrono export --out events.csv      # the suffix names the format
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
-        chrono export --format timelinejs --out timeline.json
+        chrono export --format timelinejs --out timeline.json --json
     """
     from projections.pictures import export as export_log
 
+    to_file = getattr(out, "name", "-") not in ("-", "<stdout>")
+    if as_json and not to_file:
+        raise click.UsageError("--json reports on the file written: give --out FILE")
+    fmt = out_format(getattr(out, "name", "-"), SUFFIXES, fmt) or "jsonl"
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    # The formats stay what importers and other tools read: which log they come from goes to stderr.
-    click.echo(env.which(log).line(), err=True)
+    which = env.which(log)
     n = export_log(log, fmt, out, at=valid_at, known_at=known_at, step=stage)
-    if getattr(out, "name", "-") not in ("-", "<stdout>"):
+    if as_json:
+        emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
+        return
+    # The formats stay what importers and other tools read: which log they come from goes to stderr.
+    click.echo(which.line(), err=True)
+    if to_file:
         click.echo(f"exported {n} {'entries' if fmt == 'jsonl' else 'features' if fmt == 'geojson' else 'events'} to {out.name}", err=True)

@@ -6,12 +6,14 @@ import contextlib
 import os
 import shutil
 import sys
-import zlib
+import textwrap
+from collections.abc import Iterable
 
 import click
 import orjson
 
 from chrono import jsonout
+from projections.colors import assign
 
 
 def shorten(text: str | None, width: int = 70) -> str:
@@ -32,14 +34,14 @@ def emit_json(obj) -> None:
 
 Cell = str | tuple[str, dict]  # plain text, or text with click.style arguments
 
-_PALETTE = ("green", "red", "blue", "magenta", "cyan", "yellow", "bright_green", "bright_red", "bright_blue", "bright_magenta", "bright_cyan", "bright_yellow")
+# Named colours, which a terminal shows in its own theme's shades; yellow is kept for "possible".
+_PALETTE = (("blue", "magenta", "cyan", "green", "red", "bright_blue", "bright_magenta", "bright_cyan", "bright_green", "bright_red"),)
 
 
-def actor_style(actor_id: str | None) -> dict:
-    """A stable colour per actor, so the same faction reads the same in every table."""
-    if not actor_id:
-        return {"dim": True}
-    return {"fg": _PALETTE[zlib.crc32(actor_id.encode()) % len(_PALETTE)]}
+def actor_styles(actors: Iterable[str | None]) -> dict[str | None, dict]:
+    """A style for each actor shown together in one table: a colour no other of them has while the
+    palette lasts, assigned by the rule the pictures use (`projections.colors.assign`); nobody is dim."""
+    return {None: {"dim": True}, **{a: {"fg": c} for a, c in assign({a for a in actors if a}, _PALETTE).items()}}
 
 
 def _text(cell: Cell) -> str:
@@ -58,6 +60,37 @@ def terminal_width() -> int | None:
     if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
         return shutil.get_terminal_size(fallback=(0, 0)).columns or None
     return None
+
+
+_widths: list = [None, None]  # (stdout, its terminal_width()): a long report asks once per line
+
+
+def _room() -> int | None:
+    """`terminal_width()`, read once per output stream (a command's, or a test run's)."""
+    if _widths[0] is not sys.stdout:
+        _widths[:] = [sys.stdout, terminal_width()]
+    return _widths[1]
+
+
+def fold(text: str, width: int | None = None, indent: str | None = None) -> str:
+    """A line of prose as lines that fit the terminal (`width`, by default `terminal_width()`): broken
+    at spaces, never cut, as it may hold a source's words; the lines after the first are indented by
+    `indent` (by default the first's indent and two spaces). A word wider than the room stays whole."""
+    room = width or terminal_width()
+    if room is None or len(text) <= room:
+        return text
+    body = text.lstrip(" ")
+    lead = text[: len(text) - len(body)]
+    return textwrap.fill(body, room, initial_indent=lead, subsequent_indent=lead + "  " if indent is None else indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def echo(text: str = "", *, indent: str | None = None, err: bool = False, **style) -> None:
+    """`click.echo` of prose for people, each line folded to the terminal (`fold`), then styled."""
+    room = _room()
+    if room is not None and len(text) > room:
+        text = "\n".join(fold(line, room, indent) for line in text.split("\n"))
+    click.echo(click.style(text, **style) if style else text, err=err)
 
 
 def _fit(widths: list[int], room: int | None, first: tuple[tuple[int, int], ...] = (), least: int = 8) -> list[int]:

@@ -20,6 +20,7 @@ from projections import corrections
 from projections.query import knowledge
 
 from .app import Env, complete_event_ids, main
+from .options import WINDOW, json_option
 from .render import emit_json, progress
 
 _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -28,8 +29,9 @@ _FIELD_OPTS = {"allow_extra_args": True, "ignore_unknown_options": True}
 @main.command()
 @click.option("--zone", default=None, help="Zone of naive times typed into this log (IANA name). Default: UTC, or the chronicle's.")
 @click.option("--chronicle", "chronicle_name", type=click.Choice(sorted(CHRONICLES)), help="Start from a bundled chronicle.")
+@json_option
 @click.pass_obj
-def init(env: Env, zone: str | None, chronicle_name: str | None) -> None:
+def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) -> None:
     """Create a new, empty log (or one holding a bundled chronicle).
 
     \b
@@ -47,7 +49,11 @@ def init(env: Env, zone: str | None, chronicle_name: str | None) -> None:
         os.remove(env.path)
         raise
     head = log.head()
+    which = env.which(log, head)
     log.close()
+    if as_json:
+        emit_json({"log": which.json(), "zone": zone or "UTC", "chronicle": chronicle_name, "entries": added})
+        return
     what = f" with the {chronicle_name} chronicle ({added} entries)" if chronicle_name else ""
     click.echo(f"created {env.path}{what}; zone {zone or 'UTC'}; head {head.seq} {head.hash[:16]}")
 
@@ -149,7 +155,7 @@ def _print_ids(entries, as_json: bool) -> None:
 @main.command(context_settings=_FIELD_OPTS)
 @click.argument("event_type", required=False, metavar="TYPE")
 @click.option("--json", "json_file", type=click.File("rb"), help="Read events from FILE (or - for stdin): one JSON object, an array, or JSON Lines.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="When it happened: 2024-12-07T21:30, 2024-12-05, 2024-12-07T21:30/2024-12-08T03:00, ...")
 @click.option("--wording", help='The source\'s own words for the time ("at dawn on Wednesday").')
 @click.option("--gloss", help='Your own words for the time, when the source has none (never shown as a quotation).')
 @_source_options
@@ -205,12 +211,13 @@ def append(ctx, event_type, json_file, valid_literal, wording, gloss, outlet, ti
 @main.command(context_settings=_FIELD_OPTS)
 @click.argument("event_id", shell_complete=complete_event_ids)
 @click.option("--reason", required=True, help="Why the event is being corrected.")
-@click.option("--valid", "valid_literal", metavar="TIME", help="The corrected valid time (default: keep the event's).")
+@click.option("--valid", "valid_literal", type=WINDOW, metavar="TIME", help="The corrected valid time (default: keep the event's).")
 @click.option("--wording", help="The source's own words for the corrected time.")
 @_source_options
 @click.option("--id", "correction_id", help="Your id for the correction (default: generated).")
+@json_option
 @click.pass_context
-def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attribution, quote, url, correction_id):
+def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attribution, quote, url, correction_id, as_json):
     """Supersede EVENT_ID: append a correction whose fields replace the event's as known from now on.
 
     Unchanged fields, the valid time and the sources carry over unless given. The original stays in
@@ -229,8 +236,7 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
     valid = parse_valid_time(valid_literal, log.zone, wording) if valid_literal else None
     draft = corrections.correction(log, event_id, changes=changes, reason=reason, valid=valid, wording=wording,
                                    sources=_sources(outlet, title, attribution, quote, url), correction_id=correction_id)
-    for e in log.append(draft):
-        click.echo(e.id)
+    _print_ids(log.append(draft), as_json)
 
 
 @main.command()
@@ -238,8 +244,9 @@ def correct(ctx, event_id, reason, valid_literal, wording, outlet, title, attrib
 @click.option("--reason", required=True, help="Why the event no longer stands.")
 @_source_options
 @click.option("--id", "retraction_id", help="Your id for the retraction (default: generated).")
+@json_option
 @click.pass_obj
-def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, retraction_id):
+def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, retraction_id, as_json):
     """Retract EVENT_ID: from now on the log reads as if it had never been appended.
 
     The event stays in the log (nothing is ever deleted); `--as-of` before the retraction still shows it.
@@ -252,14 +259,14 @@ def retract(env: Env, event_id, reason, outlet, title, attribution, quote, url, 
     log = env.writer()
     log.get(event_id)
     draft = Draft(event=EventRetracted(target=event_id, reason=reason), sources=_sources(outlet, title, attribution, quote, url), id=retraction_id)
-    for e in log.append(draft):
-        click.echo(e.id)
+    _print_ids(log.append(draft), as_json)
 
 
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
+@json_option
 @click.pass_obj
-def import_(env: Env, file):
+def import_(env: Env, file, as_json):
     """Import a JSON Lines file (an export, or events to append) into the log, all or nothing.
 
     Recorded times, ids and hashes in an export are kept, so an export imported into an empty log
@@ -293,4 +300,7 @@ def import_(env: Env, file):
             records = read_records(lines(), log.zone, allow_stored=True)
         count, added = log.import_stream(records)
     head = log.head()
+    if as_json:
+        emit_json({"log": env.which(log, head).json(), "read": count, "added": added})
+        return
     click.echo(f"read {count} entries, added {added}; head {head.seq} {head.hash[:16]}", err=False)

@@ -97,11 +97,13 @@ def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = T
 
 
 def ensure_cache(log: Log) -> bool:
-    """Bring the cache up to the log's head; False when it cannot be written (a read-only log)."""
+    """Bring the cache up to the log's head — by the entries past the head it records when it can
+    (`cache.catch_up`), by a rebuild otherwise; False when it cannot be written (a read-only log)."""
     if cache.is_fresh(log):
         return True
     try:
-        cache.rebuild(log)
+        if not cache.catch_up(log):
+            cache.rebuild(log)
     except (StorageError, sqlite3.Error):
         return False
     return True

@@ -105,9 +105,9 @@ def _names(value: Any, actor: str) -> bool:
 
 OPS: dict[str, OpRule] = {
     "hold": OpRule(lambda prior, arg: (arg[0], tuple(arg[1]))),
-    # The withdrawing actor no longer holds the place; anyone else who holds it still does.
-    "withdraw": OpRule(lambda prior, arg: NOBODY if prior[0] == arg else prior, sets=lambda arg: False,
-                       acts=lambda prior, arg: prior[0] == arg),
+    # The withdrawing actor no longer holds the place; a withdrawal by anyone else does nothing to it
+    # (and is no evidence about it).
+    "withdraw": OpRule(lambda prior, arg: NOBODY, sets=lambda arg: False, acts=lambda prior, arg: prior[0] == arg),
     "go": OpRule(lambda prior, arg: (arg, prior[1])),
     # Where a person died, when said; otherwise wherever they were.
     "die": OpRule(lambda prior, arg: (arg or prior[0], False), sets=lambda arg: arg is not None),
@@ -161,7 +161,8 @@ CHANGE, OBSERVATION = "change", "observation"
 # What one step of a key's evidence is (`world.Step.kind`): a change, an observation, or an actor's end.
 CHANGED, OBSERVED, ENDED = "change", "observation", "end"
 # The end of its window at which a fact takes effect: a change happened at some unknown instant inside
-# it, so certainly by its end; an observation held throughout it, so from its start.
+# it, so certainly by its end. (An observation held throughout it and says nothing outside it: the
+# fold reads its window whole, `world.apply_cell`, never a settling time; its start orders the index.)
 SETTLES = {CHANGE: "hi", OBSERVATION: "lo"}
 
 

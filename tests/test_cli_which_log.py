@@ -34,6 +34,7 @@ READ_ARGS = {
     "sources": [],
     "check": [],
     "map": ["--at", "2024-12-07T21:30", "--out", "map.svg"],
+    "follow": ["--after", "0", "--count", "1"],
 }
 WRITES = {"init", "append", "correct", "retract", "import"}
 HOW = ["--db", "CHRONO_DB"]
@@ -126,7 +127,16 @@ def test_export_missing_named_log_is_refused(here, how):
 
 @pytest.mark.parametrize("how", HOW)
 def test_state_missing_named_log_is_refused(here, how):
-    assert_refused(named(how, "typo.db", "state", "--at", "2024-12-07T21:30", "--json"), "typo.db", how, here)
+    assert_refused(named(how, "typo.db", "state", "--at", "2024-12-07T21:30"), "typo.db", how, here)
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_state_json_missing_named_log_is_refused_as_json(here, how):
+    result = named(how, "typo.db", "state", "--at", "2024-12-07T21:30", "--json")
+    what = "--db" if how == "--db" else "$CHRONO_DB"
+    assert (1, "", 1) == (result.exit_code, result.stdout, json.loads(result.stderr)["code"])
+    assert json.loads(result.stderr)["error"].startswith(f"no log at typo.db (named by {what}); ")
+    assert [] == os.listdir(here)
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -200,7 +210,7 @@ def test_completion_with_no_log_named_offers_the_bundled_chronicle(here):
 # --- every read command names the log it read --------------------------------------------------------------------
 
 # Where the line naming the log goes: stdout, unless stdout carries what scripts and files consume.
-ON_STDERR = {"head", "export", "map"}
+ON_STDERR = {"head", "export", "map", "follow"}
 BUNDLED_NOTE = " (read-only; no --db, $CHRONO_DB or ./chrono.db)"
 
 
@@ -274,8 +284,9 @@ def test_state_json_log_member_is_the_head_after_an_append(syria):
 
 
 def test_json_commands_are_every_read_command_but_the_arrays_and_the_files():
-    # entities --json is an array and log --json JSON Lines (their shapes stay); replay, export and map print no JSON.
-    assert {args[0] for args in JSON_ARGS.values()} == set(READ_ARGS) - {"entities", "log", "replay", "export", "map"}
+    # entities --json is an array and log --json and follow --json JSON Lines (their shapes stay); replay, export and
+    # map print no JSON.
+    assert {args[0] for args in JSON_ARGS.values()} == set(READ_ARGS) - {"entities", "log", "follow", "replay", "export", "map"}
 
 
 def test_log_json_lines_stay_entries_and_the_log_is_named_on_stderr(syria):

@@ -345,8 +345,8 @@ def test_a_large_export_is_written_by_two_processes_as_by_one(sudan, monkeypatch
 
 def test_export_through_the_cli_writes_every_format_as_the_fold_does(sudan, tmp_path):
     log, k = _truth(sudan)
-    for fmt in ("csv", "timelinejs", "geojson"):
-        out = tmp_path / f"sudan.{fmt}"
+    for fmt, suffix in (("csv", "csv"), ("timelinejs", "json"), ("geojson", "geojson")):
+        out = tmp_path / f"sudan.{suffix}"
         result = _cli(sudan, "export", "--format", fmt, "--out", str(out), "--as-of", "2026-01-01T01:30Z")
         assert 0 == result.exit_code, result.output
         n, expected = _folded(log, fmt, at=None, known_at=parse_instant("2026-01-01T01:30Z", log.zone))

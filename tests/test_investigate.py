@@ -21,6 +21,7 @@ from events import CallMade, ControlChanged, EventCorrected, EventRetracted, Per
 from projections import investigate as inv
 from projections.query import state_json, world_at
 from projections.resolve import resolve
+from projections.rules import ENDED
 from projections.world import INITIAL
 
 from . import strategies as s
@@ -344,7 +345,7 @@ def test_history_of_an_entity_agrees_with_state_at_every_valid_time(drafts, time
             if not started:  # (touched, at most, by what is no evidence about it)
                 assert answer is None or ("unknown", ()) == (answer.status, answer.events)
             elif not straddling and started[-1]["kind"] == "end" and started[-1]["value"] == inv.value_json(channel, INITIAL[channel]):
-                assert ("unknown", "end") == (answer.status, answer.last[1].kind)  # last held, until the actor's end
+                assert ("unknown", ENDED) == (answer.status, answer.last[1].kind)  # last held, until the actor's end
             elif not straddling:
                 assert ("certain", inv.value_json(channel, answer.value)) == ("certain", started[-1]["value"])
                 assert answer.status == "certain"

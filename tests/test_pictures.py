@@ -19,11 +19,14 @@ from chrono.store import Log
 from chrono.timeval import parse_instant, parse_valid_time
 from cli import main
 from events import ActorDescribed, ControlChanged, PersonDescribed, PersonFled, PersonMoved, PlaceDescribed, Source
+from projections.colors import actor_colors
 from projections.pictures import CSV_COLUMNS, export, geojson, render_map_svg, render_slider_html, render_timeline_html, timelinejs
 
 ZONE = "Asia/Damascus"
 SVG = "{http://www.w3.org/2000/svg}"
-GOVERNMENT, HTS = "#d62728", "#1b7837"  # the conventional colours the key promises
+# The colours the key gives the log's two actors, both holders of places (`projections.colors`).
+_KEY = actor_colors({"hts", "syrian-government"}, first={"hts", "syrian-government"})
+GOVERNMENT, HTS = _KEY["syrian-government"], _KEY["hts"]
 LOCATED = {"aleppo", "aleppo-citadel", "aleppo-airport", "hama", "damascus", "idlib", "moscow"}
 
 

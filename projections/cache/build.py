@@ -23,7 +23,7 @@ from chrono.store import NO_LINKS, Head, Log, bulk
 
 from . import helper
 from .derived import ENTITIES_SQL, mentions_sql, own_rows, spec_steps, corrected
-from .schema import FACTS, KEYS_SQL, MENTIONS, NEVER, PARTS, SCAN_ROWS, TABLES, format_id, statements
+from .schema import FACTS, MENTIONS, NEVER, PARTS, SCAN_ROWS, TABLES, format_id, keys_sql, statements
 from .versions import find_resolved, resolve_the_few
 
 ATTACHED = {"facts": "chrono_cache", "mentions": "chrono_cache_mentions"}  # schema names, once attached
@@ -71,18 +71,23 @@ def built_from(log: Log) -> Head | None:
     """The log head the cache was built from (None: no cache, a part missing, parts of different heads,
     or a cache in another format or unreadable)."""
     _attach(log)
-    heads = set()
+    return heads(log.conn)
+
+
+def heads(conn) -> Head | None:
+    """`built_from`, of the parts attached to `conn` as they are."""
+    found = set()
     for meta_table, _tables, _indexes in PARTS.values():
         try:
-            meta = dict(log.conn.execute(f"SELECT key, value FROM {meta_table}").fetchall())
+            meta = dict(conn.execute(f"SELECT key, value FROM {meta_table}").fetchall())
         except sqlite3.DatabaseError:  # no cache yet, or a damaged file: rebuilt, never read
             return None
         if "seq" not in meta or meta.get("format") != format_id():
             return None
-        heads.add((int(meta["seq"]), meta["hash"]))
-    if len(heads) != 1:
+        found.add((int(meta["seq"]), meta["hash"]))
+    if len(found) != 1:
         return None
-    ((seq, hash_),) = heads
+    ((seq, hash_),) = found
     return Head(seq, hash_, None)
 
 
@@ -285,7 +290,7 @@ def _mentions_steps(head: Head, tmp: str | None, listed_tmp: str | None) -> list
         *versions[0], sql("BEGIN"), sql(f"DELETE FROM {MENTIONS} WHERE EXISTS (SELECT 1 FROM {listed}.chrono_replaced_at) "
                                         f"AND seq IN (SELECT seq FROM {listed}.chrono_replaced_at)"),
         sql(mentions_sql(f"{listed}.chrono_versions", keyed=True)), sql("COMMIT"), *versions[1],
-        sql("BEGIN"), *(sql(t) for t in statements(indexes, name)), sql(KEYS_SQL), *_meta_steps(name, meta_table, head), sql("COMMIT"),
+        sql("BEGIN"), *(sql(t) for t in statements(indexes, name)), sql(keys_sql()), *_meta_steps(name, meta_table, head), sql("COMMIT"),
         *([] if tmp is None else [sql(f"DETACH DATABASE {name}")]),
     ]
 

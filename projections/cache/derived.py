@@ -106,23 +106,23 @@ def spec_steps() -> list:
     ]
 
 
-def mentions_sql(source: str, *, keyed: bool) -> str:
+def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     """Every entity each timed fact in `source` names, in one pass over the payloads, each parsed
     once: json_tree walks a payload's fields and the items of its lists (an item's field is its path's
     last step, which SQLite quotes when it holds more than letters and digits). CROSS JOIN keeps SQLite
     from walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
     the mentions part, those that are keyed effects with their channel, n, op, when they settle and
     their spec (the op's argument is read from the payload when asked for); otherwise of the other
-    types' facts, into the facts part's `proj_refs`."""
+    types' facts, into the facts part's `proj_refs`. `into`: another table of the same columns."""
     tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
             "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
             "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
                 source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES))
     if not keyed:
-        return f"INSERT INTO {REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
+        return f"INSERT INTO {into or REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
     effect = "(m.channel IS NOT NULL AND (m.needs IS NULL OR json_extract(f.body, '$.' || m.needs) IS NOT NULL))"
     return (
-        f"INSERT INTO {MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
+        f"INSERT INTO {into or MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
         f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
         f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
         f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END, "
@@ -164,14 +164,20 @@ EFFECT_ROWS = (
 # a document names its entities by, without reading their payloads (`read.names_of`). SQLite cuts a
 # string short at a NUL character (in JSON, \u0000): the name of a payload holding one is left NULL,
 # and read from the payload when asked for.
-ENTITIES_SQL = (
-    f"INSERT INTO {ENTITIES} (id, kind, name, actor, seq, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
-    + " ".join(f"WHEN '{t}' THEN '$.{d.id_field}'" for t, d in DESCRIPTIONS.items())
-    + " END), CASE f.type " + " ".join(f"WHEN '{t}' THEN '{d.kind}'" for t, d in DESCRIPTIONS.items())
-    + " END, CASE WHEN instr(f.body, '\\u0000') THEN NULL ELSE json_extract(f.body, '$.name') END, "
-    + "CASE f.type " + " ".join(f"WHEN '{t}' THEN json_extract(f.body, '$.{d.member_of}')" for t, d in DESCRIPTIONS.items() if d.member_of)
-    + f" END, f.seq, f.id, f.seq_from, f.seq_to FROM {SCAN_ROWS} AS f WHERE f.type IN ({types_in(list(DESCRIPTIONS))})"
-)
+def entities_sql(source: str) -> str:
+    """The gazetteer's rows of the descriptions among the fact versions in `source` (rows shaped as
+    `schema.FACT_ROWS`'s)."""
+    return (
+        f"INSERT INTO {ENTITIES} (id, kind, name, actor, seq, fact, seq_from, seq_to) SELECT json_extract(f.body, CASE f.type "
+        + " ".join(f"WHEN '{t}' THEN '$.{d.id_field}'" for t, d in DESCRIPTIONS.items())
+        + " END), CASE f.type " + " ".join(f"WHEN '{t}' THEN '{d.kind}'" for t, d in DESCRIPTIONS.items())
+        + " END, CASE WHEN instr(f.body, '\\u0000') THEN NULL ELSE json_extract(f.body, '$.name') END, "
+        + "CASE f.type " + " ".join(f"WHEN '{t}' THEN json_extract(f.body, '$.{d.member_of}')" for t, d in DESCRIPTIONS.items() if d.member_of)
+        + f" END, f.seq, f.id, f.seq_from, f.seq_to FROM {source} AS f WHERE f.type IN ({types_in(list(DESCRIPTIONS))})"
+    )
+
+
+ENTITIES_SQL = entities_sql(SCAN_ROWS)
 
 
 def corrected(head: int) -> str:
@@ -181,13 +187,15 @@ def corrected(head: int) -> str:
     return f"(SELECT t.target FROM events AS t WHERE t.target IS NOT NULL AND +t.seq <= {int(head)})"
 
 
-def own_rows(head: int) -> str:
+def own_rows(head: int, after: int = 0, but: str | None = None) -> str:
     """Where the mentions pass reads facts first: every fact's own row, straight from the log (bounded
     by the head: a log's rows never change), but those of the facts a correction or retraction names,
-    which the facts part resolves version by version (`versions`)."""
+    which the facts part resolves version by version (`versions`). `after`: only the rows past that
+    position (a catch-up's); `but`: a table of the ids to leave out as well (those it resolves)."""
     return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
-            f"e.valid_hi AS hi, e.body AS body, 1 AS own FROM events AS e WHERE e.seq <= {int(head)} AND e.target IS NULL "
-            f"AND e.type IN ({types_in(KEYED_TYPES)}) AND e.id NOT IN {corrected(head)})")
+            f"e.valid_hi AS hi, e.body AS body, 1 AS own FROM events AS e WHERE e.seq > {int(after)} AND e.seq <= {int(head)} "
+            f"AND e.target IS NULL AND e.type IN ({types_in(KEYED_TYPES)}) AND e.id NOT IN {corrected(head)}"
+            + (f" AND e.id NOT IN (SELECT id FROM {but})" if but else "") + ")")
 
 
 # Which (type, version) pairs are current: a fact of another was written by an older schema. (One

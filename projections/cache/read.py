@@ -492,27 +492,29 @@ def members(log: Log, actor: str, position: int) -> list[str]:
     return sorted(i for i, a in latest.items() if a == actor)
 
 
-def named_as(log: Log, position: int, kind: str) -> set[str]:
-    """Every id a fact standing at `position` names in a field that refers to an entity of `kind`
-    (`events.ref_fields`; descriptions too), read out of the stored JSON type by type by the type
-    index; a payload of an older schema is read as the current one (`_payload`)."""
+def named_in(log: Log, position: int, fields) -> set[str]:
+    """Every id the facts standing at `position` name in one of `fields` ((type, field) pairs of
+    `events.ref_fields`), read out of the stored JSON type by type by the type index; a payload of an
+    older schema is read as the current one (`_payload`)."""
     where, args = _live(position)
+    wanted: dict[str, list[tuple[str, bool]]] = {}
+    for type_name, name in fields:
+        many = next(m for f, _k, m in ref_fields(REGISTRY[type_name]) if f == name)
+        wanted.setdefault(type_name, []).append((name, many))
     out: set[str] = set()
-    for type_name, cls in sorted(REGISTRY.items()):
-        fields = [(name, many) for name, k, many in ref_fields(cls) if k == kind] if not cls.correction else []
-        if not fields:
-            continue
+    for type_name, named in sorted(wanted.items()):
+        cls = REGISTRY[type_name]
         code = TYPE_CODES[type_name]
         rows = f"(SELECT body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version = ? AND {where})"
         bounds = (code * SPAN - HALF, code * SPAN + HALF - 1, cls.version, *args)
-        for name, many in fields:
+        for name, many in named:
             sql = (f"SELECT DISTINCT j.value FROM {rows} AS f, json_each(f.body, '$.{name}') AS j" if many
                    else f"SELECT DISTINCT json_extract(f.body, '$.{name}') FROM {rows} AS f")
             out.update(v for (v,) in log.conn.execute(sql, bounds) if v is not None)
         for version, body in log.conn.execute(
                 f"SELECT version, body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version != ? AND {where}", bounds):
             payload = _payload(type_name, version, body)
-            for name, many in fields:
+            for name, many in named:
                 value = payload.get(name)
                 out.update(v for v in (value if many else [value]) if v is not None)
     return out

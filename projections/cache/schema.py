@@ -25,7 +25,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "18"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
+FORMAT = "19"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
 
 FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
@@ -79,6 +79,9 @@ WIDE = 2**40
 # The ops whose effect later ops never undo (`rules.Channel.sticky`): found by an index of their own.
 STICKY = ", ".join(f"'{c.sticky}'" for c in CHANNELS.values() if c.sticky)
 
+# The facts part's index of the rows that have links (the facts with ordering constraints, and every
+# version of a fact resolved version by version): few, found by a catch-up without a scan.
+#
 # Each part: (meta table, tables, indexes). Statements create in `{s}` (the schema being built) and
 # otherwise name tables unqualified: SQLite finds them wherever they are attached, as nothing else
 # holds tables of these names. An index leads with a column whose values seldom tie where the queries
@@ -101,6 +104,7 @@ CREATE TABLE {{s}}.{REFS} (
 CREATE INDEX {{s}}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi);
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} ({TYPE_TIME}, seq, seq_from, seq_to);
 CREATE INDEX {{s}}.{FACTS}_wide ON {FACTS} (lo, seq, hi, seq_from, seq_to) WHERE hi - lo > {WIDE};
+CREATE INDEX {{s}}.{FACTS}_linked ON {FACTS} (id, links) WHERE links IS NOT NULL;
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);
 CREATE INDEX {{s}}.{REFS}_entity ON {REFS} (entity, lo, seq, seq_from, seq_to, fact)"""),
@@ -118,8 +122,18 @@ CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEG
 }
 # Each key's widest window of a change (`settle - lo`) and of an observation (`hi - lo`; NULL: it has
 # none), once the mentions part holds every version: how far back from T a reader must look.
-KEYS_SQL = (f"INSERT INTO {KEYS} SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
-            f"max(CASE WHEN kind = '{OBSERVED}' THEN hi - lo END) FROM {MENTIONS} WHERE channel IS NOT NULL GROUP BY entity, channel")
+def keys_sql(where: str = "1", *, merge: bool = False) -> str:
+    """The keys' rows, of the mentions `where` selects (every one by default); `merge`: into a table that
+    has rows already, each key's width the widest of its row's and the mentions'. (A `where` on the
+    rowid reads the table by rowid: NOT INDEXED keeps SQLite from walking an index of every keyed row.)"""
+    rows = (f"SELECT channel, entity, max(CASE WHEN kind = '{CHANGED}' THEN settle - lo END), "
+            f"max(CASE WHEN kind = '{OBSERVED}' THEN hi - lo END) FROM {MENTIONS}{' NOT INDEXED' if merge else ''} "
+            f"WHERE channel IS NOT NULL AND {where} GROUP BY entity, channel")
+    if not merge:
+        return f"INSERT INTO {KEYS} {rows}"
+    wider = "CASE WHEN {0} IS NULL THEN excluded.{0} WHEN excluded.{0} IS NULL THEN {0} ELSE max({0}, excluded.{0}) END"
+    return (f"INSERT INTO {KEYS} {rows} ON CONFLICT (key, channel) DO UPDATE SET "
+            f"width = {wider.format('width')}, seen = {wider.format('seen')}")
 # Every table a cache has had (those of older formats too, which a rebuild drops from a log that kept them).
 TABLES = (META, FACTS, ENTITIES, "proj_meta_mentions", MENTIONS, KEYS, "proj_effects", REFS)
 

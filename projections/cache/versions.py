@@ -40,11 +40,7 @@ def find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
         while root in target_of and steps <= len(target_of):  # a correction of a correction: up to the fact
             root, steps = target_of[root], steps + 1
         roots.append((correction, root))
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
-    conn.execute("DELETE FROM chrono_roots")
-    conn.executemany("INSERT INTO chrono_roots VALUES (?, ?)", roots)
-    # (By id in the log, which has the index: the facts part has none yet.)
-    conn.execute("DELETE FROM chrono_roots WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.id = chrono_roots.root AND e.target IS NULL)")
+    set_roots(conn, roots)
     linked: dict[str, dict] = {}
     old: list[int] = []
     for seq, fact_id, links, current in conn.execute(
@@ -57,12 +53,9 @@ def find_resolved(conn) -> tuple[dict[str, dict], list[int]]:
 
 
 
-def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Head) -> None:
-    """Replace the rows of facts that corrections, ordering constraints (`linked`: each fact's links)
-    or an older schema (`old`: their positions) touch with their versions (`Writer`). Streams:
-    memory grows with one correction chain, not with the log."""
-    conn = log.conn
-    # Ordering constraints first: their groups are narrowed together, so their members' versions wait.
+def link_groups(linked: dict[str, dict]) -> list[list[str]]:
+    """The groups of facts that ordering constraints connect (`linked`: each fact's links), each
+    narrowed together (`resolve.narrow`); a fact without constraints is in none."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -74,11 +67,34 @@ def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Hea
     for event_id, link in linked.items():
         for other in (*link["after"], *link["before"]):
             parent[find(other)] = find(event_id)
-    members = set(parent)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for member in parent:
+        groups[find(member)].append(member)
+    return list(groups.values())
+
+
+def set_roots(conn, roots: list[tuple[str, str]]) -> None:
+    """The corrections to resolve, each under the fact at its chain's root (`temp.chrono_roots`)."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_roots (id TEXT PRIMARY KEY, root TEXT NOT NULL)")
+    conn.execute("DELETE FROM chrono_roots")
+    conn.executemany("INSERT INTO chrono_roots VALUES (?, ?)", roots)
+    # (By id in the log, which has the index: the facts part has none yet.)
+    conn.execute("DELETE FROM chrono_roots WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.id = chrono_roots.root AND e.target IS NULL)")
+
+
+def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Head, *, in_place: bool = False) -> None:
+    """Replace the rows of facts that corrections (each chain's root in `temp.chrono_roots`), ordering
+    constraints (`linked`: each fact's links) or an older schema (`old`: their positions) touch with
+    their versions (`Writer`; `in_place`: a catch-up's, see there). Streams: memory grows with one
+    correction chain, not with the log."""
+    conn = log.conn
+    # Ordering constraints first: their groups are narrowed together, so their members' versions wait.
+    groups = link_groups(linked)
+    members = {m for group in groups for m in group}
     waiting: dict[str, list[tuple[int, int, Fact | None]]] = {}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS chrono_replaced (id TEXT PRIMARY KEY) WITHOUT ROWID")
     conn.execute("DELETE FROM temp.chrono_replaced")
-    out = Writer(conn, head)
+    out = Writer(conn, head, in_place=in_place)
 
     def settle(fact_id: str, spans: list[tuple[int, int, Fact | None]]) -> None:
         if fact_id in members:
@@ -117,10 +133,7 @@ def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Hea
         settle(e.id, [(e.seq, NEVER, resolve([e]).facts[0])])
 
     # Ordering constraints: narrow each connected group at every position where one of it changed.
-    groups: dict[str, list[str]] = defaultdict(list)
-    for member in members:
-        groups[find(member)].append(member)
-    for group_members in groups.values():
+    for group_members in groups:
         for member in group_members:
             if member not in waiting:
                 entry = log.find(member)
@@ -189,10 +202,13 @@ class Writer:
     """Replaces a fact's own cache row with its versions, in batches, and lists the facts it replaced
     (`temp.chrono_replaced`). A fact's own row is the row at its log position (`build._build_facts`); the
     versions go after the head's, so they are the rows past it (`build._versions_steps`), and no index is
-    needed before the last row is written."""
+    needed before the last row is written. `in_place`: for a catch-up (`catchup`), which removes
+    every row of a fact it resolves beforehand and adds the versions to a cache that has its indexes
+    (each in the next free rowid: the rows past the head are taken)."""
 
-    def __init__(self, conn, head: Head):
+    def __init__(self, conn, head: Head, *, in_place: bool = False):
         self.conn = conn
+        self.in_place = in_place
         self.ids: list[tuple[str]] = []
         self.rows: list[tuple] = []
         self.rowid = head.seq
@@ -207,12 +223,16 @@ class Writer:
             self.flush()
 
     def flush(self) -> None:
-        self.conn.executemany(f"DELETE FROM {FACTS} WHERE rowid = (SELECT seq FROM events WHERE id = ?)", self.ids)
+        if not self.in_place:
+            self.conn.executemany(f"DELETE FROM {FACTS} WHERE rowid = (SELECT seq FROM events WHERE id = ?)", self.ids)
         # (Its key refuses a fact replaced twice, whose first versions would stay: only its own row is removed.)
         self.conn.executemany("INSERT INTO temp.chrono_replaced (id) VALUES (?)", self.ids)
-        first, self.rowid = self.rowid + 1, self.rowid + len(self.rows)
-        self.conn.executemany(f"INSERT INTO {FACTS} (rowid, {FACT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                              [(rowid, *row) for rowid, row in enumerate(self.rows, first)])
+        if self.in_place:
+            self.conn.executemany(f"INSERT INTO {FACTS} ({FACT_COLUMNS}) VALUES ({', '.join('?' * 15)})", self.rows)
+        else:
+            first, self.rowid = self.rowid + 1, self.rowid + len(self.rows)
+            self.conn.executemany(f"INSERT INTO {FACTS} (rowid, {FACT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                                  [(rowid, *row) for rowid, row in enumerate(self.rows, first)])
         self.ids, self.rows = [], []
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from chrono.lazy import lazy_names
 
-FORMATS = ("jsonl", "csv", "geojson", "timelinejs")  # what `export` writes (exports.export)
+# What `export` writes (exports.export), and the suffixes of files that hold each.
+SUFFIXES = {"jsonl": (".jsonl", ".ndjson"), "csv": (".csv",), "geojson": (".geojson", ".json"), "timelinejs": (".json",)}
+FORMATS = tuple(SUFFIXES)
 
 _EXPORTS = {
     "actor_colors": "_colors",
@@ -18,6 +20,6 @@ _EXPORTS = {
     "parse_step": "maps", "render_map_svg": "maps", "render_slider_html": "maps",
     "render_timeline_html": "timeline",
 }
-__all__ = ["FORMATS", *_EXPORTS]
+__all__ = ["FORMATS", "SUFFIXES", *_EXPORTS]
 
 __getattr__ = lazy_names(__name__, _EXPORTS)

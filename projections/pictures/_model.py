@@ -3,6 +3,7 @@ each event with its window, actors, places and sources."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import attrs
@@ -15,7 +16,7 @@ from ..describe import NO_ONE, candidate_text, summarize
 from ..gazetteer import Gazetteer
 from ..query import Knowledge, instant, knowledge, state_json
 from ..resolve import Fact
-from ..rules import CONTROL, WHERE
+from ..rules import CONTROL, WHERE, rule_of
 from ..world import LISTS, effects
 from ._colors import actor_colors
 
@@ -60,12 +61,17 @@ class Scene:
         return event_info(f, self.g, self.zone)
 
 
-def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None) -> Scene:
+def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None, colors: Mapping[str, str] | None = None) -> Scene:
+    """`colors`: a colour chosen for an actor wins over the palette's (`actor_colors`)."""
     k = knowledge(log, known_at)
     actors = {e.id for e in k.gazetteer.of_kind("actor")}
+    holders = set()  # drawn together on every map: the palette serves them first
     for f in k.facts:
-        actors |= {v for _field, kind, v in entity_refs(f.event) if kind == "actor" or k.gazetteer.kind(v) == "actor"}
-    return Scene(log_name=name or log.name, zone=log.zone, k=k, colors=actor_colors(actors))
+        named = {v for _field, kind, v in entity_refs(f.event) if kind == "actor" or k.gazetteer.kind(v) == "actor"}
+        actors |= named
+        if any(e.channel == CONTROL for e in rule_of(type(f.event).type_name).effects):
+            holders |= named
+    return Scene(log_name=name or log.name, zone=log.zone, k=k, colors=actor_colors(actors, first=holders, chosen=colors))
 
 
 def refs_by_kind(f: Fact, g: Gazetteer) -> dict[str, list[str]]:

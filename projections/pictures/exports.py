@@ -18,11 +18,12 @@ from chrono.errors import ChronoError
 from chrono.jsonl import write_entries
 from chrono.store import Log, bulk
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
+from events import REGISTRY, ref_fields
 
 from .. import cache
 from ..indexed import Progress, gazetteer, quietly
 from ..query import Knowledge, ensure_cache, keyed_json
-from ..rules import CHANNELS, CONTROL, WHERE
+from ..rules import CHANNELS, CONTROL, WHERE, rule_of
 from ..world import answer
 from . import FORMATS
 from ._colors import actor_colors
@@ -155,7 +156,10 @@ def geojson_of(sc: Scene, valid_at: str, known_at: str, control: list[dict], whe
 
 
 def _tl_date(dt: datetime, zone: str, display: str | None = None) -> dict:
-    local = dt.astimezone(zone_info(zone))
+    try:
+        local = dt.astimezone(zone_info(zone))
+    except OverflowError:  # (the calendar's first hours west of UTC, its last east of it: its edge)
+        local = datetime.min if dt.year == 1 else datetime.max
     out = {"year": local.year, "month": local.month, "day": local.day, "hour": local.hour, "minute": local.minute}
     if display:
         out["display_date"] = display
@@ -193,8 +197,9 @@ def slide(f, info: dict, zone: str) -> dict:
     text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
     return {
         "unique_id": f.id,
-        # (An open or unknown end has no date: a start only, or the end as the only date.)
-        "start_date": _tl_date(from_micros(f.lo if f.lo > CALENDAR_LO else f.hi), zone, info["when"]),
+        # (An open or unknown end has no date: a start only, or the end as the only date; a window
+        # from the calendar's first instant to its last starts at the first.)
+        "start_date": _tl_date(from_micros(f.lo if f.lo > CALENDAR_LO or f.hi >= CALENDAR_HI else f.hi), zone, info["when"]),
         **({"end_date": _tl_date(from_micros(f.hi), zone)} if CALENDAR_LO < f.lo and f.hi < CALENDAR_HI else {}),
         "text": {"headline": escape(info["summary"]), "text": text},
         "group": info["type"],
@@ -223,7 +228,7 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
     g = gazetteer(log, position)
     k = Knowledge(known_at=known_at or log.clock(), log=log, position=position)
     k.use_gazetteer(g)
-    colors = actor_colors({e.id for e in g.of_kind("actor")} | cache.named_as(log, position, "actor")) if fmt == "geojson" else {}
+    colors = _actor_colors(log, position, g) if fmt == "geojson" else {}
     sc = Scene(log_name=log.name, zone=log.zone, k=k, colors=colors)
     if fmt == "geojson":
         doc = _geojson_indexed(log, sc, position, at, step)
@@ -353,6 +358,19 @@ def _middle(log: Log, position: int, end: int | None) -> int | None:
     if facts < PARALLEL_FROM or len(starts) < _SAMPLE // 8:
         return None
     return sorted(starts)[len(starts) // 2]
+
+
+def _actor_colors(log: Log, position: int, g) -> dict[str, str]:
+    """The colours `scene` gives the actors: every actor the log describes or names (in a field that
+    names an actor, or naming a described one), those that facts of control name first; from the
+    stored JSON of the fields that name entities, not from the facts."""
+    described = {e.id for e in g.of_kind("actor")}
+    fields = [(name, f, kind) for name, cls in REGISTRY.items() if not cls.correction for f, kind, _many in ref_fields(cls)]
+    control = {name for name in REGISTRY if any(e.channel == CONTROL for e in rule_of(name).effects)}
+    named = cache.named_in(log, position, [(t, f) for t, f, kind in fields if kind == "actor"])
+    of_control = cache.named_in(log, position, [(t, f) for t, f, _kind in fields if t in control])
+    holders = {v for v in of_control if v in described} | cache.named_in(log, position, [(t, f) for t, f, kind in fields if t in control and kind == "actor"])
+    return actor_colors(described | named, first=holders)
 
 
 def _export_folded(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None, known_at: datetime | None) -> int:
