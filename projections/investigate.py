@@ -45,17 +45,25 @@ def load(log: Log, known_at: datetime | None = None) -> Knowledge:
 
 
 def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, mentions: bool = True) -> Knowledge:
-    """What `history` needs of the log for one place, person or unit, as known at `known_at`: the
-    facts any version of which names it (without `mentions`, only those any version of which changes
-    it: its channel's keyed effects on it, all a history without --mentions shows or computes from),
-    as the cache stands at K, windows narrowed, their entries and every correction and retraction of
-    them, and the names they mention. An actor's history (every place it gained or lost) needs the
-    whole log, and so does a log whose cache cannot be brought up to date."""
-    if entity.kind == "actor" or not ensure_cache(log):
+    """What `history` needs of the log for one entity, as known at `known_at`, read through the cache's
+    indexes: for a place, person or unit, the facts any version of which names it (without
+    `mentions`, only those any version of which changes it: its channel's keyed effects on it, all a
+    history without --mentions shows or computes from); for an actor, those naming it or its units
+    and every fact of control on a place any of them has an effect on (what such a place's holder
+    was before and after, which an actor's history compares, rests on all of them). With them the
+    actors' ends (which reach any holder and unit), as the cache stands at K, windows narrowed, their
+    entries and every correction and retraction of them, and the names they mention. A log whose
+    cache cannot be brought up to date is read whole."""
+    if not ensure_cache(log):
         return load(log, known_at)
     position = cache.position_at(log, known_at)
-    channel = CHANNEL_OF_KIND[entity.kind]
-    ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
+    if entity.kind == "actor":
+        ids = [i for who in (entity.id, *cache.members(log, entity.id, position)) for i in cache.naming_ids(log, who, position)]
+        places = {key for e in cache.chains(log, ids, position) for ev in _versions_of(e) for channel, key, _op in effects(ev) if channel == CONTROL}
+        ids += [i for place in sorted(places) for i in cache.naming_ids(log, place, position, channels=(CONTROL,))]
+    else:
+        channel = CHANNEL_OF_KIND[entity.kind]
+        ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
     ids = list(dict.fromkeys([*ids, *cache.ending_ids(log, position)]))  # (an actor's end may reach it)
     entries = cache.chains(log, ids, position)
     chain = resolve(entries)
@@ -68,11 +76,14 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
                   resolution=Resolution(facts=facts, retracted=chain.retracted, entries=chain.entries))
     named = {entity.id}  # (every fact's event is an entry's or a correction's replacement)
     for e in entries:
-        named.update(v for _, _, v in entity_refs(e.event))
-        if isinstance(e.event, EventCorrected):
-            named.update(v for _, _, v in entity_refs(e.event.replacement))
+        named.update(v for ev in _versions_of(e) for _, _, v in entity_refs(ev))
     k.use_gazetteer(Gazetteer.from_payloads(cache.described(log, named, position)))
     return k
+
+
+def _versions_of(e: Entry) -> list[Event]:
+    """An entry's event, and a correction's replacement too: every version a fact may take from it."""
+    return [e.event, e.event.replacement] if isinstance(e.event, EventCorrected) else [e.event]
 
 
 # --- shared pieces ---------------------------------------------------------------------------------

@@ -176,6 +176,9 @@ BREAKS = [
     Break("geojson-every-actor", "a map colours every actor the log names, described or not",
           "projections/pictures/exports.py", "return actor_colors(described | named, first=holders)", "return actor_colors(described, first=holders)",
           ("tests/test_indexed.py",)),
+    Break("history-actor-places", "an actor's history reads every fact of control on the places it touched, naming it or not",
+          "projections/investigate.py", "ids += [i for place in sorted(places) for i in cache.naming_ids(log, place, position, channels=(CONTROL,))]",
+          "pass", ("tests/test_indexed.py",)),
     # --- the log -------------------------------------------------------------------------------------
     Break("hash-covers-target", "the hash covers every stored column",
           "chrono/logstore.py", "f\"{'' if meta is None else meta}\\x1f{recorded}\\x1f{body}\\x1f{sources}\\x1f{links}\\x1f{'' if target is None else target}\"",

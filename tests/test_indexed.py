@@ -356,3 +356,46 @@ def test_export_through_the_cli_writes_every_format_as_the_fold_does(sudan, tmp_
     port = next(f for f in mapped["features"] if f["id"] == "port-sudan")
     assert ("juba-peace-forces", "certain") == (port["properties"]["controller"], port["properties"]["status"])
     assert port["properties"]["marker-color"] not in ("#9e9e9e", "#ffffff")  # (not the colour of an actor nobody named)
+
+
+# --- history of an actor ---------------------------------------------------------------------------------
+
+
+@given(st.one_of(batches, wide_batches), st.data())
+def test_an_actors_history_read_through_the_indexes_is_the_whole_logs(batches, data):
+    """An actor's history (every place it gained or lost, its units) reads only the facts naming it
+    or its units and the facts of control on the places those touch, with the actors' ends; it must
+    say what the whole log's history says, with and without --mentions, at any --as-of."""
+    log, times = _log(batches, data)
+    known_at = data.draw(st.sampled_from([None, *times]))
+    whole = inv.load(log, known_at)
+    actor = whole.gazetteer.by_id[data.draw(st.sampled_from(sorted(s.ACTORS)))]
+    mentions = data.draw(st.booleans())
+    expected = inv.history(whole, actor, zone=ZONE, mentions=mentions)
+    got = inv.history(inv.load_for(log, actor, known_at, mentions=mentions), actor, zone=ZONE, mentions=mentions)
+    expected.pop("known_at"), got.pop("known_at")
+    assert expected == got
+
+
+def test_an_actors_history_read_through_the_indexes_shows_the_places_it_lost_to_facts_that_never_name_it(sudan):
+    from chrono.store import Log
+    from chrono.timeval import ValidTime
+    from events import ControlChanged
+
+    from .test_properties import loaded
+
+    def minute(m):
+        return ValidTime(earliest=s.BASE + timedelta(minutes=m), latest=s.BASE + timedelta(minutes=m + 1), precision="minute", zone=ZONE)
+
+    log = loaded([Draft(event=ControlChanged(place="p0", controller="a0"), valid=minute(0), id="held"),
+                  Draft(event=ControlChanged(place="p0", controller="a1"), valid=minute(10), id="taken")])
+    a0 = inv.load(log).gazetteer.by_id["a0"]
+    assert ["held", "taken"] == [r["event"] for r in inv.history(inv.load_for(log, a0), a0, zone=ZONE)["changes"]]
+    # (In Sudan: the militia's end reaches Hantoub, which it held, and its brigade's standing.)
+    log = Log.open(sudan)
+    whole = inv.load(log)
+    militia = whole.gazetteer.by_id["gezira-militia"]
+    expected = inv.history(whole, militia, zone=log.zone)
+    got = inv.history(inv.load_for(log, militia), militia, zone=log.zone)
+    assert {**expected, "known_at": None} == {**got, "known_at": None}
+    assert {("militia-holds-hantoub", "hantoub"), ("militia-merges", "hantoub")} <= {(r["event"], r["key"]) for r in got["changes"]}
