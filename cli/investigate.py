@@ -200,8 +200,8 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
             raise click.UsageError("use either --from/--to or --at/--as-of/--vs, not both")
         if not as_of:
             raise click.UsageError("--at compares beliefs: it needs --as-of (and optionally --vs)")
-        doc = inv.diff_belief(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
-                              parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
+        doc = indexed.diff_belief_of(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
+                                     parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
         if as_json:
             emit_json({"log": which.json(), **doc})
         else:

@@ -20,18 +20,18 @@ from chrono import codec
 from chrono.errors import ChronoError
 from chrono.store import NO_LINKS, Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, to_micros, zone_info
-from events import entity_refs
+from events import EventCorrected, entity_refs
 
 from . import cache, investigate
 from .gazetteer import Gazetteer, Names
 from .investigate import (
-    LONGEST_TRAVEL_US, Stay, any_source, at_once, contradictions, correction_cycle, diff_doc, entity_findings, happening_change,
-    in_timeline, key_change, ordering_conflict, ordering_dangling, period, setting, sorted_chain, stays_of, timeline_day,
-    timeline_head, timeline_row, two_places,
+    LONGEST_TRAVEL_US, Stay, any_source, at_once, belief_doc, belief_happening, cause, contradictions, correction_cycle, diff_doc,
+    entity_findings, happening_change, in_timeline, key_change, ordering_conflict, ordering_dangling, period, setting, sorted_chain,
+    stays_of, timeline_day, timeline_head, timeline_row, two_places,
 )
 from .query import ensure_cache
 from .resolve import Fact, conflicts_of
-from .rules import CHANNELS, HOLDER, MEMBER, SECTIONS, WHERE, rule_of
+from .rules import CHANNELS, DESCRIPTIONS, HOLDER, MEMBER, SECTIONS, WHERE, rule_of
 from .sources import source_matches
 from .world import CERTAIN, INITIAL, POSSIBLE, Op, answer, effects
 from .world import Step as WorldStep
@@ -265,6 +265,81 @@ def _happening_changes(log: Log, position: int, a: int, b: int, zone: str, sourc
         yield row
 
 
+def diff_belief_of(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None, *, zone: str, source: str | None = None) -> dict:
+    """What `chrono diff --at --as-of --vs` says: `investigate.diff_belief`, from the cache's indexes
+    when it can be brought up to date, else from the fold."""
+    if not ensure_cache(log):
+        return investigate.diff_belief(log, at, k1_at, k2_at, zone=zone, source=source)
+    return diff_belief(log, at, k1_at, k2_at or log.clock(), zone=zone, source=source)
+
+
+def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime, *, zone: str, source: str | None = None) -> dict:
+    """`investigate.diff_belief` from the cache: a belief about T changes between K1 and K2 only where
+    a fact's standing version changed in between (`cache.changed_between`), so only their keys (and
+    those an actor's end among them may reach, or a member's new description put under another
+    actor's end) are answered at T at both positions, and only they can be happenings that changed;
+    the causes are the entries recorded in between, read in log order."""
+    if k1_at > k2_at:
+        raise ChronoError("--as-of must not be after --vs")
+    p1, p2 = cache.position_at(log, k1_at), cache.position_at(log, k2_at)
+    t = to_micros(at)
+    ids = cache.changed_between(log, p1, p2)
+    versions = {i: pair for i in ids if any(pair := (cache.fact(log, i, p1), cache.fact(log, i, p2)))}  # (one that came and went is neither)
+    keys: set[tuple[str, str]] = set()
+    for pair in versions.values():
+        for f, position in zip(pair, (p1, p2)):
+            if f is None:
+                continue
+            keys.update((channel, key) for channel, key, _op in effects(f.event))
+            rule = rule_of(f.type_name)
+            if rule.ends is not None:
+                keys |= _reached(log, getattr(f.event, rule.ends), position)
+            described = DESCRIPTIONS.get(f.type_name)
+            if described is not None and described.member_of:  # (whose end reaches it)
+                keys.update((name, getattr(f.event, described.id_field)) for name, c in CHANNELS.items() if c.on_end == MEMBER)
+    keys = sorted((ck for ck in keys if ck[0] in SECTIONS), key=lambda ck: (SECTIONS.index(ck[0]), ck[1]))
+    ends = {p: cache.ends_by(log, t, p) for p in (p1, p2)}
+    answers = []
+    for channel, key in keys:
+        cells = [cache.key_cell(log, channel, key, t, p, ends=ends[p])[0] for p in (p1, p2)]
+        answers.append((channel, key, *(None if cell is None else answer(cell, CHANNELS[channel].initial) for cell in cells)))
+    names = Names(cache.names_of(log, {key for _c, key in keys} | {x for _c, _k, *two in answers for an in two if an is not None for x in _named(an)}
+                                 | {v for pair in versions.values() for f in pair if f is not None for _, _, v in entity_refs(f.event)}, p2))
+    fact_of = functools.lru_cache(maxsize=4096)(lambda i: versions[i][1] or versions[i][0] if i in versions else cache.fact(log, i, p2) or cache.fact(log, i, p1))
+    changes = [c for channel, key, a1, a2 in answers if (c := key_change(channel, key, a1, a2, names)) is not None
+               and any_source(c["events"], fact_of, source)]
+
+    def happening(f: Fact | None) -> tuple | None:
+        listed = f is not None and rule_of(f.type_name).listed
+        return (listed, f, CERTAIN if f.hi <= t else POSSIBLE) if listed and f.lo is not None and f.lo <= t else None
+
+    happenings = []
+    for fid in sorted(versions, key=lambda i: ((versions[i][1] or versions[i][0]).lo or 0, (versions[i][1] or versions[i][0]).seq)):
+        s1, s2 = (happening(f) for f in versions[fid])
+        if (s1 or s2) and (h := belief_happening(fid, s1, s2, names, zone, source)) is not None:
+            happenings.append(h)
+    causes = []
+    for e in log.entries(after_seq=p1):
+        if e.seq > p2:
+            break
+        refs = [e.event, *([e.event.replacement] if isinstance(e.event, EventCorrected) else [])]
+        names.update(cache.names_of(log, {v for ev in refs for _, _, v in entity_refs(ev)}, p2))
+        causes.append(cause(e, _root(log, e, p2), changes, happenings, names, zone))
+    return belief_doc(at, k1_at, k2_at, zone, source, changes, happenings, causes)
+
+
+def _root(log: Log, e, position: int) -> str:
+    """The id of the entry a correction (or a chain of them) ultimately acts on (`investigate.root_of`)."""
+    seen, cur, target = set(), e.id, e.target
+    while target is not None and cur not in seen:
+        seen.add(cur)
+        found = cache.entries_of(log, [target], position).get(target)
+        if found is None:
+            break
+        cur, target = target, found.target
+    return cur
+
+
 def _reached(log: Log, actor: str, position: int) -> set[tuple[str, str]]:
     """The keys an actor's end may reach (`rules.Channel.on_end`): in a channel of holders, those a
     fact naming the actor has an effect on (only a value naming it ends); in a channel of members, the
@@ -376,4 +451,4 @@ def _closes(day: str) -> int:
         return CALENDAR_HI
 
 
-__all__ = ["check", "check_log", "diff_world", "diff_world_of", "gazetteer", "timeline", "timeline_of"]
+__all__ = ["check", "check_log", "diff_belief", "diff_belief_of", "diff_world", "diff_world_of", "gazetteer", "timeline", "timeline_of"]

@@ -434,33 +434,41 @@ def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None,
     by_id = {f.id: f for f in k1.facts} | {f.id: f for f in k2.facts}
     changes = [c for c in keyed_diff(w1, w2, g) if any_source(c["events"], by_id.get, source)]
     h1, h2 = _happening_statuses(w1), _happening_statuses(w2)
-    happenings = []
-    for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq)):
-        s1, s2 = h1.get(fid), h2.get(fid)
-        same = s1 and s2 and (s1[1].event, s1[1].lo, s1[1].hi, s1[2]) == (s2[1].event, s2[1].lo, s2[1].hi, s2[2])
-        if same:
-            continue
-        f = (s2 or s1)[1]
-        if not source_matches(f.sources, source):
-            continue
-        happenings.append({
-            "list": (s2 or s1)[0], "event": fid, "type": f.type_name, "before": s1[2] if s1 else None, "after": s2[2] if s2 else None,
-            "summary_before": summarize(s1[1].event, g) if s1 else None, "summary_after": summarize(s2[1].event, g) if s2 else None,
-            "time_before": _time_json(s1[1], zone) if s1 else None, "time_after": _time_json(s2[1], zone) if s2 else None,
-        })
+    happenings = [h for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq))
+                  if (h := belief_happening(fid, h1.get(fid), h2.get(fid), g, zone, source)) is not None]
     entries = k2.resolution.entries
-    causes = []
-    for e in entries.values():
-        if e.recorded <= k1.known_at:
-            continue
-        root = root_of(e, entries)
-        kind = "retraction" if isinstance(e.event, EventRetracted) else "correction" if isinstance(e.event, EventCorrected) else "new event"
-        linked = {e.id, root.id, *e.after, *e.before}
-        explains = [f"{c['channel']}:{c['key']}" for c in changes if linked & set(c["events"])]
-        explains += [f"{h['list']}:{h['event']}" for h in happenings if h["event"] in linked]
-        causes.append({"event": e.id, "type": e.type_name, "kind": kind, "recorded": iso(e.recorded, zone), "target": e.target,
-                       "root": root.id, "summary": summarize(e.event, g), "reason": getattr(e.event, "reason", None), "explains": explains})
-    return {"at": iso(at, zone), "as_of": iso(k1.known_at, zone), "vs": iso(k2.known_at, zone), "source": source,
+    causes = [cause(e, root_of(e, entries).id, changes, happenings, g, zone) for e in entries.values() if e.recorded > k1.known_at]
+    return belief_doc(at, k1.known_at, k2.known_at, zone, source, changes, happenings, causes)
+
+
+def belief_happening(fid: str, s1: tuple | None, s2: tuple | None, g: Naming, zone: str, source: str | None) -> dict | None:
+    """How a happening reads in two beliefs ((list, fact, status) in each, or None where it is not one
+    by then), as `diff_belief` gives it; None when it reads the same, or rests on no matching source."""
+    if s1 and s2 and (s1[1].event, s1[1].lo, s1[1].hi, s1[2]) == (s2[1].event, s2[1].lo, s2[1].hi, s2[2]):
+        return None
+    f = (s2 or s1)[1]
+    if not source_matches(f.sources, source):
+        return None
+    return {
+        "list": (s2 or s1)[0], "event": fid, "type": f.type_name, "before": s1[2] if s1 else None, "after": s2[2] if s2 else None,
+        "summary_before": summarize(s1[1].event, g) if s1 else None, "summary_after": summarize(s2[1].event, g) if s2 else None,
+        "time_before": _time_json(s1[1], zone) if s1 else None, "time_after": _time_json(s2[1], zone) if s2 else None,
+    }
+
+
+def cause(e: Entry, root: str, changes: list[dict], happenings: list[dict], g: Naming, zone: str) -> dict:
+    """An entry recorded between two beliefs (`root`: the entry it ultimately acts on), with the
+    changes and happenings it explains."""
+    kind = "retraction" if isinstance(e.event, EventRetracted) else "correction" if isinstance(e.event, EventCorrected) else "new event"
+    linked = {e.id, root, *e.after, *e.before}
+    explains = [f"{c['channel']}:{c['key']}" for c in changes if linked & set(c["events"])]
+    explains += [f"{h['list']}:{h['event']}" for h in happenings if h["event"] in linked]
+    return {"event": e.id, "type": e.type_name, "kind": kind, "recorded": iso(e.recorded, zone), "target": e.target,
+            "root": root, "summary": summarize(e.event, g), "reason": getattr(e.event, "reason", None), "explains": explains}
+
+
+def belief_doc(at: datetime, k1: datetime, k2: datetime, zone: str, source: str | None, changes, happenings, causes) -> dict:
+    return {"at": iso(at, zone), "as_of": iso(k1, zone), "vs": iso(k2, zone), "source": source,
             "changes": changes, "happenings": happenings, "recorded_between": causes}
 
 

@@ -179,6 +179,12 @@ BREAKS = [
     Break("history-actor-places", "an actor's history reads every fact of control on the places it touched, naming it or not",
           "projections/investigate.py", "ids += [i for place in sorted(places) for i in cache.naming_ids(log, place, position, channels=(CONTROL,))]",
           "pass", ("tests/test_indexed.py",)),
+    Break("belief-end-reaches", "an actor's end recorded in between changes the belief about what it held",
+          "projections/indexed.py", "keys |= _reached(log, getattr(f.event, rule.ends), position)", "pass", ("tests/test_indexed.py",)),
+    Break("belief-member-described", "a unit described anew as another actor's comes under that actor's end",
+          "projections/indexed.py",
+          "keys.update((name, getattr(f.event, described.id_field)) for name, c in CHANNELS.items() if c.on_end == MEMBER)", "pass",
+          ("tests/test_indexed.py",)),
     # --- the log -------------------------------------------------------------------------------------
     Break("hash-covers-target", "the hash covers every stored column",
           "chrono/logstore.py", "f\"{'' if meta is None else meta}\\x1f{recorded}\\x1f{body}\\x1f{sources}\\x1f{links}\\x1f{'' if target is None else target}\"",

@@ -143,6 +143,23 @@ def test_a_diff_through_the_indexes_is_the_folds_between_any_two_times(batches, 
     assert expected == {**got, "changes": list(got["changes"]), "happenings": list(got["happenings"])}
 
 
+@given(st.one_of(wide_batches, batches), st.data())
+def test_a_diff_of_beliefs_through_the_indexes_is_the_folds_between_any_two_recorded_times(batches, data):
+    """Only the facts whose standing version changed between K1 and K2 (new, corrected, retracted,
+    narrowed, re-described) can change the belief about T: the diff must still be the fold's, with
+    the entries recorded in between and what each explains."""
+    log, times = _log(batches, data)
+    assert ensure_cache(log)
+    k1, k2 = sorted(data.draw(st.sampled_from(times)) for _ in range(2))
+    k2 = data.draw(st.sampled_from([k2, None]))
+    moments = [from_micros(t) for t in _bounds(log)] or [s.BASE]
+    at = data.draw(st.sampled_from(moments) | s.query_times)
+    source = data.draw(st.none() | st.sampled_from(["a", "e", "zz"]))
+    now = log.clock()
+    log.clock = lambda: now
+    assert inv.diff_belief(log, at, k1, k2, zone=ZONE, source=source) == indexed.diff_belief(log, at, k1, k2 or now, zone=ZONE, source=source)
+
+
 # --- timeline --------------------------------------------------------------------------------------
 
 
@@ -399,3 +416,29 @@ def test_an_actors_history_read_through_the_indexes_shows_the_places_it_lost_to_
     got = inv.history(inv.load_for(log, militia), militia, zone=log.zone)
     assert {**expected, "known_at": None} == {**got, "known_at": None}
     assert {("militia-holds-hantoub", "hantoub"), ("militia-merges", "hantoub")} <= {(r["event"], r["key"]) for r in got["changes"]}
+
+
+def test_diff_of_beliefs_through_the_cli_reads_an_end_recorded_later_and_a_unit_described_anew(sudan):
+    """What we believed of 21 December before and after the militia's end was recorded (Hantoub, which
+    it held, and its brigade), and after the 1st Division was described as the militia's (its standing
+    ends with the militia, though nothing recorded about the division itself changed)."""
+    from chrono.clock import FixedClock
+    from chrono.store import Log
+    from events import UnitDescribed, UnitObserved
+
+    from .test_state_says import fact
+
+    log = Log.open(sudan, clock=FixedClock(NOW + timedelta(hours=12), step=timedelta(hours=1)))
+    log.append([fact(UnitObserved(unit="first-division", state="active"), "2023-12-01/2023-12-30", "division-stands")])
+    log.append([Draft(event=UnitDescribed(unit="first-division", name="1st Infantry Division", kind="division", actor="gezira-militia"),
+                      id="d-1st-again")])
+    recorded = {e.id: e.recorded for e in log.entries()}
+    log.close()
+    log, _k = _truth(sudan)
+    for k1, k2 in ((recorded["rsf-claims-gezira"], recorded["militia-merges"]), (recorded["division-stands"], recorded["d-1st-again"])):
+        args = ["diff", "--at", "2023-12-21", "--as-of", k1.isoformat(), "--vs", k2.isoformat(), "--json"]
+        doc = orjson.loads(_cli(sudan, *args).stdout)
+        expected = inv.diff_belief(log, parse_instant("2023-12-21", log.zone), k1, k2, zone=log.zone)
+        assert expected == {key: doc[key] for key in expected}
+        changed = {c["key"] for c in doc["changes"]}
+        assert ({"hantoub", "militia-brigade"} if k2 == recorded["militia-merges"] else {"first-division"}) <= changed

@@ -20,6 +20,7 @@ from .read import (
     TIMED,
     all_facts,
     chains,
+    changed_between,
     corrections,
     count_facts,
     described,
@@ -51,7 +52,7 @@ from .build import built_from, is_fresh, path_of, rebuild
 from .catchup import catch_up
 
 __all__ = [
-    "TIMED", "all_facts", "built_from", "catch_up", "chains", "corrections", "count_facts", "described", "described_ids",
+    "TIMED", "all_facts", "built_from", "catch_up", "chains", "changed_between", "corrections", "count_facts", "described", "described_ids",
     "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
     "last_end", "latest_listed", "members", "named_in", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
     "recent_keys", "sample_starts", "windows_of",

@@ -447,6 +447,14 @@ def sample_starts(log: Log, position: int, n: int, end: int | None = None) -> tu
     return starts, (len(starts) * top // len(picked)) if picked else 0
 
 
+def changed_between(log: Log, first: int, last: int) -> list[str]:
+    """Ids of the facts whose standing version at position `first` is not the one at `last` (one of
+    their versions begins or ends in between: new, corrected, retracted, narrowed), in no particular
+    order. (A pass over the facts' narrow rows, no payloads: there is no index by position.)"""
+    return [r[0] for r in log.conn.execute(
+        f"SELECT DISTINCT id FROM {FACTS} WHERE (seq_from > ? AND seq_from <= ?) OR (seq_to > ? AND seq_to <= ?)", (first, last, first, last))]
+
+
 def count_facts(log: Log, position: int, *, timed: bool = False) -> int:
     """How many facts stand at `position` (with `timed`, only those with a window)."""
     where, args = _live(position)
