@@ -29,7 +29,7 @@ from .investigate import (
     entity_findings, happening_change, in_timeline, key_change, ordering_conflict, ordering_dangling, period, setting, sorted_chain,
     stays_of, timeline_day, timeline_head, timeline_row, two_places,
 )
-from .query import ensure_cache
+from .query import ensure_cache, strings_in
 from .resolve import Fact, conflicts_of
 from .rules import CHANNELS, DESCRIPTIONS, HOLDER, MEMBER, SECTIONS, WHERE, rule_of
 from .sources import source_matches
@@ -358,15 +358,7 @@ def _reached(log: Log, actor: str, position: int) -> set[tuple[str, str]]:
 def _named(a) -> set[str]:
     """The entities an answer's words may name: its value, candidates and what was last known."""
     values = [a.value, *a.candidates, *([a.last[0]] if a.last is not None else [])]
-    return {x for v in values for x in _strings(v)}
-
-
-def _strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _strings(v)]
-    return []
+    return {x for v in values for x in strings_in(v)}
 
 
 # --- timeline --------------------------------------------------------------------------------------
