@@ -53,13 +53,20 @@ def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None 
     return [csv_row(f, sc.event_info(f), sc) for f in _timed_facts(sc, at)]
 
 
+def _joined(sources: list[dict], key: str) -> str:
+    """One field of every source, joined by " | " (empty when none has it)."""
+    if len(sources) == 1:  # (most facts: the same text, without the generators)
+        return sources[0][key] or ""
+    return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
+
+
 def csv_row(f, info: dict, sc: Scene) -> dict:
     """The CSV row of one fact (`CSV_COLUMNS`), from its `event_info`."""
     n = sc.g.name
     place = info["places"][0] if info["places"] else None
     coords = sc.coords(place)
     sources = info["sources"]
-    join = lambda key: " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""  # noqa: E731
+    join = lambda key: _joined(sources, key)  # noqa: E731
     return {
         "event_id": f.id,
         "event_type": info["type"],
