@@ -442,3 +442,21 @@ def test_diff_of_beliefs_through_the_cli_reads_an_end_recorded_later_and_a_unit_
         assert expected == {key: doc[key] for key in expected}
         changed = {c["key"] for c in doc["changes"]}
         assert ({"hantoub", "militia-brigade"} if k2 == recorded["militia-merges"] else {"first-division"}) <= changed
+
+
+def test_a_fact_over_the_whole_calendar_exports_to_timelinejs_from_the_calendars_first_day(tmp_path):
+    """A window from the first instant the calendar holds to its last has no end to date a slide by:
+    the slide starts at the first (it had no date at all, and the export broke)."""
+    from chrono.timeval import CALENDAR_LO
+    from chrono.timeval import ValidTime
+    from events import CallMade
+
+    from .test_investigate import build
+
+    always = ValidTime(earliest=from_micros(CALENDAR_LO), latest=None, precision="second", zone="America/New_York")
+    db = build(tmp_path / "always.db", [Draft(event=CallMade(caller="a0", callee="a1"), valid=always, id="always")])
+    result = _cli(db, "export", "--format", "timelinejs")
+    assert 0 == result.exit_code, result.output
+    slide = orjson.loads(result.stdout)["events"][0]
+    assert ("always", 1, 1, 1) == (slide["unique_id"], slide["start_date"]["year"], slide["start_date"]["month"], slide["start_date"]["day"])
+    assert "end_date" not in slide
