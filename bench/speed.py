@@ -260,10 +260,11 @@ def chrono_import(jsonl: str, db: str) -> int:
 RAW_DDL = """
 CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL, version INTEGER NOT NULL,
   valid_lo INTEGER, valid_hi INTEGER, valid_meta TEXT, recorded TEXT NOT NULL, body TEXT NOT NULL,
-  sources TEXT NOT NULL, links TEXT NOT NULL, target TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  sources TEXT NOT NULL, links TEXT NOT NULL, target TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, provenance TEXT);
 CREATE UNIQUE INDEX idx_events_id ON events (id);
 CREATE INDEX idx_events_recorded ON events (recorded);
 CREATE INDEX idx_events_target ON events (target);
+CREATE INDEX idx_events_settings ON events (seq) WHERE type = 'SettingChanged';
 """
 
 
@@ -281,7 +282,7 @@ def raw_import(jsonl: str, db: str) -> int:
     conn = raw_connect(db)
     conn.executescript(RAW_DDL)
     dumps, loads = orjson.dumps, orjson.loads
-    sql = "INSERT INTO events VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, '', '')"
+    sql = "INSERT INTO events VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, '', '', NULL)"
     seq, rows = 0, []
     with open(jsonl, "rb") as f:
         for raw in f:
@@ -549,8 +550,9 @@ def single_appends(base_db: str, work: Path, n: int) -> tuple[dict, dict]:
                orjson.dumps([{"outlet": "bench", "quote": f"q{i}"}]).decode(), '{"after":[],"before":[]}', None, prev]
         row.append(row_hash(row))  # precomputed: the floor does no work per row but the insert
         prev = row[-1]
+        row.append(None)  # (no provenance)
         rows.append(row)
-    sql = f"INSERT INTO events VALUES ({', '.join('?' * 14)})"
+    sql = f"INSERT INTO events VALUES ({', '.join('?' * 15)})"
     samples = []
     for row in rows:
         gc.collect()

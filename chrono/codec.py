@@ -553,7 +553,7 @@ def valid_from_json(value: Any, zone: str) -> ValidTime | None:
 
 
 _DRAFT_KEYS = {"id", "type", "version", "valid", "event", "sources", "after", "before"}
-_STORED_KEYS = {"seq", "recorded", "prev_hash", "hash"}
+_STORED_KEYS = {"seq", "recorded", "prev_hash", "hash", "provenance"}
 
 
 _DRAFT_OR_STORED_KEYS = frozenset(_DRAFT_KEYS | _STORED_KEYS)
@@ -744,6 +744,8 @@ def entry_to_json(entry: Entry) -> dict:
         "recorded": entry.recorded.isoformat(),
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        # (Only when there is one: an export of entries without stays what it was.)
+        **({"provenance": entry.provenance} if entry.provenance is not None else {}),
     }
 
 

@@ -47,6 +47,13 @@ class Entry:
     hash: str = ""
     # The payload as stored, when it was written by an older schema (the hash covers those bytes).
     stored_payload: dict | None = None
+    # How the entry came to the log (logstore.COLUMNS): `origin`, for one merged from another log.
+    provenance: dict | None = None
+
+    @property
+    def origin(self) -> dict | None:
+        """Where an entry merged from another log was there (its log, position, id, recorded time and hash)."""
+        return self.provenance.get("origin") if self.provenance else None
 
     @property
     def type_name(self) -> str:

@@ -18,7 +18,7 @@ from events import EVENT_ID_RE
 from . import codec
 from .entry import Draft, Entry
 from .errors import ChronoError, InvalidEventError
-from .logstore import NO_LINKS, valid_columns
+from .logstore import NO_LINKS, needs_checking, valid_columns
 
 
 _BLANK = object()
@@ -242,11 +242,11 @@ def _prepared(raw: bytes, zone: str) -> tuple | None:
             return None
         ev, valid, _sources, event_id, after, before, encoded, stored = got
         recorded = stored.get("recorded")
-        if (ev.correction or after or before or valid is None and not ev.timeless
+        if (needs_checking(ev, valid, after, before)
                 or event_id is not None and EVENT_ID_RE.match(event_id) is None
-                or "recorded" in stored and type(recorded) is not str):
+                or "recorded" in stored and type(recorded) is not str or "provenance" in stored):
             return None
-        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"))
+        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"), None)
     except Exception:  # the line is read (and what is wrong with it explained) by the other path
         return None
 

@@ -5,6 +5,7 @@ later), and what every backend shares: the stored row and its hash, the write pa
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,52 +14,72 @@ from typing import Self
 
 import attrs
 
-from events import EVENT_ID_RE, EventCorrected, EventRetracted, valid_event_id
+from events import EVENT_ID_RE, EventCorrected, EventRetracted, SettingChanged, valid_event_id
 
-from . import codec
+from . import codec, settings
 from .clock import Clock
 from .entry import Draft, Entry
 from .errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
 from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 
 GENESIS = "0" * 64  # the previous hash of the first row
+SETTING = SettingChanged.type_name
+# What an import says of an export that is not this log's own (nor a copy or continuation of it).
+BACKWARDS = "recorded times must not go backwards along the log"
+NOT_CONTINUED = "the file was altered, or it does not continue this log"
 
 # A stored row's columns, in the order a row is kept, hashed and read: `row_hash` takes the first
-# thirteen (all but the hash), `entry_from_row` all fourteen. The names are the SQLite table's columns;
-# the SQLite read cache selects them to read a log's rows through its connection. Every backend stores
-# these values and gives them back in this order (`LogStore.stored_rows`).
-COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash"
+# thirteen (all but the hash) and the provenance, `entry_from_row` all fifteen. The names are the
+# SQLite table's columns; the SQLite read cache selects them to read a log's rows through its
+# connection. Every backend stores these values and gives them back in this order
+# (`LogStore.stored_rows`).
+#
+# `provenance` holds what the log knows of how an entry came to it, rather than what it says of the
+# world: canonical JSON of an object, or None. Its `origin` says where an entry merged from another
+# log was (that log's name and head, the entry's position, id, recorded time and hash there); other
+# members may follow (who recorded an entry). A log written before provenance has no such column, and
+# its rows read None.
+COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash, provenance"
 NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
 
 # An incoming row: a draft or a line of an export on its way into the log, before the log gives it its
 # position, its recorded time and its hash. LogStore._incoming makes one of a draft; jsonl.read_prepared
 # of a plain line, in a second process. Its id (None: the log makes one) must be a valid event id, and
 # its columns what the log would encode of the draft (canonical JSON, valid_columns), with `recorded`
-# the ISO time an export kept and `hash` the one it gave, or None for each:
-INCOMING = ("id", "type", "version", "valid_lo", "valid_hi", "valid_meta", "body", "sources", "links", "target", "recorded", "hash")
+# the ISO time an export kept and `hash` the one it gave, or None for each, and its provenance (as
+# stored: canonical JSON, or None):
+INCOMING = ("id", "type", "version", "valid_lo", "valid_hi", "valid_meta", "body", "sources", "links", "target", "recorded", "hash",
+            "provenance")
 
 _EPOCH = from_micros(0)
 _UTC = _EPOCH.tzinfo
 _MICROSECOND = from_micros(1) - _EPOCH
 _fromisoformat = datetime.fromisoformat
-_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload")
+_ENTRY_ORDER = ("seq", "id", "event", "valid", "sources", "recorded", "after", "before", "version", "prev_hash", "hash", "stored_payload",
+                "provenance")
 _ENTRY_BUILDER: list = []
 # valid_meta of the valid times without wording, gloss or EDTF kept, by (precision, zone, qualifier,
 # start, end, qualifiers): a log repeats a few.
 _VALID_METAS: dict[tuple, str] = {}
 
 
-def row_hash(row: Sequence) -> str:
-    """sha256 over every stored column but the hash itself, in order, with the previous hash first.
+def row_hash(row: Sequence, provenance: str | None = None) -> str:
+    """sha256 over every stored column but the hash itself (`row`: the first thirteen COLUMNS, then
+    `provenance`), in order, with the previous hash first.
 
     The JSON columns are canonical and escape control characters, so the unit separator cannot occur
-    inside a field: no two different rows share an encoding.
+    inside a field: no two different rows share an encoding. A row without a provenance is hashed as
+    every row was before there were any (so every log written before verifies as it did); a row with
+    one adds it last, after one more separator (log schema 2).
     """
     seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev = row[:13]
-    return hashlib.sha256((
+    text = (
         f"{prev}\x1f{seq}\x1f{event_id}\x1f{type_name}\x1f{version}\x1f{'' if lo is None else lo}\x1f{'' if hi is None else hi}\x1f"
         f"{'' if meta is None else meta}\x1f{recorded}\x1f{body}\x1f{sources}\x1f{links}\x1f{'' if target is None else target}"
-    ).encode()).hexdigest()
+    )
+    if provenance is not None:
+        text += f"\x1f{provenance}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @attrs.frozen
@@ -80,6 +101,16 @@ class VerifyReport:
     head: Head
     position: int | None = None
     problem: str | None = None
+
+
+class Stage:
+    """The writes of one `LogStore.staged()` block: kept when `commit()` has been called by its end."""
+
+    def __init__(self) -> None:
+        self.committed = False
+
+    def commit(self) -> None:
+        self.committed = True
 
 
 class LogStore(abc.ABC):
@@ -106,8 +137,14 @@ class LogStore(abc.ABC):
     Batches. `append`, `import_records` and `import_stream` are each all or nothing: after any error
     the log is exactly as it was.
 
+    Staging. Inside `with log.staged() as stage:` writes are checked, positioned and hashed as they
+    would be, and this handle reads them (`head`, `entries`, `get`) as if they were in the log; no
+    other writer can write meanwhile. They stay only if `stage.commit()` was called when the block
+    ends without an error; otherwise the log is exactly as it was. A dry run is a stage never
+    committed; a check that needs the batch in the log (a second retraction) is made before committing.
+
     The hash chain. A row's `prev_hash` is the previous row's `hash` (GENESIS for the first), and its
-    `hash` is `row_hash` of its other columns (COLUMNS). An import that gives hashes must reproduce
+    `hash` is `row_hash` of its other columns (COLUMNS), its provenance among them when it has one. An import that gives hashes must reproduce
     them, which it does exactly when it continues the log it was exported from. `verify` recomputes
     the chain over `stored_rows()`, which gives the rows as stored, in position order.
 
@@ -121,10 +158,20 @@ class LogStore(abc.ABC):
     backend's own (`chrono.store.Log.create` / `.open`).
     """
 
-    zone: str  # the IANA zone naive times are read in
+    # The zone a log keeps in its own metadata from its creation (a log written before settings, the
+    # bundled chronicle), or None: what it reads naive times in unless a setting says otherwise.
+    created_zone: str | None
     name: str  # what the log is called (the file's name unless given)
     path: str  # where it is (a file, ":memory:", a database's address)
     clock: Clock  # the store's clock, which gives every recorded time
+    readonly: bool = False  # this handle neither writes the log nor keeps anything beside it (a cache)
+
+    @property
+    def zone(self) -> str:
+        """The IANA zone naive times are read in: the log's `zone` setting (chrono.settings)."""
+        from .settings import setting
+
+        return setting(self, "zone")
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -155,6 +202,11 @@ class LogStore(abc.ABC):
     def corrections_of(self, event_id: str) -> list[Entry]:
         """The corrections and retractions that target `event_id`, in position order."""
 
+    def settings_entries(self) -> Iterator[Entry]:
+        """The entries that change the log's settings (SettingChanged), in position order. Read by
+        every command, for the zone: a backend finds them by an index rather than this scan."""
+        return (e for e in self.entries() if e.type_name == SETTING)
+
     @abc.abstractmethod
     def stored_rows(self) -> Iterator[tuple]:
         """Every row as stored (its COLUMNS, in order), in position order, without checking or decoding
@@ -176,12 +228,20 @@ class LogStore(abc.ABC):
         empty log."""
 
     @abc.abstractmethod
-    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
+                      finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """Import what `jsonl.read_records` reads (line number, draft, stored-log fields), or
         `jsonl.read_prepared` (which may give an incoming row in place of a draft), all or nothing,
         `batch_size` records at a time: memory stays bounded whatever the file's length, and no
         entry objects are made. Returns how many records were read and how many added (entries
-        already in the log are skipped, as `import_records` does)."""
+        already in the log are skipped, as `import_records` does). `finish`, when given, is called
+        inside the import's transaction once every record is written: it may look at the log as the
+        import leaves it and raise (then nothing is imported), and the drafts it returns are appended
+        in the same transaction."""
+
+    @abc.abstractmethod
+    def staged(self) -> contextlib.AbstractContextManager[Stage]:
+        """A unit of writes kept only if committed (see "Staging" above)."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -235,7 +295,7 @@ class LogStore(abc.ABC):
             try:
                 # (An incoming row's id was checked by its reader. Inline rather than in _draft_id: this is
                 # the import's hot loop, and a call per row costs it about 0.5%.)
-                event_id = (item[0] or _new_id()) if type(item) is tuple else _draft_id(item)
+                event_id = (item[0] or new_event_id()) if type(item) is tuple else _draft_id(item)
                 if event_id in pending or event_id in present:
                     existing = self._repeated(event_id, item, pending)
                     if existing is not None:
@@ -256,7 +316,7 @@ class LogStore(abc.ABC):
             rows.append(row)
             if keep:
                 entry = make_entry(seq, event_id, item.event, item.valid, item.sources, recorded[1], item.after, item.before,
-                                   row[3], prev, row[13], stored_payload)
+                                   row[3], prev, row[13], stored_payload, None if row[14] is None else codec.loads(row[14]))
                 pending[event_id] = entry
                 out.append(entry)
             else:
@@ -276,13 +336,11 @@ class LogStore(abc.ABC):
         """A draft as an incoming row (see INCOMING), checked against the log and the batch, and the
         payload an export from an older schema stored (kept as stored: its hash covers those bytes)."""
         event = draft.event
-        if event.correction or draft.after or draft.before or draft.valid is None and not event.timeless:
-            # Otherwise nothing for _check_draft to look at: a fact with a valid time, or a
-            # description without one, that corrects nothing and names no other event.
+        if needs_checking(event, draft.valid, draft.after, draft.before):
             self._check_draft(draft, pending, in_batch)
         version = event.version
         body, sources = draft.encoded or (codec.canonical(codec.unstructure_event(event)), codec.canonical(codec.unstructure_sources(draft.sources)))
-        stored_payload = recorded = given_hash = None
+        stored_payload = recorded = given_hash = provenance = None
         if stored is not None:
             if "stored_version" in stored:
                 # An import from a log written by an older schema: store the payload as that log
@@ -294,10 +352,14 @@ class LogStore(abc.ABC):
                 if recorded is None:  # (which an incoming row says for "not given")
                     raise InvalidEventError("recorded: None is not an ISO time")
             given_hash = stored.get("hash")
+            if stored.get("provenance") is not None:
+                if type(stored["provenance"]) is not dict:
+                    raise InvalidEventError("provenance must be a JSON object")
+                provenance = codec.canonical(stored["provenance"])
         lo, hi, meta = valid_columns(draft.valid)
         links = NO_LINKS if not draft.after and not draft.before else codec.canonical({"after": list(draft.after), "before": list(draft.before)})
         target = event.target if event.correction else None
-        return (event_id, event.type_name, version, lo, hi, meta, body, sources, links, target, recorded, given_hash), stored_payload
+        return (event_id, event.type_name, version, lo, hi, meta, body, sources, links, target, recorded, given_hash, provenance), stored_payload
 
     def _repeated(self, event_id: str, item: Draft | tuple, pending: dict) -> Entry | Draft | tuple | None:
         """The event in the log or the batch that `item` repeats (to be skipped), if any; an event by
@@ -317,6 +379,10 @@ class LogStore(abc.ABC):
             raise InvalidEventError(f"{name} needs a valid time (when did it happen?)")
         if isinstance(ev, EventRetracted) and draft.valid is not None:
             raise InvalidEventError("a retraction has no valid time of its own")
+        if isinstance(ev, SettingChanged):
+            if draft.valid is not None:
+                raise InvalidEventError("a setting holds for the whole log: it has no valid time")
+            settings.check(ev)
         for key in ("after", "before"):
             for other in getattr(draft, key):
                 if other not in pending and other not in in_batch and self.find(other) is None:
@@ -325,6 +391,8 @@ class LogStore(abc.ABC):
             target = _as_draft(pending.get(ev.target) or self.find(ev.target))
             if target is None:
                 raise UnknownEventError(f"{name}: no event {ev.target!r} in the log to correct")
+            if isinstance(target.event, SettingChanged):
+                raise InvalidEventError(f"{ev.target} is a setting; to change it, set it again (`chrono settings set`)")
             if isinstance(ev, EventCorrected):
                 if ev.replacement.correction:
                     raise InvalidEventError("a replacement must be an event about the world, not a correction")
@@ -337,9 +405,16 @@ class LogStore(abc.ABC):
                         "(retract it and append the new event instead)")
 
 
+def needs_checking(event, valid, after, before) -> bool:
+    """Whether an incoming event has anything for `_check_draft` to look at: not a fact with a valid
+    time, nor a description without one, that corrects nothing and names no other event. A reader
+    that prepares rows without the log (jsonl.read_prepared) leaves these to it."""
+    return bool(event.correction or after or before or valid is None and not event.timeless or type(event) is SettingChanged)
+
+
 def _draft_id(draft: Draft) -> str:
     """A draft's id: its own, checked, or a new one."""
-    event_id = draft.id or _new_id()
+    event_id = draft.id or new_event_id()
     if (type(event_id) is not str or EVENT_ID_RE.match(event_id) is None) and not valid_event_id(event_id):
         raise InvalidEventError(f"{event_id!r} is not an event id (letters, digits, '.', '_', ':' or '-')")
     return event_id
@@ -385,23 +460,23 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
         raise InvalidEventError("recorded needs an offset")
     us = to_micros(dt)
     if us < recorded_floor or (last is not None and us < last):
-        raise InvalidEventError("recorded times must not go backwards along the log")
+        raise InvalidEventError(BACKWARDS)
     return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
 
 
 def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int) -> tuple:
     """The row to insert at position `seq`, after the row hashed `prev`: the incoming row's columns
-    with its position, id and recorded time, then its hash. An incoming row that gives another hash
-    is refused (the i-th of the batch, named by its line)."""
-    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash = incoming
+    with its position, id and recorded time, then its hash and provenance. An incoming row that gives
+    another hash is refused (the i-th of the batch, named by its line)."""
+    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash, provenance = incoming
     row = (seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev)
-    h = row_hash(row)
+    h = row_hash(row, provenance)
     if given_hash is not None and given_hash != h:
         line = line_numbers[i] if line_numbers else None
         raise TamperedError(
             f"{'line %d: ' % line if line else ''}event {event_id!r}: its hash does not match the content "
-            "(the file was altered, or it does not continue this log)", position=seq)
-    return (*row, h)
+            f"({NOT_CONTINUED})", position=seq)
+    return (*row, h, provenance)
 
 
 def _name_line(e: ChronoError, line_numbers: Sequence[int] | None, i: int) -> None:
@@ -464,15 +539,15 @@ def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
     )
 
 
-def _new_id() -> str:
+def new_event_id() -> str:
     return "ev-" + os.urandom(8).hex()
 
 
 def entry_from_row(row: Sequence) -> Entry:
-    """The entry a stored row (its fourteen COLUMNS, in order) holds, its event upcast to the current
+    """The entry a stored row (its fifteen COLUMNS, in order) holds, its event upcast to the current
     schema. The row is trusted as the log's own: its event is not validated again (see
     codec.decode_stored); `verify` is what checks a row against its hash."""
-    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h = row
+    seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, _target, prev_hash, h, provenance = row
     event = codec.decode_stored(type_name, version, body)
     if links == NO_LINKS:
         after = before = ()
@@ -481,7 +556,8 @@ def entry_from_row(row: Sequence) -> Entry:
         after, before = tuple(link["after"]), tuple(link["before"])
     return (_ENTRY_BUILDER[0] if _ENTRY_BUILDER else _entry_builder())(
         seq, event_id, event, codec.valid_from_columns(lo, hi, meta), codec.decode_sources(sources), from_micros(recorded),
-        after, before, version, prev_hash, h, codec.loads(body) if version != event.version else None)
+        after, before, version, prev_hash, h, codec.loads(body) if version != event.version else None,
+        None if provenance is None else codec.loads(provenance))
 
 
 def verify(log: LogStore, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
@@ -498,7 +574,7 @@ def verify(log: LogStore, *, head: str | None = None, progress: Callable[[int], 
             seq = expect_seq
         elif row[12] != prev:
             problem = f"position {seq} does not follow the previous entry's hash"
-        elif row_hash(row[:13]) != row[13]:
+        elif row_hash(row[:13], row[14]) != row[13]:
             problem = f"position {seq} was altered: its content does not match its hash"
         elif row[7] < last_recorded:
             problem = f"position {seq} was recorded before the entry it follows"

@@ -12,7 +12,8 @@ import contextlib
 import gc
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from .clock import Clock, system_clock
@@ -23,8 +24,10 @@ from .logstore import (
     GENESIS,
     INCOMING,
     NO_LINKS,
+    SETTING,
     Head,
     LogStore,
+    Stage,
     VerifyReport,
     entry_from_row,
     row_hash,
@@ -34,13 +37,19 @@ from .logstore import (
 from .timeval import from_micros, to_micros, zone_info
 
 __all__ = [
-    "COLUMNS", "DEFAULT_ZONE", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore",
-    "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
+    "COLUMNS", "GENESIS", "INCOMING", "NO_LINKS", "SCHEMA_VERSION", "Head", "Log", "LogStore", "cannot_write",
+    "Stage", "VerifyReport", "bulk", "entry_from_row", "row_hash", "valid_columns", "verify",
 ]
 
-SCHEMA_VERSION = 1
-DEFAULT_ZONE = "UTC"
-_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 14)})"
+# 2: the events table has a provenance column, and rows with a provenance hash it (logstore.row_hash).
+# A log of schema 1 has none: it reads as rows without, and becomes schema 2 when it first stores one.
+SCHEMA_VERSION = 2
+_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * len(_NAMES))})"
+_INSERT_SCHEMA_1 = f"INSERT INTO events ({', '.join(_NAMES[:-1])}) VALUES ({', '.join('?' * (len(_NAMES) - 1))})"
+# The log's settings are read by every command (its zone): an index of their few rows alone.
+_SETTINGS_ROWS = f"type = '{SETTING}'"
+_SETTINGS_INDEX = f"CREATE INDEX IF NOT EXISTS events_settings ON events (seq) WHERE {_SETTINGS_ROWS}"
 
 
 class Log(LogStore):
@@ -49,21 +58,29 @@ class Log(LogStore):
 
     `conn` is the log's connection, in autocommit mode (isolation_level None), WAL on a file. The read
     cache (projections) is SQLite's own: it reads a SQLite log through this connection, attaching its
-    cache file to it, so it needs this backend; nothing else outside this module uses `conn`."""
+    cache file to it, so it needs this backend; nothing else outside this module uses `conn`. It
+    selects a row's COLUMNS as `columns()` names them for this log's table."""
 
-    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:"):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:", readonly: bool = False):
         self.conn = conn
         self.clock = clock
         self.path = path
+        self.readonly = readonly
+        self._provenance = _has_provenance(conn)
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
-        self.zone: str = meta.get("zone", DEFAULT_ZONE)
+        self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or os.path.basename(path)
+        self._staging = False  # inside staged(): each write is a savepoint of the stage's transaction
 
     # --- opening -----------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str, *, zone: str = DEFAULT_ZONE, name: str | None = None, clock: Clock = system_clock) -> Log:
-        zone_info(zone)  # refuse an unknown zone before touching the disk
+    def create(cls, path: str, *, zone: str | None = None, name: str | None = None, clock: Clock = system_clock) -> Log:
+        """A new, empty log at `path`. A `zone` is kept in its metadata, as logs written before settings
+        kept theirs (the bundled chronicle's is): `chrono init` records a zone as a setting instead
+        (chrono.settings), which travels with the log."""
+        if zone is not None:
+            zone_info(zone)  # refuse an unknown zone before touching the disk
         if path != ":memory:" and os.path.exists(path) and os.path.getsize(path) > 0:
             raise ChronoError(f"{path} already exists; choose another --db or remove it first")
         conn = _connect(path)
@@ -75,12 +92,19 @@ class Log(LogStore):
         return cls(conn, clock=clock, path=path)
 
     @classmethod
-    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False) -> Log:
+    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False, untouched: bool = False) -> Log:
+        """An existing log; with `readonly`, a connection that cannot write it. With `untouched`, read
+        only, and nothing written beside the log either (no -wal or -shm file, no cache): for a log
+        that cannot or must not be written (`cannot_write`), as on an archive or a shared drive. It is
+        read as the file stands, without locks (SQLite's immutable mode), which assumes nobody writes
+        it meanwhile; a -wal or -journal file beside it shows a writer at work, and it is then read
+        with locks, as `readonly` reads."""
         if not os.path.exists(path):
             raise ChronoError(f"no log at {path}; create one with `chrono init`")
+        readonly = readonly or untouched
         # Look before touching: switching to WAL rewrites the file header, which must not happen to
         # another application's database (or a newer Chrono's) opened by mistake.
-        conn = _connect(path, readonly=readonly, wal=False)
+        conn = _connect(path, readonly=readonly, wal=False, immutable=untouched and not _writing(path))
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.OperationalError as e:
@@ -102,10 +126,11 @@ class Log(LogStore):
         if not readonly:
             try:
                 _use_wal(conn)
+                conn.execute(_SETTINGS_INDEX)  # (a log written before settings has none)
             except sqlite3.Error as e:
                 conn.close()
                 raise _storage_error(e, path) from e
-        return cls(conn, clock=clock, path=path)
+        return cls(conn, clock=clock, path=path, readonly=readonly)
 
     def close(self) -> None:
         self.conn.close()
@@ -120,7 +145,7 @@ class Log(LogStore):
 
     def entries(self, *, known_at: datetime | None = None, after_seq: int = 0) -> Iterator[Entry]:
         """Entries in log order; with `known_at`, only those recorded at or before it."""
-        sql = f"SELECT {COLUMNS} FROM events WHERE seq > ?"
+        sql = f"SELECT {self.columns()} FROM events WHERE seq > ?"
         args: list = [after_seq]
         if known_at is not None:
             sql += " AND recorded <= ?"
@@ -129,17 +154,28 @@ class Log(LogStore):
             yield entry_from_row(row)
 
     def get(self, event_id: str) -> Entry:
-        row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {self.columns()} FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
             raise UnknownEventError(f"no event {event_id!r} in the log")
         return entry_from_row(row)
 
     def corrections_of(self, event_id: str) -> list[Entry]:
-        rows = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE target = ? ORDER BY seq", (event_id,))
+        rows = self.conn.execute(f"SELECT {self.columns()} FROM events WHERE target = ? ORDER BY seq", (event_id,))
         return [entry_from_row(r) for r in rows]
 
+    def columns(self, alias: str | None = None) -> str:
+        """COLUMNS as a SELECT names them in this log's table (each `alias.`-qualified when given): a
+        log of schema 1 has no provenance column, and reads NULL for it."""
+        at = f"{alias}." if alias else ""
+        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + (f", {at}provenance" if self._provenance else ", NULL")
+
+    def settings_entries(self) -> Iterator[Entry]:
+        # (By the partial index _SETTINGS_INDEX, which a query names by its condition, word for word.)
+        for row in self.conn.execute(f"SELECT {self.columns()} FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"):
+            yield entry_from_row(row)
+
     def stored_rows(self) -> Iterator[tuple]:
-        return iter(self.conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq"))
+        return iter(self.conn.execute(f"SELECT {self.columns()} FROM events ORDER BY seq"))
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -153,7 +189,8 @@ class Log(LogStore):
         preserved = [stored for _, stored in records]
         return self._write(drafts, expected_position=None, preserved=preserved, line_numbers=line_numbers)
 
-    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000) -> tuple[int, int]:
+    def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
+                      finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """(In one transaction; each batch written as new first, see _write_new.)"""
         read = added = 0
         with self._transaction():
@@ -171,6 +208,8 @@ class Log(LogStore):
             if batch:
                 added += self._write_new(batch, preserved, lines)
                 read += len(batch)
+            if finish is not None:
+                added += self._write_locked(list(finish(self)), None, None, None)[1]
         return read, added
 
     def _write_new(self, batch: list, preserved: list, lines: list[int]) -> int:
@@ -185,6 +224,7 @@ class Log(LogStore):
             added = self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True)[1]
         except (sqlite3.IntegrityError, ChronoError):
             conn.execute("ROLLBACK TO chrono_batch")
+            self._provenance = _has_provenance(conn)  # (a column added in the batch is gone with it)
             added = self._write_locked(batch, None, preserved, lines, keep=False)[1]
         conn.execute("RELEASE chrono_batch")
         return added
@@ -194,30 +234,70 @@ class Log(LogStore):
             return self._write_locked(batch, expected_position, preserved, line_numbers)[0]
 
     @contextlib.contextmanager
-    def _transaction(self):
-        """BEGIN IMMEDIATE ... COMMIT around a write, with the cyclic collector held off; any failure
-        rolls everything back and storage errors are said in the log's terms."""
+    def staged(self) -> Iterator[Stage]:
+        """(One transaction, BEGIN IMMEDIATE, committed at the end only if the stage was.)"""
+        if self._staging:
+            raise ChronoError("a log's writes are already being staged")
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
             raise _storage_error(e, self.path) from e
+        stage = Stage()
+        self._staging = True
+        try:
+            yield stage
+            if stage.committed:
+                conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise _storage_error(e, self.path) from e
+        finally:
+            self._staging = False
+            # (SQLite has already rolled back after some errors: see _transaction.)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT around a write, with the cyclic collector held off; any failure
+        rolls everything back and storage errors are said in the log's terms. Inside a stage, a
+        savepoint of its transaction instead: a failed write leaves the stage as it was."""
+        conn = self.conn
+        begin, commit, undo = ("SAVEPOINT chrono_write", "RELEASE chrono_write", "ROLLBACK TO chrono_write") if self._staging \
+            else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        try:
+            conn.execute(begin)
+        except sqlite3.OperationalError as e:
+            raise _storage_error(e, self.path) from e
         try:
             with bulk():
                 yield
-            conn.execute("COMMIT")
+            conn.execute(commit)
         except BaseException as e:
             # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR); a second
             # ROLLBACK would fail and hide the real reason behind "no transaction is active".
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                conn.execute(undo)
+                if self._staging:
+                    conn.execute("RELEASE chrono_write")
+            self._provenance = _has_provenance(conn)
             if isinstance(e, sqlite3.Error):
                 raise _storage_error(e, self.path) from e
             raise
 
     def _insert(self, rows: list[tuple]) -> None:
-        if rows:
-            self.conn.executemany(_INSERT, rows)
+        if not rows:
+            return
+        if not self._provenance:
+            if all(r[14] is None for r in rows):
+                self.conn.executemany(_INSERT_SCHEMA_1, (r[:14] for r in rows))
+                return
+            # The first row with a provenance in a log of schema 1, inside the write's transaction: a
+            # rollback takes the column back too (see _transaction).
+            self.conn.execute("ALTER TABLE events ADD COLUMN provenance TEXT")
+            self.conn.execute("UPDATE chrono_meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+            self._provenance = True
+        self.conn.executemany(_INSERT, rows)
 
     def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -240,10 +320,37 @@ def bulk():
             gc.enable()
 
 
-def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.Connection:
+def cannot_write(path: str) -> bool:
+    """Whether the log at `path` must be read without writing anything in or beside it: its file or
+    its folder cannot be written by this user, or (for a user whom file modes do not bind, as root)
+    by anyone."""
+    for where in (path, os.path.dirname(os.path.abspath(path))):
+        try:
+            if not os.access(where, os.W_OK) or not os.stat(where).st_mode & 0o222:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _writing(path: str) -> bool:
+    """Whether a file beside the log shows a writer at work (or a write a crash cut short): a -wal or a
+    rollback -journal with something in it."""
+    for suffix in ("-wal", "-journal"):
+        try:
+            if os.path.getsize(path + suffix) > 0:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _connect(path: str, *, readonly: bool = False, wal: bool = True, immutable: bool = False) -> sqlite3.Connection:
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=5.0)
+            # (A URI: the path quoted, so that a '?' or '#' in it is part of the name.)
+            uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
         else:
             conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
             if wal:
@@ -252,6 +359,10 @@ def _connect(path: str, *, readonly: bool = False, wal: bool = True) -> sqlite3.
     except sqlite3.Error as e:
         raise _storage_error(e, path) from e
     return conn
+
+
+def _has_provenance(conn: sqlite3.Connection) -> bool:
+    return any(r[1] == "provenance" for r in conn.execute("PRAGMA table_info(events)"))
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -274,7 +385,7 @@ def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
     return StorageError(f"{path}: {text}")
 
 
-def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: datetime) -> None:
+def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, created: datetime) -> None:
     import sqlite_utils  # only a new log needs it; keep it off every read's start-up
 
     db = sqlite_utils.Database(conn)
@@ -284,7 +395,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
         [
             {"key": "app", "value": "chrono"},
             {"key": "schema", "value": str(SCHEMA_VERSION)},
-            {"key": "zone", "value": zone},
+            *([{"key": "zone", "value": zone}] if zone is not None else []),
             {"key": "name", "value": name},
             {"key": "created", "value": created.isoformat()},
         ]
@@ -293,7 +404,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
         {
             "seq": int, "id": str, "type": str, "version": int, "valid_lo": int, "valid_hi": int,
             "valid_meta": str, "recorded": int, "body": str, "sources": str, "links": str, "target": str,
-            "prev_hash": str, "hash": str,
+            "prev_hash": str, "hash": str, "provenance": str,
         },
         pk="seq",
         not_null={"id", "type", "version", "recorded", "body", "sources", "links", "prev_hash", "hash"},
@@ -301,6 +412,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str, name: str, created: d
     db["events"].create_index(["id"], unique=True)
     db["events"].create_index(["recorded"])
     db["events"].create_index(["target"])
+    conn.execute(_SETTINGS_INDEX)
     for op in ("UPDATE", "DELETE"):
         conn.execute(
             f"CREATE TRIGGER events_no_{op.lower()} BEFORE {op} ON events "

@@ -18,7 +18,7 @@ import click.shell_completion
 
 from chrono import __version__
 from chrono.clock import Clock, system_clock
-from chrono.errors import ChronoError
+from chrono.errors import ChronoError, StorageError
 
 if TYPE_CHECKING:
     from chrono.store import Head, Log
@@ -77,11 +77,13 @@ class Env:
     def reader(self) -> Log:
         """The log to read: the one named by --db or $CHRONO_DB, which must exist; else ./chrono.db if
         there is one; else the bundled chronicle. A named log that is missing is never replaced by the
-        bundled chronicle: a mistyped name would silently answer from data that is not the user's."""
+        bundled chronicle: a mistyped name would silently answer from data that is not the user's.
+        A log that cannot be written (in a read-only folder, or a read-only file) is read without
+        writing anything in or beside it."""
         if self.exists():
-            from chrono.store import Log
+            from chrono.store import Log, cannot_write
 
-            return Log.open(self.path, clock=self.clock)
+            return Log.open(self.path, clock=self.clock, untouched=cannot_write(self.path))
         if self.named_by:
             raise self._missing(reading=True)
         if self._bundled is None:
@@ -93,10 +95,13 @@ class Env:
         return self._bundled
 
     def writer(self) -> Log:
-        from chrono.store import Log
+        from chrono.store import Log, cannot_write
 
         if not self.exists():
             raise self._missing(reading=False)
+        if cannot_write(self.path):
+            # (Root could write it anyway: a read-only log is left as its owner made it.)
+            raise StorageError(f"{self.path} is read-only (the file or its folder cannot be written); nothing was written")
         return Log.open(self.path, clock=self.clock)
 
     def _missing(self, *, reading: bool) -> ChronoError:
@@ -142,7 +147,8 @@ COMMANDS = {
     "replay": "cli.read:replay", "verify": "cli.read:verify_", "head": "cli.read:head", "export": "cli.read:export",
     "history": "cli.investigate:history", "show": "cli.investigate:show", "diff": "cli.investigate:diff",
     "timeline": "cli.investigate:timeline", "sources": "cli.investigate:sources", "check": "cli.investigate:check",
-    "map": "cli.pictures:map_", "follow": "cli.follow:follow",
+    "search": "cli.investigate:search",
+    "map": "cli.pictures:map_", "follow": "cli.follow:follow", "settings": "cli.settings:settings_",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -16,7 +17,7 @@ from projections.query import knowledge
 from .app import Env, complete_entities, complete_event_ids, main
 from .options import INSTANT, valid_range
 from .outfiles import PAGES, out_format
-from .render import echo, emit_json, section, shorten, stage, table
+from .render import echo, emit_json, progress, section, shorten, stage, table
 
 
 def _json_option(f):
@@ -36,6 +37,19 @@ def _known(log, as_of):
 
 
 _LABELLED = " " * 13  # where `show` puts the text after its labels ("  valid:     ")
+
+
+def _origins(provenance: dict | None) -> list[str]:
+    """Where a merged entry was, and where that log had it from (a merge of a merge), a line each."""
+    out = []
+    origin = (provenance or {}).get("origin")
+    while isinstance(origin, dict):
+        head = origin.get("head") or {}
+        label = "merged:   " if not out else "  which had it from"
+        out.append(f"{label} from {origin.get('log')} (head {head.get('seq')} {str(head.get('hash'))[:16]}), where it was entry "
+                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}")
+        origin = (origin.get("provenance") or {}).get("origin")
+    return out
 
 
 def _when(valid: dict | None) -> str:
@@ -139,6 +153,8 @@ def show(env: Env, event_id, as_of, as_json) -> None:
         # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
         echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})", indent=_LABELLED)
     echo(f"  recorded:  {doc['recorded']}", indent=_LABELLED)
+    for line in _origins(doc["provenance"]):
+        echo(f"  {line}", indent=_LABELLED)
     for s in doc["sources"]:
         echo(f"  source:    {s['outlet']}" + (f" — {s['title']}" if s.get("title") else "") + (f" ({s['attribution']})" if s.get("attribution") else ""), indent=_LABELLED)
         if s.get("quote"):
@@ -396,3 +412,74 @@ def check(env: Env, as_of, as_json) -> None:
             echo(f"ok: no problems in {standing} standing events")
     if findings:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("text", metavar="TEXT")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities,
+              help="Only events about this entity (id, name or alias; repeatable).")
+@valid_range("t1", "t2")
+@_source_option
+@_as_of_option
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, metavar="N", help="At most N events, the best matches.")
+@click.option("--all", "show_all", is_flag=True, help="Every event that matches.")
+@_json_option
+@click.pass_obj
+def search(env: Env, text, types, entity_names, t1, t2, source, as_of, limit, show_all, as_json) -> None:
+    """Find events by their words: names and aliases of what the log describes, quotes, the sources'
+    wordings of time and your glosses, statements, summaries, orders, descriptions, and the sources'
+    outlets, titles and attributions.
+
+    TEXT is words that must all occur (in any of those, any case, accents ignored), "a phrase" in
+    quotes, a prefix* or two alternatives joined by OR. A corrected event is found by what it says now
+    (or, with --as-of, then); one whose words match only a version since corrected or retracted is
+    found too, and says so. The index lives beside the log (LOG-search) and reads only the entries
+    appended since the last search.
+
+    \b
+    Examples:
+        chrono search Hmeimim
+        chrono search '"operations room"' --type StatementIssued
+        chrono search Aleppo --from 2024-12-01 --to 2024-12-08 --json
+        chrono search conquer* --entity hts --as-of 2026-11-24T12:00Z
+    """
+    from projections import search as fts
+
+    log = env.reader()
+    which = env.which(log)
+    for t in types:
+        if t not in REGISTRY:
+            raise click.BadParameter(f"unknown event type {t!r}; `chrono types` lists them", param_hint="--type")
+    known_at = parse_instant(as_of, log.zone) if as_of else None
+    ids = [knowledge(log, known_at).entity(name).id for name in entity_names]
+    with contextlib.ExitStack() as stack:
+        bar = []
+
+        def report(done: int, total: int) -> None:  # a bar, once the index knows how much it has to read
+            if not bar:
+                bar.append(stack.enter_context(progress(total, "indexing for search")))
+            bar[0](done)
+
+        doc = fts.document(log, text, zone=log.zone, known_at=known_at, limit=None if show_all else limit, progress=report,
+                           types=types, entities=ids, lo=parse_valid_time(t1, log.zone).lo if t1 else None,
+                           hi=parse_valid_time(t2, log.zone).hi if t2 else None, source=source)
+    if as_json:
+        emit_json({"log": which.json(), **doc})
+        return
+    echo(which.line())
+    n = len(doc["hits"])
+    echo(f"{n}{'+' if doc['more'] else ''} event{' matches' if n == 1 and not doc['more'] else 's match'} {text!r}, "
+         f"as known at {doc['known_at']}")
+    rows = []
+    for h in doc["hits"]:
+        if h["status"] == "stands":
+            note = f"corrected by {', '.join(h['via'])}" if h["via"] else ""
+        else:
+            note = f"only before {h['superseded_by']} " + ("retracted it" if h["status"] == "retracted" else "corrected it")
+        rows.append([h["event"], h["type"], _when(h["valid"]), h["summary"], h["snippet"].replace("\n", " / "), note])
+    if rows:
+        click.echo()
+        click.echo(table(rows, ["event", "type", "when", "what", "matched", "note"], give=((3, 20), (4, 30), (2, 14))))
+    if doc["more"]:
+        echo(f"\n(the best {doc['limit']} shown; --limit N or --all shows more)")

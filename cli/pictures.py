@@ -28,8 +28,9 @@ def map_(env: Env, at, start, end, step, as_of, out, as_json) -> None:
     Every place in the log with coordinates is a marker coloured by its holder (the key names each
     actor); a place whose control is only possible at that moment is ringed with a dashed line and
     half in the colour of the pending holder; a contested place is hatched. Named people appear where
-    they are. Crowded spots (Aleppo, Hama, Damascus) are drawn again in close-ups. The files are
-    self-contained and work offline.
+    they are. The map is framed to the log's own places, anywhere in the world (Natural Earth's
+    borders are bundled); crowded spots are drawn again in close-ups, and only places far from the
+    rest are listed beside the map. The files are self-contained and work offline.
 
     \b
     Examples:

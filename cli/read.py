@@ -6,17 +6,17 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-import attrs
 import click
 
 from chrono import codec
 from chrono.store import verify as verify_log
 from chrono.timeval import iso, parse_instant, parse_valid_time
-from events import REGISTRY, EventRetracted
+from events import REGISTRY, EventRetracted, description_of, summary_of, type_json
 from projections import cache
 from projections.describe import answer_words, summarize
+from projections.investigate import entries_concerning
 from projections.rules import CONTROL, UNIT, WHERE
-from projections.pictures import FORMATS, SUFFIXES
+from projections.pictures import FORMATS, GROUPINGS, MAX_GROUPS, SPANS, SUFFIXES
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
@@ -24,7 +24,7 @@ from projections.resolve import resolve
 from .app import Env, complete_entities, main
 from .options import INSTANT, json_option, valid_range
 from .outfiles import out_format
-from .render import actor_styles, echo, emit_json, progress, section, shorten, stage, table
+from .render import actor_styles, echo, emit_json, field_rows, progress, section, shorten, stage, table
 
 @main.command()
 @click.option("--at", "at", required=True, type=INSTANT, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -165,15 +165,20 @@ def _when(t: dict) -> str:
 @main.command("log")
 @click.option("--type", "types", multiple=True, metavar="TYPE", help="Only events of this type (repeatable).")
 @valid_range("since", "until", old=("--since", "--until"))
+@click.option("--entity", "entity_names", multiple=True, metavar="ID", shell_complete=complete_entities,
+              help="Only entries about this entity (id, name or alias; repeatable), its description included, with their corrections.")
+@click.option("--source", metavar="TEXT", help="Only entries resting on a source whose outlet, title or attribution contains TEXT, "
+              "with their corrections.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
 @click.pass_obj
-def log_(env: Env, types, since, until, as_json) -> None:
+def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
     """The raw log in recorded order, with corrections and retractions shown.
 
     \b
     Examples:
         chrono log --type CallMade
         chrono log --from 2024-12-07 --to 2024-12-08 --json
+        chrono log --entity aleppo --source majalla
     """
     log = env.reader()
     for t in types:
@@ -187,7 +192,10 @@ def log_(env: Env, types, since, until, as_json) -> None:
     entries = list(log.entries())
     res = resolve(entries)
     facts = {f.id: f for f in res.facts}
-    g = knowledge(log).gazetteer
+    k = knowledge(log)
+    g = k.gazetteer
+    if entity_names or source:
+        entries = list(entries_concerning(entries, entities={k.entity(name).id for name in entity_names}, source=source))
     rows = []
     for e in entries:
         if types and e.type_name not in types:
@@ -243,29 +251,39 @@ def _entity_json(e) -> dict:
 
 @main.command()
 @click.argument("event_type", required=False, metavar="TYPE")
-def types(event_type) -> None:
-    """The event types, or the fields of one TYPE.
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON: every type (or TYPE) with its description and fields.")
+def types(event_type, as_json) -> None:
+    """The event types, or the fields of one TYPE: each field's option, plain type (text, entity of
+    kind place, list of entities, number, ...), whether it must be given, and what it means.
 
     \b
-    Example:
+    Examples:
+        chrono types
         chrono types ControlChanged
+        chrono types --json
     """
     if event_type is None:
+        if as_json:
+            emit_json([type_json(cls) for _name, cls in sorted(REGISTRY.items())])
+            return
         for name, cls in sorted(REGISTRY.items()):
-            doc = (cls.__doc__ or "").strip().splitlines()
-            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{doc[0] if doc and not doc[0].startswith(name) else ''}".rstrip(), indent=" " * 23)
+            echo(f"{name:22} {'(timeless) ' if cls.timeless else ''}{summary_of(cls)}".rstrip(), indent=" " * 23)
         return
     cls = REGISTRY.get(event_type)
     if cls is None:
         raise click.BadParameter(f"unknown event type {event_type!r}; `chrono types` lists them", param_hint="TYPE")
+    if as_json:
+        emit_json(type_json(cls))
+        return
     echo(f"{event_type} (schema version {cls.version}){' — timeless, needs no --valid' if cls.timeless else ''}")
-    for a in attrs.fields(cls):
-        required = a.default is attrs.NOTHING
-        ref = a.metadata.get("ref")
-        what = f"{'list of ' if a.metadata.get('many') else ''}{ref + ' id' if ref and ref != 'any' else 'entity id' if ref else a.type}"
-        choices = a.metadata.get("choices")
-        extra = f"; one of {', '.join(choices)}" if choices else ""
-        echo(f"  --{a.name.replace('_', '-'):20} {what}{' (required)' if required else ''}{extra}", indent=" " * 25)
+    echo()
+    echo(f"  {description_of(cls)}", indent="  ")
+    echo()
+    echo("Fields:")
+    rows = field_rows(cls)
+    width = max(len(option) for option, _ in rows)
+    for option, what in rows:
+        echo(f"  {option:{width}}  {what}", indent=" " * (width + 4))
 
 
 @main.command()
@@ -288,8 +306,11 @@ def replay(env: Env, as_json: bool) -> None:
         echo(which.line())
     started = time.perf_counter()
     n = len(log)
-    with progress(n, "replaying") as report:
-        facts = cache.rebuild(log, progress=report)
+    if log.readonly:  # (nowhere to keep a cache: the facts a rebuild would keep, counted)
+        facts = len(resolve(log.entries()).facts)
+    else:
+        with progress(n, "replaying") as report:
+            facts = cache.rebuild(log, progress=report)
     elapsed = time.perf_counter() - started
     k = knowledge(log)
     kinds = {}
@@ -298,10 +319,12 @@ def replay(env: Env, as_json: bool) -> None:
     retracted = log.conn.execute("SELECT count(*) FROM events WHERE type = ?", (EventRetracted.type_name,)).fetchone()[0]
     if as_json:
         emit_json({"log": which.json(), "entries": n, "facts": facts, "retractions": retracted, "seconds": round(elapsed, 3),
-                   "entities": dict(sorted(kinds.items()))})
+                   "entities": dict(sorted(kinds.items())), "cache_kept": not log.readonly})
         return
     echo(f"replayed {n} entries into {facts} standing facts in {elapsed:.2f}s ({retracted} retractions)")
     echo("entities: " + (", ".join(f"{v} {k}s" for k, v in sorted(kinds.items())) or "none described"))
+    if log.readonly:
+        echo("the log is read-only: no cache is kept beside it, and each read replays it")
 
 
 @main.command("verify")
@@ -361,12 +384,18 @@ def head(env: Env, as_json) -> None:
                    "suffix names (.jsonl, .csv, .geojson), else jsonl.")
 @click.option("--at", type=INSTANT, metavar="TIME", help="geojson: the moment to map; csv/timelinejs: only events begun by then.")
 @click.option("--as-of", "as_of", type=INSTANT, metavar="TIME", help="csv/geojson/timelinejs: as known at this recorded time.")
+@click.option("--group", type=click.Choice(GROUPINGS), default=None,
+              help="timelinejs: the rows of the time bar — none (default), place or actor (each event's first; the "
+                   f"{MAX_GROUPS - 1} largest, then one row for the rest).")
+@click.option("--span", type=click.Choice(SPANS), default=None,
+              help="timelinejs: own (default) lists events far outside the chronicle's span on the title slide, so the "
+                   "timeline opens on the chronicle; all gives every event a slide.")
 @click.option("--out", type=click.File("wb"), default="-", metavar="FILE", help="Write to FILE, whose suffix names the format (default: stdout).")
 @json_option
 @click.pass_obj
-def export(env: Env, fmt, at, as_of, out, as_json) -> None:
-    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV,
-    GeoJSON of the state at a moment, or TimelineJS JSON.
+def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
+    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV
+    with ACLED's column names (and Chrono's own), GeoJSON of the state at a moment, or TimelineJS JSON.
 
     Every format is written as it is read, in memory that does not grow with the log (a large CSV
     or TimelineJS export is written by two processes); on a terminal, stderr shows its progress.
@@ -377,6 +406,7 @@ def export(env: Env, fmt, at, as_of, out, as_json) -> None:
         chrono export --out events.csv      # the suffix names the format
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
         chrono export --format timelinejs --out timeline.json --json
+        chrono export --format timelinejs --group place --out timeline.json
     """
     from projections.pictures import export as export_log
 
@@ -387,10 +417,12 @@ def export(env: Env, fmt, at, as_of, out, as_json) -> None:
     log = env.reader()
     if fmt == "jsonl" and (at or as_of):
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
+    if fmt != "timelinejs" and (group or span):
+        raise click.UsageError("--group and --span apply to timelinejs only")
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)
-    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, step=stage)
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own", step=stage)
     if as_json:
         emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
         return

@@ -13,6 +13,7 @@ import click
 import orjson
 
 from chrono import jsonout
+from events import fields_of
 from projections.colors import assign
 
 
@@ -133,6 +134,23 @@ def table(rows: list[list[Cell]], headers: list[str], width: int | None = None, 
     for r in rows:
         lines.append("  ".join(_styled(_cut(x, w), w) for x, w in zip(r, widths)).rstrip())
     return "\n".join(lines)
+
+
+def field_rows(cls, *, new: bool = True) -> list[tuple[str, str]]:
+    """The fields of an event type as `append TYPE --help`, `correct --help` and `chrono types TYPE`
+    list them: the option, then its plain type, whether a new event must give it or its default (not
+    for a correction, which keeps what it is not given), and what it means (all from `events.fields_of`)."""
+    rows = []
+    for f in fields_of(cls):
+        given = "" if not new else " (required)" if f.required else f" (default: {f.default})" if f.default not in (None, []) else ""
+        rows.append((f.option, f"{f.type}{given} — {f.description}"))
+    return rows
+
+
+def write_fields(formatter: click.HelpFormatter, title: str, cls, *, new: bool = True) -> None:
+    """A section of help listing the fields of an event type."""
+    with formatter.section(title):
+        formatter.write_dl(field_rows(cls, new=new))
 
 
 def section(title: str, body: str) -> None:

@@ -13,6 +13,7 @@ from ._base import (
     valid_entity_id,
     valid_event_id,
 )
+from ._schema import FieldInfo, description_of, fields_of, summary_of, type_json
 from ._types import (
     ACTOR_ENDS,
     ACTOR_KINDS,
@@ -43,6 +44,7 @@ from ._types import (
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
+    SettingChanged,
     StatementIssued,
     UnitDefeated,
     UnitDescribed,
@@ -52,9 +54,10 @@ from ._types import (
 
 __all__ = [
     "ANY", "ENTITY_ID_RE", "ENTITY_KINDS", "EVENT_ID_RE", "REGISTRY", "Event", "Source", "entity_refs", "ref_fields", "valid_entity_id", "valid_event_id",
+    "FieldInfo", "description_of", "fields_of", "summary_of", "type_json",
     "ACTOR_ENDS", "ACTOR_KINDS", "CONTROL_HOWS", "PLACE_KINDS", "STATEMENT_KINDS", "UNIT_KINDS", "UNIT_STATES",
     "ActorDescribed", "ActorEnded", "AirstrikeCarriedOut", "CallMade", "CityCaptured", "ControlChanged", "ControlObserved", "EventCorrected",
     "EventRetracted", "ForcesWithdrew", "IncidentReported", "MeetingHeld", "OffensiveLaunched", "OrderIssued",
     "PersonAppointed", "PersonDescribed", "PersonDied", "PersonFled", "PersonLocated", "PersonMoved", "PlaceDescribed",
-    "PowerTransferred", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
+    "PowerTransferred", "SettingChanged", "StatementIssued", "UnitDefeated", "UnitDescribed", "UnitDissolved", "UnitObserved",
 ]

@@ -44,10 +44,11 @@ def _check_id(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
 
 # Every field names its form in metadata["form"] ("ref", "text", "texts", and in _types "number", "whole",
 # "event-id", "event"), with whatever the form's checks depend on beside it, so that a reader of JSON can
-# apply the same checks as these validators without going through them one call at a time.
+# apply the same checks as these validators without going through them one call at a time; and what it
+# means in metadata["doc"], which `_schema` gives to help and `chrono types`.
 
 
-def ref(kind: str, *, optional: bool = False, many: bool = False, default: Any = attrs.NOTHING) -> Any:
+def ref(kind: str, doc: str, *, optional: bool = False, many: bool = False, default: Any = attrs.NOTHING) -> Any:
     """A field that refers to entities of `kind` by id; the kind is kept for checks and alias lookup."""
     if many and default is attrs.NOTHING:
         default = ()
@@ -57,13 +58,13 @@ def ref(kind: str, *, optional: bool = False, many: bool = False, default: Any =
         default=default,
         validator=_check_id,
         converter=_to_tuple if many else None,
-        metadata={"form": "ref", "ref": kind, "many": many},
+        metadata={"form": "ref", "ref": kind, "many": many, "doc": doc},
     )
 
 
-def declares(kind: str) -> Any:
+def declares(kind: str, doc: str) -> Any:
     """The id field of an entity description: it names a new entity rather than referring to one."""
-    return attrs.field(validator=_check_id, metadata={"form": "ref", "ref": kind, "many": False, "declares": True})
+    return attrs.field(validator=_check_id, metadata={"form": "ref", "ref": kind, "many": False, "declares": True, "doc": doc})
 
 
 def _to_tuple(value: Any) -> Any:
@@ -71,7 +72,7 @@ def _to_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def text(*, optional: bool = False, choices: tuple[str, ...] | None = None, default: Any = attrs.NOTHING) -> Any:
+def text(doc: str, *, optional: bool = False, choices: tuple[str, ...] | None = None, default: Any = attrs.NOTHING) -> Any:
     """A free-text field; with `choices`, one of a closed vocabulary."""
     if optional and default is attrs.NOTHING:
         default = None
@@ -80,13 +81,13 @@ def text(*, optional: bool = False, choices: tuple[str, ...] | None = None, defa
         validators.append(attrs.validators.optional(attrs.validators.in_(choices)))
     if not optional and default is attrs.NOTHING:
         validators.append(_non_empty)
-    return attrs.field(default=default, validator=validators, metadata={"form": "text", "choices": choices})
+    return attrs.field(default=default, validator=validators, metadata={"form": "text", "choices": choices, "doc": doc})
 
 
-def texts() -> Any:
+def texts(doc: str) -> Any:
     return attrs.field(default=(), converter=_to_tuple, validator=attrs.validators.deep_iterable(
         attrs.validators.instance_of(str), iterable_validator=attrs.validators.instance_of(tuple)),
-        metadata={"form": "texts"})
+        metadata={"form": "texts", "doc": doc})
 
 
 def _non_empty(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:

@@ -7,8 +7,10 @@ from events import (
     ActorDescribed,
     AirstrikeCarriedOut,
     CallMade,
+    ActorEnded,
     CityCaptured,
     ControlChanged,
+    ControlObserved,
     Event,
     EventCorrected,
     EventRetracted,
@@ -25,10 +27,12 @@ from events import (
     PersonMoved,
     PlaceDescribed,
     PowerTransferred,
+    SettingChanged,
     StatementIssued,
     UnitDefeated,
     UnitDescribed,
     UnitDissolved,
+    UnitObserved,
 )
 
 from .gazetteer import Gazetteer, Naming
@@ -107,6 +111,9 @@ def summarize(ev: Event, g: Gazetteer) -> str:
         verb = {"held": "held", "captured": "captured", "entered": "entered", "surrendered": "received the surrender of",
                 "withdrawn": "took over", "handed-over": "was handed", "secured": "secured"}.get(ev.how, ev.how)
         return f"{n(ev.controller)} {verb} {n(ev.place)}"
+    if isinstance(ev, ControlObserved):
+        held = f"{n(ev.controller)} held {n(ev.place)}" if ev.controller else f"{n(ev.place)} held by no one named"
+        return held + (f", contested by {names(ev.contested_with)}" if ev.contested_with else "")
     if isinstance(ev, CityCaptured):
         return f"{n(ev.by)} captured {n(ev.place)}"
     if isinstance(ev, ForcesWithdrew):
@@ -137,6 +144,10 @@ def summarize(ev: Event, g: Gazetteer) -> str:
         return f"{n(ev.unit)} defeated" + (f" by {n(ev.by)}" if ev.by else "") + (f" at {n(ev.place)}" if ev.place else "")
     if isinstance(ev, UnitDissolved):
         return f"{n(ev.unit)} dissolved"
+    if isinstance(ev, UnitObserved):
+        return f"{n(ev.unit)} {ev.state}" + (f" at {n(ev.place)}" if ev.place else "")
+    if isinstance(ev, ActorEnded):
+        return f"{n(ev.actor)} {ev.how if ev.how != 'other' else 'ended'}" + (f" into {n(ev.into)}" if ev.into else "")
     if isinstance(ev, AirstrikeCarriedOut):
         what = f"{ev.count} airstrikes" if ev.count else "airstrike"
         return f"{what} by {n(ev.actor) or 'unknown'}" + (f" on {n(ev.target)}" if ev.target else "") + (f": {ev.description}" if ev.description else "")
@@ -144,6 +155,8 @@ def summarize(ev: Event, g: Gazetteer) -> str:
         return f"power handed from {n(ev.from_actor)} to {n(ev.to_actor)}"
     if isinstance(ev, IncidentReported):
         return ev.description
+    if isinstance(ev, SettingChanged):
+        return f"setting {ev.key} = {ev.value}" if ev.value is not None else f"setting {ev.key} back to its default"
     if isinstance(ev, EventRetracted):
         return f"retracts {ev.target}: {ev.reason}"
     if isinstance(ev, EventCorrected):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Iterable
 
 import attrs
 
 from chrono.errors import UnknownEntityError
+from events import ANY
 
 from .resolve import Fact
 from .rules import DESCRIPTIONS
@@ -108,12 +110,47 @@ class Gazetteer(Naming):
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: (e.kind, e.id)))
 
+    def within(self, place: str) -> list[str]:
+        """`place` and the places it lies within, innermost first, as the descriptions' `within` say."""
+        out, cur = [], place
+        while cur and cur not in out:
+            out.append(cur)
+            e = self.by_id.get(cur)
+            cur = e.details.get("within") if e else None
+        return out
+
     def members(self, actor: str) -> list[str]:
         """The entities that belong to `actor` (a unit to its army), by id."""
         return sorted(e.id for e in self.by_id.values() if e.kind in MEMBER_OF and self.actor(e.id) == actor)
 
     def of_kind(self, kind: str) -> list[Entity]:
         return [e for e in self if e.kind == kind]
+
+    def fits(self, entity_id: str, kind: str) -> bool:
+        """Whether `entity_id` is described, as an entity of `kind` (of any kind for ANY)."""
+        e = self.by_id.get(entity_id)
+        return e is not None and kind in (ANY, e.kind)
+
+    def suggest(self, text: str, kind: str | None = None, n: int = 3) -> list[Entity]:
+        """The entities of `kind` (None or ANY: every kind) whose id, name or an alias `text` most
+        resembles, best first: what a mistyped name was probably meant to be."""
+        candidates: dict[str, Entity] = {}
+        for e in self.by_id.values():
+            if kind in (None, ANY, e.kind):
+                for label in (e.id, *(fold_key(x) for x in (e.name, *e.aliases))):
+                    candidates.setdefault(label, e)
+        out: list[Entity] = []
+        for label in difflib.get_close_matches(fold_key(text) or text, candidates, n=4 * n, cutoff=0.6):
+            if candidates[label] not in out:
+                out.append(candidates[label])
+        return out[:n]
+
+    def did_you_mean(self, text: str, kind: str | None = None) -> str:
+        """"did you mean 'aleppo' (Aleppo)?" for a name no entity of `kind` has; "" when nothing is close."""
+        close = self.suggest(text, kind)
+        if not close:
+            return ""
+        return "did you mean " + " or ".join(f"{e.id!r} ({e.name})" if e.name != e.id else repr(e.id) for e in close) + "?"
 
     def lookup(self, text: str, kind: str | None = None) -> Entity:
         """Find an entity by id, name or alias; a unique partial match of a name or alias is enough."""
@@ -133,7 +170,8 @@ class Gazetteer(Naming):
             return partial[0]
         what = kind if kind not in (None, "any") else "entity"
         if not partial:
-            raise UnknownEntityError(f"no {what} called {text!r}; `chrono entities` lists them all")
+            hint = self.did_you_mean(text, kind)
+            raise UnknownEntityError(f"no {what} called {text!r}; {hint + ' ' if hint else ''}`chrono entities` lists them all")
         names = ", ".join(sorted(f"{e.id} ({e.name})" for e in partial)[:8])
         raise UnknownEntityError(f"{text!r} could be any of: {names}; use the id")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 
 import attrs
@@ -26,7 +26,7 @@ from . import cache
 from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
 from .resolve import Fact, Resolution, conflicts_of, resolve
 from .rules import (
-    CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
+    CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, DESCRIPTIONS, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
     WHERE, rule_of,
 )
 from .world import INITIAL, Answer, Op, Step, World, answer, effects, valid_order
@@ -114,6 +114,25 @@ def valid_json(valid: ValidTime | None, zone: str, lo: int | None = None, hi: in
 def involved(ev: Event) -> set[str]:
     """Every entity an event refers to or changes."""
     return {v for _f, _k, v in entity_refs(ev)} | {key for _c, key, _t in effects(ev)}
+
+
+def concerns(ev: Event) -> set[str]:
+    """Every entity an event is about: those it involves, and the one a description describes."""
+    d = DESCRIPTIONS.get(ev.type_name)
+    return involved(ev) | ({getattr(ev, d.id_field)} if d else set())
+
+
+def entries_concerning(entries: Iterable[Entry], *, entities: Collection[str] = (), source: str | None = None) -> Iterator[Entry]:
+    """The entries (in the order given) whose event (a correction's replacement) concerns one of
+    `entities` and rests on a source matching `source` (each filter when given), with every
+    correction and retraction of an entry given, and of those."""
+    shown: set[str] = set()
+    for e in entries:
+        ev = e.event.replacement if isinstance(e.event, EventCorrected) else e.event
+        own = not isinstance(ev, EventRetracted) and (not entities or bool(concerns(ev) & set(entities))) and source_matches(e.sources, source)
+        if own or e.target in shown:
+            shown.add(e.id)
+            yield e
 
 
 def value_json(channel: str, value) -> dict:
@@ -338,7 +357,7 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
         "later": sorted(f.id for f in res.facts if entry.id in f.after),
         "earlier": sorted(f.id for f in res.facts if entry.id in f.before),
         "status": status_of(entry), "corrects": corrects, "corrected_by": node(entry)["corrected_by"], "effective": effective,
-        "known_at": iso(k.known_at, zone),
+        "provenance": entry.provenance, "known_at": iso(k.known_at, zone),
     }
 
 
@@ -572,12 +591,7 @@ def _finding(kind: str, message: str, events) -> dict:
 
 
 def _ancestors(place: str, g: Gazetteer) -> set[str]:
-    out, cur = set(), place
-    while cur and cur not in out:
-        out.add(cur)
-        e = g.by_id.get(cur)
-        cur = e.details.get("within") if e else None
-    return out
+    return set(g.within(place))
 
 
 def travel_us(p: str, q: str, g: Gazetteer) -> int:
@@ -642,9 +656,9 @@ def entity_findings(fact_id: str, type_name: str, event: Event, g: Gazetteer) ->
     """`unknown-entity` and `undescribed-place` for one fact."""
     out = []
     for field, kind, ref in entity_refs(event):
-        e = g.by_id.get(ref)
-        if e is not None and kind in ("any", e.kind):
+        if g.fits(ref, kind):
             continue
+        e = g.by_id.get(ref)
         if (type_name, field) in _CONTROL_KEYS and e is None:
             out.append(_finding("undescribed-place", f"{fact_id} changes control of {ref!r}, a place the log does not describe", (fact_id,)))
         elif e is None:
@@ -772,6 +786,6 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
 
 
 __all__ = [
-    "attribution", "check", "diff_belief", "diff_world", "history", "keyed_changes", "load", "show", "source_matches",
+    "attribution", "check", "concerns", "entries_concerning", "diff_belief", "diff_world", "history", "keyed_changes", "load", "show", "source_matches",
     "sources", "timeline", "travel_us",
 ]

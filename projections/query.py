@@ -101,6 +101,8 @@ def ensure_cache(log: Log) -> bool:
     (`cache.catch_up`), by a rebuild otherwise; False when it cannot be written (a read-only log)."""
     if cache.is_fresh(log):
         return True
+    if log.readonly:
+        return False  # (nothing is written beside a log read as it stands: read it without the cache)
     try:
         if not cache.catch_up(log):
             cache.rebuild(log)

@@ -239,7 +239,7 @@ def before_value(effect: Effect, channel_initial: Any, event: Event) -> Any:
     if effect.before is None:
         return None
     op, arg = effect.before
-    if any(getattr(event, name) is None for name in _arg_fields(arg)):
+    if any(getattr(event, name) is None for name in arg_fields(arg)):
         return None
     return OPS[op].apply(channel_initial, arg_value(arg, event))
 
@@ -286,19 +286,20 @@ def _check() -> None:
     for type_name, rule in RULES.items():
         names = {a.name for a in attrs.fields(REGISTRY[type_name])}
         for e in rule.effects:
-            fields = [e.key, *([e.needs] if e.needs else []), *_arg_fields(e.arg), *(_arg_fields(e.before[1]) if e.before else [])]
+            fields = [e.key, *([e.needs] if e.needs else []), *arg_fields(e.arg), *(arg_fields(e.before[1]) if e.before else [])]
             if e.channel not in CHANNELS or e.op not in OPS or not set(fields) <= names:
                 raise AssertionError(f"{type_name}: {e} names an unknown channel, op or field")
         if rule.ends is not None and rule.ends not in names:
             raise AssertionError(f"{type_name}: ends names no field {rule.ends!r}")
 
 
-def _arg_fields(arg: Arg) -> list[str]:
+def arg_fields(arg: Arg) -> list[str]:
+    """The event's fields an op's argument reads."""
     if isinstance(arg, Field):
         return [arg.name]
     if isinstance(arg, Const):
         return []
-    return [f for a in arg for f in _arg_fields(a)]
+    return [f for a in arg for f in arg_fields(a)]
 
 
 _check()

@@ -165,9 +165,15 @@ def answer(cell: Cell, initial: Any) -> Answer:
     acting = [s for s in cell.pending if _acts(s, cell.value)]
     base = [cell.value]
     if cell.settled is None and cell.ended is None:
-        # Nothing says what the key was, but a change in progress says what it changed from.
-        base = _unique(s.op.before for s in acting if s.op.before is not None) or base
-    candidates = _unique([*base, *(initial if (v := s.op(cell.value)) == EXPIRED else v for s in acting)])
+        # Nothing says what the key was, but a change in progress says what it changed from — unless
+        # an actor's end certainly past by T reached that.
+        stated = _unique(s.op.before for s in acting if s.op.before is not None)
+        base = [initial if any(_acts(e, v) for e in cell.ends) else v for v in stated] or base
+    # What a change in progress sets, an actor's end past by T may still reach, when it may have come
+    # after the change (its window reaches past the change's start).
+    after = [e for s in acting if s.kind != ENDED for e in cell.ends if e.hi > s.lo and _acts(e, s.op(cell.value))]
+    candidates = _unique([*base, *(initial if (v := s.op(cell.value)) == EXPIRED else v for s in acting),
+                          *([initial] if after else [])])
     if len(candidates) > 1:
         status = POSSIBLE
     elif cell.ended is not None:
@@ -182,7 +188,7 @@ def answer(cell: Cell, initial: Any) -> Answer:
         known = [(v, s) for v, s in [cell.ended or (None, None), (cell.seen and cell.seen.op(cell.value), cell.seen)] if s is not None]
         if known:
             last = max(known, key=lambda vs: (vs[1].hi, vs[1].seq))
-    behind = [*([cell.settled] if cell.settled else []), *([cell.ended[1]] if cell.ended else []), *acting]
+    behind = [*([cell.settled] if cell.settled else []), *([cell.ended[1]] if cell.ended else []), *acting, *_unique(after)]
     return Answer(value=candidates[0], status=status, candidates=tuple(candidates), settled=cell.settled,
                   events=tuple(s.id for s in behind), last=last, evidence=_newest([*behind, last and last[1]]))
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 from hypothesis import strategies as st
 
+from chrono import settings
 from chrono.entry import Draft
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ENDS, PRECISIONS, QUALIFIERS, ValidTime, _together, from_micros, parse_valid_time
 from events import ANY, REGISTRY, Event, Source
@@ -63,7 +64,11 @@ def field_strategy(a: attrs.Attribute, pooled: bool) -> st.SearchStrategy:
 
 
 def event_of(cls: type[Event], *, pooled: bool = False) -> st.SearchStrategy[Event]:
-    """Any valid instance of one event type; corrections embed any non-correction event."""
+    """Any valid instance of one event type; corrections embed any non-correction event; a setting is
+    one a log accepts (its value depends on its key: they are drawn together)."""
+    setting = {a.metadata["setting"]: a.name for a in attrs.fields(cls) if "setting" in a.metadata}
+    if setting:
+        return st.sampled_from(settings.examples()).map(lambda kv: cls(**{setting["key"]: kv[0], setting["value"]: kv[1]}))
     kwargs = {}
     for a in attrs.fields(cls):
         if a.metadata.get("form") == "event":

@@ -39,6 +39,10 @@ SEED = [
     {"id": "dis", "type": "UnitDissolved", "event": {"unit": "4th-division"}, "valid": "2024-12-07"},
 ]
 
+# The seeded log: its zone (`init --zone`, a setting: the log's first entry), then SEED.
+ENTRIES = 1 + len(SEED)
+SEQ = {x["id"]: seq for seq, x in enumerate(SEED, 2)}
+
 COMMANDS = ["init", "append", "correct", "retract", "import", "log", "replay", "verify", "state", "entities", "types", "head", "export"]
 
 
@@ -92,8 +96,9 @@ def db(template, tmp_path):
 
 @pytest.fixture
 def empty(tmp_path):
+    """A log with no entries at all (a zone would be its first entry)."""
     path = tmp_path / "e.db"
-    ok(invoke(path, "init", "--zone", ZONE))
+    ok(invoke(path, "init"))
     settle()
     return path
 
@@ -141,11 +146,19 @@ class Unchanged:
 
 def test_init_creates_an_empty_log(tmp_path):
     path = tmp_path / "new.db"
-    r = ok(invoke(path, "init", "--zone", ZONE))
+    r = ok(invoke(path, "init"))
     assert f"created {path}" in r.output
     assert (0, "0" * 64) == head_of(path)
+
+
+def test_init_with_a_zone_records_it_as_the_logs_first_entry_a_setting(tmp_path):
+    path = tmp_path / "new.db"
+    ok(invoke(path, "init", "--zone", ZONE))
     with Log.open(str(path)) as lg:
         assert ZONE == lg.zone
+        (entry,) = lg.entries()
+        assert ("SettingChanged", "zone", ZONE) == (entry.type_name, entry.event.key, entry.event.value)
+        assert lg.created_zone is None  # (nothing in the log's metadata: the entry travels with its exports)
 
 
 def test_init_defaults_to_utc(tmp_path):
@@ -190,7 +203,7 @@ def test_init_uses_chrono_db_from_the_environment(tmp_path):
 def test_append_prints_the_new_id(db):
     r = ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-01", "--id", "c9"))
     assert "c9\n" == r.output
-    assert 15 == head_of(db)[0]
+    assert ENTRIES + 1 == head_of(db)[0]
 
 
 def test_append_generates_an_id_when_none_is_given(db):
@@ -234,21 +247,24 @@ def test_append_sources_and_wording_are_stored(db):
     assert "on Saturday" == entry["valid"]["wording"]
 
 
-def test_append_undescribed_entity_warns_but_appends(db):
-    r = ok(invoke(db, "append", "CallMade", "--caller", "lavrov", "--callee", "hts", "--valid", "2024-12-01"))
-    assert "warning: 'lavrov' is not described" in r.output
-    assert 15 == head_of(db)[0]
+def test_append_undescribed_entity_allowed_as_new_appends(db):
+    r = ok(invoke(db, "append", "CallMade", "--caller", "lavrov", "--callee", "hts", "--valid", "2024-12-01", "--new-entity", "lavrov"))
+    assert "warning" not in r.output
+    assert ENTRIES + 1 == head_of(db)[0]
+
+
+NEW_AB = ("--new-entity", "a", "--new-entity", "b")
 
 
 def test_append_json_one_object(empty):
     doc = {"id": "c1", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}
-    r = ok(invoke(empty, "append", "--json", "-", input=json.dumps(doc)))
+    r = ok(invoke(empty, "append", "--json", "-", *NEW_AB, input=json.dumps(doc)))
     assert "c1\n" == r.output
 
 
 def test_append_json_array(empty):
     docs = [{"id": f"c{i}", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"} for i in range(3)]
-    r = ok(invoke(empty, "append", "--json", "-", input=json.dumps(docs)))
+    r = ok(invoke(empty, "append", "--json", "-", *NEW_AB, input=json.dumps(docs)))
     assert "c0\nc1\nc2\n" == r.output
 
 
@@ -267,7 +283,7 @@ def test_append_json_lines_from_stdin(empty):
 
 
 def test_append_json_same_input_twice_adds_nothing(db):
-    doc = json.dumps({"id": "c1", "type": "CallMade", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"})
+    doc = json.dumps({"id": "c1", "type": "CallMade", "event": {"caller": "hts", "callee": "regime"}, "valid": "2024-12-01"})
     ok(invoke(db, "append", "--json", "-", input=doc))
     head = head_of(db)
     ok(invoke(db, "append", "--json", "-", input=doc))
@@ -277,7 +293,7 @@ def test_append_json_same_input_twice_adds_nothing(db):
 def test_append_ids_json_prints_positions_and_hashes(db):
     r = ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-01", "--id", "c9", "--ids-json"))
     [entry] = json.loads(r.output)
-    assert ("c9", 15) == (entry["id"], entry["seq"])
+    assert ("c9", ENTRIES + 1) == (entry["id"], entry["seq"])
     assert head_of(db)[1] == entry["hash"]
 
 
@@ -289,8 +305,8 @@ def test_append_expect_position_conflict_fails_cleanly(db):
 
 
 def test_append_expect_position_matching_appends(db):
-    ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-01", "--expect-position", "14"))
-    assert 15 == head_of(db)[0]
+    ok(invoke(db, "append", "CallMade", "--caller", "hts", "--callee", "regime", "--valid", "2024-12-01", "--expect-position", str(ENTRIES)))
+    assert ENTRIES + 1 == head_of(db)[0]
 
 
 # --- correct and retract ------------------------------------------------------------------------------------
@@ -336,7 +352,7 @@ def test_correct_needs_a_reason(db):
 
 
 def test_retract_removes_a_fact_now_but_not_as_of_before(db):
-    clk = clock()
+    clk = FixedClock(T0 + timedelta(minutes=5), step=timedelta(minutes=1))  # (after the seeded log was recorded)
     at = ["--at", "2024-12-08T12:00"]
     before = state(db, *at, clk=clk)
     assert ["call"] == [c["event"] for c in before["calls"]]
@@ -374,8 +390,8 @@ def test_log_on_an_empty_log(empty):
 
 def test_log_json_is_the_export_form_with_status(db):
     lines = [json.loads(line) for line in ok(invoke(db, "log", "--json")).stdout.splitlines()]
-    assert [x["id"] for x in SEED] == [e["id"] for e in lines]
-    assert list(range(1, 15)) == [e["seq"] for e in lines]
+    assert [x["id"] for x in SEED] == [e["id"] for e in lines[1:]]
+    assert list(range(1, ENTRIES + 1)) == [e["seq"] for e in lines]
     assert {"stands"} == {e["status"] for e in lines}
     assert {"seq", "id", "type", "version", "valid", "event", "sources", "recorded", "prev_hash", "hash", "status"} <= set(lines[0])
 
@@ -411,7 +427,7 @@ def test_log_until_excludes_later_events(db):
 def test_replay_reports_counts(db):
     seq, h = head_of(db)
     out = ok(invoke(db, "replay")).output
-    assert out.startswith(f"from log {db}, head {seq} {h[:16]}\nreplayed 14 entries into 14 standing facts")
+    assert out.startswith(f"from log {db}, head {seq} {h[:16]}\nreplayed {ENTRIES} entries into {ENTRIES} standing facts")
     assert "(0 retractions)" in out
     assert "entities: 2 actors, 2 persons, 3 places, 1 units" in out
 
@@ -429,19 +445,19 @@ def test_replay_without_a_log_says_it_replays_the_bundled_chronicle(tmp_path, mo
 
 def test_replay_counts_retractions(db):
     ok(invoke(db, "retract", "call", "--reason", "r"))
-    assert "replayed 15 entries into 13 standing facts" in ok(invoke(db, "replay")).output
+    assert f"replayed {ENTRIES + 1} entries into {ENTRIES - 1} standing facts" in ok(invoke(db, "replay")).output
     assert "(1 retractions)" in invoke(db, "replay").output
 
 
 def test_verify_ok(db):
     r = ok(invoke(db, "verify"))
-    assert r.output.splitlines()[1].startswith("ok: 14 entries, hash chain intact")
+    assert r.output.splitlines()[1].startswith(f"ok: {ENTRIES} entries, hash chain intact")
     assert head_of(db)[1] in r.output
 
 
 def test_verify_json(db):
     doc = json.loads(ok(invoke(db, "verify", "--json")).output)
-    assert (True, 14, None) == (doc["ok"], doc["entries"], doc["position"])
+    assert (True, ENTRIES, None) == (doc["ok"], doc["entries"], doc["position"])
 
 
 def tamper(path, sql: str, *args) -> None:
@@ -458,25 +474,25 @@ def test_verify_tampered_payload_exits_1_with_the_position(db):
     tamper(db, "UPDATE events SET body = replace(body, 'hts', 'htz') WHERE id = 'cap'")
     r = invoke(db, "verify")
     assert 1 == r.exit_code
-    assert "TAMPERED at position 9" in r.output
+    assert f"TAMPERED at position {SEQ['cap']}" in r.output
     assert "Traceback" not in r.output
 
 
 def test_verify_tampered_json_reports_the_position(db):
-    tamper(db, "UPDATE events SET recorded = recorded - 1 WHERE seq = 14")
+    tamper(db, "UPDATE events SET recorded = recorded - 1 WHERE seq = ?", ENTRIES)
     r = invoke(db, "verify", "--json")
     assert 1 == r.exit_code
     doc = json.loads(r.output)
-    assert (False, 14) == (doc["ok"], doc["position"])
+    assert (False, ENTRIES) == (doc["ok"], doc["position"])
 
 
 def test_verify_truncated_log_fails_against_the_old_head(db):
     old = head_of(db)[1]
-    tamper(db, "DELETE FROM events WHERE seq = 14")
+    tamper(db, "DELETE FROM events WHERE seq = ?", ENTRIES)
     ok(invoke(db, "verify"))
     r = invoke(db, "verify", "--head", old)
     assert 1 == r.exit_code
-    assert "TAMPERED at position 14" in r.output
+    assert f"TAMPERED at position {ENTRIES}" in r.output
 
 
 def test_head_prints_position_and_hash(db):
@@ -486,7 +502,7 @@ def test_head_prints_position_and_hash(db):
 
 def test_head_json(db):
     doc = json.loads(ok(invoke(db, "head", "--json")).output)
-    assert (14, head_of(db)[1]) == (doc["seq"], doc["hash"])
+    assert (ENTRIES, head_of(db)[1]) == (doc["seq"], doc["hash"])
 
 
 # --- export and import -----------------------------------------------------------------------------------------------
@@ -497,9 +513,9 @@ def test_export_then_import_reproduces_the_head_hash(db, empty, tmp_path):
     ok(invoke(db, "retract", "call", "--reason", "r"))
     backup = tmp_path / "backup.jsonl"
     ok(invoke(db, "export", "--out", str(backup)))
-    assert 16 == len(backup.read_text().splitlines())
+    assert ENTRIES + 2 == len(backup.read_text().splitlines())
     r = ok(invoke(empty, "import", str(backup)))
-    assert "read 16 entries, added 16" in r.output
+    assert f"read {ENTRIES + 2} entries, added {ENTRIES + 2}" in r.output
     assert head_of(db) == head_of(empty)
     ok(invoke(empty, "verify"))
 
@@ -520,7 +536,7 @@ def test_a_large_import_is_read_by_a_second_process_and_reproduces_the_log(db, e
     backup = tmp_path / "backup.jsonl"
     ok(invoke(db, "export", "--out", str(backup)))
     r = ok(invoke(empty, "import", str(backup)))
-    assert "read 15 entries, added 15" in r.output
+    assert f"read {ENTRIES + 1} entries, added {ENTRIES + 1}" in r.output
     assert 1 == len(used)
     assert head_of(db) == head_of(empty)
     ok(invoke(empty, "verify"))
@@ -528,12 +544,12 @@ def test_a_large_import_is_read_by_a_second_process_and_reproduces_the_log(db, e
     with Unchanged(empty):
         r = invoke(empty, "import", str(backup))
     assert_clean_failure(r, 1)
-    assert "line 16:" in r.output
+    assert f"line {ENTRIES + 2}:" in r.output
 
 
 def test_export_to_stdout_is_json_lines(db):
     lines = ok(invoke(db, "export")).stdout.splitlines()
-    assert [x["id"] for x in SEED] == [json.loads(line)["id"] for line in lines]
+    assert [x["id"] for x in SEED] == [json.loads(line)["id"] for line in lines[1:]]
 
 
 def test_import_the_same_file_twice_adds_nothing(db, empty, tmp_path):

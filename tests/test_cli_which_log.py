@@ -33,13 +33,17 @@ READ_ARGS = {
     "timeline": [],
     "sources": [],
     "check": [],
+    "search": ["Hmeimim"],
     "map": ["--at", "2024-12-07T21:30", "--out", "map.svg"],
     "follow": ["--after", "0", "--count", "1"],
+    "settings": [],
 }
 WRITES = {"init", "append", "correct", "retract", "import"}
 HOW = ["--db", "CHRONO_DB"]
 # The bundled chronicle's head position as it ships: one entry a line.
 BUNDLED_ENTRIES = len(chronicle("syria-2024").data().splitlines())
+# A log made from it (`init --chronicle`): the chronicle, then its zone and title as settings.
+SYRIA_ENTRIES = BUNDLED_ENTRIES + 2
 
 
 def chrono(*args, db=None, chrono_db=None):
@@ -257,6 +261,8 @@ JSON_ARGS = {
     "timeline": ["timeline"],
     "sources": ["sources"],
     "check": ["check"],
+    "search": ["search", "Hmeimim"],
+    "settings": ["settings"],
 }
 
 
@@ -280,7 +286,7 @@ def test_every_json_object_carries_the_bundled_chronicle_when_no_log_is_named(cw
 def test_state_json_log_member_is_the_head_after_an_append(syria):
     assert 0 == chrono("append", "CallMade", "--caller", "lavrov", "--callee", "fidan", "--valid", "2024-12-09", db=syria).exit_code
     doc = json.loads(chrono("state", "--at", "2024-12-07T21:30", "--json", db=syria).stdout)
-    assert (BUNDLED_ENTRIES + 1, head_json(db=syria)["hash"]) == (doc["log"]["head"]["seq"], doc["log"]["head"]["hash"])
+    assert (SYRIA_ENTRIES + 1, head_json(db=syria)["hash"]) == (doc["log"]["head"]["seq"], doc["log"]["head"]["hash"])
 
 
 def test_json_commands_are_every_read_command_but_the_arrays_and_the_files():
@@ -323,7 +329,7 @@ def test_export_formats_are_unchanged_and_the_log_is_named_on_stderr(syria, fmt)
         known_at = parse_instant(as_of[1], log.zone) if as_of else None
         export_log(log, fmt, expected, known_at=known_at)
     assert expected.getvalue() == result.stdout_bytes
-    assert result.stderr.startswith(f"from log syria.db, head {BUNDLED_ENTRIES} ")
+    assert result.stderr.startswith(f"from log syria.db, head {SYRIA_ENTRIES} ")
 
 
 def test_map_names_the_log_and_its_head_in_the_picture(syria):

@@ -335,7 +335,9 @@ def test_an_export_written_as_it_is_read_is_byte_for_byte_the_folds(batches, fmt
     at = data.draw(st.none() | (st.sampled_from(moments) if moments else st.none()) | s.query_times)
     now = log.clock()
     log.clock = lambda: now  # (both read "now" as the same moment)
-    assert _folded(log, fmt, at=at, known_at=known_at) == _exported(log, fmt, at=at, known_at=known_at)
+    shape = {"group": data.draw(st.sampled_from(["none", "place", "actor"])), "span": data.draw(st.sampled_from(["own", "all"]))} \
+        if fmt == "timelinejs" else {}
+    assert _folded(log, fmt, at=at, known_at=known_at, **shape) == _exported(log, fmt, at=at, known_at=known_at, **shape)
 
 
 def test_a_large_export_is_written_by_two_processes_as_by_one(sudan, monkeypatch):
@@ -350,11 +352,11 @@ def test_a_large_export_is_written_by_two_processes_as_by_one(sudan, monkeypatch
     now = log.clock()
     log.clock = lambda: now
     assert ensure_cache(log) and exports._middle(log, cache.position_at(log, None), None) is not None
-    for fmt in ("csv", "timelinejs"):
-        expected = _folded(log, fmt, at=None, known_at=None)
-        assert expected == _exported(log, fmt)
+    for fmt, shape in (("csv", {}), ("timelinejs", {}), ("timelinejs", {"group": "place", "span": "all"})):
+        expected = _folded(log, fmt, at=None, known_at=None, **shape)
+        assert expected == _exported(log, fmt, **shape)
         monkeypatch.setattr(exports.Log, "open", lambda *a, **k: (_ for _ in ()).throw(OSError("no second reader")))
-        assert expected == _exported(log, fmt)
+        assert expected == _exported(log, fmt, **shape)
         monkeypatch.undo()
         monkeypatch.setattr(exports, "PARALLEL_FROM", 1)
         monkeypatch.setattr(exports, "_SAMPLE", 8)
@@ -444,9 +446,9 @@ def test_diff_of_beliefs_through_the_cli_reads_an_end_recorded_later_and_a_unit_
         assert ({"hantoub", "militia-brigade"} if k2 == recorded["militia-merges"] else {"first-division"}) <= changed
 
 
-def test_a_fact_over_the_whole_calendar_exports_to_timelinejs_from_the_calendars_first_day(tmp_path):
-    """A window from the first instant the calendar holds to its last has no end to date a slide by:
-    the slide starts at the first (it had no date at all, and the export broke)."""
+def test_a_fact_over_the_whole_calendar_has_no_slide_in_timelinejs_and_breaks_nothing(tmp_path):
+    """A window from the first instant the calendar holds to its last has no end to date a slide by
+    (`slide_dates`): the export leaves it out, streamed as folded."""
     from chrono.timeval import CALENDAR_LO
     from chrono.timeval import ValidTime
     from events import CallMade
@@ -454,9 +456,33 @@ def test_a_fact_over_the_whole_calendar_exports_to_timelinejs_from_the_calendars
     from .test_investigate import build
 
     always = ValidTime(earliest=from_micros(CALENDAR_LO), latest=None, precision="second", zone="America/New_York")
-    db = build(tmp_path / "always.db", [Draft(event=CallMade(caller="a0", callee="a1"), valid=always, id="always")])
+    db = build(tmp_path / "always.db", [Draft(event=CallMade(caller="a0", callee="a1"), valid=always, id="always"),
+                                        Draft(event=CallMade(caller="a1", callee="a0"), valid=parse_valid_time("2024-11-28", ZONE), id="dated")])
     result = _cli(db, "export", "--format", "timelinejs")
     assert 0 == result.exit_code, result.output
-    slide = orjson.loads(result.stdout)["events"][0]
-    assert ("always", 1, 1, 1) == (slide["unique_id"], slide["start_date"]["year"], slide["start_date"]["month"], slide["start_date"]["day"])
-    assert "end_date" not in slide
+    assert ["dated"] == [e["unique_id"] for e in orjson.loads(result.stdout)["events"]]
+
+
+def test_timelinejs_lists_events_far_outside_the_chronicles_span_on_its_title_slide_as_the_fold_does(tmp_path):
+    """A chronicle of a few days, with one event years before it and one years after: both go on the
+    title slide (by the quartiles of the windows' bounds, read by a sort on disk), the rest are
+    slides; grouped by place, the groups are counted over the slides alone."""
+    from chrono.store import Log
+    from events import CallMade, ControlChanged
+
+    from .test_investigate import build
+
+    days = [draft for i in range(12) for draft in [Draft(event=ControlChanged(place=s.PLACES[i % 3], controller=s.ACTORS[i % 2]),
+                                                         valid=parse_valid_time(f"2024-11-{27 + i % 3}T{10 + i:02d}:00", ZONE), id=f"c{i}")]]
+    far = [Draft(event=CallMade(caller="a0", callee="a1"), valid=parse_valid_time("2016-05", ZONE), id="long-before"),
+           Draft(event=CallMade(caller="a1", callee="a0"), valid=parse_valid_time("2031", ZONE), id="long-after")]
+    db = build(tmp_path / "far.db", days + far)
+    log = Log.open(db)
+    now = log.clock()
+    log.clock = lambda: now
+    for shape in ({}, {"group": "place"}, {"span": "all"}):
+        expected = _folded(log, "timelinejs", at=None, known_at=None, **shape)
+        assert expected == _exported(log, "timelinejs", **shape)
+    doc = orjson.loads(_exported(log, "timelinejs")[1])
+    assert {"long-before", "long-after"}.isdisjoint(e["unique_id"] for e in doc["events"]) and len(doc["events"]) == 12
+    assert "far outside" in doc["title"]["text"]["text"] and "May 2016" in doc["title"]["text"]["text"]

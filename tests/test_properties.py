@@ -22,6 +22,7 @@ from chrono.jsonl import read_prepared, read_records, write_entries
 from chrono.store import Log, verify
 from chrono.timeval import ValidTime
 from events import REGISTRY, Event, EventCorrected, EventRetracted
+from projections import cache, search
 from projections.query import knowledge, state_json, world_at
 from projections.query import state as state_document
 from projections.resolve import resolve
@@ -303,6 +304,23 @@ def facts_read(log: Log, known_at: datetime | None = None, *, use_cache: bool) -
     return {f.id: (f.event, f.valid, f.sources, f.via) for f in k.facts if f.id not in DESCRIBED}
 
 
+def words_read(log: Log, known_at: datetime | None = None) -> dict[str, tuple[str, str, str]]:
+    """The words of every fact (descriptions too) as the fold reads the log as known at K."""
+    return {f.id: search.texts(f.event, f.valid, f.sources) for f in knowledge(log, known_at, use_cache=False).facts}
+
+
+def words_indexed(log: Log, known_at: datetime | None = None) -> dict[str, tuple[str, str, str]]:
+    """The words of every fact's version that the search index, caught up, has standing at K's position
+    (one version a fact at most)."""
+    position = cache.position_at(log, known_at)
+    rows = search.ready_index(log).conn.execute(
+        "SELECT v.fact, t.what, t.time, t.sources FROM search_versions AS v JOIN search_text AS t ON t.rowid = v.id "
+        "WHERE v.seq_from <= ? AND ? < v.seq_to", (position, position)).fetchall()
+    out = {fact: (what, time, said) for fact, what, time, said in rows}
+    assert len(rows) == len(out)
+    return out
+
+
 class LogMachine(RuleBasedStateMachine):
     """Appends facts, corrects and retracts them, corrects and retracts the corrections and retracts
     the retractions, to any depth; and holds what the log reads as, now and as known at every
@@ -390,6 +408,7 @@ class LogMachine(RuleBasedStateMachine):
         as_read = loaded([Draft(event=ev, valid=valid, sources=sources, id=fid) for fid, (ev, valid, sources, _via) in expected.items()])
         assert state(as_read, at) == state(self.log, at, recorded)
         assert state(as_read, at) == state(self.log, at, recorded, use_cache=True)
+        assert words_read(self.log, recorded) == words_indexed(self.log, recorded)
 
     @invariant()
     def now_matches_the_model(self):
@@ -400,6 +419,12 @@ class LogMachine(RuleBasedStateMachine):
     @invariant()
     def the_chain_verifies(self):
         assert verify(self.log).ok
+
+    @invariant()
+    def the_search_index_caught_up_reads_as_the_fold(self):
+        """Caught up one entry at a time, the index holds the words each fact says now (its
+        correction's, none for a retracted one), as the fold reads them."""
+        assert words_read(self.log) == words_indexed(self.log)
 
 
 TestLogMachine = LogMachine.TestCase

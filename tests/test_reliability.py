@@ -340,7 +340,7 @@ TAMPERINGS = {
                       "UPDATE events SET seq = 18 WHERE seq = -1"], 13),
     "deleted middle": (["DELETE FROM events WHERE seq = 19"], 19),
     "inserted row": (["UPDATE events SET seq = seq + 100 WHERE seq >= 16", "UPDATE events SET seq = seq - 99 WHERE seq >= 116",
-                      "INSERT INTO events SELECT 16, 'forged', type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash FROM events WHERE seq = 15"], 16),
+                      "INSERT INTO events SELECT 16, 'forged', type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash, provenance FROM events WHERE seq = 15"], 16),
 }
 
 

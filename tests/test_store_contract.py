@@ -19,7 +19,7 @@ from chrono.errors import ChronoError, ConflictError, DuplicateEventError, Inval
 from chrono.logstore import GENESIS, LogStore, row_hash, verify
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
-from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonDescribed, PersonMoved, PlaceDescribed, Source
+from events import CallMade, CityCaptured, EventCorrected, EventRetracted, PersonDescribed, PersonMoved, PlaceDescribed, SettingChanged, Source
 
 ZONE = "Asia/Damascus"
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -66,7 +66,20 @@ PINNED_HASH = "0250e7a8e0e9ecf8ae08b438b35d99f4520ba22460b438ac53629952e5b054fc"
 
 
 def test_row_hash_of_a_fixed_row_is_pinned():
-    assert PINNED_HASH == row_hash(PINNED_ROW)
+    assert PINNED_HASH == row_hash(PINNED_ROW) == row_hash(PINNED_ROW, None)
+
+
+# A row with a provenance (log schema 2) hashes it too, after one more separator; pinned likewise.
+PINNED_PROVENANCE = ('{"origin":{"hash":"bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96","head":{"hash":"'
+                     '0250e7a8e0e9ecf8ae08b438b35d99f4520ba22460b438ac53629952e5b054fc","seq":3},"id":"k1","log":"syria",'
+                     '"recorded":"2025-01-01T12:00:02+00:00","seq":3}}')
+PINNED_PROVENANCE_HASH = "05ce2b00c31a7e815fe6201998ffbe08d6343859b11a015e192fed1daff029e6"
+
+
+def test_row_hash_of_a_fixed_row_with_a_provenance_is_pinned_and_covers_it():
+    assert PINNED_PROVENANCE == codec.canonical(codec.loads(PINNED_PROVENANCE))  # (as a log stores it)
+    assert PINNED_PROVENANCE_HASH == row_hash(PINNED_ROW, PINNED_PROVENANCE)
+    assert row_hash(PINNED_ROW, PINNED_PROVENANCE.replace('"seq":3}}', '"seq":4}}')) != PINNED_PROVENANCE_HASH
 
 
 class StoreContract:
@@ -113,6 +126,14 @@ class StoreContract:
         assert isinstance(log, LogStore)
         assert ZONE == log.zone
         assert isinstance(log.name, str) and isinstance(log.path, str)
+
+    def test_settings_entries_are_the_settings_in_position_order_and_the_zone_follows_them(self, log):
+        log.append([place(id="p1"), Draft(event=SettingChanged(key="zone", value="Africa/Khartoum"), id="s1"), call(id="c1"),
+                    Draft(event=SettingChanged(key="title", value="Wad Madani"), id="s2")])
+        assert ["s1", "s2"] == [e.id for e in log.settings_entries()]
+        assert "Africa/Khartoum" == log.zone
+        log.append(Draft(event=SettingChanged(key="zone", value=None), id="s3"))
+        assert ZONE == log.zone  # (back to the zone the store was made in)
 
     def test_a_new_store_has_the_genesis_head(self, log):
         head = log.head()
@@ -242,6 +263,51 @@ class StoreContract:
             log.append([call(id="c1"), call(caller="x", callee="y", id="c1")])
         assert 0 == len(log)
 
+    # --- staging -------------------------------------------------------------------------------------------
+
+    def test_a_stage_not_committed_gives_the_entries_an_append_would_and_writes_nothing(self):
+        with self.make_store(clock=FixedClock(T0)) as log:  # (a clock that stands still: the same recorded times)
+            log.append([place(id="p1"), call(id="c1")])
+            before = rows(log)
+            with log.staged():
+                staged = log.append([call(caller="x", callee="y", id="c9"), call(id="c1")])
+                assert 3 == log.head().seq and "c9" == log.get("c9").id  # readable inside the stage
+            assert before == rows(log)
+            assert staged == log.append([call(caller="x", callee="y", id="c9"), call(id="c1")])
+            assert [(3, "c9"), (2, "c1")] == [(e.seq, e.id) for e in staged]
+
+    def test_a_committed_stage_keeps_its_writes(self, filled):
+        with filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            filled.append(call(caller="x", callee="z", id="c10"))
+            stage.commit()
+        assert [5, 6] == [filled.get("c9").seq, filled.get("c10").seq]
+        assert verify(filled).ok
+
+    def test_an_error_in_a_committed_stage_writes_nothing(self, filled):
+        before = rows(filled)
+        with pytest.raises(ChronoError), filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            stage.commit()
+            raise ChronoError("a check made before the end of the stage")
+        assert before == rows(filled)
+
+    def test_a_failed_write_inside_a_stage_leaves_the_stage_as_it_was(self, filled):
+        with filled.staged() as stage:
+            filled.append(call(caller="x", callee="y", id="c9"))
+            with pytest.raises(DuplicateEventError):
+                filled.append(call(caller="other", callee="y", id="c9"))
+            stage.commit()
+        assert ["c9"] == [e.id for e in filled.entries(after_seq=4)]
+
+    def test_an_import_can_be_staged(self, rich_log):
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            with copy.staged():
+                assert (6, 6) == copy.import_stream(jsonl.read_records(data.splitlines(), copy.zone, allow_stored=True))
+                assert rich_log.head() == copy.head()
+            assert 0 == len(copy)
+
     # --- optimistic concurrency --------------------------------------------------------------------------
 
     def test_append_expected_position_matching_appends(self, log):
@@ -361,7 +427,7 @@ class StoreContract:
             assert ["617a89e2575d9dfd3fd9dba77dd44dcb26191285326c78b2a5b5ed3cc5a6376a",
                     "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96"] == [e.hash for e in first]
             assert PINNED_HASH == fixed.hash
-            assert (*PINNED_ROW, PINNED_HASH) == rows(lg)[2]
+            assert (*PINNED_ROW, PINNED_HASH, None) == rows(lg)[2]  # (no provenance)
 
     def test_verify_passes_on_a_good_log(self, filled):
         report = verify(filled)
@@ -422,6 +488,39 @@ class StoreContract:
             with pytest.raises(TamperedError):
                 copy.import_stream(jsonl.read_records([*lines[:5], lines[5].replace(b"rumour", b"Rumour")], ZONE, allow_stored=True), batch_size=4)
             assert [] == rows(copy)
+
+    def test_import_stream_finishes_inside_its_transaction(self, rich_log):
+        lines = export(rich_log).splitlines()
+        seen = []
+
+        def finish(store):
+            seen.append(len(store))  # (the imported entries are there)
+            return [place(pid="jeddah", name="Jeddah", id="after")]
+
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as copy:
+            assert (6, 7) == copy.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), finish=finish)
+            assert [6] == seen and rows(rich_log) == rows(copy)[:6] and "after" == copy.get("after").id
+
+        def refuse(store):
+            raise ChronoError("no")
+
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            with pytest.raises(ChronoError, match="no"):
+                copy.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), finish=refuse)
+            assert [] == rows(copy)
+
+    def test_a_provenance_is_stored_hashed_read_and_exported(self, log):
+        origin = {"origin": {"log": "theirs", "seq": 4, "id": "c1", "hash": "ab" * 32}}
+        (entry,) = log.import_records([(call(id="c1"), {"provenance": origin})])
+        assert origin == entry.provenance == log.get("c1").provenance
+        row = rows(log)[0]
+        assert (codec.canonical(origin), row_hash(row[:13], codec.canonical(origin))) == (row[14], row[13])
+        assert verify(log).ok
+        with self.make_store(clock=FixedClock(T0)) as copy:
+            import_into(copy, export(log))
+            assert rows(log) == rows(copy)
+        with pytest.raises(InvalidEventError, match="provenance must be a JSON object"):
+            log.import_records([(call(id="c2"), {"provenance": "theirs"})])
 
     def test_import_altered_export_is_refused(self, rich_log):
         data = export(rich_log).replace(b"eyewitnesses", b"eyewitnessez")

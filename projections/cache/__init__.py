@@ -45,7 +45,9 @@ from .read import (
     overlapping,
     position_at,
     recent_keys,
+    recorded_of,
     sample_starts,
+    window_bounds,
     windows_of,
 )
 from .build import built_from, is_fresh, path_of, rebuild
@@ -55,5 +57,5 @@ __all__ = [
     "TIMED", "all_facts", "built_from", "catch_up", "chains", "changed_between", "corrections", "count_facts", "described", "described_ids",
     "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
     "last_end", "latest_listed", "members", "named_in", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
-    "recent_keys", "sample_starts", "windows_of",
+    "recent_keys", "recorded_of", "sample_starts", "window_bounds", "windows_of",
 ]

@@ -14,7 +14,7 @@ import attrs
 from chrono.codec import canonical
 from events import REGISTRY, ref_fields
 
-from ..rules import CHANGED, DESCRIPTIONS, ENDED, ENDS, OBSERVATION, OBSERVED, RULES, SETTLES, Arg, Const, Field
+from ..rules import CHANGED, DESCRIPTIONS, ENDED, ENDS, OBSERVATION, OBSERVED, RULES, SETTLES, Arg, Const, Field, arg_fields
 from .schema import ENTITIES, FACTS, MENTIONS, NEVER, REFS, SCAN_ROWS
 
 # Which is the list index within an effect: `n` = the effect's place in its rule * N_STEP + the key's
@@ -140,16 +140,8 @@ def _before_json(before: tuple[str, Arg] | None, body: str) -> str:
     if before is None:
         return "NULL"
     op, arg = before
-    fields = " AND ".join(f"json_extract({body}, '$.{name}') IS NOT NULL" for name in _fields_of(arg)) or "1"
+    fields = " AND ".join(f"json_extract({body}, '$.{name}') IS NOT NULL" for name in arg_fields(arg)) or "1"
     return f"CASE WHEN {fields} THEN json_array('{op}', json({json_of(arg, body)})) END"
-
-
-def _fields_of(arg: Arg) -> list[str]:
-    if isinstance(arg, Field):
-        return [arg.name]
-    if isinstance(arg, Const):
-        return []
-    return [f for a in arg for f in _fields_of(a)]
 
 
 EFFECT_ROWS = (

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import NamedTuple
 
 import attrs
 
 from chrono import codec
 from chrono.entry import Entry
-from chrono.store import COLUMNS, Log, entry_from_row
-from chrono.timeval import to_micros
+from chrono.store import Log, entry_from_row
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 from events import REGISTRY, ref_fields
 
 from ..resolve import Fact
@@ -309,7 +310,7 @@ def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
         for chunk in chunks(frontier):
             marks = ", ".join("?" * len(chunk))
             column = "id" if first else "target"
-            for row in log.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
+            for row in log.conn.execute(f"SELECT {log.columns()} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
                 if row[0] not in out:
                     out[row[0]] = entry_from_row(row)
                     found.append(row[1])
@@ -453,6 +454,36 @@ def changed_between(log: Log, first: int, last: int) -> list[str]:
     order. (A pass over the facts' narrow rows, no payloads: there is no index by position.)"""
     return [r[0] for r in log.conn.execute(
         f"SELECT DISTINCT id FROM {FACTS} WHERE (seq_from > ? AND seq_from <= ?) OR (seq_to > ? AND seq_to <= ?)", (first, last, first, last))]
+
+
+def recorded_of(log: Log, ids, position: int) -> dict[str, datetime]:
+    """id -> when the log recorded it, of the entries `ids` recorded by `position`."""
+    out = {}
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((i, from_micros(us)) for i, us in log.conn.execute(
+            f"SELECT id, recorded FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)))
+    return out
+
+
+def window_bounds(log: Log, position: int, end: int | None, ranks: Callable[[int], list[int]]) -> tuple[int, dict[int, int]]:
+    """How many bounds the windows of the timed facts standing at `position` and opening by `end` have
+    that are dates (their starts and ends strictly inside the calendar, narrowed), and the values at
+    the places `ranks(count)` names in their sorted list (0 first): order statistics, by one sort
+    SQLite does on disk, so the bounds are never held."""
+    where, args = _live(position)
+    bounds = (f"SELECT lo AS t FROM {FACTS} WHERE lo IS NOT NULL AND lo <= ? AND lo > ? AND lo < ? AND {where} UNION ALL "
+              f"SELECT hi FROM {FACTS} WHERE lo IS NOT NULL AND lo <= ? AND hi > ? AND hi < ? AND {where}")
+    top = HALF - 1 if end is None else end
+    bound_args = (top, CALENDAR_LO, CALENDAR_HI, *args) * 2
+    (count,) = log.conn.execute(f"SELECT count(*) FROM ({bounds})", bound_args).fetchone()
+    wanted = sorted(set(ranks(count)))
+    if not wanted:
+        return count, {}
+    marks = ", ".join("?" * len(wanted))
+    rows = log.conn.execute(f"SELECT r, t FROM (SELECT t, row_number() OVER (ORDER BY t) - 1 AS r FROM ({bounds})) WHERE r IN ({marks})",
+                            (*bound_args, *wanted))
+    return count, dict(rows)
 
 
 def count_facts(log: Log, position: int, *, timed: bool = False) -> int:

@@ -17,7 +17,7 @@ from collections import defaultdict
 import attrs
 
 from chrono import codec
-from chrono.store import COLUMNS, NO_LINKS, Head, Log, entry_from_row
+from chrono.store import NO_LINKS, Head, Log, entry_from_row
 from events import REGISTRY, EventCorrected, EventRetracted
 
 from ..resolve import Fact, narrow, resolve, superseded
@@ -104,7 +104,7 @@ def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Hea
 
     # Every version of each corrected fact, by the recorded positions where it changed: one chain
     # (the fact, its corrections, their corrections) at a time, in root order.
-    columns = ", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))
+    columns = log.columns("e")
     # Each chain's fact first (it precedes its corrections in the log), then its corrections.
     rows = conn.execute(f"SELECT r.root, {columns} FROM (SELECT id, root FROM chrono_roots UNION SELECT root, root FROM chrono_roots) AS r "
                         "JOIN events AS e ON e.id = r.id ORDER BY r.root, e.seq")
@@ -126,7 +126,7 @@ def resolve_the_few(log: Log, linked: dict[str, dict], old: list[int], head: Hea
 
     # Rows an older schema wrote are stored as written; the cache holds them upcast, so SQLite can read them.
     rows = (row for chunk in chunks(old) for row in conn.execute(
-        f"SELECT {COLUMNS} FROM events WHERE seq IN ({', '.join('?' * len(chunk))}) AND id NOT IN (SELECT root FROM chrono_roots)", chunk
+        f"SELECT {log.columns()} FROM events WHERE seq IN ({', '.join('?' * len(chunk))}) AND id NOT IN (SELECT root FROM chrono_roots)", chunk
     ).fetchall())
     for row in rows:
         e = entry_from_row(row)

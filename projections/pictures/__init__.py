@@ -12,14 +12,19 @@ from chrono.lazy import lazy_names
 # What `export` writes (exports.export), and the suffixes of files that hold each.
 SUFFIXES = {"jsonl": (".jsonl", ".ndjson"), "csv": (".csv",), "geojson": (".geojson", ".json"), "timelinejs": (".json",)}
 FORMATS = tuple(SUFFIXES)
+# What a TimelineJS export may group slides by (the rows of its time bar), and how many rows at most:
+# the largest groups, then one for the rest, so a 700px-high embed still reads (exports.timelinejs).
+GROUPINGS = ("none", "place", "actor")
+MAX_GROUPS = 4
+SPANS = ("own", "all")  # own: events far outside the chronicle's span go on the title slide
 
 _EXPORTS = {
     "actor_colors": "_colors",
     "CSV_COLUMNS": "exports", "csv_rows": "exports", "export": "exports", "geojson": "exports",
-    "latest_moment": "exports", "timelinejs": "exports", "write_csv": "exports",
+    "latest_moment": "exports", "timelinejs": "exports", "write_csv": "exports", "csv_row": "exports", "slide_dates": "exports",
     "parse_step": "maps", "render_map_svg": "maps", "render_slider_html": "maps",
     "render_timeline_html": "timeline",
 }
-__all__ = ["FORMATS", "SUFFIXES", *_EXPORTS]
+__all__ = ["FORMATS", "GROUPINGS", "MAX_GROUPS", "SPANS", "SUFFIXES", *_EXPORTS]
 
 __getattr__ = lazy_names(__name__, _EXPORTS)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from chrono.settings import actor_colours, setting
 from chrono.store import Log
 from chrono.timeval import from_micros, to_micros, zone_info
 from events import entity_refs
@@ -29,6 +30,7 @@ class Scene:
     """Everything one picture needs from one log as known at K."""
 
     log_name: str
+    title: str  # the log's title setting, else its name
     zone: str
     k: Knowledge
     colors: dict[str, str]
@@ -62,7 +64,8 @@ class Scene:
 
 
 def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None, colors: Mapping[str, str] | None = None) -> Scene:
-    """`colors`: a colour chosen for an actor wins over the palette's (`actor_colors`)."""
+    """`colors`: a colour chosen for an actor wins over the log's (chrono.settings.actor_colours), which
+    wins over the palette's (`actor_colors`)."""
     k = knowledge(log, known_at)
     actors = {e.id for e in k.gazetteer.of_kind("actor")}
     holders = set()  # drawn together on every map: the palette serves them first
@@ -71,7 +74,11 @@ def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None
         actors |= named
         if any(e.channel == CONTROL for e in rule_of(type(f.event).type_name).effects):
             holders |= named
-    return Scene(log_name=name or log.name, zone=log.zone, k=k, colors=actor_colors(actors, first=holders, chosen=colors))
+    log_name = name or log.name
+    # An actor's colour: the one given here, else the one the log sets (`colour.ACTOR`), else the palette's.
+    chosen = {**actor_colours(log), **(colors or {})}
+    return Scene(log_name=log_name, title=setting(log, "title") or log_name, zone=log.zone, k=k,
+                 colors=actor_colors(actors, first=holders, chosen=chosen))
 
 
 def refs_by_kind(f: Fact, g: Gazetteer) -> dict[str, list[str]]:

@@ -3,92 +3,38 @@
   "use strict";
   var data = JSON.parse(document.getElementById("chrono-data").textContent);
   var svg = document.querySelector("#map svg");
-  var NS = svg.namespaceURI;
   var slider = document.getElementById("slider");
   var when = document.getElementById("when");
   var panel = document.getElementById("changes");
+  var summary = document.getElementById("summary");
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   }
-  function name(id) { return id ? (data.names[id] || id) : data.no_holder; }
-  function colour(actor) { return actor == null ? data.nobody : (data.colors[actor] || "#9e9e9e"); }
-
-  // The twin of _svg.marker_inner: keep the two in step.
-  function markerInner(r, fill, status, pending, contested) {
-    var hollow = status === "unknown";
-    var out = '<circle class="marker-disc" r="' + r + '" fill="' + (hollow ? "#fff" : fill) + '" stroke="' + (hollow ? "#777" : "#222") + '" stroke-width="1"/>';
-    if (status === "possible" && pending) {
-      out += '<path class="marker-pending" d="M0,' + (-r) + "A" + r + "," + r + " 0 0 1 0," + r + 'Z" fill="' + pending + '" stroke="#222" stroke-width="0.6"/>';
-    }
-    if (contested) {
-      out += '<circle class="marker-hatch" r="' + r + '" fill="url(#hatch)"/>';
-      out += '<circle class="marker-ring" r="' + (r + 3) + '" fill="none" stroke="#111" stroke-width="1.6"/>';
-    } else if (status === "possible") {
-      out += '<circle class="marker-ring" r="' + (r + 3) + '" fill="none" stroke="#111" stroke-width="1.4" stroke-dasharray="2.5,2"/>';
-    }
-    return out;
-  }
-
-  function describe(id, v) {
-    var ctrl = v[0], status = v[1], cands = v[2], contested = v[3];
-    var text;
-    if (status === "unknown") text = "nothing known yet";
-    else if (status === "possible") text = "possibly " + cands.map(name).join(" or ");
-    else text = "held by " + name(ctrl);
-    if (contested.length) text += ", contested by " + contested.map(name).join(", ");
-    return name(id) + ": " + text;
-  }
-
-  function drawPlace(id, v) {
-    var g = document.getElementById("place-" + id);
-    if (!g) return;
-    var marker = g.querySelector(".marker");
-    var disc = marker.querySelector(".marker-disc");
-    var r = parseFloat(disc.getAttribute("r"));
-    var fill = colour(v[0]);
-    var pending = v[1] === "possible" && v[2].length > 1 ? colour(v[2][1]) : null;
-    [g, marker].forEach(function (el) {
-      el.setAttribute("data-controller", v[0] || "");
-      el.setAttribute("data-status", v[1]);
-      el.setAttribute("data-contested", v[3].join(" "));
-      el.setAttribute("data-color", fill);
-    });
-    marker.setAttribute("fill", fill);
-    marker.innerHTML = markerInner(r, fill, v[1], pending, v[3].length > 0);
-    var title = g.querySelector("title");
-    if (title) title.textContent = describe(id, v);
-  }
-
-  function drawPeople(people) {
-    var byPlace = {};
-    Object.keys(people).sort().forEach(function (person) {
-      var w = people[person];
-      if (!w[0]) return;
-      var text = (w[3] === false ? "† " : "") + name(person);
-      if (w[1] === "possible") {
-        var others = w[2].slice(1).filter(Boolean).map(name);
-        text += others.length ? " (or " + others.join(", ") + "?)" : "?";
-      }
-      (byPlace[w[0]] = byPlace[w[0]] || []).push({person: person, text: text});
-    });
-    svg.querySelectorAll(".label[data-for]").forEach(function (label) {
-      label.querySelectorAll(".person-label").forEach(function (t) { t.remove(); });
-      var place = label.getAttribute("data-for");
-      var first = label.querySelector(".place-label");
-      if (!first || !byPlace[place]) return;
-      var x = first.getAttribute("x"), y = parseFloat(first.getAttribute("y"));
-      byPlace[place].forEach(function (p, i) {
-        var t = document.createElementNS(NS, "text");
-        t.setAttribute("class", "person-label");
-        t.setAttribute("data-person", p.person);
-        t.setAttribute("x", x);
-        t.setAttribute("y", y + (i + 1) * (label.classList.contains("beyond") ? 15 : 12));
-        t.textContent = "◆ " + p.text;
-        label.appendChild(t);
+  // Every marker and name was drawn by the code that draws the static map (_svg.marker_state and
+  // _svg.label_layers); a stop only says which of them it shows.
+  function drawPlace(id, m) {
+    svg.querySelectorAll('.place[data-place="' + CSS.escape(id) + '"], .place-copy[data-place="' + CSS.escape(id) + '"]').forEach(function (g) {
+      var marker = g.querySelector(".marker");
+      [g, marker].forEach(function (el) {
+        el.setAttribute("data-controller", m.controller);
+        el.setAttribute("data-status", m.status);
       });
+      g.setAttribute("data-contested", m.contested);
+      g.setAttribute("data-color", m.color);
+      marker.setAttribute("fill", m.color);
+      marker.innerHTML = m.inner;
+      var title = g.querySelector("title");
+      if (title) title.textContent = m.title;
+    });
+  }
+
+  function drawLabels(set) {
+    Object.keys(set).forEach(function (layer) {
+      var g = svg.querySelector('g.labels[data-layer="' + layer + '"]');
+      if (g) g.innerHTML = data.label_texts[set[layer]];
     });
   }
 
@@ -125,15 +71,24 @@
     when.textContent = step.label;
     document.body.setAttribute("data-step", i);
     document.body.setAttribute("data-time", step.t);
-    Object.keys(step.places).forEach(function (id) { drawPlace(id, step.places[id]); });
-    drawPeople(step.people);
+    summary.textContent = step.summary;
+    data.order.forEach(function (id, k) { drawPlace(id, data.marks[step.marks[k]]); });
+    drawLabels(data.label_sets[step.labels]);
     drawChanges(step);
   }
 
-  // The last stop at or before an ISO time: for tests and for links like page.html#2024-12-07T21:30.
+  // The last stop at or before a time: for tests and for links like page.html#2024-12-07T21:30. A time
+  // without an offset is in the log's zone, as everywhere in Chrono: it is compared with the stops'
+  // own local times (each stop's "t" is in that zone), never read in the browser's zone.
   function stepAt(isoTime) {
-    var t = Date.parse(isoTime), best = 0;
-    data.steps.forEach(function (s, i) { if (Date.parse(s.t) <= t) best = i; });
+    var local = /^(\d{4}-\d\d-\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d))?)?)?$/.exec(isoTime), best = 0;
+    if (local) {
+      var key = local[1] + "T" + (local[2] || "00") + ":" + (local[3] || "00") + ":" + (local[4] || "00");
+      data.steps.forEach(function (s, i) { if (s.t.slice(0, 19) <= key) best = i; });
+    } else {
+      var t = Date.parse(isoTime);
+      data.steps.forEach(function (s, i) { if (Date.parse(s.t) <= t) best = i; });
+    }
     return best;
   }
 

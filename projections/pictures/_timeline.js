@@ -7,7 +7,7 @@
   var colors = {};
   data.actors.forEach(function (a) { colors[a.id] = a.color; });
   var lo = data.range[0], hi = data.range[1];
-  var ROW = 16, WIDTH = 1400;
+  var ROW = 18, WIDTH = 1400;
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -47,25 +47,42 @@
     }).join("");
   }
 
+  // Each bar carries its event's text: inside the bar where it fits, else running on past its end
+  // (or, at the right edge, ending at the bar's end). Bars are packed into rows by the room their
+  // text takes too, so no text covers another bar or text.
+  var LABEL_MAX = 60, LABEL_PAD = 6;
+  var measure = document.createElement("canvas").getContext("2d");
+  function labelText(e) {
+    return e.summary.length > LABEL_MAX ? e.summary.slice(0, LABEL_MAX - 1) + "…" : e.summary;
+  }
+  function textWidth(text) {
+    measure.font = getComputedStyle(document.body).getPropertyValue("--bar-font").trim() || "10.5px sans-serif";
+    return Math.ceil(measure.measureText(text).width) + LABEL_PAD;
+  }
+
   function draw() {
     var actors = chosen("actor"), types = chosen("type");
     var out = [];
     data.lanes.forEach(function (lane) {
       var evs = lane.events.map(function (id) { return byId[id]; }).filter(function (e) { return visible(e, actors, types); });
       if (!evs.length) return;
-      // Pack overlapping windows into rows so no bar hides another.
       var rows = [], bars = [];
       evs.forEach(function (e) {
         var left = Math.max(0, x(e.lo)), right = Math.min(WIDTH, x(e.hi));
         right = Math.max(right, left + 4);
+        var text = labelText(e), w = textWidth(text);
+        var from = left, to = Math.max(right, left + w), inside = right - left >= w;
+        if (to > WIDTH) { from = Math.min(left, right - w); to = right; }
         var r = 0;
-        while (rows[r] !== undefined && rows[r] > left - 1) r++;
-        rows[r] = right;
-        var colour = e.actors.length ? (colors[e.actors[0]] || "#9e9e9e") : "#bbb";
+        while ((rows[r] || []).some(function (span) { return span[0] < to + 2 && from < span[1] + 2; })) r++;
+        (rows[r] = rows[r] || []).push([from, to]);
+        var colour = e.actors.length ? colors[e.actors[0]] : "#bbb";  // (every actor has its colour in data.actors)
         var cls = "ev" + (x(e.lo) < 0 ? " clipped-left" : "") + (x(e.hi) > WIDTH ? " clipped-right" : "");
+        var labelLeft = from - left;
         bars.push('<div class="' + cls + '" data-event="' + esc(e.id) + '" data-type="' + esc(e.type) + '" data-actors="' + esc(e.actors.join(" ")) +
           '" title="' + esc(e.summary + " — " + (e.when || "")) + '" style="left:' + left.toFixed(1) + "px;width:" + (right - left).toFixed(1) +
-          "px;top:" + (r * ROW + 2) + "px;background:" + colour + '"></div>');
+          "px;top:" + (r * ROW + 2) + "px;background:" + colour + '"><span class="ev-label' + (inside ? " inside" : "") +
+          '" style="left:' + labelLeft.toFixed(1) + 'px">' + esc(text) + "</span></div>");
       });
       out.push('<div class="lane" data-lane="' + esc(lane.id) + '" data-kind="' + lane.kind + '"><div class="lane-name" title="' + esc(lane.name) + '">' +
         esc(lane.name) + ' <span class="kind">' + lane.kind + '</span></div><div class="track" style="width:' + WIDTH + "px;height:" +

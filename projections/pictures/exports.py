@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from html import escape
 from typing import IO
 
 import orjson
@@ -16,27 +19,44 @@ import orjson
 from chrono import jsonout
 from chrono.errors import ChronoError
 from chrono.jsonl import write_entries
+from chrono.settings import actor_colours, setting
 from chrono.store import Log, bulk
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
-from events import REGISTRY, ref_fields
+from events import REGISTRY, StatementIssued, ref_fields
 
 from .. import cache
 from ..indexed import Progress, gazetteer, quietly
 from ..query import Knowledge, ensure_cache, keyed_json
+from ..resolve import Fact
 from ..rules import CHANNELS, CONTROL, WHERE, rule_of
 from ..world import answer
-from . import FORMATS
+from . import FORMATS, GROUPINGS, MAX_GROUPS, SPANS
 from ._colors import actor_colors
 from ._model import Scene, scene
 from ._svg import colour_of, describe_control
 
 
-CSV_COLUMNS = (
-    "event_id", "event_type", "valid_earliest", "valid_latest", "time_precision", "time_qualifier", "time_wording",
-    "time_described", "summary", "actor1", "actor2", "actors", "people", "units", "place_id", "location",
-    "latitude", "longitude", "places", "source", "source_attribution", "source_quote", "source_title", "source_url",
-    "corrected_by", "log_position",
+# ACLED's names, where Chrono's value means what ACLED's does (https://acleddata.com codebook), then
+# Chrono's own. Every time is UTC, or a date: a whole file parses in one offset.
+ACLED_COLUMNS = (
+    "event_date", "year", "time_precision", "actor1", "actor2", "country", "admin1", "location", "latitude", "longitude",
+    "geo_precision", "source", "notes", "timestamp",
 )
+CHRONO_COLUMNS = (
+    "event_id", "chrono_type", "fact_or_claim", "valid_earliest_utc", "valid_latest_utc", "time_qualifier", "time_wording",
+    "time_described", "actors", "people", "units", "place_id", "places", "source_attribution", "source_quote", "source_title",
+    "source_url", "corrected_by", "recorded_utc", "log_position",
+)
+CSV_COLUMNS = ACLED_COLUMNS + CHRONO_COLUMNS
+
+# ACLED's geo_precision by the kind of place: 1, the place itself (a town, a building); 2, a part of a
+# region, or near a place; 3, only a larger region. Other kinds say nothing about it: left empty.
+GEO_PRECISION = {
+    **dict.fromkeys(("city", "town", "village", "airport", "airbase", "military-site", "border-crossing", "bridge", "building", "camp", "mountain"), 1),
+    **dict.fromkeys(("district", "area"), 2),
+    **dict.fromkeys(("governorate", "region", "country"), 3),
+}
+DAY_US, WEEK_US, MONTH_US = 86_400_000_000, 7 * 86_400_000_000, 31 * 86_400_000_000
 
 
 def _timed_facts(sc: Scene, at: datetime | None):
@@ -47,54 +67,93 @@ def _timed_facts(sc: Scene, at: datetime | None):
     return facts
 
 
-def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None = None) -> list[dict]:
-    """One row per event that stands (corrections applied, retractions gone) as known at `known_at`."""
-    sc = scene(log, known_at)
-    return [csv_row(f, sc.event_info(f), sc) for f in _timed_facts(sc, at)]
+def time_precision(lo: int, hi: int, zone: str) -> int | None:
+    """ACLED's time_precision of a window: 1, within one day (of the log's zone); 2, within a week;
+    3, within a month; None for a longer window or an open or unknown end, which ACLED cannot say."""
+    if lo <= CALENDAR_LO or hi >= CALENDAR_HI:
+        return None
+    tz = zone_info(zone)
+    if from_micros(lo).astimezone(tz).date() == from_micros(hi - 1).astimezone(tz).date():
+        return 1
+    return 2 if hi - lo <= WEEK_US else 3 if hi - lo <= MONTH_US else None
 
 
-def _joined(sources: list[dict], key: str) -> str:
-    """One field of every source, joined by " | " (empty when none has it)."""
-    if len(sources) == 1:  # (most facts: the same text, without the generators)
-        return sources[0][key] or ""
-    return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
+def fact_or_claim(f: Fact) -> str:
+    """What someone said (a StatementIssued: claim, denial, plan, rumour...) is a claim, never a fact."""
+    return "claim" if isinstance(f.event, StatementIssued) else "fact"
 
 
-def csv_row(f, info: dict, sc: Scene) -> dict:
-    """The CSV row of one fact (`CSV_COLUMNS`), from its `event_info`."""
-    n = sc.g.name
+def _utc(us: int) -> str:
+    """A bound in UTC; empty for an open or unknown end (the calendar's edge, where the fold keeps it)."""
+    return "" if us <= CALENDAR_LO or us >= CALENDAR_HI else iso(from_micros(us), "UTC")
+
+
+def csv_row(sc: Scene, f: Fact, recorded: datetime) -> dict:
+    """One event as a CSV row (CSV_COLUMNS); `recorded` is when the log learned what it now says of it
+    (its latest correction, or the event itself)."""
+    n, info = sc.g.name, sc.event_info(f)
     place = info["places"][0] if info["places"] else None
     coords = sc.coords(place)
+    chain = [sc.g.by_id[p] for p in sc.g.within(place) if p in sc.g.by_id] if place else []
+    country = next((e for e in chain if e.details.get("kind") == "country"), None)
+    governorates = [e for e in chain if e.details.get("kind") == "governorate"]
     sources = info["sources"]
-    join = lambda key: _joined(sources, key)  # noqa: E731
+
+    def joined(key: str) -> str:
+        if len(sources) == 1:  # (most facts: the same text, without the generators)
+            return sources[0][key] or ""
+        return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
+
+    bounded_start = f.lo > CALENDAR_LO
+    day = from_micros(f.lo).astimezone(zone_info(sc.zone)).date() if bounded_start else None
     return {
+        "event_date": day.isoformat() if day else "",
+        "year": day.year if day else "",
+        "time_precision": time_precision(f.lo, f.hi, sc.zone) or "",
+        "actor1": n(info["actors"][0]) if info["actors"] else "",
+        "actor2": n(info["actors"][1]) if len(info["actors"]) > 1 else "",
+        "country": country.name if country else "",
+        "admin1": governorates[-1].name if governorates else "",  # the largest, nearest the country
+        "location": n(place) if place else "",
+        "latitude": coords[1] if coords else "",
+        "longitude": coords[0] if coords else "",
+        "geo_precision": GEO_PRECISION.get(sc.g.by_id[place].details.get("kind"), "") if coords else "",
+        "source": "; ".join(dict.fromkeys(s["outlet"] for s in sources)),
+        "notes": info["summary"],
+        "timestamp": int(recorded.timestamp()),
         "event_id": f.id,
-        "event_type": info["type"],
-        "valid_earliest": info["earliest"],
-        "valid_latest": info["latest"],
-        "time_precision": info["precision"],
+        "chrono_type": info["type"],
+        "fact_or_claim": fact_or_claim(f),
+        "valid_earliest_utc": _utc(f.lo),
+        "valid_latest_utc": _utc(f.hi),
         "time_qualifier": info["qualifier"] or "",
         "time_wording": info["wording"] or "",
         "time_described": info["when"],
-        "summary": info["summary"],
-        "actor1": n(info["actors"][0]) if info["actors"] else "",
-        "actor2": n(info["actors"][1]) if len(info["actors"]) > 1 else "",
         "actors": "; ".join(info["actors"]),
         "people": "; ".join(info["people"]),
         "units": "; ".join(info["units"]),
         "place_id": place or "",
-        "location": n(place) if place else "",
-        "latitude": coords[1] if coords else "",
-        "longitude": coords[0] if coords else "",
         "places": "; ".join(info["places"]),
-        "source": join("outlet"),
-        "source_attribution": join("attribution"),
-        "source_quote": join("quote"),
-        "source_title": join("title"),
-        "source_url": join("url"),
+        "source_attribution": joined("attribution"),
+        "source_quote": joined("quote"),
+        "source_title": joined("title"),
+        "source_url": joined("url"),
         "corrected_by": "; ".join(info["corrected_by"]),
+        "recorded_utc": iso(recorded, "UTC"),
         "log_position": f.seq,
     }
+
+
+def recorded_times(log: Log) -> dict[str, datetime]:
+    """When the log recorded each entry, by event id."""
+    return {e.id: e.recorded for e in log.entries()}
+
+
+def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None = None) -> list[dict]:
+    """One row per event that stands (corrections applied, retractions gone) as known at `known_at`."""
+    sc = scene(log, known_at)
+    recorded = recorded_times(log)
+    return [csv_row(sc, f, recorded[(f.via or (f.id,))[-1]]) for f in _timed_facts(sc, at)]
 
 
 def write_csv(log: Log, out: IO[str], *, at: datetime | None = None, known_at: datetime | None = None) -> int:
@@ -162,38 +221,119 @@ def geojson_of(sc: Scene, valid_at: str, known_at: str, control: list[dict], whe
     return {"type": "FeatureCollection", "valid_at": valid_at, "known_at": known_at, "log": sc.log_name, "features": features}
 
 
-def _tl_date(dt: datetime, zone: str, display: str | None = None) -> dict:
-    try:
-        local = dt.astimezone(zone_info(zone))
-    except OverflowError:  # (the calendar's first hours west of UTC, its last east of it: its edge)
-        local = datetime.min if dt.year == 1 else datetime.max
-    out = {"year": local.year, "month": local.month, "day": local.day, "hour": local.hour, "minute": local.minute}
-    if display:
-        out["display_date"] = display
-    return out
+# --- TimelineJS ------------------------------------------------------------------------------------
+
+FAR_OUT = 3  # an event this many interquartile ranges of the slides' dates before or after them is far out
+
+_UNITS = ("year", "month", "day", "hour", "minute", "second")  # coarsest first
+_DATES = ("year", "month", "day")  # units a reader counts inclusively ("27 to 29 November")
+_DISPLAY = {"year": "%Y", "month": "%B %Y", "day": "%-d %b %Y", "hour": "%-d %b %Y %H:%M", "minute": "%-d %b %Y %H:%M", "second": "%-d %b %Y %H:%M:%S"}
+_STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1), "second": timedelta(seconds=1)}
 
 
-def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, title: str | None = None) -> dict:
-    """Knight Lab TimelineJS3 JSON: one slide per event spanning its whole window (start_date to
-    end_date, in the log's zone), grouped by type, with the sources and quotes in the text."""
-    sc = scene(log, known_at)
-    return timelinejs_of(sc, [slide(f, sc.event_info(f), sc.zone) for f in _timed_facts(sc, at)], title=title)
+def _aligned(t: datetime, unit: str) -> bool:
+    """Whether wall-clock time `t` is the start of a `unit`."""
+    parts = (t.month == 1, t.day == 1, t.hour == 0, t.minute == 0, t.second == 0, t.microsecond == 0)
+    return all(parts[_UNITS.index(unit):])
 
 
-def timelinejs_of(sc: Scene, events, *, title: str | None = None) -> dict:
-    """The TimelineJS document of `timelinejs` around its slides (a list, or an iterator to stream)."""
-    from html import escape
+def _shift(t: datetime, unit: str, n: int) -> datetime:
+    """Wall-clock time `t` moved by `n` units."""
+    if unit == "year":
+        return t.replace(year=t.year + n)
+    if unit == "month":
+        months = t.year * 12 + t.month - 1 + n
+        return t.replace(year=months // 12, month=months % 12 + 1)
+    return t + n * _STEP[unit]
 
-    return {
-        "title": {"text": {"headline": escape(title or sc.log_name), "text": f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"}},
-        "events": events,
-    }
+
+def _tl_date(t: datetime, unit: str) -> dict:
+    """A TimelineJS date down to `unit`, with the display_date it should print."""
+    fields = dict(zip(_UNITS, (t.year, t.month, t.day, t.hour, t.minute, t.second), strict=True))
+    return {k: fields[k] for k in _UNITS[: _UNITS.index(unit) + 1]} | {"display_date": t.strftime(_DISPLAY[unit])}
 
 
-def slide(f, info: dict, zone: str) -> dict:
-    """One fact's TimelineJS slide, from its `event_info`."""
-    from html import escape
+def slide_dates(lo: int, hi: int, zone: str, when: str | None = None) -> tuple[dict, dict | None] | None:
+    """TimelineJS's start_date and end_date of the window [lo, hi), in `zone`. Each end is given to
+    the coarsest unit it is a whole number of (a year, a month, a day, else a clock time). A date end
+    is inclusive: the last day (month, year) in the window, never the first after it; a clock end is
+    the moment the window closes. A window of one day, month or year, or of one minute, has one date.
+    An open or unknown end has no date: the other end is the only one, and prints `when` (Chrono's
+    reading of the window, which says the end is open). None when neither end is known."""
+    tz = zone_info(zone)
+    start = from_micros(lo).astimezone(tz).replace(tzinfo=None) if lo > CALENDAR_LO else None
+    stop = from_micros(hi).astimezone(tz).replace(tzinfo=None) if hi < CALENDAR_HI else None
+    if start is None and stop is None:
+        return None
+    # An end alone says nothing of how long the window is: never more than a day of it.
+    units = _UNITS if start is not None and stop is not None else _UNITS[2:]
+    ending = first = None
+    if stop is not None:
+        e_unit = next((u for u in units if _aligned(stop, u) and (start is None or _shift(stop, u, -1) >= start)), "second")
+        ending = _tl_date(_shift(stop, e_unit, -1) if e_unit in _DATES else stop, e_unit)
+    if start is not None:
+        s_unit = next((u for u in units if _aligned(start, u) and (stop is None or _shift(start, u, 1) <= stop)), "second")
+        first = _tl_date(start, s_unit)
+    if first is None or ending is None:
+        only = first or ending
+        return (only | {"display_date": when} if when else only), None
+    one_unit = s_unit == e_unit and (first == ending if e_unit in _DATES else e_unit != "hour" and _shift(start, s_unit, 1) == stop)
+    return (first, None) if one_unit else (first, ending)
 
+
+def own_span(points: list[int]) -> tuple[int, int]:
+    """The chronicle's own span, from the known bounds of its events' windows: their quartiles,
+    widened by FAR_OUT times the distance between them (at least a day) on each side."""
+    p = sorted(points)
+    return span_of(len(p), p.__getitem__)
+
+
+def span_ranks(n: int) -> list[int]:
+    """Where in the sorted bounds `span_of` looks, when there are `n`."""
+    return [0, n - 1] if n < 4 else [n // 4, (3 * n) // 4]
+
+
+def span_of(n: int, nth: Callable[[int], int]) -> tuple[int, int]:
+    """`own_span` of `n` bounds, the i-th smallest of which is `nth(i)` (asked only at `span_ranks`)."""
+    if n < 4:
+        return (nth(0), nth(n - 1)) if n else (0, 0)
+    q1, q3 = (nth(i) for i in span_ranks(n))
+    spread = max(q3 - q1, DAY_US)
+    return q1 - FAR_OUT * spread, q3 + FAR_OUT * spread
+
+
+def slide_groups(sc: Scene, infos: list[dict], by: str) -> dict[str, str]:
+    """The group (a row of TimelineJS's time bar) of each event, by id: the name of its first place
+    (or actor, `by`), when there are no more than MAX_GROUPS; else the MAX_GROUPS - 1 largest are
+    named and the rest share one. Nothing for `none`."""
+    if by == "none":
+        return {}
+    named, other = group_names(sc, Counter(group_key(i, by) for i in infos), by)
+    return {i["id"]: group_of(sc, i, by, named, other) for i in infos}
+
+
+def group_key(info: dict, by: str) -> str | None:
+    """What an event is grouped by: its first place or actor (None: it names none)."""
+    return next(iter(info["places"] if by == "place" else info["actors"]), None)
+
+
+def group_names(sc: Scene, counts: Counter, by: str) -> tuple[set, str]:
+    """The keys that name a group of their own, from how many events each has (`group_key`), and the
+    name of the group the rest share."""
+    ranked = sorted(((k, c) for k, c in counts.items() if k), key=lambda kv: (-kv[1], sc.g.name(kv[0]).casefold()))
+    rows = len(ranked) + (None in counts)
+    named = {k for k, _ in (ranked if rows <= MAX_GROUPS else ranked[: MAX_GROUPS - 1])}
+    return named, "Other places, or none" if by == "place" else "Other actors, or none"
+
+
+def group_of(sc: Scene, info: dict, by: str, named: set, other: str) -> str:
+    k = group_key(info, by)
+    return sc.g.name(k) if k in named else other
+
+
+def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | None) -> dict:
+    """One event as a TimelineJS slide: its window's dates, its summary, its time in the source's
+    words and its sources."""
     sources = "".join(
         f"<p><b>{escape(s['outlet'])}</b>"
         + (f", {escape(s['attribution'])}" if s["attribution"] and s["attribution"] != s["outlet"] else "")
@@ -202,41 +342,87 @@ def slide(f, info: dict, zone: str) -> dict:
         for s in info["sources"]
     )
     text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
+    start, end = dates
     return {
-        "unique_id": f.id,
-        # (An open or unknown end has no date: a start only, or the end as the only date; a window
-        # from the calendar's first instant to its last starts at the first.)
-        "start_date": _tl_date(from_micros(f.lo if f.lo > CALENDAR_LO or f.hi >= CALENDAR_HI else f.hi), zone, info["when"]),
-        **({"end_date": _tl_date(from_micros(f.hi), zone)} if CALENDAR_LO < f.lo and f.hi < CALENDAR_HI else {}),
+        "unique_id": info["id"],
+        "start_date": start,
+        **({"end_date": end} if end else {}),
         "text": {"headline": escape(info["summary"]), "text": text},
-        "group": info["type"],
+        **({"group": group} if group else {}),
+    }
+
+
+def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, title: str | None = None,
+               group: str = "none", span: str = "own") -> dict:
+    """Knight Lab TimelineJS3 JSON: one slide per event over its whole window (in the log's zone,
+    the end inclusive, each end with the display_date to print), grouped by `group` (GROUPINGS).
+    With `span` "own", events far outside the chronicle's own span (see own_span) are listed on the
+    title slide rather than given slides, so the timeline opens on the chronicle, not on them."""
+    if group not in GROUPINGS:
+        raise ChronoError(f"cannot group a timeline by {group!r}; one of {', '.join(GROUPINGS)}")
+    if span not in SPANS:
+        raise ChronoError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
+    sc = scene(log, known_at)
+    dated = []
+    for f in _timed_facts(sc, at):
+        info = sc.event_info(f)
+        dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
+        if dates is not None:
+            dated.append((f, info, dates))
+    lo, hi = CALENDAR_LO, CALENDAR_HI
+    if span == "own":
+        lo, hi = own_span([t for f, _i, _d in dated for t in (f.lo, f.hi) if CALENDAR_LO < t < CALENDAR_HI])
+    inside, outside = [], []
+    for f, i, d in dated:
+        (outside if far_out(f, lo, hi) else inside).append((f, i, d))
+    groups = slide_groups(sc, [i for _f, i, _d in inside], group)
+    return timelinejs_of(sc, [(i, d) for _f, i, d in outside], [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside], title=title)
+
+
+def far_out(f: Fact, lo: int, hi: int) -> bool:
+    """Whether a fact lies far outside the span [lo, hi]: its whole window before it, or after it (an
+    open end reaches into any span)."""
+    return f.hi < lo or max(f.lo, CALENDAR_LO + 1) > hi
+
+
+def timelinejs_of(sc: Scene, outside: list[tuple[dict, tuple]], events, *, title: str | None = None) -> dict:
+    """The TimelineJS document around its slides (a list, or an iterator to stream), the events far
+    outside its span ((info, dates) of each) listed on the title slide."""
+    text = f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"
+    if outside:
+        items = "".join(f"<li>{escape(d[0]['display_date'])}{' – ' + escape(d[1]['display_date']) if d[1] else ''}: {escape(i['summary'])}</li>"
+                        for i, d in outside)
+        text += f"<p>Also in the log, far outside this timeline's span:</p><ul>{items}</ul>"
+    return {
+        "title": {"text": {"headline": escape(title or sc.title), "text": text}},
+        "events": events,
     }
 
 
 def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, known_at: datetime | None = None,
-           step: Progress = quietly) -> int:
+           group: str = "none", span: str = "own", step: Progress = quietly) -> int:
     """Write `log` to the binary stream `out` in `fmt` (one of FORMATS); returns how many entries,
     events or features were written. `jsonl` is the whole log, lossless (what `import` reads) and
     ignores `at`/`known_at`; `csv` and `timelinejs` hold the events standing as known at `known_at`
     (with `at`, only those begun by then); `geojson` is the state at `at`.
 
     Every format is written as it is read, in memory that does not grow with the log: the events in
-    valid-time order through the cache's indexes (`cache.overlapping`), the state a key at a time
-    (`cache.key_cell`). Without a cache that can be brought up to date (a read-only log behind its
-    cache), from the fold. `step` reports how far a long export has got."""
+    valid-time order through the cache's indexes (`cache.opening`, `cache.overlapping`), the state a
+    key at a time (`cache.key_cell`). Without a cache that can be brought up to date, from the fold.
+    `step` reports how far a long export has got."""
     if fmt == "jsonl":
         with step("exporting", lambda: len(log)) as report:
             return write_entries(_reporting(log.entries(), report), out)
     if fmt not in FORMATS:
         raise ChronoError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    if group not in GROUPINGS:
+        raise ChronoError(f"cannot group a timeline by {group!r}; one of {', '.join(GROUPINGS)}")
+    if span not in SPANS:
+        raise ChronoError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
     position = cache.position_at(log, known_at) if ensure_cache(log) else None
     if position is None:
-        return _export_folded(log, fmt, out, at=at, known_at=known_at)
-    g = gazetteer(log, position)
-    k = Knowledge(known_at=known_at or log.clock(), log=log, position=position)
-    k.use_gazetteer(g)
-    colors = _actor_colors(log, position, g) if fmt == "geojson" else {}
-    sc = Scene(log_name=log.name, zone=log.zone, k=k, colors=colors)
+        return _export_folded(log, fmt, out, at=at, known_at=known_at, group=group, span=span)
+    sc = _scene(log, position, known_at, colors=fmt == "geojson")
     if fmt == "geojson":
         doc = _geojson_indexed(log, sc, position, at, step)
         out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
@@ -247,44 +433,87 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
             header = io.StringIO(newline="")
             csv.writer(header, lineterminator="\r\n").writerow(CSV_COLUMNS)
             out.write(header.getvalue().encode("utf-8"))
-            return _write_pieces(_pieces(log, position, end, lambda facts: _csv_pieces(facts, sc)), out.write, report)
-        count = [0]
-
-        def slides():
-            for piece, n in _pieces(log, position, end, lambda facts: _slide_pieces(facts, sc)):
-                count[0] += n
-                if count[0] % 4096 == 0:
-                    report(count[0])
-                yield jsonout.Raw(piece)
-            report(count[0])
-
-        jsonout.write(timelinejs_of(sc, slides()), out.write)
-        out.write(b"\n")
-        return count[0]
+            return _write_pieces(_pieces(log, position, end, lambda lg, start, stop: cache.opening(lg, position, start, stop),
+                                         lambda facts, lg: _csv_pieces(facts, sc, lg, position)), out.write, report)
+        return _timelinejs_indexed(log, sc, position, end, group, span, out, report)
 
 
-def _csv_pieces(facts, sc: Scene, batch: int = 1024) -> Iterator[tuple[bytes, int]]:
-    """The CSV rows of `facts` (as `write_csv` writes them), a batch at a time, with how many."""
+def _scene(log: Log, position: int, known_at: datetime | None, *, colors: bool) -> Scene:
+    """What `scene` gives an export, read from the cache: the whole gazetteer (it grows with the
+    entities, not the log), and the actors' colours only when asked (a map's)."""
+    g = gazetteer(log, position)
+    k = Knowledge(known_at=known_at or log.clock(), log=log, position=position)
+    k.use_gazetteer(g)
+    return Scene(log_name=log.name, title=setting(log, "title") or log.name, zone=log.zone, k=k,
+                 colors=_actor_colors(log, position, g) if colors else {})
+
+
+def _csv_pieces(facts, sc: Scene, log: Log, position: int, batch: int = 1024) -> Iterator[tuple[bytes, int]]:
+    """The CSV rows of `facts` (as `write_csv` writes them), a batch at a time, with how many; when the
+    log recorded what each says now read a batch at a time too."""
     text = io.StringIO(newline="")
     w = csv.writer(text, lineterminator="\r\n")  # (what csv.DictWriter writes, without its checks of every row's keys)
-    n = 0
-    for f in facts:
-        row = csv_row(f, sc.event_info(f), sc)
-        w.writerow([row[c] for c in CSV_COLUMNS])
-        n += 1
-        if n == batch:
-            yield text.getvalue().encode("utf-8"), n
-            text.seek(0)
-            text.truncate()
-            n = 0
-    if n:
-        yield text.getvalue().encode("utf-8"), n
+    facts = iter(facts)
+    while chunk := list(itertools.islice(facts, batch)):
+        recorded = cache.recorded_of(log, {(f.via or (f.id,))[-1] for f in chunk}, position)
+        for f in chunk:
+            row = csv_row(sc, f, recorded[(f.via or (f.id,))[-1]])
+            w.writerow([row[c] for c in CSV_COLUMNS])
+        yield text.getvalue().encode("utf-8"), len(chunk)
+        text.seek(0)
+        text.truncate()
 
 
-def _slide_pieces(facts, sc: Scene) -> Iterator[tuple[bytes, int]]:
-    """Each fact's TimelineJS slide as JSON (`jsonout.Raw`)."""
-    for f in facts:
-        yield orjson.dumps(slide(f, sc.event_info(f), sc.zone), option=orjson.OPT_INDENT_2), 1
+def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, group: str, span: str, out: IO[bytes], report) -> int:
+    """`timelinejs` read as it is written: the span from the quartiles of the windows' bounds (by a
+    sort SQLite does on disk), the few events far outside it first (the title slide lists them), the
+    groups' sizes by a pass of their own when grouped, then every other event's slide in valid-time
+    order."""
+    lo, hi = CALENDAR_LO, CALENDAR_HI
+    if span == "own":
+        n, at_rank = cache.window_bounds(log, position, end, span_ranks)
+        lo, hi = span_of(n, at_rank.__getitem__)
+    top = hi if end is None else min(hi, end)
+
+    def dated(facts):
+        for f in facts:
+            info = sc.event_info(f)
+            dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
+            if dates is not None:
+                yield f, info, dates
+
+    before = (x for x in dated(cache.opening(log, position, None, lo - 1 if end is None else min(lo - 1, end))) if far_out(x[0], lo, hi)) \
+        if span == "own" else ()
+    after = dated(cache.opening(log, position, hi + 1, end)) if span == "own" and (end is None or end > hi) else ()
+    outside = [(i, d) for _f, i, d in itertools.chain(before, after)]
+    inside = lambda lg, start, stop: (cache.opening(lg, position, start, stop) if start is not None  # noqa: E731
+                                      else cache.overlapping(lg, position, lo - 1, stop, through=True))
+    named, other = set(), ""
+    if group != "none":
+        named, other = group_names(sc, Counter(group_key(i, group) for _f, i, _d in dated(_inside(inside(log, None, top), lo, hi))), group)
+
+    def pieces_of(facts, _lg):
+        for _f, i, d in dated(_inside(facts, lo, hi)):
+            slide = timelinejs_slide(i, d, group_of(sc, i, group, named, other) if group != "none" else None)
+            yield orjson.dumps(slide, option=orjson.OPT_INDENT_2), 1
+
+    count = [0]
+
+    def slides():
+        for piece, n in _pieces(log, position, top, inside, pieces_of):
+            count[0] += n
+            if count[0] % 4096 == 0:
+                report(count[0])
+            yield jsonout.Raw(piece)
+        report(count[0])
+
+    jsonout.write(timelinejs_of(sc, outside, slides()), out.write)
+    out.write(b"\n")
+    return count[0]
+
+
+def _inside(facts, lo: int, hi: int):
+    return (f for f in facts if not far_out(f, lo, hi))
 
 
 def _write_pieces(pieces, write, report) -> int:
@@ -306,12 +535,13 @@ PARALLEL_FROM = 20_000  # facts; below this the fork costs more than it saves
 _SAMPLE = 512  # facts looked at to find the middle
 
 
-def _pieces(log: Log, position: int, end: int | None, pieces_of: Callable) -> Iterator[tuple[bytes, int]]:
-    """`pieces_of(facts)` for the facts standing at `position` whose windows open by `end`, in
-    valid-time order: in two processes when the log is large, in a file, and there are two cores."""
+def _pieces(log: Log, position: int, end: int | None, facts: Callable, pieces_of: Callable) -> Iterator[tuple[bytes, int]]:
+    """`pieces_of(facts(log, start, stop), log)` for the facts of an export (`facts`: those opening from
+    `start` to `stop`, None for no bound) whose windows open by `end`, in valid-time order: in two
+    processes when the log is large, in a file, and there are two cores."""
     middle = _middle(log, position, end)
     if middle is None:
-        yield from pieces_of(cache.opening(log, position, None, end))
+        yield from pieces_of(facts(log, None, end), log)
         return
     import signal
     import struct
@@ -327,7 +557,7 @@ def _pieces(log: Log, position: int, end: int | None, pieces_of: Callable) -> It
             if not ensure_cache(other):
                 raise ChronoError("the cache is not the log's")
             with open(spill.fileno(), "wb", buffering=1 << 20, closefd=False) as put:
-                for piece, n in pieces_of(cache.opening(other, position, middle, end)):
+                for piece, n in pieces_of(facts(other, middle, end), other):
                     put.write(struct.pack("<QI", len(piece), n))
                     put.write(piece)
         except BaseException:
@@ -335,11 +565,11 @@ def _pieces(log: Log, position: int, end: int | None, pieces_of: Callable) -> It
         finally:
             os._exit(code)
     try:
-        yield from pieces_of(cache.opening(log, position, None, middle - 1))
+        yield from pieces_of(facts(log, None, middle - 1), log)
         _, status = os.waitpid(pid, 0)
         pid = None
         if status != 0:  # (the child could not: this process writes its half too)
-            yield from pieces_of(cache.opening(log, position, middle, end))
+            yield from pieces_of(facts(log, middle, end), log)
             return
         spill.seek(0)
         with open(spill.fileno(), "rb", buffering=1 << 20, closefd=False) as got:
@@ -369,24 +599,25 @@ def _middle(log: Log, position: int, end: int | None) -> int | None:
 
 def _actor_colors(log: Log, position: int, g) -> dict[str, str]:
     """The colours `scene` gives the actors: every actor the log describes or names (in a field that
-    names an actor, or naming a described one), those that facts of control name first; from the
-    stored JSON of the fields that name entities, not from the facts."""
+    names an actor, or naming a described one), those that facts of control name first, the log's own
+    colours winning; from the stored JSON of the fields that name entities, not from the facts."""
     described = {e.id for e in g.of_kind("actor")}
     fields = [(name, f, kind) for name, cls in REGISTRY.items() if not cls.correction for f, kind, _many in ref_fields(cls)]
     control = {name for name in REGISTRY if any(e.channel == CONTROL for e in rule_of(name).effects)}
     named = cache.named_in(log, position, [(t, f) for t, f, kind in fields if kind == "actor"])
     of_control = cache.named_in(log, position, [(t, f) for t, f, _kind in fields if t in control])
     holders = {v for v in of_control if v in described} | cache.named_in(log, position, [(t, f) for t, f, kind in fields if t in control and kind == "actor"])
-    return actor_colors(described | named, first=holders)
+    return actor_colors(described | named, first=holders, chosen=actor_colours(log))
 
 
-def _export_folded(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None, known_at: datetime | None) -> int:
+def _export_folded(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None, known_at: datetime | None,
+                   group: str = "none", span: str = "own") -> int:
     if fmt == "csv":
         text = io.StringIO(newline="")
         n = write_csv(log, text, at=at, known_at=known_at)
         out.write(text.getvalue().encode("utf-8"))
         return n
-    doc = geojson(log, at, known_at) if fmt == "geojson" else timelinejs(log, at=at, known_at=known_at)
+    doc = geojson(log, at, known_at) if fmt == "geojson" else timelinejs(log, at=at, known_at=known_at, group=group, span=span)
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     return len(doc["features" if fmt == "geojson" else "events"])
 

@@ -11,6 +11,7 @@ from chrono.store import Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, to_micros
 
 from ._model import scene
+from ._svg import colour_of
 from .maps import _json_for_script
 
 # Windows longer than this (months, years) would stretch the axis; they are drawn clipped at its ends.
@@ -58,10 +59,10 @@ def timeline_data(log: Log, known_at: datetime | None = None, *, start: datetime
         "zone": sc.zone,
         "events": events,
         "lanes": ordered,
-        "actors": [{"id": a, "name": sc.g.name(a), "color": sc.colors.get(a, "#9e9e9e")} for a in actors],
+        "actors": [{"id": a, "name": sc.g.name(a), "color": colour_of(sc, a)} for a in actors],
         "types": types,
         "ticks": _ticks(sc, lo, hi),
-        "title": f"Timeline of {sc.log_name}",
+        "title": f"Timeline of {sc.title}",
         "known": f"As known {'at ' + sc.when(known_at) if known_at else 'now, ' + sc.when(sc.k.known_at)} · times in {sc.zone}",
     }
 
@@ -106,7 +107,7 @@ _PAGE = """<!DOCTYPE html>
   <fieldset id="type-filter"><legend>Types <button type="button" data-all="type">all</button> <button type="button" data-none="type">none</button></legend></fieldset>
 </form>
 <main class="with-panel">
-  <div id="timeline"><div class="axis" id="axis"></div><div id="lanes"></div></div>
+  <div id="timeline"><div class="axis-row"><div class="axis-corner"></div><div class="axis" id="axis"></div></div><div id="lanes"></div></div>
   <aside id="panel"><h2>Event</h2><div id="detail"><p class="empty">Click an event to see its sources.</p></div></aside>
 </main>
 <script type="application/json" id="chrono-data">{data}</script>
