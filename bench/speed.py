@@ -20,7 +20,12 @@ Run from anywhere; it uses the Chrono in this checkout. It generates the synthet
     as a fraction of the replay;
  7. peak memory (ru_maxrss) of a full replay in a fresh process, largest size vs 100k;
  8. whole-process `chrono --version` and `chrono state` on the bundled chronicle vs `python -c "import click"`;
- 9. one durable Log.append (synchronous=FULL) vs a raw one-row-per-transaction insert, same settings.
+ 9. one durable Log.append (synchronous=FULL) vs a raw one-row-per-transaction insert, same settings;
+10. a live log: the first `state` after one append and after a correction vs a fresh cache; catching
+    up 10,000 new entries vs importing them;
+11. whole-process `chrono timeline` of one week and 12. `chrono history ENTITY` vs `chrono state --entity`;
+13. whole-process `chrono check` and 14. `chrono export` of the whole log (every format) vs the import;
+15. the peak memory of each of those commands (a whole process), the largest size vs 100k.
 
 Times are medians with min-max over --runs runs (gc.collect() before each, time.perf_counter); every
 ratio is between medians measured in this one invocation, and the contenders of an import or a replay
@@ -184,6 +189,48 @@ def run_process(argv: list[str], cwd: str, runs: int) -> dict:
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
     return summarize(samples)
+
+
+# A whole `chrono` process that also reports its peak memory: the command runs in this interpreter (as
+# `python -m cli` runs it) and, at exit, writes to the pipe named by $CHRONO_PEAK_FD its VmHWM (the
+# peak RSS of this process image, which exec resets) and its children's peak (a forked helper's, added
+# whole, as if the peaks came at once).
+PEAK = r"""
+import atexit, os, resource, runpy, sys
+_fd = int(os.environ.pop("CHRONO_PEAK_FD"))
+def _peak():
+    hwm = next((int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")), 0)
+    os.write(_fd, f"{hwm} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}".encode())
+atexit.register(_peak)
+sys.argv = ["chrono", *sys.argv[1:]]
+runpy.run_module("cli", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_measured(argv: list[str], cwd: str, runs: int, ok: tuple[int, ...] = (0,)) -> dict:
+    """`run_process` of `chrono ARGV...`, with the peak memory of each run (KiB, the largest) and the
+    command's exit codes that count as success (`check` exits 1 when it finds problems)."""
+    env = child_env()
+    samples, peaks = [], []
+    for _ in range(runs):
+        r, w = os.pipe()
+        t = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-c", PEAK, *argv], cwd=cwd, env={**env, "CHRONO_PEAK_FD": str(w)}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, pass_fds=(w,))
+        os.close(w)
+        _, err = p.communicate()
+        samples.append(time.perf_counter() - t)
+        with os.fdopen(r, "rb") as got:
+            hwm, children = (int(x) for x in (got.read().split() or [b"0", b"0"]))
+        if p.returncode not in ok:
+            raise RuntimeError(f"chrono {' '.join(argv)} failed ({p.returncode}): {err.decode()[-500:]}")
+        peaks.append(hwm + children)
+    return {**summarize(samples), "peak_kb": max(peaks), "peaks_kb": peaks}
+
+
+WEEK = ("2020-01-01", "2020-01-08")  # `timeline --from --to`: a week in the middle of the generated valid time
+MONTH = ("2020-01-01", "2020-02-01")  # `diff --from --to`: a month
+EXPORTS = ("jsonl", "csv", "geojson", "timelinejs")
 
 
 def cli_has(cwd: str, *argv: str) -> bool:
@@ -742,13 +789,30 @@ def measure_size(n: int, args, work: Path, results: dict, scale_from: dict | Non
         out["skipped"]["process_state_entity"] = "not measurable: `chrono state` has no --entity option in this checkout"
     if args.has_history:
         if affordable("process_history", "process_history"):
-            out["process_history"] = run_process([*CHRONO, "--db", ref, "history", entity, "--json"], cwd, cheap)
+            out["process_history"] = run_measured(["--db", ref, "history", entity, "--json"], cwd, cheap)
     else:
         out["skipped"]["process_history"] = "n/a: `chrono history` is not in this checkout's CLI"
     for key in ("process_state", "process_state_entity", "process_history"):
         if key in out:
             s = out[key]
             print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]", file=sys.stderr)
+
+    # 11-15. the investigation commands and exports as whole processes, with their peak memory: a range
+    # of valid time (the cheap questions' runs), the whole log (the imports' runs: once at 1m)
+    commands = {"process_timeline_week": (["timeline", "--from", WEEK[0], "--to", WEEK[1]], cheap, (0,)),
+                "process_diff_month": (["diff", "--from", MONTH[0], "--to", MONTH[1]], cheap, (0,)),
+                "process_check": (["check"], runs, (0, 1)),
+                **{f"process_export_{fmt}": (["export", "--format", fmt, *(["--at", AT] if fmt == "geojson" else [])], runs, (0,))
+                   for fmt in EXPORTS}}
+    for key, (argv, times, ok) in commands.items():
+        if affordable(key, key, per_run=times / runs):
+            try:
+                out[key] = run_measured(["--db", ref, *argv], cwd, times, ok)
+            except RuntimeError as e:  # (a checkout without the command or the format)
+                out["skipped"][key] = f"not measured: {e}"
+                continue
+            s = out[key]
+            print(f"  {key:28} median {s['median']:.3f}s  [{s['min']:.3f}-{s['max']:.3f}]  peak {s['peak_kb'] / 1024:.0f} MB", file=sys.stderr)
 
     # 10. a live log: reads after writes, and catching up with many new entries (the copy is taken
     # before the reads append to the log)
@@ -886,6 +950,25 @@ def rows_for(results: dict) -> list[dict]:
                 "(context)", None, "context")
         elif "process_history" in skip:
             add(6, "`history ENTITY`", lab, "—", "—", "—", "≤ 1% (on 1M)", None, skip["process_history"])
+        big = n >= 1_000_000
+        for key, bar_id, path in (("process_timeline_week", 11, f"`timeline --from {WEEK[0]} --to {WEEK[1]}` (one week)"),
+                                  ("process_history", 12, "`history ENTITY --json` (a popular place)")):
+            got = r.get(key)
+            if got and pe:
+                q = got["median"] / pe["median"]
+                add(bar_id, f"{path}, process, / `state --entity`, process", lab, fmt_t(got), f"`state --entity` {fmt_t(pe)}", f"{q:.2f}×",
+                    "≤ 3× (on 1M)", q <= 3 if big else None, "" if big else "(bar is at 1M)")
+        dm = r.get("process_diff_month")
+        if dm:
+            add(11, f"`diff --from {MONTH[0]} --to {MONTH[1]}` (one month), process", lab, fmt_t(dm), "—", "—", "(context)", None, "context")
+        for key, bar_id, path in (("process_check", 13, "`check` (the whole log), process"),
+                                  *((f"process_export_{fmt}", 14, f"`export --format {fmt}` (the whole log), process") for fmt in EXPORTS)):
+            got = r.get(key)
+            if got and ci:
+                q = got["median"] / ci["median"]
+                add(bar_id, f"{path}, / import", lab, fmt_t(got), f"import {fmt_t(ci)}", f"{q:.2f}×", "≤ 1.5× (on 1M)",
+                    q <= 1.5 if big else None, "" if big else "(bar is at 1M)")
+
         fresh = r.get("state_fresh")
         for key, what in (("state_after_append", "the first `state --json` after appending one event"),
                           ("state_after_correction", "the first `state --json` after a correction of an early fact")):
@@ -926,6 +1009,19 @@ def rows_for(results: dict) -> list[dict]:
     elif m100:
         add(7, "peak memory of a replay, 1M / 100k", "1m vs 100k", "—", f"{m100['maxrss_kb'] / 1024:.0f} MB", "—", "≤ 1.5×", None,
             "1M replay memory not measured")
+    # 15. peak memory of each command, the largest size over 100k
+    if largest > 100_000 and "100000" in sizes:
+        small, large = sizes["100000"], sizes[str(largest)]
+        for key in sorted({k for k in (*small, *large) if k.startswith("process_") and "peak_kb" in (small.get(k) or large.get(k) or {})}):
+            a, b = small.get(key), large.get(key)
+            what = f"peak memory of `{key.removeprefix('process_').replace('_', ' ')}`, {generate.label(largest)} / 100k"
+            if a and b:
+                q = b["peak_kb"] / a["peak_kb"]
+                add(15, what, f"{generate.label(largest)} vs 100k", f"{b['peak_kb'] / 1024:.0f} MB", f"{a['peak_kb'] / 1024:.0f} MB",
+                    f"{q:.2f}×", "≤ 2×", q <= 2)
+            else:
+                add(15, what, f"{generate.label(largest)} vs 100k", "—", "—", "—", "≤ 2×", None, "not measured at both sizes")
+
     # 8. start-up
     base = g.get("python_import_click")
     if base:

@@ -10,13 +10,14 @@ import click
 from chrono.errors import UnknownEntityError
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
+from projections import indexed
 from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
 from .options import INSTANT, valid_range
 from .outfiles import PAGES, out_format
-from .render import echo, emit_json, progress, section, shorten, table
+from .render import echo, emit_json, progress, section, shorten, stage, table
 
 
 def _json_option(f):
@@ -215,8 +216,8 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
             raise click.UsageError("use either --from/--to or --at/--as-of/--vs, not both")
         if not as_of:
             raise click.UsageError("--at compares beliefs: it needs --as-of (and optionally --vs)")
-        doc = inv.diff_belief(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
-                              parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
+        doc = indexed.diff_belief_of(log, parse_instant(at, log.zone), parse_instant(as_of, log.zone),
+                                     parse_instant(vs, log.zone) if vs else None, zone=log.zone, source=source)
         if as_json:
             emit_json({"log": which.json(), **doc})
         else:
@@ -226,8 +227,8 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
         raise click.UsageError("--vs goes with --at")
     if not (t1 and t2):
         raise click.UsageError("give --from and --to (valid times), or --at with --as-of")
-    k = _known(log, as_of)
-    doc = inv.diff_world(k, parse_instant(t1, log.zone), parse_instant(t2, log.zone), zone=log.zone, source=source)
+    doc = indexed.diff_world_of(log, parse_instant(t1, log.zone), parse_instant(t2, log.zone), parse_instant(as_of, log.zone) if as_of else None,
+                                zone=log.zone, source=source)
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
@@ -236,21 +237,30 @@ def diff(env: Env, t1, t2, at, as_of, vs, source, as_json) -> None:
     click.echo()
     _print_changes(doc["changes"])
     click.echo(click.style("Happened in between", bold=True))
+    shown = False
     for h in doc["happenings"]:
+        shown = True
         status = "" if h["status"] == "certain" else "possibly: "
         was = "  (possibly already by --from)" if h["was"] else ""
         echo(f"  {_when(h['time'])}\n      {status}{shorten(h['summary'], 90)}  [{h['event']}]{was}")
-    if not doc["happenings"]:
+    if not shown:
         click.echo("  (none)")
 
 
-def _print_changes(changes: list[dict]) -> None:
-    titles = {"control": "Control of places", "whereabouts": "Whereabouts of people", "units": "Units"}
-    for channel, title in titles.items():
+_TITLES = {"control": "Control of places", "whereabouts": "Whereabouts of people", "units": "Units"}
+
+
+def _print_changes(changes) -> None:
+    """Each channel's changes under its title, as they come (channel by channel, in the titles' order)."""
+    changes = iter(changes)
+    pending = next(changes, None)
+    for channel, title in _TITLES.items():
         click.echo(click.style(title, bold=True))
-        rows = [c for c in changes if c["channel"] == channel]
-        for c in rows:
-            echo(f"  {c['name']}: {c['from_text']} → {c['to_text']}  [{', '.join(c['events'])}]")
+        rows = 0
+        while pending is not None and pending["channel"] == channel:
+            echo(f"  {pending['name']}: {pending['from_text']} → {pending['to_text']}  [{', '.join(pending['events'])}]")
+            rows += 1
+            pending = next(changes, None)
         click.echo("  (no change)\n" if not rows else "")
 
 
@@ -312,18 +322,19 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
     for t in types:
         if t not in REGISTRY:
             raise click.BadParameter(f"unknown event type {t!r}; `chrono types` lists them", param_hint="--type")
-    k = _known(log, as_of)
-    ids = tuple(k.gazetteer.lookup(name).id for name in entity_names)
+    known_at = parse_instant(as_of, log.zone) if as_of else None
+    k = knowledge(log, known_at)
+    ids = tuple(k.entity(name).id for name in entity_names)
     lo = parse_valid_time(t1, log.zone).earliest if t1 else None
     hi = parse_valid_time(t2, log.zone).latest if t2 else None
-    doc = inv.timeline(k, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
+    doc = indexed.timeline_of(log, known_at, zone=log.zone, lo=lo, hi=hi, entities=ids, types=tuple(types), source=source)
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
     echo(which.line())
-    if not doc["days"]:
-        click.echo("no events match")
+    shown = False
     for day in doc["days"]:
+        shown = True
         echo(day["label"], bold=True)
         for ev in day["events"]:
             echo(f"  {_when(ev['valid'])}{_wording(ev['valid'])}")
@@ -331,6 +342,8 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
             echo(f"      {ev['summary']}{fix}  [{ev['event']}]")
             echo(f"      — {ev['attribution']}")
         click.echo()
+    if not shown:
+        click.echo("no events match")
 
 
 @main.command()
@@ -376,6 +389,9 @@ def check(env: Env, as_of, as_json) -> None:
     stated times cannot satisfy; two control or unit facts with identical windows and different
     outcomes; a correction chain that loops.
 
+    Reads each fact once, in memory that does not grow with the log; on a terminal, stderr shows
+    its progress.
+
     \b
     Examples:
         chrono check
@@ -383,10 +399,9 @@ def check(env: Env, as_of, as_json) -> None:
     """
     log = env.reader()
     which = env.which(log)
-    k = _known(log, as_of)
-    findings = inv.check(k, list(k.resolution.entries.values()))
+    findings, standing, known_at = indexed.check_log(log, parse_instant(as_of, log.zone) if as_of else None, step=stage)
     if as_json:
-        emit_json({"log": which.json(), "ok": not findings, "known_at": iso(k.known_at, log.zone), "findings": findings})
+        emit_json({"log": which.json(), "ok": not findings, "known_at": iso(known_at, log.zone), "findings": findings})
     else:
         echo(which.line())
         for f in findings:
@@ -394,7 +409,7 @@ def check(env: Env, as_of, as_json) -> None:
         if findings:
             click.echo(f"{len(findings)} problem{'s' if len(findings) != 1 else ''}", err=True)
         else:
-            echo(f"ok: no problems in {len(k.facts)} standing events")
+            echo(f"ok: no problems in {standing} standing events")
     if findings:
         sys.exit(1)
 

@@ -24,7 +24,7 @@ from projections.resolve import resolve
 from .app import Env, complete_entities, main
 from .options import INSTANT, json_option, valid_range
 from .outfiles import out_format
-from .render import actor_styles, echo, emit_json, field_rows, progress, section, shorten, table
+from .render import actor_styles, echo, emit_json, field_rows, progress, section, shorten, stage, table
 
 @main.command()
 @click.option("--at", "at", required=True, type=INSTANT, metavar="TIME", help="The moment to describe: 2024-12-07T21:30, 2024-12-07T21:30+03:00, 2024-12-05 (its first instant).")
@@ -397,6 +397,9 @@ def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
     """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV
     with ACLED's column names (and Chrono's own), GeoJSON of the state at a moment, or TimelineJS JSON.
 
+    Every format is written as it is read, in memory that does not grow with the log (a large CSV
+    or TimelineJS export is written by two processes); on a terminal, stderr shows its progress.
+
     \b
     Examples:
         chrono export --out backup.jsonl
@@ -419,7 +422,7 @@ def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)
-    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own")
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own", step=stage)
     if as_json:
         emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
         return

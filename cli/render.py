@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import click
 import orjson
 
+from chrono import jsonout
 from events import fields_of
 from projections.colors import assign
 
@@ -23,6 +24,12 @@ def shorten(text: str | None, width: int = 70) -> str:
 
 
 def emit_json(obj) -> None:
+    """`obj` as indented JSON on stdout; a member that is an iterator is written as it yields
+    (`chrono.jsonout`), with the same bytes as if it were a list."""
+    if jsonout.is_lazy(obj):
+        jsonout.write(obj, lambda piece: click.echo(piece, nl=False))
+        click.echo()
+        return
     click.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode())
 
 
@@ -157,6 +164,16 @@ PROGRESS_FROM = 50_000
 
 def _is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def stage(label: str, total):
+    """`progress` of a long pass whose size `total()` tells, asked only when a bar would be shown."""
+    if not _is_terminal():
+        yield lambda _done: None
+        return
+    with progress(total(), label) as report:
+        yield report
 
 
 @contextlib.contextmanager

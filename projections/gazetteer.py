@@ -76,6 +76,7 @@ class Gazetteer(Naming):
         self.by_id: dict[str, Entity] = {}
         for e in entities:
             self.by_id[e.id] = e
+        self._known: dict[str, tuple[str, str, str | None] | None] = {}  # what `_said` has worked out
 
     @classmethod
     def from_facts(cls, facts: Iterable[Fact]) -> Gazetteer:
@@ -90,11 +91,18 @@ class Gazetteer(Naming):
         return cls(e for e in found if e is not None)
 
     def _said(self, entity_id: str) -> tuple[str, str, str | None] | None:
+        try:
+            return self._known[entity_id]  # (an export names the same entities a million times)
+        except KeyError:
+            pass
         e = self.by_id.get(entity_id)
         if e is None:
-            return None
-        member_of = MEMBER_OF.get(e.kind)
-        return e.kind, e.name, e.details.get(member_of) if member_of else None
+            said = None
+        else:
+            member_of = MEMBER_OF.get(e.kind)
+            said = e.kind, e.name, e.details.get(member_of) if member_of else None
+        self._known[entity_id] = said
+        return said
 
     def __contains__(self, entity_id: str) -> bool:
         return entity_id in self.by_id

@@ -20,16 +20,16 @@ from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ValidTime, from_micros, iso
 from events import REGISTRY, Event, EventCorrected, EventRetracted, Source, entity_refs
 
 from .describe import answer_words, summarize, value_text
-from .gazetteer import Entity, Gazetteer
+from .gazetteer import Entity, Gazetteer, Naming
 from .sources import attribution, source_matches, sources_json
 from . import cache
 from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
-from .resolve import Fact, Resolution, ordering_conflicts, resolve
+from .resolve import Fact, Resolution, conflicts_of, resolve
 from .rules import (
     CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, DESCRIPTIONS, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
     WHERE, rule_of,
 )
-from .world import INITIAL, Answer, Op, World, answer, effects, valid_order
+from .world import INITIAL, Answer, Op, Step, World, answer, effects, valid_order
 
 CHANNEL_TITLES = {CONTROL: "control", WHERE: "whereabouts", UNIT: "units"}
 
@@ -45,17 +45,25 @@ def load(log: Log, known_at: datetime | None = None) -> Knowledge:
 
 
 def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, mentions: bool = True) -> Knowledge:
-    """What `history` needs of the log for one place, person or unit, as known at `known_at`: the
-    facts any version of which names it (without `mentions`, only those any version of which changes
-    it: its channel's keyed effects on it, all a history without --mentions shows or computes from),
-    as the cache stands at K, windows narrowed, their entries and every correction and retraction of
-    them, and the names they mention. An actor's history (every place it gained or lost) needs the
-    whole log, and so does a log whose cache cannot be brought up to date."""
-    if entity.kind == "actor" or not ensure_cache(log):
+    """What `history` needs of the log for one entity, as known at `known_at`, read through the cache's
+    indexes: for a place, person or unit, the facts any version of which names it (without
+    `mentions`, only those any version of which changes it: its channel's keyed effects on it, all a
+    history without --mentions shows or computes from); for an actor, those naming it or its units
+    and every fact of control on a place any of them has an effect on (what such a place's holder
+    was before and after, which an actor's history compares, rests on all of them). With them the
+    actors' ends (which reach any holder and unit), as the cache stands at K, windows narrowed, their
+    entries and every correction and retraction of them, and the names they mention. A log whose
+    cache cannot be brought up to date is read whole."""
+    if not ensure_cache(log):
         return load(log, known_at)
     position = cache.position_at(log, known_at)
-    channel = CHANNEL_OF_KIND[entity.kind]
-    ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
+    if entity.kind == "actor":
+        ids = [i for who in (entity.id, *cache.members(log, entity.id, position)) for i in cache.naming_ids(log, who, position)]
+        places = {key for e in cache.chains(log, ids, position) for ev in _versions_of(e) for channel, key, _op in effects(ev) if channel == CONTROL}
+        ids += [i for place in sorted(places) for i in cache.naming_ids(log, place, position, channels=(CONTROL,))]
+    else:
+        channel = CHANNEL_OF_KIND[entity.kind]
+        ids = cache.naming_ids(log, entity.id, position, channels=None if mentions else (channel, *CHANNELS[channel].joins))
     ids = list(dict.fromkeys([*ids, *cache.ending_ids(log, position)]))  # (an actor's end may reach it)
     entries = cache.chains(log, ids, position)
     chain = resolve(entries)
@@ -68,11 +76,14 @@ def load_for(log: Log, entity: Entity, known_at: datetime | None = None, *, ment
                   resolution=Resolution(facts=facts, retracted=chain.retracted, entries=chain.entries))
     named = {entity.id}  # (every fact's event is an entry's or a correction's replacement)
     for e in entries:
-        named.update(v for _, _, v in entity_refs(e.event))
-        if isinstance(e.event, EventCorrected):
-            named.update(v for _, _, v in entity_refs(e.event.replacement))
+        named.update(v for ev in _versions_of(e) for _, _, v in entity_refs(ev))
     k.use_gazetteer(Gazetteer.from_payloads(cache.described(log, named, position)))
     return k
+
+
+def _versions_of(e: Entry) -> list[Event]:
+    """An entry's event, and a correction's replacement too: every version a fact may take from it."""
+    return [e.event, e.event.replacement] if isinstance(e.event, EventCorrected) else [e.event]
 
 
 # --- shared pieces ---------------------------------------------------------------------------------
@@ -128,7 +139,7 @@ def value_json(channel: str, value) -> dict:
     return CHANNELS[channel].fields(value)
 
 
-def answer_text(channel: str, a: Answer, g: Gazetteer) -> str:
+def answer_text(channel: str, a: Answer, g: Naming) -> str:
     """An answer in words (`describe.answer_words`)."""
     return answer_words(channel, keyed_json(channel, a, "UTC"), g)
 
@@ -167,7 +178,7 @@ def keyed_changes(facts: list[Fact], members: Callable[[str], Iterable[str]] = l
     return out
 
 
-def _fact_row(f: Fact, g: Gazetteer, zone: str) -> dict:
+def _fact_row(f: Fact, g: Naming, zone: str) -> dict:
     return {
         "event": f.id, "type": f.type_name, "summary": summarize(f.event, g), "valid": valid_json(f.valid, zone, f.lo, f.hi),
         "sources": sources_json(f.sources), "attribution": attribution(f.sources), "via": sorted_chain(f.via, None),
@@ -359,19 +370,27 @@ def keyed_diff(w1: World, w2: World, g: Gazetteer) -> list[dict]:
     for channel in SECTIONS:
         a1s, a2s = w1.answers(channel), w2.answers(channel)
         for key in sorted(set(a1s) | set(a2s)):
-            if not CHANNELS[channel].lists(g.kind(key)):
-                continue  # (as state_json lists them)
-            a1 = a1s.get(key) or answer_empty(channel)
-            a2 = a2s.get(key) or answer_empty(channel)
-            if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
-                continue
-            out.append({
-                "channel": channel, "key": key, "name": g.name(key), "from": answer_json(channel, a1), "to": answer_json(channel, a2),
-                "from_text": answer_text(channel, a1, g), "to_text": answer_text(channel, a2, g),
-                "possible": "possible" in (a1.status, a2.status), "events": list(dict.fromkeys((*a1.events, *a2.events))),
-                "events_from": list(a1.events), "events_to": list(a2.events),
-            })
+            change = key_change(channel, key, a1s.get(key), a2s.get(key), g)
+            if change is not None:
+                out.append(change)
     return out
+
+
+def key_change(channel: str, key: str, a1: Answer | None, a2: Answer | None, g: Naming) -> dict | None:
+    """How one key's answer differs from `a1` to `a2` (None: nothing touches it yet), as `keyed_diff`
+    gives it; None when it does not, or when the key has no row in its channel's section."""
+    if not CHANNELS[channel].lists(g.kind(key)):
+        return None  # (as state_json lists them)
+    a1 = a1 or answer_empty(channel)
+    a2 = a2 or answer_empty(channel)
+    if (a1.value, a1.status, a1.candidates) == (a2.value, a2.status, a2.candidates):
+        return None
+    return {
+        "channel": channel, "key": key, "name": g.name(key), "from": answer_json(channel, a1), "to": answer_json(channel, a2),
+        "from_text": answer_text(channel, a1, g), "to_text": answer_text(channel, a2, g),
+        "possible": "possible" in (a1.status, a2.status), "events": list(dict.fromkeys((*a1.events, *a2.events))),
+        "events_from": list(a1.events), "events_to": list(a2.events),
+    }
 
 
 def answer_empty(channel: str) -> Answer:
@@ -395,21 +414,31 @@ def diff_world(k: Knowledge, t1: datetime, t2: datetime, *, zone: str, source: s
     facts = k.timed()
     w1, w2 = k.world(to_micros(t1), facts), k.world(to_micros(t2), facts)
     by_id = {f.id: f for f in facts}
-    changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if _any_source(c["events"], by_id, source)]
+    changes = [c for c in keyed_diff(w1, w2, k.gazetteer) if any_source(c["events"], by_id.get, source)]
     before = _happening_statuses(w1)
     happenings = []
     for fid, (name, f, status) in sorted(_happening_statuses(w2).items(), key=lambda kv: (kv[1][1].lo, kv[1][1].seq)):
         was = before.get(fid, (None, None, None))[2]
         if was == "certain" or not source_matches(f.sources, source):
             continue
-        happenings.append({"list": name, "event": fid, "type": f.type_name, "status": status, "was": was,
-                           "summary": summarize(f.event, k.gazetteer), "time": _time_json(f, zone), "attribution": attribution(f.sources)})
-    return {"from": iso(t1, zone), "to": iso(t2, zone), "known_at": iso(k.known_at, zone), "source": source,
+        happenings.append(happening_change(name, f, status, was, k.gazetteer, zone))
+    return diff_doc(t1, t2, k.known_at, zone, source, changes, happenings)
+
+
+def happening_change(name: str, f: Fact, status: str, was: str | None, g: Naming, zone: str) -> dict:
+    """A happening of list `name` that is `status` at the end of a diff and was `was` at its start."""
+    return {"list": name, "event": f.id, "type": f.type_name, "status": status, "was": was,
+            "summary": summarize(f.event, g), "time": _time_json(f, zone), "attribution": attribution(f.sources)}
+
+
+def diff_doc(t1: datetime, t2: datetime, known_at: datetime, zone: str, source: str | None, changes, happenings) -> dict:
+    return {"from": iso(t1, zone), "to": iso(t2, zone), "known_at": iso(known_at, zone), "source": source,
             "changes": changes, "happenings": happenings}
 
 
-def _any_source(ids, by_id: dict[str, Fact], source: str | None) -> bool:
-    return not source or any(i in by_id and source_matches(by_id[i].sources, source) for i in ids)
+def any_source(ids, fact_of: Callable[[str], Fact | None], source: str | None) -> bool:
+    """Whether one of the facts `ids` (`fact_of(id)`) rests on a source matching `source` (any, when None)."""
+    return not source or any((f := fact_of(i)) is not None and source_matches(f.sources, source) for i in ids)
 
 
 def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None, *, zone: str, source: str | None = None) -> dict:
@@ -422,35 +451,43 @@ def diff_belief(log: Log, at: datetime, k1_at: datetime, k2_at: datetime | None,
     w1, w2 = k1.world(t), k2.world(t)
     g = k2.gazetteer
     by_id = {f.id: f for f in k1.facts} | {f.id: f for f in k2.facts}
-    changes = [c for c in keyed_diff(w1, w2, g) if _any_source(c["events"], by_id, source)]
+    changes = [c for c in keyed_diff(w1, w2, g) if any_source(c["events"], by_id.get, source)]
     h1, h2 = _happening_statuses(w1), _happening_statuses(w2)
-    happenings = []
-    for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq)):
-        s1, s2 = h1.get(fid), h2.get(fid)
-        same = s1 and s2 and (s1[1].event, s1[1].lo, s1[1].hi, s1[2]) == (s2[1].event, s2[1].lo, s2[1].hi, s2[2])
-        if same:
-            continue
-        f = (s2 or s1)[1]
-        if not source_matches(f.sources, source):
-            continue
-        happenings.append({
-            "list": (s2 or s1)[0], "event": fid, "type": f.type_name, "before": s1[2] if s1 else None, "after": s2[2] if s2 else None,
-            "summary_before": summarize(s1[1].event, g) if s1 else None, "summary_after": summarize(s2[1].event, g) if s2 else None,
-            "time_before": _time_json(s1[1], zone) if s1 else None, "time_after": _time_json(s2[1], zone) if s2 else None,
-        })
+    happenings = [h for fid in sorted(set(h1) | set(h2), key=lambda i: (by_id[i].lo, by_id[i].seq))
+                  if (h := belief_happening(fid, h1.get(fid), h2.get(fid), g, zone, source)) is not None]
     entries = k2.resolution.entries
-    causes = []
-    for e in entries.values():
-        if e.recorded <= k1.known_at:
-            continue
-        root = root_of(e, entries)
-        kind = "retraction" if isinstance(e.event, EventRetracted) else "correction" if isinstance(e.event, EventCorrected) else "new event"
-        linked = {e.id, root.id, *e.after, *e.before}
-        explains = [f"{c['channel']}:{c['key']}" for c in changes if linked & set(c["events"])]
-        explains += [f"{h['list']}:{h['event']}" for h in happenings if h["event"] in linked]
-        causes.append({"event": e.id, "type": e.type_name, "kind": kind, "recorded": iso(e.recorded, zone), "target": e.target,
-                       "root": root.id, "summary": summarize(e.event, g), "reason": getattr(e.event, "reason", None), "explains": explains})
-    return {"at": iso(at, zone), "as_of": iso(k1.known_at, zone), "vs": iso(k2.known_at, zone), "source": source,
+    causes = [cause(e, root_of(e, entries).id, changes, happenings, g, zone) for e in entries.values() if e.recorded > k1.known_at]
+    return belief_doc(at, k1.known_at, k2.known_at, zone, source, changes, happenings, causes)
+
+
+def belief_happening(fid: str, s1: tuple | None, s2: tuple | None, g: Naming, zone: str, source: str | None) -> dict | None:
+    """How a happening reads in two beliefs ((list, fact, status) in each, or None where it is not one
+    by then), as `diff_belief` gives it; None when it reads the same, or rests on no matching source."""
+    if s1 and s2 and (s1[1].event, s1[1].lo, s1[1].hi, s1[2]) == (s2[1].event, s2[1].lo, s2[1].hi, s2[2]):
+        return None
+    f = (s2 or s1)[1]
+    if not source_matches(f.sources, source):
+        return None
+    return {
+        "list": (s2 or s1)[0], "event": fid, "type": f.type_name, "before": s1[2] if s1 else None, "after": s2[2] if s2 else None,
+        "summary_before": summarize(s1[1].event, g) if s1 else None, "summary_after": summarize(s2[1].event, g) if s2 else None,
+        "time_before": _time_json(s1[1], zone) if s1 else None, "time_after": _time_json(s2[1], zone) if s2 else None,
+    }
+
+
+def cause(e: Entry, root: str, changes: list[dict], happenings: list[dict], g: Naming, zone: str) -> dict:
+    """An entry recorded between two beliefs (`root`: the entry it ultimately acts on), with the
+    changes and happenings it explains."""
+    kind = "retraction" if isinstance(e.event, EventRetracted) else "correction" if isinstance(e.event, EventCorrected) else "new event"
+    linked = {e.id, root, *e.after, *e.before}
+    explains = [f"{c['channel']}:{c['key']}" for c in changes if linked & set(c["events"])]
+    explains += [f"{h['list']}:{h['event']}" for h in happenings if h["event"] in linked]
+    return {"event": e.id, "type": e.type_name, "kind": kind, "recorded": iso(e.recorded, zone), "target": e.target,
+            "root": root, "summary": summarize(e.event, g), "reason": getattr(e.event, "reason", None), "explains": explains}
+
+
+def belief_doc(at: datetime, k1: datetime, k2: datetime, zone: str, source: str | None, changes, happenings, causes) -> dict:
+    return {"at": iso(at, zone), "as_of": iso(k1, zone), "vs": iso(k2, zone), "source": source,
             "changes": changes, "happenings": happenings, "recorded_between": causes}
 
 
@@ -468,22 +505,36 @@ def timeline(k: Knowledge, *, zone: str, lo: datetime | None = None, hi: datetim
     for f in valid_order(k.facts):
         if lo_us is not None and f.hi <= lo_us or hi_us is not None and f.lo >= hi_us:
             continue
-        if types and f.type_name not in types:
+        if not in_timeline(f, entities, types, source):
             continue
-        if entities and not (set(entities) & involved(f.event)):
-            continue
-        if not source_matches(f.sources, source):
-            continue
-        row = _fact_row(f, k.gazetteer, zone)
-        day = _period(f, tz)
-        row["via"] = sorted_chain(f.via, res_entries or None)
-        row["when"] = row["valid"]["narrowed"]["described"] if row["valid"]["narrowed"] else row["valid"]["described"]
-        days.setdefault(day, []).append(row)
-    return {"known_at": iso(k.known_at, zone), "from": iso(lo, zone), "to": iso(hi, zone), "source": source,
-            "days": [{"day": d, "label": _period_label(d), "events": evs} for d, evs in days.items()]}
+        days.setdefault(period(f, tz), []).append(timeline_row(f, k.gazetteer, zone, sorted_chain(f.via, res_entries or None)))
+    return {**timeline_head(k.known_at, zone, lo, hi, source), "days": [timeline_day(d, evs) for d, evs in days.items()]}
 
 
-def _period(f: Fact, tz) -> str:
+def timeline_head(known_at: datetime, zone: str, lo: datetime | None, hi: datetime | None, source: str | None) -> dict:
+    return {"known_at": iso(known_at, zone), "from": iso(lo, zone), "to": iso(hi, zone), "source": source}
+
+
+def in_timeline(f: Fact, entities: tuple[str, ...], types: tuple[str, ...], source: str | None) -> bool:
+    """Whether a fact passes the timeline's filters: of one of `types`, involving one of `entities`,
+    resting on a source matching `source` (each when given)."""
+    return ((not types or f.type_name in types) and (not entities or bool(set(entities) & involved(f.event)))
+            and source_matches(f.sources, source))
+
+
+def timeline_row(f: Fact, g: Naming, zone: str, via: list[str]) -> dict:
+    """One fact of the timeline; `via`: the corrections behind it, in the order they were recorded."""
+    row = _fact_row(f, g, zone)
+    row["via"] = via
+    row["when"] = row["valid"]["narrowed"]["described"] if row["valid"]["narrowed"] else row["valid"]["described"]
+    return row
+
+
+def timeline_day(day: str, events: list[dict]) -> dict:
+    return {"day": day, "label": _period_label(day), "events": events}
+
+
+def period(f: Fact, tz) -> str:
     """The heading a fact is grouped under: the local day its window opens, or, for a fact known only
     to the month or year, that month or year (so "sometime in 2016" is not filed under 1 January);
     "before" for a fact whose window has no start (an open or unknown one), which comes first."""
@@ -492,9 +543,9 @@ def _period(f: Fact, tz) -> str:
     start = from_micros(f.lo).astimezone(tz)
     if f.valid is not None and (f.lo, f.hi) == (f.valid.lo, f.valid.hi) and not f.valid.qualifier:
         if f.valid.precision == "year":
-            return f"{start:%Y}"
+            return f"{start.year:04d}"  # (strftime leaves a year before 1000 short)
         if f.valid.precision == "month":
-            return f"{start:%Y-%m}"
+            return f"{start.year:04d}-{start.month:02d}"
     return start.date().isoformat()
 
 
@@ -552,12 +603,120 @@ def travel_us(p: str, q: str, g: Gazetteer) -> int:
         return MIN_TRAVEL_US
     (la1, lo1), (la2, lo2) = [(math.radians(x), math.radians(y)) for x, y in coords]
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return _journey_us(h)
+
+
+def _journey_us(h: float) -> int:
+    """The journey at TRAVEL_KMH over the great-circle distance whose haversine is `h`."""
     km = 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
     return max(MIN_TRAVEL_US, int(km / TRAVEL_KMH * 3600 * 1_000_000))
 
 
+# The longest `travel_us` can be: halfway round the world.
+LONGEST_TRAVEL_US = _journey_us(1.0)
+
+
 def _linked(a: Fact, b: Fact) -> bool:
     return b.id in a.after or b.id in a.before or a.id in b.after or a.id in b.before
+
+
+# What `check` finds, section by section, in this order; each section's findings come in the order
+# its docstring gives. Both the fold's `check` and the cache's (`indexed.check`) are built of these.
+CHECKS = ("two-places", "entities", "ordering-conflict", "ordering-dangling", "contradiction", "correction-cycle")
+Stay = tuple[str, int, int, str]  # (event id, window start, window end, place): a person put somewhere by one fact
+
+
+def at_once(a: Stay, b: Stay, g: Gazetteer) -> bool:
+    """Whether two facts put one person in two places at once (`check`'s `two-places`)."""
+    (ida, lo_a, hi_a, pa), (idb, lo_b, hi_b, pb) = a, b
+    if ida == idb or pa == pb or pa in _ancestors(pb, g) or pb in _ancestors(pa, g):
+        return False
+    return max(hi_b - lo_a, hi_a - lo_b) <= travel_us(pa, pb, g)
+
+
+def two_places(person: str, a: Stay, b: Stay, g: Gazetteer) -> dict:
+    return _finding("two-places", f"{g.name(person)} is certainly in {g.name(a[3])} ({a[0]}) and in {g.name(b[3])} ({b[0]}) at once", (a[0], b[0]))
+
+
+def stays_of(steps) -> list[Stay]:
+    """The places a person's whereabouts steps (`world.Step`) put them, in the steps' order (those
+    that name no place, a death where nobody says, put them nowhere)."""
+    out = []
+    for step in steps:
+        place = step.op(INITIAL[WHERE])[0]
+        if place:
+            out.append((step.id, step.lo, step.hi, place))
+    return out
+
+
+_CONTROL_KEYS = {(t, e.key) for t, rule in RULES.items() for e in rule.effects if e.channel == CONTROL}
+
+
+def entity_findings(fact_id: str, type_name: str, event: Event, g: Gazetteer) -> list[dict]:
+    """`unknown-entity` and `undescribed-place` for one fact."""
+    out = []
+    for field, kind, ref in entity_refs(event):
+        if g.fits(ref, kind):
+            continue
+        e = g.by_id.get(ref)
+        if (type_name, field) in _CONTROL_KEYS and e is None:
+            out.append(_finding("undescribed-place", f"{fact_id} changes control of {ref!r}, a place the log does not describe", (fact_id,)))
+        elif e is None:
+            out.append(_finding("unknown-entity", f"{fact_id} ({type_name}.{field}) refers to {ref!r}, which the log does not describe", (fact_id,)))
+        else:
+            out.append(_finding("unknown-entity", f"{fact_id} ({type_name}.{field}) needs a {kind} but {ref!r} is a {e.kind}", (fact_id, e.event)))
+    return out
+
+
+def ordering_conflict(a: Fact, b: Fact) -> dict:
+    return _finding("ordering-conflict", f"{b.id} is said to come after {a.id}, but {a.id} is {a.valid.describe()} and "
+                    f"{b.id} is {b.valid.describe()}", (a.id, b.id))
+
+
+def ordering_dangling(f: Fact, other: str, correction: bool) -> dict:
+    """`f` is ordered against `other`, which is no standing fact: a correction (`correction`), or retracted."""
+    why = "a correction" if correction else "retracted"
+    return _finding("ordering-dangling", f"{f.id} is ordered against {other}, which is {why}; the constraint is ignored", (f.id, other))
+
+
+CONTRADICTING = (CONTROL, UNIT)  # the channels whose facts `check` compares for contradictions
+
+
+def setting(channel: str, op: Op) -> bool:
+    """Whether an effect has an outcome of its own to compare (`check`'s `contradiction`): one of
+    control or of a unit that sets the value."""
+    return channel in CONTRADICTING and OPS[op.name].sets(op.arg)
+
+
+def contradictions(channel: str, key: str, group: list[tuple[Fact, object]], g: Gazetteer) -> list[dict]:
+    """`contradiction`s among the facts (with the values they set) of one key over one window."""
+    out = []
+    for i, (fa, va) in enumerate(group):
+        for fb, vb in group[i + 1:]:
+            if va != vb and not _linked(fa, fb):
+                out.append(_finding("contradiction", f"{fa.id} and {fb.id} give {g.name(key)} different {CHANNEL_TITLES[channel]} "
+                                    f"({value_text(channel, va, g)} / {value_text(channel, vb, g)}) over the same window, "
+                                    "with no stated order between them", (fa.id, fb.id)))
+    return out
+
+
+def correction_cycle(entry_id: str, entry_of: Callable[[str], tuple[int, str | None] | None]) -> dict | None:
+    """The `correction-cycle` finding of the chain that starts at the correction `entry_id`, if it has
+    one; `entry_of(id)` is (position, target: None unless a correction) of an entry, or None."""
+    seq, target = entry_of(entry_id)
+    seen, cur = [entry_id], (entry_id, seq, target)
+    while cur[2] is not None:
+        found = entry_of(cur[2])
+        if found is None:
+            return None
+        nxt = (cur[2], *found)
+        if nxt[0] in seen:
+            return _finding("correction-cycle", "corrections form a cycle: " + " → ".join([*seen, nxt[0]]), seen)
+        if nxt[1] >= cur[1]:
+            return _finding("correction-cycle", f"{cur[0]} corrects {nxt[0]}, which comes after it in the log", (cur[0], nxt[0]))
+        seen.append(nxt[0])
+        cur = nxt
+    return None
 
 
 def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
@@ -583,80 +742,46 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
     out: list[dict] = []
 
     # two places at once
-    at_place: dict[str, list[tuple[Fact, str]]] = defaultdict(list)
+    at_place: dict[str, list] = defaultdict(list)
     for f in k.timed():
-        for channel, key, transform in effects(f.event):
+        for channel, key, op in effects(f.event):
             if channel == WHERE:
-                place = transform(INITIAL[WHERE])[0]
-                if place:
-                    at_place[key].append((f, place))
-    for person, stays in sorted(at_place.items()):
-        for i, (fa, pa) in enumerate(stays):
-            for fb, pb in stays[i + 1:]:
-                if fa.id == fb.id or pa == pb or pa in _ancestors(pb, g) or pb in _ancestors(pa, g):
-                    continue
-                widest = max(fb.hi - fa.lo, fa.hi - fb.lo)
-                if widest <= travel_us(pa, pb, g):
-                    out.append(_finding("two-places", f"{g.name(person)} is certainly in {g.name(pa)} ({fa.id}) and in "
-                                        f"{g.name(pb)} ({fb.id}) at once", (fa.id, fb.id)))
+                at_place[key].append(Step(f.id, f.seq, f.lo, f.hi, f.hi, op))
+    for person, steps in sorted(at_place.items()):
+        stays = stays_of(steps)
+        for i, a in enumerate(stays):
+            out += [two_places(person, a, b, g) for b in stays[i + 1:] if at_once(a, b, g)]
 
     # entities
-    control_keys = {(t, e.key) for t, rule in RULES.items() for e in rule.effects if e.channel == CONTROL}
     for f in facts:
-        for field, kind, ref in entity_refs(f.event):
-            if g.fits(ref, kind):
-                continue
-            e = g.by_id.get(ref)
-            if (f.type_name, field) in control_keys and e is None:
-                out.append(_finding("undescribed-place", f"{f.id} changes control of {ref!r}, a place the log does not describe", (f.id,)))
-            elif e is None:
-                out.append(_finding("unknown-entity", f"{f.id} ({f.type_name}.{field}) refers to {ref!r}, which the log does not describe", (f.id,)))
-            else:
-                out.append(_finding("unknown-entity", f"{f.id} ({f.type_name}.{field}) needs a {kind} but {ref!r} is a {e.kind}", (f.id, e.event)))
+        out += entity_findings(f.id, f.type_name, f.event, g)
 
     # ordering
-    for a, b in ordering_conflicts(facts):
-        fa, fb = by_id[a], by_id[b]
-        out.append(_finding("ordering-conflict", f"{b} is said to come after {a}, but {a} is {fa.valid.describe()} and "
-                            f"{b} is {fb.valid.describe()}", (a, b)))
+    timed = {f.id: f for f in facts if f.valid is not None}
+    for f in facts:
+        out += [ordering_conflict(by_id[a], by_id[b]) for a, b in conflicts_of(f, timed.get)]
     entry_by_id = {e.id: e for e in entries}
     for f in facts:
         for other in (*f.after, *f.before):
             if other not in by_id:
                 e = entry_by_id.get(other)
-                why = "a correction" if e is not None and e.event.correction else "retracted"
-                out.append(_finding("ordering-dangling", f"{f.id} is ordered against {other}, which is {why}; the constraint is ignored", (f.id, other)))
+                out.append(ordering_dangling(f, other, e is not None and e.event.correction))
 
     # contradictory facts with identical windows
     groups: dict[tuple[str, str, int, int], list[tuple[Fact, object]]] = defaultdict(list)
     for f in k.timed():
-        for channel, key, transform in effects(f.event):
-            # (Only an effect that sets the value has an outcome of its own to compare.)
-            if channel in (CONTROL, UNIT) and OPS[transform.name].sets(transform.arg):
-                groups[(channel, key, f.lo, f.hi)].append((f, transform(INITIAL[channel])))
+        for channel, key, op in effects(f.event):
+            if setting(channel, op):
+                groups[(channel, key, f.lo, f.hi)].append((f, op(INITIAL[channel])))
     for (channel, key, _lo, _hi), group in sorted(groups.items()):
-        for i, (fa, va) in enumerate(group):
-            for fb, vb in group[i + 1:]:
-                if va != vb and not _linked(fa, fb):
-                    out.append(_finding("contradiction", f"{fa.id} and {fb.id} give {g.name(key)} different {CHANNEL_TITLES[channel]} "
-                                        f"({value_text(channel, va, g)} / {value_text(channel, vb, g)}) over the same window, "
-                                        "with no stated order between them", (fa.id, fb.id)))
+        out += contradictions(channel, key, group, g)
 
     # correction chains
     for e in entries:
-        seen, cur = [e.id], e
-        while cur.event.correction:
-            nxt = entry_by_id.get(cur.event.target)
-            if nxt is None:
-                break
-            if nxt.id in seen:
-                out.append(_finding("correction-cycle", "corrections form a cycle: " + " → ".join([*seen, nxt.id]), seen))
-                break
-            if nxt.seq >= cur.seq:
-                out.append(_finding("correction-cycle", f"{cur.id} corrects {nxt.id}, which comes after it in the log", (cur.id, nxt.id)))
-                break
-            seen.append(nxt.id)
-            cur = nxt
+        if e.event.correction:
+            found = correction_cycle(e.id, lambda i: (x.seq, x.event.target if x.event.correction else None) if (x := entry_by_id.get(i)) else None)
+            if found:
+                out.append(found)
     return out
 
 

@@ -308,14 +308,14 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         for key, a, _joined in rows:
             needed.add(key)
             if a is not None:
-                needed.update(_strings(a.value))
-                needed.update(x for c in a.candidates for x in _strings(c))
+                needed.update(strings_in(a.value))
+                needed.update(x for c in a.candidates for x in strings_in(c))
                 if a.last is not None:
-                    needed.update(_strings(a.last[0]))
+                    needed.update(strings_in(a.last[0]))
     for cls, name in LISTS.items():
         for h in lists[name][0]:
             if isinstance(h, Listed):
-                needed.update(x for field in _REF_FIELDS[cls] for x in _strings(h.fields.get(field)))
+                needed.update(x for field in _REF_FIELDS[cls] for x in strings_in(h.fields.get(field)))
             else:
                 needed.update(_refs_of(h.fact.event))
     for f in later[0]:
@@ -328,11 +328,12 @@ def _answer_of(channel: str, cell: Cell | None):
     return None if cell is None else answer(cell, CHANNELS[channel].initial)
 
 
-def _strings(value) -> list[str]:
+def strings_in(value) -> list[str]:
+    """Every string in a JSON-shaped value (the ids an answer's value may name)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _strings(v)]
+        return [x for v in value for x in strings_in(v)]
     return []
 
 

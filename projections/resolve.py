@@ -6,7 +6,7 @@ before the entry it acts on; the latest live correction of an entry wins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -122,9 +122,15 @@ def narrow(facts: list[Fact]) -> list[Fact]:
 def ordering_conflicts(facts: list[Fact]) -> list[tuple[str, str]]:
     """(earlier, later) pairs whose stated order cannot hold with their stated windows."""
     by_id = {f.id: f for f in facts if f.valid is not None}
+    return [pair for f in facts for pair in conflicts_of(f, by_id.get)]
+
+
+def conflicts_of(f: Fact, timed: Callable[[str], Fact | None]) -> list[tuple[str, str]]:
+    """The (earlier, later) pairs of `f`'s own order links (after, then before) that cannot hold with
+    the stated windows; `timed(id)` is the fact under that id when it has a valid time, else None."""
     out = []
-    for f in facts:
-        for a, b in [(o, f.id) for o in f.after] + [(f.id, o) for o in f.before]:
-            if a in by_id and b in by_id and by_id[a].valid.lo >= by_id[b].valid.hi:
-                out.append((a, b))
+    for a, b in [(o, f.id) for o in f.after] + [(f.id, o) for o in f.before]:
+        fa, fb = timed(a), timed(b)
+        if fa is not None and fb is not None and fa.valid.lo >= fb.valid.hi:
+            out.append((a, b))
     return out

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from chrono import settings
 from chrono.entry import Draft
-from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ENDS, PRECISIONS, QUALIFIERS, ValidTime, _together, from_micros
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ENDS, PRECISIONS, QUALIFIERS, ValidTime, _together, from_micros, parse_valid_time
 from events import ANY, REGISTRY, Event, Source
 
 BASE = datetime(2024, 11, 27, 2, 0, tzinfo=UTC)
@@ -130,16 +130,42 @@ def descriptions() -> list[Draft]:
 
 
 @st.composite
-def fact_drafts(draw, *, min_size: int = 1, max_size: int = 12, distinct_starts: bool = False) -> list[Draft]:
+def fact_drafts(draw, *, min_size: int = 1, max_size: int = 12, distinct_starts: bool = False,
+                times: st.SearchStrategy[ValidTime] | None = None) -> list[Draft]:
     """World facts with unique ids; with distinct_starts no two windows open at the same minute,
-    so valid-time order never needs the log position to break a tie."""
+    so valid-time order never needs the log position to break a tie; with `times`, windows drawn
+    from it."""
     n = draw(st.integers(min_size, max_size))
     starts = draw(st.lists(st.integers(0, 2_000), min_size=n, max_size=n, unique=True)) if distinct_starts else [None] * n
     out = []
     for i in range(n):
-        valid = draw(valid_times(distinct_starts=st.just(starts[i]))) if distinct_starts else draw(valid_times())
+        if times is not None:
+            valid = draw(times)
+        else:
+            valid = draw(valid_times(distinct_starts=st.just(starts[i]))) if distinct_starts else draw(valid_times())
         out.append(Draft(event=draw(world_events), valid=valid, sources=draw(sources), id=f"e{i}"))
     return out
 
 
 query_times = st.integers(-60, 2_700).map(lambda m: BASE + timedelta(minutes=m))
+
+
+@st.composite
+def spread_times(draw) -> ValidTime:
+    """Windows of every width a range of valid time must find: minutes to days near BASE, weeks and
+    months around it (wider than the cache's narrow ones), years, an open or unknown end, a month or
+    a year as stated, in other zones."""
+    return draw(st.one_of(
+        valid_times(),
+        st.builds(lambda start, days, zone: ValidTime(earliest=BASE + timedelta(minutes=start), latest=BASE + timedelta(minutes=start, days=days),
+                                                      precision="interval", zone=zone),
+                  st.integers(-40 * 24 * 60, 40 * 24 * 60), st.integers(1, 400), st.sampled_from(["UTC", "Asia/Damascus", "Pacific/Kiritimati"])),
+        st.tuples(st.sampled_from(["open", "bounded"]), st.sampled_from(["open", "bounded", "unknown"]), st.sampled_from(["UTC", "Asia/Damascus"]))
+        .filter(lambda t: "bounded" in t[:2]).map(lambda t: ValidTime(
+            earliest=BASE if t[0] == "bounded" else None, latest=BASE + timedelta(days=3) if t[1] == "bounded" else None,
+            precision="interval", zone=t[2], start=t[0], end=t[1])),
+        st.sampled_from(["2024-11", "2024-12", "2024", "2024-11-27", "2024-11-26"]).flatmap(
+            lambda literal: st.sampled_from(["UTC", "Asia/Damascus", "Pacific/Kiritimati", "America/Los_Angeles"]).map(
+                lambda zone: parse_valid_time(literal, zone))),
+        any_valid_times(),
+    ))

@@ -58,3 +58,18 @@ def test_state_table_shows_the_latest_statements_and_all_with_all(tmp_path):
     assert "earlier (--all lists them)" not in everything
     # The first statement of the account (the operations room's decision) only shows with --all.
     assert ("ops-source-overthrow-decision" in short, "ops-source-overthrow-decision" in everything) == (False, True)
+
+
+def test_check_and_export_show_progress_on_a_terminal_for_long_logs(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "PROGRESS_FROM", 10)
+    monkeypatch.setattr(render, "_is_terminal", lambda: True)
+    assert "checking" in run(tmp_path, "check").output
+    for fmt, suffix in (("jsonl", "jsonl"), ("csv", "csv"), ("timelinejs", "json")):
+        assert "exporting" in run(tmp_path, "export", "--format", fmt, "--out", str(tmp_path / f"x.{suffix}")).output
+    assert "mapping control" in run(tmp_path, "export", "--format", "geojson", "--out", str(tmp_path / "x.geojson")).output
+
+
+def test_no_progress_of_an_export_into_a_pipe(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "PROGRESS_FROM", 10)
+    result = run(tmp_path, "export", "--format", "csv", "--out", str(tmp_path / "x.csv"))
+    assert "exporting" not in result.output and "exported" in result.output

@@ -17,30 +17,45 @@ property tests hold it equal to the fold for any T and K, and a caught-up one eq
 from __future__ import annotations
 
 from .read import (
+    TIMED,
     all_facts,
     chains,
+    changed_between,
+    corrections,
+    count_facts,
     described,
     described_ids,
     descriptions,
+    each_fact,
     ending_ids,
+    entries_of,
     ends_by,
     fact,
     facts_after,
     key_cell,
     key_steps,
+    last_end,
     latest_listed,
+    members,
+    named_in,
     names_of,
     naming,
     naming_ids,
+    opening,
+    overlapping,
     position_at,
     recent_keys,
+    recorded_of,
+    sample_starts,
+    window_bounds,
     windows_of,
 )
 from .build import built_from, is_fresh, path_of, rebuild
 from .catchup import catch_up
 
 __all__ = [
-    "all_facts", "built_from", "catch_up", "chains", "described", "described_ids", "descriptions", "ending_ids", "ends_by", "fact", "facts_after", "is_fresh",
-    "key_cell", "key_steps", "latest_listed", "names_of", "naming", "naming_ids", "path_of", "position_at", "rebuild",
-    "recent_keys", "windows_of",
+    "TIMED", "all_facts", "built_from", "catch_up", "chains", "changed_between", "corrections", "count_facts", "described", "described_ids",
+    "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
+    "last_end", "latest_listed", "members", "named_in", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
+    "recent_keys", "recorded_of", "sample_starts", "window_bounds", "windows_of",
 ]

@@ -7,26 +7,29 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import NamedTuple
 
 import attrs
 
 from chrono import codec
 from chrono.entry import Entry
 from chrono.store import Log, entry_from_row
-from chrono.timeval import to_micros
-from events import REGISTRY
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
+from events import REGISTRY, ref_fields
 
 from ..resolve import Fact
 from ..rules import CHANGED, CHANNELS, END_OPS, ENDS, HOLDER, MEMBER, OBSERVED, OPS
 from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
-    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, STICKY, TYPE_CODES,
-    TYPE_TIME, between,
+    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, SPAN, STICKY, TYPE_CODES,
+    TYPE_TIME, WIDE, between,
 )
 
-_TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))
+TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))  # the types of facts with a window
+
 
 
 def fact_from_row(row) -> Fact:
@@ -71,7 +74,7 @@ def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
     lo, seq = FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
     cursors = [log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND {where} "
                                 f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], at + 1, HALF), *args))
-               for type_name in _TIMED]
+               for type_name in TIMED]
     for row in heapq.merge(*cursors, key=lambda row: (row[lo], row[seq])):
         yield fact_from_row(row)
 
@@ -366,3 +369,191 @@ def described_ids(log: Log, kind: str, position: int, limit: int | None = None) 
     return [r[0] for r in log.conn.execute(
         f"SELECT DISTINCT id FROM {ENTITIES} WHERE kind = ? AND {where} ORDER BY id LIMIT ?", (kind, *args, cap))]
 
+
+
+# --- whole ranges of valid time, and the whole log, for the investigation commands and exports -------
+
+
+def overlapping(log: Log, position: int, lo: int | None = None, hi: int | None = None, *, through: bool = False,
+                types=None) -> Iterator[Fact]:
+    """The facts standing at `position` whose (narrowed) window reaches into [lo, hi) — [lo, hi] with
+    `through` —, either end unbounded when None, of `types` (every timed type when None), in
+    valid-time order (window start, then log position), lazily. A window reaches a range when it
+    ends after the range's start and starts before its end.
+
+    By where windows open: each type's by the type index, and from `WIDE` before the range's start
+    those no wider than that; the wider ones (few) by their own index. So a range costs what it
+    holds, and the whole log streams in valid-time order without being held."""
+    top = HALF - 1 if hi is None else hi if through else hi - 1
+    if lo is None:
+        return opening(log, position, None, top, types=types)
+    where, args = _live(position)
+    types = _types(types)
+    cursors = _by_type(log, position, types, lo - WIDE, top, f" AND hi > ? AND hi - lo <= {WIDE}", (lo,))
+    if types:
+        marks = ", ".join("?" * len(types))
+        cursors.append(log.conn.execute(
+            f"SELECT lo, seq, {FACT_COLUMNS} FROM {FACT_ROWS} WHERE hi - lo > {WIDE} AND lo <= ? AND hi > ? AND {where} AND type IN ({marks}) "
+            "ORDER BY lo, seq", (top, lo, *args, *types)))
+    return _merged(cursors)
+
+
+def opening(log: Log, position: int, start: int | None = None, end: int | None = None, *, types=None) -> Iterator[Fact]:
+    """The facts standing at `position` whose (narrowed) window opens from `start` to `end` (both
+    included; unbounded when None), of `types` (every timed type when None), in valid-time order,
+    lazily: each type's by the type index."""
+    return _merged(_by_type(log, position, _types(types), -HALF + 1 if start is None else start, HALF - 1 if end is None else end))
+
+
+def _types(types) -> list[str]:
+    return TIMED if types is None else [t for t in TIMED if t in set(types)]
+
+
+def _by_type(log: Log, position: int, types: list[str], start: int, end: int, more: str = "", more_args: tuple = ()) -> list:
+    """A cursor for each type over the facts whose window opens from `start` to `end`, by the type
+    index, each row led by its window's start and log position (`_merged`)."""
+    where, args = _live(position)
+    return [log.conn.execute(f"SELECT lo, seq, {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ?{more} AND {where} "
+                             f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], start, end), *more_args, *args))
+            for type_name in types]
+
+
+def _merged(cursors: list) -> Iterator[Fact]:
+    """The facts of cursors each in valid-time order, merged (as plain tuples led by start and
+    position, which never tie)."""
+    for row in heapq.merge(*cursors):
+        yield fact_from_row(row[2:])
+
+
+def each_fact(log: Log, position: int) -> Iterator[tuple[int, str, str, int, int | None, int | None, str, str]]:
+    """(seq, id, type, version, lo, hi, body, links) of every fact standing at `position`,
+    descriptions too, its window narrowed, in no particular order (the cheapest the tables give): for
+    a pass over the whole log."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT seq, id, type, version, lo, hi, body, links FROM {FACT_ROWS} WHERE {where}", args)
+
+
+def sample_starts(log: Log, position: int, n: int, end: int | None = None) -> tuple[list[int], int]:
+    """The window starts of the timed facts standing at `position` and opening by `end` among `n`
+    rows of the facts' table picked evenly by rowid, and how many such facts it holds, estimated
+    from them (a few point lookups, however long the log)."""
+    where, args = _live(position)
+    top = log.conn.execute(f"SELECT max(rowid) FROM {FACTS}").fetchone()[0] or 0
+    picked = list(range(1, top + 1, max(1, top // max(1, n))))
+    starts: list[int] = []
+    for chunk in chunks(picked):
+        marks = ", ".join("?" * len(chunk))
+        starts += [lo for (lo,) in log.conn.execute(f"SELECT lo FROM {FACTS} WHERE rowid IN ({marks}) AND lo IS NOT NULL AND lo <= ? AND {where}",
+                                                      (*chunk, HALF - 1 if end is None else end, *args))]
+    return starts, (len(starts) * top // len(picked)) if picked else 0
+
+
+def changed_between(log: Log, first: int, last: int) -> list[str]:
+    """Ids of the facts whose standing version at position `first` is not the one at `last` (one of
+    their versions begins or ends in between: new, corrected, retracted, narrowed), in no particular
+    order. (A pass over the facts' narrow rows, no payloads: there is no index by position.)"""
+    return [r[0] for r in log.conn.execute(
+        f"SELECT DISTINCT id FROM {FACTS} WHERE (seq_from > ? AND seq_from <= ?) OR (seq_to > ? AND seq_to <= ?)", (first, last, first, last))]
+
+
+def recorded_of(log: Log, ids, position: int) -> dict[str, datetime]:
+    """id -> when the log recorded it, of the entries `ids` recorded by `position`."""
+    out = {}
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((i, from_micros(us)) for i, us in log.conn.execute(
+            f"SELECT id, recorded FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)))
+    return out
+
+
+def window_bounds(log: Log, position: int, end: int | None, ranks: Callable[[int], list[int]]) -> tuple[int, dict[int, int]]:
+    """How many bounds the windows of the timed facts standing at `position` and opening by `end` have
+    that are dates (their starts and ends strictly inside the calendar, narrowed), and the values at
+    the places `ranks(count)` names in their sorted list (0 first): order statistics, by one sort
+    SQLite does on disk, so the bounds are never held."""
+    where, args = _live(position)
+    bounds = (f"SELECT lo AS t FROM {FACTS} WHERE lo IS NOT NULL AND lo <= ? AND lo > ? AND lo < ? AND {where} UNION ALL "
+              f"SELECT hi FROM {FACTS} WHERE lo IS NOT NULL AND lo <= ? AND hi > ? AND hi < ? AND {where}")
+    top = HALF - 1 if end is None else end
+    bound_args = (top, CALENDAR_LO, CALENDAR_HI, *args) * 2
+    (count,) = log.conn.execute(f"SELECT count(*) FROM ({bounds})", bound_args).fetchone()
+    wanted = sorted(set(ranks(count)))
+    if not wanted:
+        return count, {}
+    marks = ", ".join("?" * len(wanted))
+    rows = log.conn.execute(f"SELECT r, t FROM (SELECT t, row_number() OVER (ORDER BY t) - 1 AS r FROM ({bounds})) WHERE r IN ({marks})",
+                            (*bound_args, *wanted))
+    return count, dict(rows)
+
+
+def count_facts(log: Log, position: int, *, timed: bool = False) -> int:
+    """How many facts stand at `position` (with `timed`, only those with a window)."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT count(*) FROM {FACTS} WHERE {where}" + (" AND lo IS NOT NULL" if timed else ""), args).fetchone()[0]
+
+
+def last_end(log: Log, position: int, before: int) -> int | None:
+    """The latest end of a window, short of `before`, among the facts standing at `position`."""
+    where, args = _live(position)
+    return log.conn.execute(f"SELECT max(hi) FROM {FACTS} WHERE hi < ? AND {where}", (before, *args)).fetchone()[0]
+
+
+class EntryRef(NamedTuple):
+    """Where an entry is and what it corrects, without its payload."""
+
+    seq: int
+    type: str
+    target: str | None  # what a correction or retraction acts on; None for anything else
+
+
+def entries_of(log: Log, ids, position: int) -> dict[str, EntryRef]:
+    """id -> EntryRef of the entries `ids` recorded by `position`."""
+    out = {}
+    for chunk in chunks(sorted(set(ids))):
+        marks = ", ".join("?" * len(chunk))
+        out.update((i, EntryRef(seq, t, target)) for seq, i, t, target in log.conn.execute(
+            f"SELECT seq, id, type, target FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)))
+    return out
+
+
+def corrections(log: Log, position: int) -> Iterator[tuple[int, str, str]]:
+    """(position, id, target) of every correction and retraction recorded by `position`, in log order
+    (by the target index: `+` keeps SQLite from reading the whole log by position instead)."""
+    return log.conn.execute("SELECT seq, id, target FROM events WHERE target IS NOT NULL AND +seq <= ? ORDER BY seq", (position,))
+
+
+def members(log: Log, actor: str, position: int) -> list[str]:
+    """Ids of the entities that belong to `actor` (a unit to its army) as their latest descriptions
+    standing at `position` say, sorted."""
+    where, args = _live(position)
+    ids = [r[0] for r in log.conn.execute(f"SELECT DISTINCT id FROM {ENTITIES} WHERE actor = ? AND {where}", (actor, *args))]
+    latest = {i: a for i, _kind, _name, a in names_of(log, ids, position)}
+    return sorted(i for i, a in latest.items() if a == actor)
+
+
+def named_in(log: Log, position: int, fields) -> set[str]:
+    """Every id the facts standing at `position` name in one of `fields` ((type, field) pairs of
+    `events.ref_fields`), read out of the stored JSON type by type by the type index; a payload of an
+    older schema is read as the current one (`_payload`)."""
+    where, args = _live(position)
+    wanted: dict[str, list[tuple[str, bool]]] = {}
+    for type_name, name in fields:
+        many = next(m for f, _k, m in ref_fields(REGISTRY[type_name]) if f == name)
+        wanted.setdefault(type_name, []).append((name, many))
+    out: set[str] = set()
+    for type_name, named in sorted(wanted.items()):
+        cls = REGISTRY[type_name]
+        code = TYPE_CODES[type_name]
+        rows = f"(SELECT body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version = ? AND {where})"
+        bounds = (code * SPAN - HALF, code * SPAN + HALF - 1, cls.version, *args)
+        for name, many in named:
+            sql = (f"SELECT DISTINCT j.value FROM {rows} AS f, json_each(f.body, '$.{name}') AS j" if many
+                   else f"SELECT DISTINCT json_extract(f.body, '$.{name}') FROM {rows} AS f")
+            out.update(v for (v,) in log.conn.execute(sql, bounds) if v is not None)
+        for version, body in log.conn.execute(
+                f"SELECT version, body FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND version != ? AND {where}", bounds):
+            payload = _payload(type_name, version, body)
+            for name, many in named:
+                value = payload.get(name)
+                out.update(v for v in (value if many else [value]) if v is not None)
+    return out

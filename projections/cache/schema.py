@@ -71,6 +71,11 @@ RECENCY = coded("channel", CHANNEL_CODES, "lo")  # (a keyed effect's window alwa
 FACT_TYPES = sorted(n for n, cls in REGISTRY.items() if not cls.correction)
 TYPE_CODES = {name: i - len(FACT_TYPES) // 2 for i, name in enumerate(FACT_TYPES)}  # (centred on 0: up to 31 fit)
 TYPE_TIME = coded("type", TYPE_CODES, f"coalesce(lo, {-HALF})")
+# A window wider than this (about 12.7 days: weeks, months, years, an open or unknown end) is wide.
+# A range of valid time finds the facts whose windows reach into it by where they open: the others by
+# the type index, from WIDE before the range's start; the wide ones, few, by an index of their own.
+WIDE = 2**40
+
 # The ops whose effect later ops never undo (`rules.Channel.sticky`): found by an index of their own.
 STICKY = ", ".join(f"'{c.sticky}'" for c in CHANNELS.values() if c.sticky)
 
@@ -98,6 +103,7 @@ CREATE TABLE {{s}}.{REFS} (
 )""", f"""
 CREATE INDEX {{s}}.{FACTS}_id ON {FACTS} (id, seq_from, seq_to, lo, hi);
 CREATE INDEX {{s}}.{FACTS}_type ON {FACTS} ({TYPE_TIME}, seq, seq_from, seq_to);
+CREATE INDEX {{s}}.{FACTS}_wide ON {FACTS} (lo, seq, hi, seq_from, seq_to) WHERE hi - lo > {WIDE};
 CREATE INDEX {{s}}.{FACTS}_linked ON {FACTS} (id, links) WHERE links IS NOT NULL;
 CREATE INDEX {{s}}.{ENTITIES}_id ON {ENTITIES} (id, seq_from, seq_to);
 CREATE INDEX {{s}}.{ENTITIES}_kind ON {ENTITIES} (kind, id, seq_from, seq_to);

@@ -5,22 +5,33 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
+import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from html import escape
 from typing import IO
 
 import orjson
 
+from chrono import jsonout
 from chrono.errors import ChronoError
 from chrono.jsonl import write_entries
-from chrono.store import Log
+from chrono.settings import actor_colours, setting
+from chrono.store import Log, bulk
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
+from events import REGISTRY, StatementIssued, ref_fields
 
-from events import StatementIssued
-
+from .. import cache
+from ..indexed import Progress, gazetteer, quietly
+from ..query import Knowledge, ensure_cache, keyed_json
 from ..resolve import Fact
+from ..rules import CHANNELS, CONTROL, WHERE, rule_of
+from ..world import answer
 from . import FORMATS, GROUPINGS, MAX_GROUPS, SPANS
+from ._colors import actor_colors
 from ._model import Scene, scene
 from ._svg import colour_of, describe_control
 
@@ -89,6 +100,8 @@ def csv_row(sc: Scene, f: Fact, recorded: datetime) -> dict:
     sources = info["sources"]
 
     def joined(key: str) -> str:
+        if len(sources) == 1:  # (most facts: the same text, without the generators)
+            return sources[0][key] or ""
         return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
 
     bounded_start = f.lo > CALENDAR_LO
@@ -171,12 +184,17 @@ def geojson(log: Log, at: datetime | None = None, known_at: datetime | None = No
     if at is None:
         at = _latest(sc)
     doc = sc.state(at)
+    return geojson_of(sc, doc["valid_at"], doc["known_at"], doc["control"], doc["whereabouts"])
+
+
+def geojson_of(sc: Scene, valid_at: str, known_at: str, control: list[dict], whereabouts: list[dict]) -> dict:
+    """The FeatureCollection of `geojson` from the rows of a state's control and whereabouts."""
     people: dict[str, list[str]] = {}
-    for w in doc["whereabouts"]:
+    for w in whereabouts:
         if w["place"] and w["status"] != "unknown":
             people.setdefault(w["place"], []).append(w["person"])
     features = []
-    for c in doc["control"]:
+    for c in control:
         e = sc.g.by_id.get(c["place"])
         coords = sc.coords(c["place"])
         n = sc.g.name
@@ -200,7 +218,7 @@ def geojson(log: Log, at: datetime | None = None, known_at: datetime | None = No
                 "marker-color": colour_of(sc, c["controller"]) if c["status"] != "unknown" else "#ffffff",
             },
         })
-    return {"type": "FeatureCollection", "valid_at": doc["valid_at"], "known_at": doc["known_at"], "log": sc.log_name, "features": features}
+    return {"type": "FeatureCollection", "valid_at": valid_at, "known_at": known_at, "log": sc.log_name, "features": features}
 
 
 # --- TimelineJS ------------------------------------------------------------------------------------
@@ -267,9 +285,19 @@ def own_span(points: list[int]) -> tuple[int, int]:
     """The chronicle's own span, from the known bounds of its events' windows: their quartiles,
     widened by FAR_OUT times the distance between them (at least a day) on each side."""
     p = sorted(points)
-    if len(p) < 4:
-        return (p[0], p[-1]) if p else (0, 0)
-    q1, q3 = p[len(p) // 4], p[(3 * len(p)) // 4]
+    return span_of(len(p), p.__getitem__)
+
+
+def span_ranks(n: int) -> list[int]:
+    """Where in the sorted bounds `span_of` looks, when there are `n`."""
+    return [0, n - 1] if n < 4 else [n // 4, (3 * n) // 4]
+
+
+def span_of(n: int, nth: Callable[[int], int]) -> tuple[int, int]:
+    """`own_span` of `n` bounds, the i-th smallest of which is `nth(i)` (asked only at `span_ranks`)."""
+    if n < 4:
+        return (nth(0), nth(n - 1)) if n else (0, 0)
+    q1, q3 = (nth(i) for i in span_ranks(n))
     spread = max(q3 - q1, DAY_US)
     return q1 - FAR_OUT * spread, q3 + FAR_OUT * spread
 
@@ -280,12 +308,27 @@ def slide_groups(sc: Scene, infos: list[dict], by: str) -> dict[str, str]:
     named and the rest share one. Nothing for `none`."""
     if by == "none":
         return {}
-    key = {i["id"]: next(iter(i["places"] if by == "place" else i["actors"]), None) for i in infos}
-    ranked = sorted(Counter(k for k in key.values() if k).items(), key=lambda kv: (-kv[1], sc.g.name(kv[0]).casefold()))
-    rows = len(ranked) + (None in key.values())
+    named, other = group_names(sc, Counter(group_key(i, by) for i in infos), by)
+    return {i["id"]: group_of(sc, i, by, named, other) for i in infos}
+
+
+def group_key(info: dict, by: str) -> str | None:
+    """What an event is grouped by: its first place or actor (None: it names none)."""
+    return next(iter(info["places"] if by == "place" else info["actors"]), None)
+
+
+def group_names(sc: Scene, counts: Counter, by: str) -> tuple[set, str]:
+    """The keys that name a group of their own, from how many events each has (`group_key`), and the
+    name of the group the rest share."""
+    ranked = sorted(((k, c) for k, c in counts.items() if k), key=lambda kv: (-kv[1], sc.g.name(kv[0]).casefold()))
+    rows = len(ranked) + (None in counts)
     named = {k for k, _ in (ranked if rows <= MAX_GROUPS else ranked[: MAX_GROUPS - 1])}
-    other = "Other places, or none" if by == "place" else "Other actors, or none"
-    return {i: sc.g.name(k) if k in named else other for i, k in key.items()}
+    return named, "Other places, or none" if by == "place" else "Other actors, or none"
+
+
+def group_of(sc: Scene, info: dict, by: str, named: set, other: str) -> str:
+    k = group_key(info, by)
+    return sc.g.name(k) if k in named else other
 
 
 def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | None) -> dict:
@@ -331,39 +374,285 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
         lo, hi = own_span([t for f, _i, _d in dated for t in (f.lo, f.hi) if CALENDAR_LO < t < CALENDAR_HI])
     inside, outside = [], []
     for f, i, d in dated:
-        # Far out: the whole window before the span, or after it (an open end reaches into any span).
-        (outside if f.hi < lo or max(f.lo, CALENDAR_LO + 1) > hi else inside).append((f, i, d))
+        (outside if far_out(f, lo, hi) else inside).append((f, i, d))
     groups = slide_groups(sc, [i for _f, i, _d in inside], group)
+    return timelinejs_of(sc, [(i, d) for _f, i, d in outside], [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside], title=title)
+
+
+def far_out(f: Fact, lo: int, hi: int) -> bool:
+    """Whether a fact lies far outside the span [lo, hi]: its whole window before it, or after it (an
+    open end reaches into any span)."""
+    return f.hi < lo or max(f.lo, CALENDAR_LO + 1) > hi
+
+
+def timelinejs_of(sc: Scene, outside: list[tuple[dict, tuple]], events, *, title: str | None = None) -> dict:
+    """The TimelineJS document around its slides (a list, or an iterator to stream), the events far
+    outside its span ((info, dates) of each) listed on the title slide."""
     text = f"<p>As known at {escape(iso(sc.k.known_at, sc.zone))}</p>"
     if outside:
         items = "".join(f"<li>{escape(d[0]['display_date'])}{' – ' + escape(d[1]['display_date']) if d[1] else ''}: {escape(i['summary'])}</li>"
-                        for _f, i, d in outside)
+                        for i, d in outside)
         text += f"<p>Also in the log, far outside this timeline's span:</p><ul>{items}</ul>"
     return {
         "title": {"text": {"headline": escape(title or sc.title), "text": text}},
-        "events": [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside],
+        "events": events,
     }
 
 
 def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, known_at: datetime | None = None,
-           group: str = "none", span: str = "own") -> int:
+           group: str = "none", span: str = "own", step: Progress = quietly) -> int:
     """Write `log` to the binary stream `out` in `fmt` (one of FORMATS); returns how many entries,
     events or features were written. `jsonl` is the whole log, lossless (what `import` reads) and
     ignores `at`/`known_at`; `csv` and `timelinejs` hold the events standing as known at `known_at`
-    (with `at`, only those begun by then); `geojson` is the state at `at`."""
+    (with `at`, only those begun by then); `geojson` is the state at `at`.
+
+    Every format is written as it is read, in memory that does not grow with the log: the events in
+    valid-time order through the cache's indexes (`cache.opening`, `cache.overlapping`), the state a
+    key at a time (`cache.key_cell`). Without a cache that can be brought up to date, from the fold.
+    `step` reports how far a long export has got."""
     if fmt == "jsonl":
-        return write_entries(log.entries(), out)
+        with step("exporting", lambda: len(log)) as report:
+            return write_entries(_reporting(log.entries(), report), out)
+    if fmt not in FORMATS:
+        raise ChronoError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    if group not in GROUPINGS:
+        raise ChronoError(f"cannot group a timeline by {group!r}; one of {', '.join(GROUPINGS)}")
+    if span not in SPANS:
+        raise ChronoError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
+    position = cache.position_at(log, known_at) if ensure_cache(log) else None
+    if position is None:
+        return _export_folded(log, fmt, out, at=at, known_at=known_at, group=group, span=span)
+    sc = _scene(log, position, known_at, colors=fmt == "geojson")
+    if fmt == "geojson":
+        doc = _geojson_indexed(log, sc, position, at, step)
+        out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+        return len(doc["features"])
+    end = None if at is None else to_micros(at)
+    with bulk(), step("exporting", lambda: cache.count_facts(log, position, timed=True)) as report:
+        if fmt == "csv":
+            header = io.StringIO(newline="")
+            csv.writer(header, lineterminator="\r\n").writerow(CSV_COLUMNS)
+            out.write(header.getvalue().encode("utf-8"))
+            return _write_pieces(_pieces(log, position, end, lambda lg, start, stop: cache.opening(lg, position, start, stop),
+                                         lambda facts, lg: _csv_pieces(facts, sc, lg, position)), out.write, report)
+        return _timelinejs_indexed(log, sc, position, end, group, span, out, report)
+
+
+def _scene(log: Log, position: int, known_at: datetime | None, *, colors: bool) -> Scene:
+    """What `scene` gives an export, read from the cache: the whole gazetteer (it grows with the
+    entities, not the log), and the actors' colours only when asked (a map's)."""
+    g = gazetteer(log, position)
+    k = Knowledge(known_at=known_at or log.clock(), log=log, position=position)
+    k.use_gazetteer(g)
+    return Scene(log_name=log.name, title=setting(log, "title") or log.name, zone=log.zone, k=k,
+                 colors=_actor_colors(log, position, g) if colors else {})
+
+
+def _csv_pieces(facts, sc: Scene, log: Log, position: int, batch: int = 1024) -> Iterator[tuple[bytes, int]]:
+    """The CSV rows of `facts` (as `write_csv` writes them), a batch at a time, with how many; when the
+    log recorded what each says now read a batch at a time too."""
+    text = io.StringIO(newline="")
+    w = csv.writer(text, lineterminator="\r\n")  # (what csv.DictWriter writes, without its checks of every row's keys)
+    facts = iter(facts)
+    while chunk := list(itertools.islice(facts, batch)):
+        recorded = cache.recorded_of(log, {(f.via or (f.id,))[-1] for f in chunk}, position)
+        for f in chunk:
+            row = csv_row(sc, f, recorded[(f.via or (f.id,))[-1]])
+            w.writerow([row[c] for c in CSV_COLUMNS])
+        yield text.getvalue().encode("utf-8"), len(chunk)
+        text.seek(0)
+        text.truncate()
+
+
+def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, group: str, span: str, out: IO[bytes], report) -> int:
+    """`timelinejs` read as it is written: the span from the quartiles of the windows' bounds (by a
+    sort SQLite does on disk), the few events far outside it first (the title slide lists them), the
+    groups' sizes by a pass of their own when grouped, then every other event's slide in valid-time
+    order."""
+    lo, hi = CALENDAR_LO, CALENDAR_HI
+    if span == "own":
+        n, at_rank = cache.window_bounds(log, position, end, span_ranks)
+        lo, hi = span_of(n, at_rank.__getitem__)
+    top = hi if end is None else min(hi, end)
+
+    def dated(facts):
+        for f in facts:
+            info = sc.event_info(f)
+            dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
+            if dates is not None:
+                yield f, info, dates
+
+    before = (x for x in dated(cache.opening(log, position, None, lo - 1 if end is None else min(lo - 1, end))) if far_out(x[0], lo, hi)) \
+        if span == "own" else ()
+    after = dated(cache.opening(log, position, hi + 1, end)) if span == "own" and (end is None or end > hi) else ()
+    outside = [(i, d) for _f, i, d in itertools.chain(before, after)]
+    inside = lambda lg, start, stop: (cache.opening(lg, position, start, stop) if start is not None  # noqa: E731
+                                      else cache.overlapping(lg, position, lo - 1, stop, through=True))
+    named, other = set(), ""
+    if group != "none":
+        named, other = group_names(sc, Counter(group_key(i, group) for _f, i, _d in dated(_inside(inside(log, None, top), lo, hi))), group)
+
+    def pieces_of(facts, _lg):
+        for _f, i, d in dated(_inside(facts, lo, hi)):
+            slide = timelinejs_slide(i, d, group_of(sc, i, group, named, other) if group != "none" else None)
+            yield orjson.dumps(slide, option=orjson.OPT_INDENT_2), 1
+
+    count = [0]
+
+    def slides():
+        for piece, n in _pieces(log, position, top, inside, pieces_of):
+            count[0] += n
+            if count[0] % 4096 == 0:
+                report(count[0])
+            yield jsonout.Raw(piece)
+        report(count[0])
+
+    jsonout.write(timelinejs_of(sc, outside, slides()), out.write)
+    out.write(b"\n")
+    return count[0]
+
+
+def _inside(facts, lo: int, hi: int):
+    return (f for f in facts if not far_out(f, lo, hi))
+
+
+def _write_pieces(pieces, write, report) -> int:
+    n = 0
+    for piece, count in pieces:
+        write(piece)
+        before, n = n, n + count
+        if n // 4096 != before // 4096:
+            report(n)
+    report(n)
+    return n
+
+
+# A large export is written by two processes: the facts opening before the middle of the log's valid
+# time here, the rest by a forked child at once, into a temporary file this one copies when done. A
+# row costs about three times what reading its fact does (naming, wording, encoding), so the two
+# halves take about as long.
+PARALLEL_FROM = 20_000  # facts; below this the fork costs more than it saves
+_SAMPLE = 512  # facts looked at to find the middle
+
+
+def _pieces(log: Log, position: int, end: int | None, facts: Callable, pieces_of: Callable) -> Iterator[tuple[bytes, int]]:
+    """`pieces_of(facts(log, start, stop), log)` for the facts of an export (`facts`: those opening from
+    `start` to `stop`, None for no bound) whose windows open by `end`, in valid-time order: in two
+    processes when the log is large, in a file, and there are two cores."""
+    middle = _middle(log, position, end)
+    if middle is None:
+        yield from pieces_of(facts(log, None, end), log)
+        return
+    import signal
+    import struct
+    import tempfile
+
+    spill = tempfile.TemporaryFile()
+    pid = os.fork()
+    if pid == 0:  # the child: the later half, into the file; then leave without running anything of the parent's
+        code = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            other = Log.open(log.path, readonly=True)
+            if not ensure_cache(other):
+                raise ChronoError("the cache is not the log's")
+            with open(spill.fileno(), "wb", buffering=1 << 20, closefd=False) as put:
+                for piece, n in pieces_of(facts(other, middle, end), other):
+                    put.write(struct.pack("<QI", len(piece), n))
+                    put.write(piece)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    try:
+        yield from pieces_of(facts(log, None, middle - 1), log)
+        _, status = os.waitpid(pid, 0)
+        pid = None
+        if status != 0:  # (the child could not: this process writes its half too)
+            yield from pieces_of(facts(log, middle, end), log)
+            return
+        spill.seek(0)
+        with open(spill.fileno(), "rb", buffering=1 << 20, closefd=False) as got:
+            while head := got.read(12):
+                size, n = struct.unpack("<QI", head)
+                yield got.read(size), n
+    finally:
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        spill.close()
+
+
+def _middle(log: Log, position: int, end: int | None) -> int | None:
+    """A moment about half the facts opening by `end` open before, from a sample of the facts' rows;
+    None when the export is not worth two processes (a small log, a log in memory, one core)."""
+    if log.path == ":memory:" or not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
+        return None
+    starts, facts = cache.sample_starts(log, position, _SAMPLE, end)
+    if facts < PARALLEL_FROM or len(starts) < _SAMPLE // 8:
+        return None
+    return sorted(starts)[len(starts) // 2]
+
+
+def _actor_colors(log: Log, position: int, g) -> dict[str, str]:
+    """The colours `scene` gives the actors: every actor the log describes or names (in a field that
+    names an actor, or naming a described one), those that facts of control name first, the log's own
+    colours winning; from the stored JSON of the fields that name entities, not from the facts."""
+    described = {e.id for e in g.of_kind("actor")}
+    fields = [(name, f, kind) for name, cls in REGISTRY.items() if not cls.correction for f, kind, _many in ref_fields(cls)]
+    control = {name for name in REGISTRY if any(e.channel == CONTROL for e in rule_of(name).effects)}
+    named = cache.named_in(log, position, [(t, f) for t, f, kind in fields if kind == "actor"])
+    of_control = cache.named_in(log, position, [(t, f) for t, f, _kind in fields if t in control])
+    holders = {v for v in of_control if v in described} | cache.named_in(log, position, [(t, f) for t, f, kind in fields if t in control and kind == "actor"])
+    return actor_colors(described | named, first=holders, chosen=actor_colours(log))
+
+
+def _export_folded(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None, known_at: datetime | None,
+                   group: str = "none", span: str = "own") -> int:
     if fmt == "csv":
         text = io.StringIO(newline="")
         n = write_csv(log, text, at=at, known_at=known_at)
         out.write(text.getvalue().encode("utf-8"))
         return n
-    if fmt == "geojson":
-        doc = geojson(log, at, known_at)
-        out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
-        return len(doc["features"])
-    if fmt == "timelinejs":
-        doc = timelinejs(log, at=at, known_at=known_at, group=group, span=span)
-        out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
-        return len(doc["events"])
-    raise ChronoError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    doc = geojson(log, at, known_at) if fmt == "geojson" else timelinejs(log, at=at, known_at=known_at, group=group, span=span)
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    return len(doc["features" if fmt == "geojson" else "events"])
+
+
+def _reporting(items, report, every: int = 4096):
+    """`items`, reporting how many have gone by every `every`, and at the end."""
+    n = 0
+    for item in items:
+        n += 1
+        if n % every == 0:
+            report(n)
+        yield item
+    report(n)
+
+
+def _geojson_indexed(log: Log, sc: Scene, position: int, at: datetime | None, step: Progress) -> dict:
+    """`geojson` read a key at a time: every place's control and every person's whereabouts at `at`
+    (by default, the first moment every window with an end has closed), as `state --all` gives them."""
+    g = sc.g
+    if at is None:
+        last = cache.last_end(log, position, CALENDAR_HI)
+        at = sc.k.known_at if last is None else from_micros(last)
+    us = to_micros(at)
+    ends = cache.ends_by(log, us, position)
+    sections = {}
+    for channel in (CONTROL, WHERE):
+        c = CHANNELS[channel]
+        keys = sorted({e.id for e in g.of_kind(c.kind)} | {key for key in cache.recent_keys(log, channel, us, position) if c.lists(g.kind(key))})
+        with step(f"mapping {channel}", lambda: len(keys)) as report:
+            rows = []
+            for key in keys:
+                cell = cache.key_cell(log, channel, key, us, position, ends=ends)[0]
+                rows.append({c.kind: key, "name": g.name(key), **keyed_json(channel, None if cell is None else answer(cell, c.initial), sc.zone)})
+                if len(rows) % 1024 == 0:
+                    report(len(rows))
+            report(len(rows))
+        sections[channel] = rows
+    return geojson_of(sc, iso(from_micros(us), sc.zone), iso(sc.k.known_at, sc.zone), sections[CONTROL], sections[WHERE])
