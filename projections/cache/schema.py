@@ -25,7 +25,7 @@ KEYS = "proj_keys"
 MENTIONS = "proj_mentions"
 REFS = "proj_refs"
 NEVER = 2**62  # seq_to of a version that still stands
-FORMAT = "19"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
+FORMAT = "20"  # of the cache's tables and of the code that fills them: a cache in another format is rebuilt, not read
 
 FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, valid_hi, valid_meta, body, sources, links, via"
 # A version that is the log's own row (most facts: nothing corrected or narrowed them) leaves its
