@@ -58,3 +58,8 @@ class TamperedError(ChronoError):
     def __init__(self, message: str, *, position: int | None = None):
         super().__init__(message)
         self.position = position
+
+
+class NotContinuedError(TamperedError):
+    """A local copy of a log and the log it copies part ways at `position`: the log was replaced or
+    rewritten, or a row it gives does not hold (chrono.replica)."""

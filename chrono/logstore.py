@@ -208,9 +208,10 @@ class LogStore(abc.ABC):
         return (e for e in self.entries() if e.type_name == SETTING)
 
     @abc.abstractmethod
-    def stored_rows(self) -> Iterator[tuple]:
-        """Every row as stored (its COLUMNS, in order), in position order, without checking or decoding
-        anything: what `verify` reads."""
+    def stored_rows(self, *, after_seq: int = 0) -> Iterator[tuple]:
+        """Every row after `after_seq` as stored (its COLUMNS, in order), in position order, without
+        checking or decoding anything: what `verify` reads, and what a local copy of the log takes
+        (chrono.replica)."""
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -560,6 +561,21 @@ def entry_from_row(row: Sequence) -> Entry:
         None if provenance is None else codec.loads(provenance))
 
 
+def row_problem(row: Sequence, seq: int, prev: str, last_recorded: int) -> str | None:
+    """What is wrong with a stored row (its COLUMNS) as the one at position `seq`, after the row hashed
+    `prev` and recorded at `last_recorded` (UTC microseconds), or None: what `verify` checks of each row,
+    and what a local copy of a log checks of each row it takes (chrono.replica)."""
+    if row[0] != seq:
+        return f"position {seq} is missing (found {row[0]})"
+    if row[12] != prev:
+        return f"position {seq} does not follow the previous entry's hash"
+    if row_hash(row[:13], row[14]) != row[13]:
+        return f"position {seq} was altered: its content does not match its hash"
+    if row[7] < last_recorded:
+        return f"position {seq} was recorded before the entry it follows"
+    return None
+
+
 def verify(log: LogStore, *, head: str | None = None, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute the hash chain and check the log's invariants; report the first bad position."""
     prev, expect_seq, last_recorded, count = GENESIS, 1, 0, 0
@@ -567,20 +583,11 @@ def verify(log: LogStore, *, head: str | None = None, progress: Callable[[int], 
     last = Head(0, GENESIS, None)
     ids: set[str] = set()
     for row in log.stored_rows():
-        seq = row[0]
-        problem = None
-        if seq != expect_seq:
-            problem = f"position {expect_seq} is missing (found {seq})"
-            seq = expect_seq
-        elif row[12] != prev:
-            problem = f"position {seq} does not follow the previous entry's hash"
-        elif row_hash(row[:13], row[14]) != row[13]:
-            problem = f"position {seq} was altered: its content does not match its hash"
-        elif row[7] < last_recorded:
-            problem = f"position {seq} was recorded before the entry it follows"
-        elif row[1] in ids:
+        seq = expect_seq
+        problem = row_problem(row, seq, prev, last_recorded)
+        if problem is None and row[1] in ids:
             problem = f"position {seq} repeats event id {row[1]!r}"
-        else:
+        elif problem is None:
             try:
                 entry_from_row(row)
             except ChronoError as e:

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from .clock import Clock, system_clock
 from .entry import Draft, Entry
-from .errors import ChronoError, LogLockedError, NotALogError, StorageError, TamperedError, UnknownEventError
+from .errors import ChronoError, LogLockedError, NotALogError, NotContinuedError, StorageError, TamperedError, UnknownEventError
 from .logstore import (
     COLUMNS,
     GENESIS,
@@ -31,6 +31,7 @@ from .logstore import (
     VerifyReport,
     entry_from_row,
     row_hash,
+    row_problem,
     valid_columns,
     verify,
 )
@@ -69,13 +70,17 @@ class Log(LogStore):
         self._provenance = _has_provenance(conn)
         meta = dict(conn.execute("SELECT key, value FROM chrono_meta").fetchall())
         self.created_zone: str | None = meta.get("zone")
+        # The address of the log this file is a local copy of (chrono.replica), or None for a log of its
+        # own: a copy is written only by copying, never by a command.
+        self.copy_of: str | None = meta.get("copy_of")
         self.name: str = meta.get("name") or os.path.basename(path)
         self._staging = False  # inside staged(): each write is a savepoint of the stage's transaction
 
     # --- opening -----------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str, *, zone: str | None = None, name: str | None = None, clock: Clock = system_clock) -> Log:
+    def create(cls, path: str, *, zone: str | None = None, name: str | None = None, clock: Clock = system_clock,
+               copy_of: str | None = None) -> Log:
         """A new, empty log at `path`. A `zone` is kept in its metadata, as logs written before settings
         kept theirs (the bundled chronicle's is): `chrono init` records a zone as a setting instead
         (chrono.settings), which travels with the log."""
@@ -85,7 +90,7 @@ class Log(LogStore):
             raise ChronoError(f"{path} already exists; choose another --db or remove it first")
         conn = _connect(path)
         try:
-            _create_schema(conn, zone=zone, name=name or os.path.basename(path), created=clock())
+            _create_schema(conn, zone=zone, name=name or os.path.basename(path), created=clock(), copy_of=copy_of)
         except sqlite3.Error as e:
             conn.close()
             raise StorageError(f"cannot create a log at {path}: {e}") from e
@@ -174,8 +179,8 @@ class Log(LogStore):
         for row in self.conn.execute(f"SELECT {self.columns()} FROM events WHERE {_SETTINGS_ROWS} ORDER BY seq"):
             yield entry_from_row(row)
 
-    def stored_rows(self) -> Iterator[tuple]:
-        return iter(self.conn.execute(f"SELECT {self.columns()} FROM events ORDER BY seq"))
+    def stored_rows(self, *, after_seq: int = 0) -> Iterator[tuple]:
+        return iter(self.conn.execute(f"SELECT {self.columns()} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)))
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -299,6 +304,42 @@ class Log(LogStore):
             self._provenance = True
         self.conn.executemany(_INSERT, rows)
 
+    def copy_from(self, rows_after: Callable[[int], Iterable[tuple]], *, batch_size: int = 5000,
+                  report: Callable[[int], None] | None = None) -> int:
+        """Append the rows of another store of the same log as that store positioned and hashed them (a
+        local copy of a log kept elsewhere: chrono.replica), and return how many. `rows_after(n)` gives
+        the other store's rows after position n (`stored_rows(after_seq=n)`); it is asked, under this
+        log's write lock, from the row at this log's head, which must be this log's own, and every row
+        after must pass `row_problem` (position, chain, hash, recorded time). Else NotContinuedError,
+        and nothing of this call is kept."""
+        taken = 0
+        with self._transaction():
+            head = self.head()
+            seq, prev, last = head.seq, head.hash, 0 if head.recorded is None else to_micros(head.recorded)
+            rows = iter(rows_after(max(seq - 1, 0)))
+            if seq:
+                own = next(rows, None)
+                if own is None or own[0] != seq or own[13] != head.hash:
+                    raise NotContinuedError(f"the log at position {seq} is not the one {self.path} copied", position=seq)
+            batch: list[tuple] = []
+            for row in rows:
+                problem = row_problem(row, seq + 1, prev, last)
+                if problem:
+                    raise NotContinuedError(problem, position=seq + 1)
+                batch.append(tuple(row))
+                seq, prev, last = row[0], row[13], row[7]
+                if len(batch) >= batch_size:
+                    self._insert(batch)
+                    taken += len(batch)
+                    batch = []
+                    if report:
+                        report(taken)
+            self._insert(batch)
+            taken += len(batch)
+        if report:
+            report(taken)
+        return taken
+
     def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
@@ -385,7 +426,7 @@ def _storage_error(e: sqlite3.Error, path: str) -> ChronoError:
     return StorageError(f"{path}: {text}")
 
 
-def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, created: datetime) -> None:
+def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, created: datetime, copy_of: str | None = None) -> None:
     import sqlite_utils  # only a new log needs it; keep it off every read's start-up
 
     db = sqlite_utils.Database(conn)
@@ -398,6 +439,7 @@ def _create_schema(conn: sqlite3.Connection, *, zone: str | None, name: str, cre
             *([{"key": "zone", "value": zone}] if zone is not None else []),
             {"key": "name", "value": name},
             {"key": "created", "value": created.isoformat()},
+            *([{"key": "copy_of", "value": copy_of}] if copy_of is not None else []),
         ]
     )
     db["events"].create(

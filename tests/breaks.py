@@ -150,6 +150,13 @@ BREAKS = [
           ("tests/test_catchup.py",)),
     Break("catch-up-extends", "a cache the log does not extend is rebuilt, not caught up",
           "projections/cache/catchup.py", "return built if row is not None and row[0] == built.hash else None", "return built", ("tests/test_catchup.py",)),
+    # --- a local copy of a log kept elsewhere ------------------------------------------------------------
+    Break("copy-checks-rows", "a local copy takes only rows that continue its chain with the hash their columns give",
+          "chrono/store.py", "problem = row_problem(row, seq + 1, prev, last)", "problem = None", ("tests/test_replica.py",)),
+    Break("copy-own-head", "a log whose row at the copy's head is another is copied anew",
+          "chrono/store.py", "if own is None or own[0] != seq or own[13] != head.hash:", "if own is None:", ("tests/test_replica.py",)),
+    Break("copy-of-only", "a file that is not a copy of the log is never written as one",
+          "chrono/replica.py", "if local.copy_of != address:", "if False:", ("tests/test_replica.py",)),
     # --- ranges of valid time and passes over the whole log -----------------------------------------
     Break("range-narrow-from-wide", "a range of valid time finds every window reaching into it, whichever way it is read",
           "projections/cache/read.py", 'cursors = _by_type(log, position, types, lo - WIDE, top, f" AND hi > ? AND hi - lo <= {WIDE}", (lo,))',
@@ -205,7 +212,7 @@ BREAKS = [
     Break("known-at-inclusive", "as known at K includes what was recorded at K",
           "chrono/store.py", 'sql += " AND recorded <= ?"', 'sql += " AND recorded < ?"', ("tests/test_properties.py",)),
     Break("verify-chain", "verify finds an entry that does not follow the previous one's hash",
-          "chrono/logstore.py", "elif row[12] != prev:", "elif False:", ("tests/test_properties.py", "tests/test_store.py")),
+          "chrono/logstore.py", "if row[12] != prev:", "if False:", ("tests/test_properties.py", "tests/test_store.py")),
     Break("stage-kept-only-if-committed", "a stage not committed (a dry run) writes nothing",
           "chrono/store.py", "if stage.committed:", "if True:", ("tests/test_store_contract.py", "tests/test_cli_entry.py")),
     # --- what a log takes in ---------------------------------------------------------------------------
