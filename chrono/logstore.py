@@ -165,6 +165,10 @@ class LogStore(abc.ABC):
     path: str  # where it is (a file, ":memory:", a database's address)
     clock: Clock  # the store's clock, which gives every recorded time
     readonly: bool = False  # this handle neither writes the log nor keeps anything beside it (a cache)
+    # A local copy of this log (chrono.replica) as it stood when last brought up to date, which what a
+    # write asks of the log's state (which entities it describes, what a fact says now) may read
+    # instead of a log kept elsewhere; None for a log read where it is.
+    local: LogStore | None = None
 
     @property
     def zone(self) -> str:
@@ -201,6 +205,21 @@ class LogStore(abc.ABC):
     @abc.abstractmethod
     def corrections_of(self, event_id: str) -> list[Entry]:
         """The corrections and retractions that target `event_id`, in position order."""
+
+    def chains(self, ids: Iterable[str], position: int) -> list[Entry]:
+        """The entries `ids` and every correction or retraction of them (and of those), recorded by
+        `position`, in log order: what an entry's story is resolved from. (Entry by entry here; a
+        backend may ask for a whole frontier at once.)"""
+        out: dict[int, Entry] = {}
+        frontier = [e for e in map(self.find, dict.fromkeys(ids)) if e is not None and e.seq <= position]
+        while frontier:
+            found = []
+            for e in frontier:
+                if e.seq not in out:
+                    out[e.seq] = e
+                    found += [c for c in self.corrections_of(e.id) if c.seq <= position]
+            frontier = found
+        return [out[seq] for seq in sorted(out)]
 
     def settings_entries(self) -> Iterator[Entry]:
         """The entries that change the log's settings (SettingChanged), in position order. Read by

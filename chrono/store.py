@@ -168,6 +168,24 @@ class Log(LogStore):
         rows = self.conn.execute(f"SELECT {self.columns()} FROM events WHERE target = ? ORDER BY seq", (event_id,))
         return [entry_from_row(r) for r in rows]
 
+    def chains(self, ids: Iterable[str], position: int) -> list[Entry]:
+        """(A frontier of ids at a time, 500 to a query.)"""
+        out: dict[int, Entry] = {}
+        frontier = list(dict.fromkeys(ids))
+        first = True
+        while frontier:
+            found = []
+            for i in range(0, len(frontier), 500):
+                chunk = frontier[i : i + 500]
+                column = "id" if first else "target"
+                for row in self.conn.execute(f"SELECT {self.columns()} FROM events WHERE {column} IN ({', '.join('?' * len(chunk))}) AND seq <= ?",
+                                             (*chunk, position)):
+                    if row[0] not in out:
+                        out[row[0]] = entry_from_row(row)
+                        found.append(row[1])
+            frontier, first = found, False
+        return [out[seq] for seq in sorted(out)]
+
     def columns(self, alias: str | None = None) -> str:
         """COLUMNS as a SELECT names them in this log's table (each `alias.`-qualified when given): a
         log of schema 1 has no provenance column, and reads NULL for it."""

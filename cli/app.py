@@ -102,7 +102,12 @@ class Env:
         if cannot_write(self.path):
             # (Root could write it anyway: a read-only log is left as its owner made it.)
             raise StorageError(f"{self.path} is read-only (the file or its folder cannot be written); nothing was written")
-        return Log.open(self.path, clock=self.clock)
+        log = Log.open(self.path, clock=self.clock)
+        if log.copy_of is not None:
+            log.close()
+            raise ChronoError(f"{self.path} is a local copy of {log.copy_of}, which only copying writes; nothing was written "
+                              f"(write to the log itself: --db {shlex.quote(log.copy_of)})")
+        return log
 
     def _missing(self, *, reading: bool) -> ChronoError:
         from chrono.chronicles import DEFAULT

@@ -20,7 +20,6 @@ from chrono.logstore import Head, LogStore, new_event_id
 from chrono.settings import setting
 from events import ANY, Event, EventCorrected, EventRetracted, entity_refs
 
-from . import cache
 from .gazetteer import Gazetteer
 from .query import knowledge
 from .resolve import resolve
@@ -145,7 +144,7 @@ def refuse_second_retractions(log: LogStore, entries: Iterable[Entry]) -> None:
     for e in entries:
         if isinstance(e.event, EventRetracted):
             target = e.event.target
-            prior = resolve(cache.chains(log, [target], e.seq - 1)).retracted.get(target)
+            prior = resolve(log.chains([target], e.seq - 1)).retracted.get(target)
             if prior is not None:
                 raise ChronoError(f"{target} is already retracted (by {prior}); to undo that retraction, "
                                   f"`chrono retract {prior}`")

@@ -89,6 +89,9 @@ class Knowledge:
 
 
 def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = True) -> Knowledge:
+    """What the log knows as known at `known_at` (now by default). A log kept elsewhere (a server's)
+    is read through its local copy when it has one (`LogStore.local`)."""
+    log = log.local or log
     now = log.clock()
     if use_cache and ensure_cache(log):
         return Knowledge(known_at=known_at or now, log=log, position=cache.position_at(log, known_at))
@@ -99,6 +102,8 @@ def knowledge(log: Log, known_at: datetime | None = None, *, use_cache: bool = T
 def ensure_cache(log: Log) -> bool:
     """Bring the cache up to the log's head — by the entries past the head it records when it can
     (`cache.catch_up`), by a rebuild otherwise; False when it cannot be written (a read-only log)."""
+    if not isinstance(log, Log):
+        return False  # (a log on a server: the cache sits beside its local copy, chrono.replica)
     if cache.is_fresh(log):
         return True
     if log.readonly:

@@ -155,6 +155,8 @@ BREAKS = [
           "chrono/store.py", "problem = row_problem(row, seq + 1, prev, last)", "problem = None", ("tests/test_replica.py",)),
     Break("copy-own-head", "a log whose row at the copy's head is another is copied anew",
           "chrono/store.py", "if own is None or own[0] != seq or own[13] != head.hash:", "if own is None:", ("tests/test_replica.py",)),
+    Break("copy-not-written", "a command that writes refuses a local copy",
+          "cli/app.py", "if log.copy_of is not None:", "if False:", ("tests/test_replica.py",)),
     Break("copy-of-only", "a file that is not a copy of the log is never written as one",
           "chrono/replica.py", "if local.copy_of != address:", "if False:", ("tests/test_replica.py",)),
     # --- ranges of valid time and passes over the whole log -----------------------------------------

@@ -131,3 +131,21 @@ def test_an_address_is_shown_and_kept_without_its_password():
     a, b = (replica.default_path(f"postgresql://ana:{pw}@db/news", "/c") for pw in ("one", "two"))
     assert a == b and a.startswith("/c/shared/news-")
     assert replica.default_path("postgresql://db/other", "/c") != a
+
+
+def test_a_copy_is_read_by_every_command_and_written_by_none(shared, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    path = str(tmp_path / "copy.db")
+    replica.synced(shared, path).close()
+    before = Path(path).read_bytes()
+    runner = CliRunner()
+    read = runner.invoke(main, ["--db", path, "state", "--at", "2023-12-20", "--json"])
+    assert read.exit_code == 0, read.output
+    wrote = runner.invoke(main, ["--db", path, "settings", "set", "title", "Mine"])
+    assert wrote.exit_code == 1 and f"is a local copy of {shared.path}, which only copying writes" in wrote.output
+    with Log.open(path) as copy:
+        assert rows(copy) == rows(shared)
+    assert len(Path(path).read_bytes()) == len(before)

@@ -401,6 +401,16 @@ class StoreContract:
         assert ["k1", "k2"] == [e.id for e in log.corrections_of("c1")]
         assert [] == log.corrections_of("k1")
 
+    def test_chains_hold_an_entry_and_its_corrections_to_any_depth_recorded_by_a_position(self, log):
+        log.append([call(id="c1"), call(caller="x", callee="y", id="c2")])
+        log.append(Draft(event=EventCorrected(target="c1", replacement=CallMade(caller="a", callee="b"), reason="r"), valid=day("2024-12-02"), id="k1"))
+        log.append(Draft(event=EventRetracted(target="k1", reason="r"), id="k2"))
+        log.append(Draft(event=EventRetracted(target="k2", reason="r"), id="k3"))
+        assert ["c1", "k1", "k2", "k3"] == [e.id for e in log.chains(["c1", "nothing"], len(log))]
+        assert ["c1", "k1"] == [e.id for e in log.chains(["c1"], log.get("k1").seq)]
+        assert ["c1", "c2", "k1", "k2"] == [e.id for e in log.chains(["c2", "c1", "c1"], log.get("k2").seq)]
+        assert log.chains(["c1", "c2"], len(log)) == LogStore.chains(log, ["c1", "c2"], len(log))  # (what every backend may do)
+
     # --- the hash chain and verify -------------------------------------------------------------------------
 
     def test_stored_rows_chain_each_row_to_the_one_before(self, filled):

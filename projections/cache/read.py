@@ -15,7 +15,7 @@ import attrs
 
 from chrono import codec
 from chrono.entry import Entry
-from chrono.store import Log, entry_from_row
+from chrono.store import Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 from events import REGISTRY, ref_fields
 
@@ -301,21 +301,8 @@ def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
 
 def chains(log: Log, ids: list[str], position: int) -> list[Entry]:
     """The entries `ids` and every correction or retraction of them (and of those), recorded by
-    `position`, in log order."""
-    out: dict[int, Entry] = {}
-    frontier = list(dict.fromkeys(ids))
-    first = True
-    while frontier:
-        found = []
-        for chunk in chunks(frontier):
-            marks = ", ".join("?" * len(chunk))
-            column = "id" if first else "target"
-            for row in log.conn.execute(f"SELECT {log.columns()} FROM events WHERE {column} IN ({marks}) AND seq <= ?", (*chunk, position)):
-                if row[0] not in out:
-                    out[row[0]] = entry_from_row(row)
-                    found.append(row[1])
-        frontier, first = found, False
-    return [out[seq] for seq in sorted(out)]
+    `position`, in log order (`LogStore.chains`)."""
+    return log.chains(ids, position)
 
 
 def windows_of(log: Log, ids: list[str], position: int) -> dict[str, tuple[int | None, int | None]]:
