@@ -578,3 +578,21 @@ class TestSQLiteFile(StoreContract):
 class TestSQLiteMemory(StoreContract):
     def make_store(self, *, clock) -> LogStore:
         return Log.create(":memory:", zone=ZONE, clock=clock)
+
+
+class TestPostgres(StoreContract):
+    """Each store a log in a fresh database of a throwaway cluster (tests/pgserver.py)."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_server):
+        self.server = pg_server
+
+    def make_store(self, *, clock) -> LogStore:
+        from chrono.pgstore import PgLog
+
+        return PgLog.create(self.server.new_database(), zone=ZONE, clock=clock)
+
+    def reopen(self, store: LogStore, *, clock) -> LogStore | None:
+        from chrono.pgstore import PgLog
+
+        return PgLog.open(store.path, clock=clock)
