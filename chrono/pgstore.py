@@ -415,6 +415,8 @@ class PgLog(LogStore):
         return self._query("SELECT clock_timestamp()")[0][0]
 
     def _insert(self, rows: list[tuple]) -> None:
+        # COPY: 100k entries import in 2.0-2.3 s, against 3.6-3.8 s by executemany (pipelined) and 5.9 s
+        # by one INSERT of unnest()ed arrays; and a batch is one statement, so it notifies once.
         if not rows:
             return
         with self.conn.cursor() as cur, cur.copy(_COPY) as copy:
