@@ -25,9 +25,11 @@ the writer has), reads the head under it, and inserts head+1, head+2, ... (LogSt
 Appends are therefore serialised: positions are gap-free, and they commit in position order (a lock
 is released only after its transaction is visible), so a reader of `seq > n` never skips an entry
 that commits late, the bug of sequence-numbered tables. Readers take no lock that conflicts with it.
-This is eventsourcing's choice; a commit-ordered high-water mark (Marten's) would let appends
-overlap, but only to have every reader wait behind the slowest, and it makes the positions' gaps and
-holes a reader's problem: with one short locked transaction per batch, the lock costs less.
+This is eventsourcing's choice. A commit-ordered high-water mark (Marten's) lets appends overlap, but
+Chrono's appends cannot overlap anyway: each row's prev_hash is the row before's hash, and the
+position and recorded time follow the head's, so a writer must know the head it continues, which a
+second writer in flight would change. A sequence would also leave gaps (a rolled-back append burns
+its numbers), which the contract forbids. So: the lock.
 
 Recorded time is the server's clock (`clock_timestamp()`, read under the lock), unless a clock is
 given: so it follows the order of commits whatever the clients' clocks say. Each commit of an append
@@ -59,6 +61,9 @@ LOCK_TIMEOUT = "60s"  # how long an append waits for the lock before it is LogLo
 _PAGE = 5000  # rows a read fetches at a time: a long log is read in pages, never whole into memory
 _SELECT = f"SELECT {COLUMNS} FROM events"
 _COPY = f"COPY events ({COLUMNS}) FROM STDIN"
+_INSERT = f"INSERT INTO events ({COLUMNS}) VALUES "
+_VALUES = "(" + ", ".join(["%s"] * len(COLUMNS.split(","))) + ")"
+_FEW = 50  # a batch of up to this many rows is inserted by one INSERT, a longer one by COPY
 
 # The tables are the SQLite log's (chrono.store), column for column, with PostgreSQL's types: the
 # integers the row hash covers as bigint (recorded and the valid bounds in UTC microseconds), the JSON
@@ -93,12 +98,14 @@ END $$;
 CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS appended
     FOR EACH STATEMENT EXECUTE FUNCTION chrono_notify_head();
 
--- The append lock, and the server's time once it is held (the recorded time of what follows).
-CREATE FUNCTION chrono_append_lock() RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = {schema} SET lock_timeout = '{lock_timeout}' AS $$
+-- The append lock; once it is held, the server's time (the recorded time of what follows) and the head
+-- (in one round trip: the lock is held meanwhile, and every other writer waits).
+CREATE FUNCTION chrono_append_lock(OUT locked_at timestamptz, OUT head_seq bigint, OUT head_hash text, OUT head_recorded bigint)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema} SET lock_timeout = '{lock_timeout}' AS $$
 BEGIN
     LOCK TABLE events IN EXCLUSIVE MODE;
-    RETURN clock_timestamp();
+    locked_at := clock_timestamp();
+    SELECT e.seq, e.hash, e.recorded INTO head_seq, head_hash, head_recorded FROM events e ORDER BY e.seq DESC LIMIT 1;
 END $$;
 REVOKE ALL ON FUNCTION chrono_append_lock() FROM PUBLIC;
 """
@@ -186,6 +193,7 @@ class PgLog(LogStore):
         # Without a clock, the server's, read under the append lock (_lock); the time of that reading.
         self.clock = clock if clock is not None else self._server_clock
         self._now: datetime | None = None
+        self._locked_head: Head | None = None  # the head as the lock found it, until the write reads it
         self._staging = False
         meta = dict(self._query("SELECT key, value FROM chrono_meta"))
         self.created_zone: str | None = meta.get("zone")
@@ -280,6 +288,9 @@ class PgLog(LogStore):
             raise _error(e, self.where) from e
 
     def head(self) -> Head:
+        if self._locked_head is not None:  # (read with the lock, for the write that took it)
+            head, self._locked_head = self._locked_head, None
+            return head
         rows = self._query("SELECT seq, hash, recorded FROM events ORDER BY seq DESC LIMIT 1")
         if not rows:
             return Head(0, GENESIS, None)
@@ -383,7 +394,7 @@ class PgLog(LogStore):
                     yield stage
                 finally:
                     self._staging = False
-                    self._now = None
+                    self._now = self._locked_head = None
                 if not stage.committed:
                     raise self._pg.Rollback(tx)
         except self._pg.Error as e:
@@ -399,14 +410,16 @@ class PgLog(LogStore):
                 try:
                     yield
                 finally:
+                    self._locked_head = None
                     if not self._staging:
                         self._now = None
         except self._pg.Error as e:
             raise _error(e, self.where) from e
 
     def _lock(self) -> None:
-        """Take the append lock (held to the end of the transaction), and read the server's time."""
-        self._now = self.conn.execute("SELECT chrono_append_lock()").fetchone()[0]
+        """Take the append lock (held to the end of the transaction); read the server's time and the head."""
+        self._now, seq, h, recorded = self.conn.execute("SELECT * FROM chrono_append_lock()").fetchone()
+        self._locked_head = Head(0, GENESIS, None) if seq is None else Head(seq, h, from_micros(recorded))
 
     def _server_clock(self) -> datetime:
         """The server's time: read under the append lock inside a write, now outside one."""
@@ -416,8 +429,12 @@ class PgLog(LogStore):
 
     def _insert(self, rows: list[tuple]) -> None:
         # COPY: 100k entries import in 2.0-2.3 s, against 3.6-3.8 s by executemany (pipelined) and 5.9 s
-        # by one INSERT of unnest()ed arrays; and a batch is one statement, so it notifies once.
+        # by one INSERT of unnest()ed arrays. A few rows go in one INSERT instead: one round trip where
+        # COPY takes two. Either way a batch is one statement, so it notifies once.
         if not rows:
+            return
+        if len(rows) <= _FEW:
+            self.conn.execute(_INSERT + ", ".join([_VALUES] * len(rows)), [v for row in rows for v in row])
             return
         with self.conn.cursor() as cur, cur.copy(_COPY) as copy:
             for row in rows:
@@ -494,6 +511,9 @@ def _grant(conn, schema: str, writer: str | None, reader: str | None) -> None:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
         except (errors.DuplicateObject, errors.UniqueViolation):
             pass
+        except errors.InsufficientPrivilege:
+            raise ChronoError(f"there is no role {role} to grant the log to, and this role may not create it: a DBA can "
+                              f"(CREATE ROLE {role} NOLOGIN), or name existing roles") from None
     ident = sql.Identifier
     if writer:
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {s} TO {w}; GRANT SELECT, INSERT ON events TO {w}; GRANT SELECT ON chrono_meta TO {w}; "

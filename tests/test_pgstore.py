@@ -27,7 +27,7 @@ from chrono.errors import ChronoError, ConflictError, NotALogError, StorageError
 from chrono.logs import create_log, on_server, open_log
 from chrono.logstore import GENESIS, row_hash, verify
 from chrono.store import Log
-from events import CallMade, EventRetracted, PlaceDescribed, Source, StatementIssued
+from events import CallMade, EventRetracted, Source, StatementIssued
 from tests.test_store_contract import ZONE, call, day, export, place, rows
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'chrono[postgres]')")
@@ -360,10 +360,12 @@ HOSTILE = [
 ]
 
 
-def test_hostile_text_round_trips_byte_for_byte_and_hashes_as_on_sqlite(log):
+@pytest.mark.parametrize("padding", [0, 60], ids=["insert", "copy"])  # (a batch of more than a few rows is COPYed)
+def test_hostile_text_round_trips_byte_for_byte_and_hashes_as_on_sqlite(log, padding):
     drafts = [place(pid=f"p{i}", name=text, id=f"h.{i}:x-{i}", sources=[Source(outlet=text, quote=text[:1000])])
               for i, text in enumerate(HOSTILE)]
     drafts.append(Draft(event=StatementIssued(speaker="someone", text=HOSTILE[1] + HOSTILE[5]), valid=day("2024-12-01"), id="st"))
+    drafts += [place(pid=f"pad{i}", name=HOSTILE[i % len(HOSTILE)][:100], id=f"pad-{i}") for i in range(padding)]
     log.clock = FixedClock(T0)
     log.append(drafts)
     for d in drafts:
@@ -503,3 +505,17 @@ def test_without_psycopg_a_postgres_address_says_what_to_install(monkeypatch):
     with pytest.raises(StorageError) as e:
         open_log("postgresql://localhost/chrono")
     assert "pip install 'chrono[postgres]'" in str(e.value) and one_line(e.value)
+
+
+def test_a_creator_that_may_not_make_the_roles_is_told_what_a_dba_must_do(pg_server, pg_url):
+    name = f"owner_{os.getpid()}_{next(_roles)}"
+    with superuser(pg_url) as conn:
+        conn.execute(f'CREATE ROLE "{name}" LOGIN; GRANT CREATE ON SCHEMA public TO "{name}"')
+    owner_url = pg_server.url(pg_url.split("/")[3].split("?")[0], user=name)
+    with pytest.raises(ChronoError) as e:
+        PgLog.create(owner_url, writer_role="chrono_nobody_w", reader_role="chrono_nobody_r")
+    assert one_line(e.value) and "CREATE ROLE chrono_nobody_w NOLOGIN" in str(e.value)
+    PgLog.create(pg_server.new_database()).close()  # (which makes the default roles)
+    with PgLog.create(owner_url, zone=ZONE) as lg:  # (they exist: granting its own tables needs nothing more)
+        lg.append(call(id="c1"))
+        assert name == lg.default_author
