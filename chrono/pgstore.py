@@ -47,7 +47,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from .clock import Clock
+from .clock import Clock, system_clock
 from .entry import Draft, Entry
 from .errors import ChronoError, LogLockedError, NotALogError, StorageError, TamperedError, UnknownEventError
 from .logstore import COLUMNS, GENESIS, SETTING, Head, LogStore, Stage, entry_from_row
@@ -101,11 +101,11 @@ CREATE TRIGGER events_notify AFTER INSERT ON events REFERENCING NEW TABLE AS app
 -- The append lock; once it is held, the server's time (the recorded time of what follows) and the head
 -- (in one round trip: the lock is held meanwhile, and every other writer waits).
 CREATE FUNCTION chrono_append_lock(OUT locked_at timestamptz, OUT head_seq bigint, OUT head_hash text, OUT head_recorded bigint)
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema} SET lock_timeout = '{lock_timeout}' AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp SET lock_timeout = '{lock_timeout}' AS $$
 BEGIN
-    LOCK TABLE events IN EXCLUSIVE MODE;
+    LOCK TABLE {schema}.events IN EXCLUSIVE MODE;
     locked_at := clock_timestamp();
-    SELECT e.seq, e.hash, e.recorded INTO head_seq, head_hash, head_recorded FROM events e ORDER BY e.seq DESC LIMIT 1;
+    SELECT e.seq, e.hash, e.recorded INTO head_seq, head_hash, head_recorded FROM {schema}.events e ORDER BY e.seq DESC LIMIT 1;
 END $$;
 REVOKE ALL ON FUNCTION chrono_append_lock() FROM PUBLIC;
 """
@@ -161,7 +161,7 @@ def _error(e: Exception, where: str) -> ChronoError:
     if isinstance(e, pg.errors.ReadOnlySqlTransaction):
         return StorageError(f"{where} is read-only")
     if isinstance(e, pg.errors.InsufficientPrivilege):
-        return StorageError(f"{where}: {text} (is this role granted {WRITER} or {READER}?)")
+        return StorageError(f"{where}: {text} (is this role granted the log's writer or reader role?)")
     if isinstance(e, pg.OperationalError):
         return StorageError(f"{where}: {text}")
     return StorageError(f"{where}: {text}")
@@ -190,8 +190,9 @@ class PgLog(LogStore):
         self.path = _without_password(url)
         self.where = describe(url)
         self.readonly = readonly
-        # Without a clock, the server's, read under the append lock (_lock); the time of that reading.
-        self.clock = clock if clock is not None else self._server_clock
+        # Without a clock (or with the system's, which for a shared log is the server's), the server's,
+        # read under the append lock (_lock); the time of that reading.
+        self.clock = self._server_clock if clock is None or clock is system_clock else clock
         self._now: datetime | None = None
         self._locked_head: Head | None = None  # the head as the lock found it, until the write reads it
         self._staging = False
@@ -223,8 +224,10 @@ class PgLog(LogStore):
                     raise ChronoError(f"{where}: no schema to create the log in (the search_path names none that exists)")
                 if conn.execute("SELECT to_regclass('chrono_meta') IS NOT NULL OR to_regclass('events') IS NOT NULL").fetchone()[0]:
                     raise ChronoError(f"{where} already holds a Chrono log (or an events table); choose another database or schema")
-                name = name or database
-                channel = channel_of(name)
+                # A log in a schema of its own (one of several in a database) is called after it, and its
+                # channel tells it from the others'.
+                name = name or (database if schema == "public" else schema)
+                channel = channel_of(name if schema == "public" else f"{schema}_{name}")
                 conn.execute(_SCHEMA.format(setting=SETTING, channel=channel, schema=sql.Identifier(schema).as_string(conn),
                                             lock_timeout=LOCK_TIMEOUT))
                 created = (clock or (lambda: conn.execute("SELECT clock_timestamp()").fetchone()[0]))()

@@ -170,7 +170,7 @@ BREAKS = [
           "chrono/store.py", "if stage.committed:", "if True:", ("tests/test_store_contract.py", "tests/test_cli_entry.py")),
     # --- the log on PostgreSQL --------------------------------------------------------------------------
     Break("pg-append-lock", "appends on PostgreSQL are serialised: none lost or repeated, positions gap-free and committed in order",
-          "chrono/pgstore.py", "LOCK TABLE events IN EXCLUSIVE MODE;", "NULL;",
+          "chrono/pgstore.py", "LOCK TABLE {schema}.events IN EXCLUSIVE MODE;", "NULL;",
           ("tests/test_pgstore.py::test_concurrent_writers_lose_and_repeat_nothing_and_positions_are_gap_free",
            "tests/test_pgstore.py::test_a_reader_never_sees_a_position_before_every_lower_one",
            "tests/test_pgstore.py::test_positions_are_the_lock_s_not_a_sequence_s_a_second_writer_waits_for_the_first")),

@@ -164,10 +164,10 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def _holds_the_lock(url: str) -> bool:
+def _copying(url: str) -> bool:
+    """Whether a writer is in the middle of COPYing its batch's rows into the log."""
     with superuser(url) as conn:
-        return bool(conn.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                                 "WHERE c.relname = 'events' AND l.mode = 'ExclusiveLock' AND l.granted").fetchone()[0])
+        return bool(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY events%'").fetchone()[0])
 
 
 def test_a_writer_killed_in_the_middle_of_a_batch_leaves_nothing_of_it(pg_url):
@@ -178,10 +178,9 @@ def test_a_writer_killed_in_the_middle_of_a_batch_leaves_nothing_of_it(pg_url):
         try:
             assert "ready" == proc.stdout.readline().strip()
             deadline = time.monotonic() + 60
-            while not _holds_the_lock(pg_url):  # (in its transaction: the batch is being written)
+            while not _copying(pg_url):  # (some of the batch's rows are in the table, uncommitted)
                 assert proc.poll() is None and time.monotonic() < deadline, "the writer finished before it could be killed"
-                time.sleep(0.01)
-            time.sleep(0.2)
+                time.sleep(0.005)
             proc.send_signal(signal.SIGKILL)
         finally:
             proc.wait()
@@ -519,3 +518,18 @@ def test_a_creator_that_may_not_make_the_roles_is_told_what_a_dba_must_do(pg_ser
     with PgLog.create(owner_url, zone=ZONE) as lg:  # (they exist: granting its own tables needs nothing more)
         lg.append(call(id="c1"))
         assert name == lg.default_author
+
+
+def test_logs_in_two_schemas_of_one_database_are_apart(pg_url):
+    with superuser(pg_url) as conn:
+        conn.execute("CREATE SCHEMA syria; CREATE SCHEMA sudan")
+    at = {s: f"{pg_url}&options=-csearch_path%3D{s}" for s in ("syria", "sudan")}
+    with PgLog.create(at["syria"], zone=ZONE) as syria, PgLog.create(at["sudan"], zone="Africa/Khartoum") as sudan:
+        assert ("syria", "sudan") == (syria.name, sudan.name) and syria.channel != sudan.channel
+        with syria.listen() as heard:
+            syria.append([place(id="p1"), call(id="c1")])
+            sudan.append(call(id="c1"))
+            assert 2 == heard.wait(10) and heard.wait(0.2) is None
+        assert ([1, 2], [1]) == ([e.seq for e in syria.entries()], [e.seq for e in sudan.entries()])
+        with PgLog.open(at["sudan"]) as again:
+            assert "Africa/Khartoum" == again.zone
