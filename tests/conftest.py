@@ -27,3 +27,22 @@ def _own_cache_home(tmp_path_factory):
     patch.delenv("COLUMNS", raising=False)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster for this test process (each xdist worker has its own), or a
+    skip saying why there can be none (tests/pgserver.py)."""
+    from tests.pgserver import PgUnavailable, cluster
+
+    try:
+        with cluster() as server:
+            yield server
+    except PgUnavailable as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The address of a fresh, empty database on the test cluster."""
+    return pg_server.new_database()

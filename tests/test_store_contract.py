@@ -499,6 +499,14 @@ class StoreContract:
                 copy.import_stream(jsonl.read_records([*lines[:5], lines[5].replace(b"rumour", b"Rumour")], ZONE, allow_stored=True), batch_size=4)
             assert [] == rows(copy)
 
+    def test_import_stream_of_plain_lines_skips_those_already_in_the_log(self, log):
+        # Lines without a recorded time or hash: only the id's uniqueness finds the ones already there.
+        lines = [f'{{"id":"c{i}","type":"CallMade","event":{{"caller":"a{i}","callee":"b"}},"valid":"2024-12-01"}}'.encode() for i in range(5)]
+        assert (3, 3) == log.import_stream(jsonl.read_records(lines[:3], ZONE, allow_stored=True))
+        assert (5, 2) == log.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True))
+        assert [f"c{i}" for i in range(5)] == [e.id for e in log.entries()]
+        assert verify(log).ok
+
     def test_import_stream_finishes_inside_its_transaction(self, rich_log):
         lines = export(rich_log).splitlines()
         seen = []
@@ -588,3 +596,21 @@ class TestSQLiteFile(StoreContract):
 class TestSQLiteMemory(StoreContract):
     def make_store(self, *, clock) -> LogStore:
         return Log.create(":memory:", zone=ZONE, clock=clock)
+
+
+class TestPostgres(StoreContract):
+    """Each store a log in a fresh database of a throwaway cluster (tests/pgserver.py)."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_server):
+        self.server = pg_server
+
+    def make_store(self, *, clock) -> LogStore:
+        from chrono.pgstore import PgLog
+
+        return PgLog.create(self.server.new_database(), zone=ZONE, clock=clock)
+
+    def reopen(self, store: LogStore, *, clock) -> LogStore | None:
+        from chrono.pgstore import PgLog
+
+        return PgLog.open(store.path, clock=clock)
