@@ -332,8 +332,8 @@ class PgLog(LogStore):
         # (By the partial index events_settings, which a query names by its condition.)
         return map(entry_from_row, self._query(f"{_SELECT} WHERE type = '{SETTING}' ORDER BY seq"))
 
-    def stored_rows(self) -> Iterator[tuple]:
-        return self._pages()
+    def stored_rows(self, *, after_seq: int = 0) -> Iterator[tuple]:
+        return self._pages(after_seq)
 
     # --- writing -----------------------------------------------------------------------------------
 
