@@ -4,6 +4,8 @@ file (chrono.store)."""
 
 from __future__ import annotations
 
+import urllib.parse
+
 from .logstore import LogStore
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -12,6 +14,20 @@ SCHEMES = ("postgresql://", "postgres://")
 def on_server(where: str) -> bool:
     """Whether `where` is a PostgreSQL address rather than a file's path."""
     return where.startswith(SCHEMES)
+
+
+def public_address(address: str) -> str:
+    """`address` without its password (in the user part, or as a parameter): what may be shown, and
+    kept in a local copy's metadata (chrono.replica). A file's path is as it is."""
+    if not on_server(address):
+        return address
+    parts = urllib.parse.urlsplit(address)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def open_log(where: str, **options) -> LogStore:

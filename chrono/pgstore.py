@@ -43,13 +43,13 @@ import contextlib
 import re
 import select
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from .clock import Clock, system_clock
 from .entry import Draft, Entry
 from .errors import ChronoError, LogLockedError, NotALogError, StorageError, TamperedError, UnknownEventError
+from .logs import public_address
 from .logstore import COLUMNS, GENESIS, SETTING, Head, LogStore, Stage, entry_from_row
 from .store import SCHEMA_VERSION, bulk
 from .timeval import from_micros, to_micros, zone_info
@@ -118,7 +118,7 @@ def describe(url: str) -> str:
 
         info = conninfo_to_dict(url)
     except Exception:  # (no psycopg, or an address it cannot read: say what the user gave, less a password)
-        return f"PostgreSQL at {_without_password(url)}"
+        return f"PostgreSQL at {public_address(url)}"
     host = info.get("host") or "localhost"
     return f"PostgreSQL at {host}:{info.get('port') or 5432}/{info.get('dbname') or info.get('user') or ''}"
 
@@ -134,15 +134,6 @@ def _psycopg():
     except ImportError:
         raise StorageError("a log on PostgreSQL needs psycopg: pip install 'chrono[postgres]'") from None
     return psycopg
-
-
-def _without_password(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
 
 
 def _first_line(e: Exception) -> str:
@@ -187,7 +178,7 @@ class PgLog(LogStore):
         self.conn = conn
         self._pg = _psycopg()
         self._url = url
-        self.path = _without_password(url)
+        self.path = public_address(url)
         self.where = describe(url)
         self.readonly = readonly
         # Without a clock (or with the system's, which for a shared log is the server's), the server's,

@@ -19,31 +19,11 @@ import re
 import urllib.parse
 from collections.abc import Callable
 
+from .clock import Clock, system_clock
 from .errors import ChronoError, NotContinuedError
+from .logs import public_address
 from .logstore import LogStore
 from .store import Log
-
-_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_address(path: str) -> bool:
-    """Whether `path` names a log on a server rather than a file."""
-    return path.startswith(_SCHEMES)
-
-
-def public_address(address: str) -> str:
-    """`address` without its password (in the user part or as a parameter): what may be shown and
-    kept in a copy's metadata."""
-    if not is_address(address):
-        return address
-    parts = urllib.parse.urlsplit(address)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}@{host}"
-    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
 
 def default_path(address: str, cache_dir: str) -> str:
     """Where the copy of the log at `address` lives unless the user says: in `cache_dir` (the user's
@@ -54,11 +34,12 @@ def default_path(address: str, cache_dir: str) -> str:
     return os.path.join(cache_dir, "shared", f"{readable}-{hashlib.sha256(public.encode()).hexdigest()[:16]}.db")
 
 
-def synced(remote: LogStore, path: str, *, report: Callable[[int], None] | None = None) -> Log:
+def synced(remote: LogStore, path: str, *, clock: Clock = system_clock, report: Callable[[int], None] | None = None) -> Log:
     """The local copy at `path` of `remote` (made when missing), holding every row `remote` held when
-    called; `report` is told how many rows it has taken so far."""
+    called, opened with `clock` (what "now" is when reading it); `report` is told how many rows it has
+    taken so far."""
     address = public_address(remote.path)
-    local = _open(path, remote, address)
+    local = _open(path, remote, address, clock)
     try:
         local.copy_from(lambda n: remote.stored_rows(after_seq=n), report=report)
     except NotContinuedError as e:
@@ -69,7 +50,7 @@ def synced(remote: LogStore, path: str, *, report: Callable[[int], None] | None 
         # does not hold fails that copy too).
         local.close()
         _remove(path)
-        local = _open(path, remote, address)
+        local = _open(path, remote, address, clock)
         try:
             local.copy_from(lambda n: remote.stored_rows(after_seq=n), report=report)
         except BaseException:
@@ -81,10 +62,10 @@ def synced(remote: LogStore, path: str, *, report: Callable[[int], None] | None 
     return local
 
 
-def _open(path: str, remote: LogStore, address: str) -> Log:
+def _open(path: str, remote: LogStore, address: str, clock: Clock) -> Log:
     if not os.path.exists(path):
         _create(path, remote, address)
-    local = Log.open(path, clock=remote.clock)
+    local = Log.open(path, clock=clock)
     if local.copy_of != address:
         local.close()
         what = f"a local copy of {local.copy_of}" if local.copy_of else "a log of its own"
@@ -100,7 +81,7 @@ def _create(path: str, remote: LogStore, address: str) -> None:
         os.makedirs(folder, exist_ok=True)
         fresh = f"{path}.{os.getpid()}.new"
         _remove(fresh)
-        Log.create(fresh, zone=remote.created_zone, name=remote.name, clock=remote.clock, copy_of=address).close()
+        Log.create(fresh, zone=remote.created_zone, name=remote.name, copy_of=address).close()
         try:
             os.link(fresh, path)
         except FileExistsError:

@@ -10,6 +10,8 @@ import os
 import shlex
 import sqlite3
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -21,6 +23,7 @@ from chrono.clock import Clock, system_clock
 from chrono.errors import ChronoError, StorageError
 
 if TYPE_CHECKING:
+    from chrono.logstore import LogStore
     from chrono.store import Head, Log
 
 DEFAULT_DB = "chrono.db"
@@ -56,11 +59,34 @@ class Env:
 
     db: str | None = None
     clock: Clock = system_clock
+    local_copy: str | None = None  # --local-copy
     _bundled: Log | None = None
 
     @property
     def path(self) -> str:
         return self.db or os.environ.get("CHRONO_DB") or DEFAULT_DB
+
+    @property
+    def shared(self) -> bool:
+        """Whether the log is on a server (PostgreSQL), read through a local copy."""
+        from chrono.logs import on_server
+
+        return on_server(self.path)
+
+    def copy_path(self) -> str:
+        """Where the local copy of a shared log lives: --local-copy, else $CHRONO_LOCAL_COPY, else the
+        user's cache directory."""
+        chosen = self.local_copy or os.environ.get("CHRONO_LOCAL_COPY")
+        if chosen:
+            return chosen
+        from chrono import replica
+
+        from .bundled import cache_dir
+
+        where = cache_dir()
+        if where is None:
+            raise ChronoError("no cache directory for the local copy of the shared log (no home); name a file with --local-copy")
+        return replica.default_path(self.path, where)
 
     @property
     def named_by(self) -> str | None:
@@ -72,14 +98,17 @@ class Env:
         return None
 
     def exists(self) -> bool:
-        return os.path.exists(self.path)
+        return self.shared or os.path.exists(self.path)
 
     def reader(self) -> Log:
         """The log to read: the one named by --db or $CHRONO_DB, which must exist; else ./chrono.db if
         there is one; else the bundled chronicle. A named log that is missing is never replaced by the
         bundled chronicle: a mistyped name would silently answer from data that is not the user's.
         A log that cannot be written (in a read-only folder, or a read-only file) is read without
-        writing anything in or beside it."""
+        writing anything in or beside it. A log on a server is read through its local copy, first
+        brought up to the server's head (chrono.replica)."""
+        if self.shared:
+            return self._copy()
         if self.exists():
             from chrono.store import Log, cannot_write
 
@@ -95,8 +124,20 @@ class Env:
         return self._bundled
 
     def writer(self) -> Log:
+        """The log to write. A log on a server is written there, and what the write asks of its state
+        (which entities it describes) is read from its local copy, brought up to date first."""
         from chrono.store import Log, cannot_write
 
+        if self.shared:
+            from chrono.logs import open_log
+
+            log = open_log(self.path, clock=self.clock)
+            try:
+                log.local = self._copy(log)
+            except BaseException:
+                log.close()
+                raise
+            return log
         if not self.exists():
             raise self._missing(reading=False)
         if cannot_write(self.path):
@@ -127,13 +168,70 @@ class Env:
         return ChronoError(f"{message} (add --chronicle {DEFAULT} to start from the bundled chronicle)")
 
     def which(self, log: Log, head: Head | None = None) -> WhichLog:
-        """Which log `log` is, with its head (one indexed query, unless the caller has read it)."""
+        """Which log `log` is, with its head (one indexed query, unless the caller has read it). A shared
+        log is named by its address (without a password), whether `log` is it or its local copy."""
+        from chrono.logs import public_address
+
         h = log.head() if head is None else head
         if log is self._bundled:
             from chrono.chronicles import DEFAULT
 
             return WhichLog(path=None, bundled=DEFAULT, seq=h.seq, hash=h.hash)
-        return WhichLog(path=self.path, bundled=None, seq=h.seq, hash=h.hash)
+        return WhichLog(path=public_address(self.path), bundled=None, seq=h.seq, hash=h.hash)
+
+    def follower(self, interval: float) -> tuple[Log, Callable[[Log], Log]]:
+        """The log to follow, and what waits until it may hold more (given the log, it returns the log
+        to read next): a file's head is looked at again every `interval` seconds; a shared log's server
+        wakes the wait as soon as an append commits (LISTEN/NOTIFY), and the local copy then takes what
+        is new (`interval` is then only how long a wait may last)."""
+        if not self.shared:
+            def look_again(log: Log) -> Log:
+                time.sleep(interval)
+                return log
+
+            return self.reader(), look_again
+        from chrono.logs import open_log
+
+        remote = open_log(self.path, clock=self.clock, readonly=True)
+        listener = remote.listen()  # (before the copy is brought up to date: nothing committed after it is missed)
+
+        def woken(log: Log) -> Log:
+            if listener.wait(interval) is None:
+                return log
+            log.close()
+            return self._copy(remote)
+
+        return self._copy(remote), woken
+
+    def _copy(self, remote: LogStore | None = None) -> Log:  # noqa: F821 (imported for type checking only)
+        """The local copy of the shared log (`remote`, or one opened for reading here), brought up to
+        the server's head, with a bar on a terminal while it copies many entries."""
+        from chrono import replica
+        from chrono.logs import open_log
+
+        from .render import stage
+
+        own = remote is None
+        if own:
+            remote = open_log(self.path, clock=self.clock, readonly=True)
+        try:
+            path = self.copy_path()
+            behind = lambda: remote.head().seq - _copied(path)  # noqa: E731
+            with stage("copying the shared log", behind) as report:
+                return replica.synced(remote, path, clock=self.clock, report=report)
+        finally:
+            if own:
+                remote.close()
+
+
+def _copied(path: str) -> int:
+    """How many entries the local copy at `path` holds (0 when there is none yet)."""
+    if not os.path.exists(path):
+        return 0
+    from chrono.store import Log
+
+    with Log.open(path, readonly=True) as copy:
+        return len(copy)
 
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
@@ -262,12 +360,14 @@ class ChronoGroup(click.Group):
 
 
 @click.group(cls=ChronoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB, else ./chrono.db). A log named here or by "
-              "$CHRONO_DB must exist (`init` creates one); with none named and no ./chrono.db, read commands read the "
-              "bundled chronicle.")
+@click.option("--db", metavar="PATH", help="The log: a file, or a PostgreSQL address postgresql://USER@HOST/DATABASE for a "
+              "log shared on a server (default: $CHRONO_DB, else ./chrono.db). A log named here or by $CHRONO_DB must exist "
+              "(`init` creates one); with none named and no ./chrono.db, read commands read the bundled chronicle.")
+@click.option("--local-copy", metavar="PATH", help="Where the local copy of a shared log lives, which every read reads after "
+              "bringing it up to the server's head (default: $CHRONO_LOCAL_COPY, else the user's cache directory).")
 @click.version_option(__version__, "--version", prog_name="chrono")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, local_copy: str | None) -> None:
     """Chrono: an append-only, bitemporal log of what happened, replayed into the state of the world.
 
     Every event has two times: when it happened (valid time, often an interval) and when the log
@@ -283,6 +383,10 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     A log named by --db or $CHRONO_DB must exist: a missing one is an error, never the bundled
     chronicle. Every read command says which log it read, and its head.
+
+    A log shared on a PostgreSQL server (--db postgresql://...) is written there by every writer, and
+    read from a local copy that each read first brings up to the server's head, taking only what is
+    new (docs/postgres.md).
     """
     env = ctx.ensure_object(Env)
     if os.environ.get("NO_COLOR"):
@@ -291,6 +395,8 @@ def main(ctx: click.Context, db: str | None) -> None:
         raise click.BadParameter("needs a path", param_hint="--db")
     if db:
         env.db = db
+    if local_copy:
+        env.local_copy = local_copy
 
 
 def complete_event_ids(ctx: click.Context, _param, incomplete: str) -> list:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from chrono import codec
@@ -24,14 +22,16 @@ from .render import shorten
 @click.option("--after", "after", type=click.IntRange(min=0), metavar="POSITION",
               help="Start after this position (default: the log's head: only what is appended from now on).")
 @click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True, metavar="SECONDS",
-              help="How often to look at the log's head.")
+              help="How often to look at the log's head (a log on PostgreSQL is not looked at: its server says when an "
+                   "append commits, and this is only the longest wait).")
 @click.option("--count", type=click.IntRange(min=1), metavar="N", help="Stop after N entries (for scripts).")
 @click.option("--json", "as_json", is_flag=True,
               help='JSON Lines: each entry in the export form; with --entity, each change as {"change": {"entity", "before", "after"}}.')
 @click.pass_obj
 def follow(env: Env, entities, at, after, interval, count, as_json) -> None:
     """Print new entries as they are appended to the log, by this process or any other, until
-    interrupted (Ctrl-C), looking at the log's position every --interval seconds.
+    interrupted (Ctrl-C), looking at the log's position every --interval seconds; on a log shared on
+    PostgreSQL, as soon as the server says an append committed (LISTEN/NOTIFY).
 
     \b
     Examples:
@@ -39,7 +39,7 @@ def follow(env: Env, entities, at, after, interval, count, as_json) -> None:
         chrono follow --entity hama --at 2024-12-06    # and how it changes who held Hama then
         chrono follow --after 0 --count 10 --json      # the first ten entries, then stop
     """
-    log = env.reader()
+    log, wait = env.follower(interval)
     k = knowledge(log)
     entities = [k.entity(text).id for text in entities]  # (an id, name or alias; an unknown one is an error)
     g = k.gazetteer
@@ -55,7 +55,7 @@ def follow(env: Env, entities, at, after, interval, count, as_json) -> None:
         while count is None or shown < count:
             new = list(log.entries(after_seq=position))
             if not new:
-                time.sleep(interval)
+                log = wait(log)
                 continue
             if any(e.event.timeless for e in new):
                 g = knowledge(log).gazetteer  # (a new description names what follows)

@@ -107,23 +107,41 @@ def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) 
     if zone:
         chosen["zone"] = zone
     changes = [settings.change(key, value) for key, value in chosen.items()]  # (checked before the file is made)
-    log = Log.create(env.path, clock=env.clock)
+    from chrono.logs import create_log
+
+    log = create_log(env.path, clock=env.clock)
     try:
-        added = load_into(log, chronicle_name) if chronicle_name else 0
-        if changes:
-            log.append(changes)
+        # (All or nothing: a log on a server stays, empty, when this fails; a file is removed.)
+        with log.staged() as stage:
+            added = load_into(log, chronicle_name) if chronicle_name else 0
+            if changes:
+                log.append(changes)
+            stage.commit()
     except BaseException:
         log.close()
-        os.remove(env.path)
+        if not env.shared:
+            os.remove(env.path)
         raise
     head, zone = log.head(), log.zone
     which = env.which(log, head)
     log.close()
+    grants = _grants() if env.shared else None
     if as_json:
-        emit_json({"log": which.json(), "zone": zone, "chronicle": chronicle_name, "entries": added})
+        emit_json({"log": which.json(), "zone": zone, "chronicle": chronicle_name, "entries": added,
+                   **({"roles": grants} if grants else {})})
         return
     what = f" with the {chronicle_name} chronicle ({added} entries)" if chronicle_name else ""
-    click.echo(f"created {env.path}{what}; zone {zone}; head {head.seq} {head.hash[:16]}")
+    click.echo(f"created {which.path}{what}; zone {zone}; head {head.seq} {head.hash[:16]}")
+    if grants:
+        click.echo(f"to let a person write it: GRANT {grants['writer']} TO their_role; to let one read it: "
+                   f"GRANT {grants['reader']} TO their_role (docs/postgres.md)")
+
+
+def _grants() -> dict[str, str]:
+    """The group roles a log on PostgreSQL granted itself to (chrono.pgstore)."""
+    from chrono.pgstore import READER, WRITER
+
+    return {"writer": WRITER, "reader": READER}
 
 
 def _source_options(f):

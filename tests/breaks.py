@@ -157,6 +157,11 @@ BREAKS = [
           "chrono/store.py", "if own is None or own[0] != seq or own[13] != head.hash:", "if own is None:", ("tests/test_replica.py",)),
     Break("copy-not-written", "a command that writes refuses a local copy",
           "cli/app.py", "if log.copy_of is not None:", "if False:", ("tests/test_replica.py",)),
+    Break("shared-address-shown-without-password", "a shared log's address is shown and kept without its password",
+          "cli/app.py", "return WhichLog(path=public_address(self.path), bundled=None, seq=h.seq, hash=h.hash)",
+          "return WhichLog(path=self.path, bundled=None, seq=h.seq, hash=h.hash)", ("tests/test_shared.py",)),
+    Break("follow-wakes-on-notify", "follow on a shared log takes what is new when the server says an append committed",
+          "cli/app.py", "if listener.wait(interval) is None:", "if True:", ("tests/test_shared.py",)),
     Break("copy-of-only", "a file that is not a copy of the log is never written as one",
           "chrono/replica.py", "if local.copy_of != address:", "if False:", ("tests/test_replica.py",)),
     # --- ranges of valid time and passes over the whole log -----------------------------------------

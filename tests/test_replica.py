@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chrono import replica
+from chrono.logs import public_address
 from chrono.clock import FixedClock
 from chrono.errors import ChronoError, NotContinuedError
 from chrono.logstore import verify
@@ -126,7 +127,7 @@ def test_two_processes_making_and_filling_one_copy_at_once(shared, tmp_path):
 
 
 def test_an_address_is_shown_and_kept_without_its_password():
-    assert replica.public_address("postgresql://ana:s3cret@db.example.org:5432/news?sslmode=require&password=x") == \
+    assert public_address("postgresql://ana:s3cret@db.example.org:5432/news?sslmode=require&password=x") == \
         "postgresql://ana@db.example.org:5432/news?sslmode=require"
     a, b = (replica.default_path(f"postgresql://ana:{pw}@db/news", "/c") for pw in ("one", "two"))
     assert a == b and a.startswith("/c/shared/news-")
