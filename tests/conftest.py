@@ -44,5 +44,6 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server):
-    """The address of a fresh, empty database on the test cluster."""
-    return pg_server.new_database()
+    """The address of a fresh, empty database on the test cluster (dropped after the test)."""
+    with pg_server.database() as url:
+        yield url
