@@ -35,6 +35,7 @@ def pg_server():
     skip saying why there can be none (tests/pgserver.py)."""
     from tests.pgserver import PgUnavailable, cluster
 
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'chrono[postgres]')")
     try:
         with cluster() as server:
             yield server
