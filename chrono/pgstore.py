@@ -29,7 +29,10 @@ This is eventsourcing's choice. A commit-ordered high-water mark (Marten's) lets
 Chrono's appends cannot overlap anyway: each row's prev_hash is the row before's hash, and the
 position and recorded time follow the head's, so a writer must know the head it continues, which a
 second writer in flight would change. A sequence would also leave gaps (a rolled-back append burns
-its numbers), which the contract forbids. So: the lock.
+its numbers), which the contract forbids. So: the lock. A transaction-scoped advisory lock serialises
+as well, and measured the same (1, 4 and 16 writer processes); the table lock also holds back an
+INSERT that does not take it, so that one cannot slip a row in between an append's head and its
+commit.
 
 Recorded time is the server's clock (`clock_timestamp()`, read under the lock), unless a clock is
 given: so it follows the order of commits whatever the clients' clocks say. Each commit of an append

@@ -154,6 +154,18 @@ def test_positions_are_the_lock_s_not_a_sequence_s_a_second_writer_waits_for_the
         assert [(1, "a1"), (2, "b1")] == [(e.seq, e.id) for e in b.entries()]
 
 
+def test_a_writer_waiting_past_the_lock_timeout_is_told_the_log_is_locked(log, pg_url):
+    from chrono.errors import LogLockedError
+
+    with superuser(pg_url) as conn:
+        conn.execute("ALTER FUNCTION chrono_append_lock() SET lock_timeout = '200ms'")
+    with PgLog.open(pg_url) as other, log.staged():  # (the stage holds the lock)
+        with pytest.raises(LogLockedError) as e:
+            other.append(call(id="c1"))
+        assert one_line(e.value) and "locked by another writer" in str(e.value)
+    assert 1 == log.append(call(id="c1"))[0].seq  # (and released with the stage)
+
+
 # --- killed writers and a restarted server -----------------------------------------------------------------
 
 _WRITER = textwrap.dedent("""
