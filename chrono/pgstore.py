@@ -15,9 +15,11 @@ person's login role, and nothing else:
     CREATE ROLE alice LOGIN PASSWORD '...';  GRANT chrono_writer TO alice;
     CREATE ROLE bob LOGIN PASSWORD '...';    GRANT chrono_reader TO bob;
 
-The roles are the cluster's, so a writer may write every Chrono log in it that granted them; give a
-log roles of its own (`writer_role=`, `reader_role=`) to keep logs apart. A log lives in the schema
-the address's search_path names first (`?options=-csearch_path%3Dsyria`), `public` by default.
+Create the log (`chrono init`) as the role that is to own it, not as one of the people who write to
+it: its owner can disable the triggers and drop the tables. The roles are the cluster's, so a writer
+may write every Chrono log in it that granted them; give a log roles of its own (`writer_role=`,
+`reader_role=`) to keep logs apart. A log lives in the schema the address's search_path names first
+(`?options=-csearch_path%3Dsyria`), `public` by default.
 
 Positions. An append takes the table lock (`LOCK TABLE events IN EXCLUSIVE MODE`, through
 chrono_append_lock(), which runs as the tables' owner: the lock needs more than INSERT, which is all
