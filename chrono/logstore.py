@@ -1,5 +1,5 @@
-"""The log's one interface, which every backend implements (SQLite in chrono.store; PostgreSQL
-later), and what every backend shares: the stored row and its hash, the write path's rules, verify.
+"""The log's one interface, which every backend implements (SQLite in chrono.store; PostgreSQL in
+chrono.pgstore), and what every backend shares: the stored row and its hash, the write path's rules, verify.
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ class LogStore(abc.ABC):
     The write path's rules (ids, repeats, checks, recorded time, the chain) are this class's, in
     `_write_locked`: a backend runs it inside a transaction that holds its write lock, and gives it
     `head()`, `find()`, `_existing(ids)` and `_insert(rows)`. Opening and creating a log are each
-    backend's own (`chrono.store.Log.create` / `.open`).
+    backend's own (`chrono.store.Log.create` / `.open`, `chrono.pgstore.PgLog`'s); chrono.logs
+    chooses the backend from where the log is.
     """
 
     # The zone a log keeps in its own metadata from its creation (a log written before settings, the

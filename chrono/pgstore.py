@@ -15,9 +15,11 @@ person's login role, and nothing else:
     CREATE ROLE alice LOGIN PASSWORD '...';  GRANT chrono_writer TO alice;
     CREATE ROLE bob LOGIN PASSWORD '...';    GRANT chrono_reader TO bob;
 
-The roles are the cluster's, so a writer may write every Chrono log in it that granted them; give a
-log roles of its own (`writer_role=`, `reader_role=`) to keep logs apart. A log lives in the schema
-the address's search_path names first (`?options=-csearch_path%3Dsyria`), `public` by default.
+Create the log (`chrono init`) as the role that is to own it, not as one of the people who write to
+it: its owner can disable the triggers and drop the tables. The roles are the cluster's, so a writer
+may write every Chrono log in it that granted them; give a log roles of its own (`writer_role=`,
+`reader_role=`) to keep logs apart. A log lives in the schema the address's search_path names first
+(`?options=-csearch_path%3Dsyria`), `public` by default.
 
 Positions. An append takes the table lock (`LOCK TABLE events IN EXCLUSIVE MODE`, through
 chrono_append_lock(), which runs as the tables' owner: the lock needs more than INSERT, which is all
@@ -29,7 +31,10 @@ This is eventsourcing's choice. A commit-ordered high-water mark (Marten's) lets
 Chrono's appends cannot overlap anyway: each row's prev_hash is the row before's hash, and the
 position and recorded time follow the head's, so a writer must know the head it continues, which a
 second writer in flight would change. A sequence would also leave gaps (a rolled-back append burns
-its numbers), which the contract forbids. So: the lock.
+its numbers), which the contract forbids. So: the lock. A transaction-scoped advisory lock serialises
+as well, and measured the same (1, 4 and 16 writer processes); the table lock also holds back an
+INSERT that does not take it, so that one cannot slip a row in between an append's head and its
+commit.
 
 Recorded time is the server's clock (`clock_timestamp()`, read under the lock), unless a clock is
 given: so it follows the order of commits whatever the clients' clocks say. Each commit of an append

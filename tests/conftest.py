@@ -35,6 +35,7 @@ def pg_server():
     skip saying why there can be none (tests/pgserver.py)."""
     from tests.pgserver import PgUnavailable, cluster
 
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'chrono[postgres]')")
     try:
         with cluster() as server:
             yield server
@@ -44,5 +45,6 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server):
-    """The address of a fresh, empty database on the test cluster."""
-    return pg_server.new_database()
+    """The address of a fresh, empty database on the test cluster (dropped after the test)."""
+    with pg_server.database() as url:
+        yield url

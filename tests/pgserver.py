@@ -3,6 +3,7 @@ temporary directory, listening only on a unix socket there, and removed at the e
 
     with cluster() as server:          # PgUnavailable (with the reason) when it cannot be made
         url = server.new_database()    # a fresh, empty database: postgresql://postgres@/db_1?host=...
+        with server.database() as url: # one dropped after the block
 
 PostgreSQL's initdb and server refuse to run as root, so as root they run as the `postgres` OS user
 (Debian's package makes it); as anyone else, as that user. Nothing here needs pytest.
@@ -68,6 +69,23 @@ class Server:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def drop(self, url: str) -> None:
+        """Remove a database new_database made (whoever is still connected to it)."""
+        import psycopg
+
+        name = urllib.parse.urlsplit(url).path.lstrip("/")
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database's address for the block, dropped after it."""
+        url = self.new_database()
+        try:
+            yield url
+        finally:
+            self.drop(url)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """A server binary (pg_ctl, ...) run as the cluster's OS user."""

@@ -7,6 +7,7 @@ What only the SQLite store has (triggers, WAL, files, opening foreign files) is 
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -604,11 +605,13 @@ class TestPostgres(StoreContract):
     @pytest.fixture(autouse=True)
     def _server(self, pg_server):
         self.server = pg_server
+        with contextlib.ExitStack() as self.databases:
+            yield
 
     def make_store(self, *, clock) -> LogStore:
         from chrono.pgstore import PgLog
 
-        return PgLog.create(self.server.new_database(), zone=ZONE, clock=clock)
+        return PgLog.create(self.databases.enter_context(self.server.database()), zone=ZONE, clock=clock)
 
     def reopen(self, store: LogStore, *, clock) -> LogStore | None:
         from chrono.pgstore import PgLog
