@@ -59,8 +59,8 @@ class Scene:
     def when(self, dt: datetime) -> str:
         return f"{self.local(dt):%-d %b %Y %H:%M} ({self.zone})"
 
-    def event_info(self, f: Fact, *, instants: bool = True) -> dict:
-        return event_info(f, self.g, self.zone, instants=instants)
+    def event_info(self, f: Fact, *, instants: bool = True, entities: bool = True) -> dict:
+        return event_info(f, self.g, self.zone, instants=instants, entities=entities)
 
 
 def scene(log: Log, known_at: datetime | None = None, *, name: str | None = None, colors: Mapping[str, str] | None = None) -> Scene:
@@ -91,12 +91,10 @@ def refs_by_kind(f: Fact, g: Gazetteer) -> dict[str, list[str]]:
     return out
 
 
-def event_info(f: Fact, g: Gazetteer, zone: str, *, instants: bool = True) -> dict:
-    """What the pictures and exports say of an event. Without `instants`, its bounds only as `lo` and
-    `hi` (what the exports read), not as ISO times in the zone (`earliest`, `latest`: the pages'),
-    which cost an export a tenth of its time."""
+def entity_info(f: Fact, g: Gazetteer) -> dict[str, list[str]]:
+    """The entities an event names, by kind: its actors (a unit's actor among them, so that filters by
+    actor find it; else a person's affiliation), people, places and units."""
     refs = refs_by_kind(f, g)
-    # A unit's actor counts among the event's actors, so filters by actor find it.
     actors = list(refs["actor"])
     for u in refs["unit"]:
         a = g.actor(u)
@@ -107,6 +105,14 @@ def event_info(f: Fact, g: Gazetteer, zone: str, *, instants: bool = True) -> di
         a = e.details.get("affiliation") if e else None
         if a and a not in actors and not actors:
             actors.append(a)
+    return {"actors": actors, "people": refs["person"], "places": refs["place"], "units": refs["unit"]}
+
+
+def event_info(f: Fact, g: Gazetteer, zone: str, *, instants: bool = True, entities: bool = True) -> dict:
+    """What the pictures and exports say of an event. An export leaves out what it does not write, each
+    measured at a tenth of its time or more: without `instants`, the bounds only as `lo` and `hi`, not as
+    ISO times in the zone (`earliest`, `latest`: the pages'); without `entities`, not the entities it
+    names (`entity_info`: a TimelineJS export not grouped by place or actor)."""
     v = f.valid
     return {
         "id": f.id,
@@ -120,10 +126,7 @@ def event_info(f: Fact, g: Gazetteer, zone: str, *, instants: bool = True) -> di
         "qualifier": v.qualifier if v else None,
         "wording": v.wording if v else None,
         "when": v.describe() if v else None,
-        "actors": actors,
-        "people": refs["person"],
-        "places": refs["place"],
-        "units": refs["unit"],
+        **(entity_info(f, g) if entities else {}),
         "sources": [{"outlet": s.outlet, "attribution": s.attribution, "quote": s.quote, "title": s.title, "url": s.url} for s in f.sources],
         "corrected_by": list(f.via),
     }

@@ -416,7 +416,7 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
     sc = scene(log, known_at)
     dated = []
     for f in _timed_facts(sc, at):
-        info = sc.event_info(f, instants=False)
+        info = sc.event_info(f, instants=False, entities=group != "none")
         dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
         if dates is not None:
             dated.append((f, info, dates))
@@ -527,7 +527,7 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
 
     def dated(facts):
         for f in facts:
-            info = sc.event_info(f, instants=False)
+            info = sc.event_info(f, instants=False, entities=group != "none")
             dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
             if dates is not None:
                 yield f, info, dates
