@@ -287,7 +287,7 @@ class LogStore(abc.ABC):
     # --- the write path --------------------------------------------------------------------------------
 
     def _write_locked(self, batch, expected_position, preserved, line_numbers, *, keep: bool = True,
-                      assume_new: bool = False) -> tuple[list[Entry], int]:
+                      assume_new: bool = False, later: list | None = None) -> tuple[list[Entry], int]:
         """Check and insert one batch inside a transaction; returns the batch's entries (with `keep`:
         the stored ones for idempotent repeats) and how many rows were added. With `assume_new`, ids
         are not looked up (`_existing`): one already there must make `_insert` fail (the SQLite log's
@@ -296,7 +296,9 @@ class LogStore(abc.ABC):
         A batch holds drafts, or (from a parallel import, see jsonl.read_prepared) incoming rows. Each
         item in turn: its id (_draft_id), skipped when it repeats an event (_repeated), made an
         incoming row (_incoming), given its recorded time (_recorded_time), then its position and
-        hash (_chained); the rows are inserted together at the end (_insert)."""
+        hash (_chained); the rows are inserted together at the end (_insert). With `later` (an import),
+        an after/before naming an event neither in the log nor in the batch is noted there, as (line,
+        key, id), for `_import_locked` to look up once the whole file is written."""
         head = self._head_expecting(expected_position)
         now, floor = _batch_time(self.clock(), head)
         # One query for the ids already in the log, not one per event; and a batch may name its own
@@ -327,7 +329,8 @@ class LogStore(abc.ABC):
                     incoming, stored_payload = item, None
                 else:
                     stored = preserved[i] if preserved is not None else None
-                    incoming, stored_payload = self._incoming(item, event_id, stored, pending, in_batch)
+                    incoming, stored_payload = self._incoming(item, event_id, stored, pending, in_batch,
+                                                              later, line_numbers[i] if line_numbers else None)
                 recorded = _recorded_time(incoming[10], now, floor, last)
             except ChronoError as e:
                 _name_line(e, line_numbers, i)
@@ -346,6 +349,44 @@ class LogStore(abc.ABC):
         self._insert(rows)
         return out, len(rows)
 
+    def _import_locked(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], batch_size: int,
+                       finish: Callable[[LogStore], Iterable[Draft]] | None) -> tuple[int, int]:
+        """`import_stream`'s work, inside the backend's transaction: the records `batch_size` at a time,
+        each batch written as new first (the backend's `_write_new`). The whole file is one batch as
+        far as after/before go: one naming an event later in the file (in a batch still to come) is
+        looked up once every record is written, and refused, naming its line, only if it is in
+        neither the log nor the file."""
+        read = added = 0
+        later: list[tuple[int | None, str, str]] = []
+        batch: list[Draft | tuple] = []
+        preserved: list[dict | None] = []
+        lines: list[int] = []
+        for number, draft, stored in records:
+            batch.append(draft)
+            preserved.append(stored)
+            lines.append(number)
+            if len(batch) >= batch_size:
+                added += self._write_new(batch, preserved, lines, later)
+                read += len(batch)
+                batch, preserved, lines = [], [], []
+        if batch:
+            added += self._write_new(batch, preserved, lines, later)
+            read += len(batch)
+        if later:
+            known = self._existing(sorted({other for _line, _key, other in later}))
+            for line, key, other in later:
+                if other not in known:
+                    raise UnknownEventError(f"{'line %d: ' % line if line else ''}{key}: no event {other!r} in the log or the file")
+        if finish is not None:
+            added += self._write_locked(list(finish(self)), None, None, None)[1]
+        return read, added
+
+    @abc.abstractmethod
+    def _write_new(self, batch: list, preserved: list, lines: list[int], later: list) -> int:
+        """Write a batch of an import (`_import_locked`) inside its transaction, as `_write_locked` with
+        `keep=False` and `later`, and return how many rows were added: a backend may first try it as
+        all new (`assume_new`), and write it again the careful way if an id was already there."""
+
     def _head_expecting(self, expected_position: int | None) -> Head:
         """The head a batch continues; ConflictError when it is not at the position the caller expected."""
         head = self.head()
@@ -353,12 +394,13 @@ class LogStore(abc.ABC):
             raise ConflictError(expected_position, head.seq)
         return head
 
-    def _incoming(self, draft: Draft, event_id: str, stored: dict | None, pending: dict, in_batch: set[str]) -> tuple[tuple, dict | None]:
+    def _incoming(self, draft: Draft, event_id: str, stored: dict | None, pending: dict, in_batch: set[str],
+                  later: list | None = None, line: int | None = None) -> tuple[tuple, dict | None]:
         """A draft as an incoming row (see INCOMING), checked against the log and the batch, and the
         payload an export from an older schema stored (kept as stored: its hash covers those bytes)."""
         event = draft.event
         if needs_checking(event, draft.valid, draft.after, draft.before):
-            self._check_draft(draft, pending, in_batch)
+            self._check_draft(draft, pending, in_batch, later, line)
         version = event.version
         body, sources = draft.encoded or (codec.canonical(codec.unstructure_event(event)), codec.canonical(codec.unstructure_sources(draft.sources)))
         stored_payload = recorded = given_hash = provenance = None
@@ -390,9 +432,11 @@ class LogStore(abc.ABC):
             return existing
         raise DuplicateEventError(f"event {event_id!r} is already in the log with different content")
 
-    def _check_draft(self, draft: Draft, pending: dict[str, Entry | Draft], in_batch: set[str] = frozenset()) -> None:
+    def _check_draft(self, draft: Draft, pending: dict[str, Entry | Draft], in_batch: set[str] = frozenset(),
+                     later: list | None = None, line: int | None = None) -> None:
         """Refuse a draft the log does not accept (see "What is accepted" above), looking its references
-        up in the batch (`pending`, `in_batch`) and the log."""
+        up in the batch (`pending`, `in_batch`) and the log; with `later` (an import), an after/before
+        found in neither is noted there, with the draft's input `line`, to be looked up at the end."""
         ev = draft.event
         name = ev.type_name
         needs_time = not (ev.timeless or (isinstance(ev, EventCorrected) and ev.replacement.timeless))
@@ -407,6 +451,9 @@ class LogStore(abc.ABC):
         for key in ("after", "before"):
             for other in getattr(draft, key):
                 if other not in pending and other not in in_batch and self.find(other) is None:
+                    if later is not None:
+                        later.append((line, key, other))
+                        continue
                     raise UnknownEventError(f"{key}: no event {other!r} in the log")
         if ev.correction:
             target = _as_draft(pending.get(ev.target) or self.find(ev.target))

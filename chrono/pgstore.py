@@ -347,36 +347,20 @@ class PgLog(LogStore):
     def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
                       finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """(In one transaction; each batch written as new first, see _write_new.)"""
-        read = added = 0
         with self._transaction():
-            batch: list[Draft | tuple] = []
-            preserved: list[dict | None] = []
-            lines: list[int] = []
-            for number, draft, stored in records:
-                batch.append(draft)
-                preserved.append(stored)
-                lines.append(number)
-                if len(batch) >= batch_size:
-                    added += self._write_new(batch, preserved, lines)
-                    read += len(batch)
-                    batch, preserved, lines = [], [], []
-            if batch:
-                added += self._write_new(batch, preserved, lines)
-                read += len(batch)
-            if finish is not None:
-                added += self._write_locked(list(finish(self)), None, None, None)[1]
-        return read, added
+            return self._import_locked(records, batch_size, finish)
 
-    def _write_new(self, batch: list, preserved: list, lines: list[int]) -> int:
+    def _write_new(self, batch: list, preserved: list, lines: list[int], later: list) -> int:
         """Write a batch of an import as new events without first asking which ids the log has; should
         one be there, the id's unique index refuses the batch, whose savepoint is rolled back, and it
         is written again the careful way (as chrono.store.Log._write_new does)."""
+        noted = len(later)
         try:
             with self.conn.transaction():
-                return self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True)[1]
+                return self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True, later=later)[1]
         except (self._pg.errors.UniqueViolation, ChronoError):
-            pass
-        return self._write_locked(batch, None, preserved, lines, keep=False)[1]
+            del later[noted:]
+        return self._write_locked(batch, None, preserved, lines, keep=False, later=later)[1]
 
     @contextlib.contextmanager
     def staged(self) -> Iterator[Stage]:

@@ -215,27 +215,10 @@ class Log(LogStore):
     def import_stream(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], *, batch_size: int = 2000,
                       finish: Callable[[LogStore], Iterable[Draft]] | None = None) -> tuple[int, int]:
         """(In one transaction; each batch written as new first, see _write_new.)"""
-        read = added = 0
         with self._transaction():
-            batch: list[Draft | tuple] = []
-            preserved: list[dict | None] = []
-            lines: list[int] = []
-            for number, draft, stored in records:
-                batch.append(draft)
-                preserved.append(stored)
-                lines.append(number)
-                if len(batch) >= batch_size:
-                    added += self._write_new(batch, preserved, lines)
-                    read += len(batch)
-                    batch, preserved, lines = [], [], []
-            if batch:
-                added += self._write_new(batch, preserved, lines)
-                read += len(batch)
-            if finish is not None:
-                added += self._write_locked(list(finish(self)), None, None, None)[1]
-        return read, added
+            return self._import_locked(records, batch_size, finish)
 
-    def _write_new(self, batch: list, preserved: list, lines: list[int]) -> int:
+    def _write_new(self, batch: list, preserved: list, lines: list[int], later: list) -> int:
         """Write a batch of an import as new events, without first looking up which ids the log has (a
         query costing about a third of the insert). Should one be there already, the id's unique index
         refuses the insert (or its export's recorded time or hash, which continue another position,
@@ -243,12 +226,14 @@ class Log(LogStore):
         says what is wrong with anything else."""
         conn = self.conn
         conn.execute("SAVEPOINT chrono_batch")
+        noted = len(later)
         try:
-            added = self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True)[1]
+            added = self._write_locked(batch, None, preserved, lines, keep=False, assume_new=True, later=later)[1]
         except (sqlite3.IntegrityError, ChronoError):
             conn.execute("ROLLBACK TO chrono_batch")
             self._provenance = _has_provenance(conn)  # (a column added in the batch is gone with it)
-            added = self._write_locked(batch, None, preserved, lines, keep=False)[1]
+            del later[noted:]
+            added = self._write_locked(batch, None, preserved, lines, keep=False, later=later)[1]
         conn.execute("RELEASE chrono_batch")
         return added
 

@@ -508,6 +508,22 @@ class StoreContract:
         assert [f"c{i}" for i in range(5)] == [e.id for e in log.entries()]
         assert verify(log).ok
 
+    def test_import_stream_takes_the_whole_file_as_one_batch_for_after_and_before(self, log):
+        # An event may name one later in the file (as events appended in one batch may, in any order),
+        # whichever batch of the import it falls in; one named nowhere is refused, naming its line.
+        def line(i, **links):
+            return codec.canonical({"id": f"c{i}", "type": "CallMade", "event": {"caller": f"a{i}", "callee": "b"}, "valid": "2024-12-01",
+                                    **links}).encode()
+
+        lines = [line(0, before=["c4"]), line(1), line(2), line(3, after=["c0"]), line(4, after=["c2"])]
+        assert (5, 5) == log.import_stream(jsonl.read_records(lines, ZONE, allow_stored=True), batch_size=2)
+        assert ("c4",) == log.get("c0").before and verify(log).ok
+        with self.make_store(clock=FixedClock(T0)) as other:
+            with pytest.raises(UnknownEventError, match="line 2: after: no event 'c9' in the log or the file"):
+                other.import_stream(jsonl.read_records([line(1), line(2, after=["c9"]), line(3), line(4)], ZONE, allow_stored=True),
+                                    batch_size=2)
+            assert [] == rows(other)
+
     def test_import_stream_finishes_inside_its_transaction(self, rich_log):
         lines = export(rich_log).splitlines()
         seen = []
