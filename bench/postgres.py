@@ -455,9 +455,10 @@ def rows_for(results: dict) -> list[dict]:
             w = max(timed, key=lambda w: w["p99"] / w["median"]) if timed else None
             lo, hi = min(r["appends_per_writer"][0] for r in rs), max(r["appends_per_writer"][1] for r in rs)
             judged = kind == "chrono_pg" and batch == 1 and writers > 1
+            each = ", ".join("starved" if r["worst_p99_over_median"] is None else f"{r['worst_p99_over_median']:.1f}×" for r in rs)
             add(2, f"the worst writer's p99 / median append, {NAMES[kind]}" + ("" if batch == 1 else f", {batch} per append"), size,
                 "—" if w is None else f"p99 {w['p99'] * 1000:.3g} ms, median {w['median'] * 1000:.3g} ms",
-                f"appends per writer {lo:,}–{hi:,}", "starved" if q is None else f"{q:.1f}×", "≤ 10×" if judged else "(context)",
+                f"appends per writer {lo:,}–{hi:,}" + (f"; each run's worst {each}" if len(rs) > 1 else ""), "starved" if q is None else f"{q:.1f}×", "≤ 10×" if judged else "(context)",
                 (q is not None and q <= 10) if judged else None, "context")
 
     for key in sorted(results.get("sizes", {}), key=int):
@@ -485,7 +486,7 @@ def rows_for(results: dict) -> list[dict]:
         if sn and sc:
             add(4, "replica.synced finding nothing new (before each read of a shared log) / `state --at T` on the copy", lab, fmt_t(sn),
                 f"state {fmt_t(sc)}", f"{sn['median'] / sc['median']:.2f}×", "(context)", None, "context")
-    return rows
+    return sorted(rows, key=lambda r: r["bar"])  # (stable: writer counts and sizes stay in order)
 
 
 # --- main ----------------------------------------------------------------------------------------
