@@ -1,8 +1,8 @@
 """Chrono's log on PostgreSQL (issue 21, item 6): many writers, and a local read model's catch-up and
 answers, against their contenders on one throwaway server, as same-run ratios.
 
-    python bench/postgres.py                              # quick: 1, 4, 16 writers for 2 s; 10k entries
-    python bench/postgres.py --seconds 6 --runs 3 --sizes 100k,1m --out pg.json --md pg.md   # the full run
+    python bench/postgres.py                  # quick: 1, 4, 16 writers for 2 s; 10k entries
+    python bench/postgres.py --seconds 6 --runs 3 --batches 1,10 --sizes 100k,1m --out pg.json --md pg.md
 
 Run from anywhere; it uses the Chrono in this checkout and starts its own PostgreSQL cluster
 (tests/pgserver.py: the server's binaries, a unix socket in a temporary directory, fsync=off), which it
@@ -18,11 +18,12 @@ stops and removes at the end. It measures:
  2. no writer starves: each writer's 99th-percentile append time over its median (the worst writer's,
     over every run), and how many appends the least and the most served writers made;
  3. a local read model catching up: `chrono.replica.synced(log, path)` of the size's generated log,
-    imported into PostgreSQL beforehand, into a fresh local copy, and then its read cache brought up to
-    date (`projections.query.ensure_cache`), vs importing the same file into a fresh SQLite log as
-    `chrono import` does (bench/speed.py's chrono_import); both in-process, in turn. Also, for where the
-    time goes: reading every row from the server alone (PgLog.stored_rows), the copy (synced) and the
-    cache each on their own, and the import into PostgreSQL;
+    imported into PostgreSQL beforehand (and analysed, as autovacuum would soon after), into a fresh
+    local copy, and then its read cache brought up to date (`projections.query.ensure_cache`), vs
+    importing the same file into a fresh SQLite log as `chrono import` does (bench/speed.py's
+    chrono_import); both in-process, in turn. Also, for where the time goes: reading every row from
+    the server alone (PgLog.stored_rows), the copy (synced) and the cache each on their own, and the
+    import into PostgreSQL;
  4. `state --at T` in-process (bench/speed.py's chrono_state: projections.query.state on a freshly
     opened log) on the caught-up local copy vs on the SQLite log of row 3's import, its cache built;
     and, for context, a `synced` that finds nothing new (what a read of a shared log adds before it).
@@ -506,8 +507,8 @@ def main(argv=None) -> int:
                     "with many writer processes (vs eventsourcing's PostgreSQL recorder and Chrono on SQLite), each writer's "
                     "p99/median append, a local read model catching up vs an SQLite import, and `state --at T` on the local "
                     "copy vs on SQLite. Prints a markdown table with the bars and PASS/FAIL; writes every figure as JSON.",
-        epilog="The full run: --seconds 6 --runs 3 --sizes 100k,1m (about half an hour on two cores, most of it the 1m "
-               "imports). See docs/performance.md, \"A shared log on PostgreSQL\".")
+        epilog="The full run: --seconds 6 --runs 3 --batches 1,10 --sizes 100k,1m (10-14 minutes on two cores, "
+               "a third of it the 1m size). See docs/performance.md, \"A shared log on PostgreSQL\".")
     ap.add_argument("--writers", default="1,4,16", help="comma-separated writer process counts (default 1,4,16)")
     ap.add_argument("--batches", default="1", help="comma-separated events per append (default 1; 1,10 adds batches of ten)")
     ap.add_argument("--seconds", type=float, default=2.0, help="how long each contender's writers append, per run (default 2)")
