@@ -76,6 +76,19 @@ PINNED_PROVENANCE = ('{"origin":{"hash":"bfe4c75cf425e86b75f035b47ed773c223b6744
 PINNED_PROVENANCE_HASH = "05ce2b00c31a7e815fe6201998ffbe08d6343859b11a015e192fed1daff029e6"
 
 
+# The rows a store appends record who appended them (their provenance's `author`): PINNED_ROW's,
+# appended by ana after two rows of hers.
+ANA = '{"author":"ana"}'
+PINNED_AUTHORED_ROW = (*PINNED_ROW[:12], "14507220d80ea85bc2fc2177400f53f4b35bba47baa9f6a8f72c75aa496035d9")
+AUTHORED_HASHES = ("de3ff84664475dac61a0516fbcceb7620021e9942a280e0e15e902f35b29f890",
+                   "78efb755ec86623194e95631426e5865cac3539f72182164a09209ae4b81908e")
+
+
+def test_row_hash_of_a_fixed_row_with_an_author_is_pinned():
+    assert AUTHORED_HASHES[1] == row_hash(PINNED_AUTHORED_ROW, ANA)
+    assert row_hash(PINNED_AUTHORED_ROW, '{"author":"ben"}') != AUTHORED_HASHES[1]
+
+
 def test_row_hash_of_a_fixed_row_with_a_provenance_is_pinned_and_covers_it():
     assert PINNED_PROVENANCE == codec.canonical(codec.loads(PINNED_PROVENANCE))  # (as a log stores it)
     assert PINNED_PROVENANCE_HASH == row_hash(PINNED_ROW, PINNED_PROVENANCE)
@@ -406,12 +419,13 @@ class StoreContract:
     def test_stored_rows_chain_each_row_to_the_one_before(self, filled):
         stored = rows(filled)
         assert [GENESIS] + [r[13] for r in stored[:-1]] == [r[12] for r in stored]
-        assert [r[13] for r in stored] == [row_hash(r[:13]) for r in stored]
+        assert [r[13] for r in stored] == [row_hash(r[:13], r[14]) for r in stored]
         assert [e.hash for e in filled.entries()] == [r[13] for r in stored]
         assert filled.head().hash == stored[-1][13]
 
     def test_a_fixed_entry_appended_to_a_new_log_has_a_pinned_hash(self):
         with self.make_store(clock=FixedClock(T0)) as lg:
+            lg.author = "ana"  # (who records an entry is hashed with it: a fixed one)
             lg.clock.now = T0 + timedelta(seconds=1)
             first = lg.append([
                 Draft(event=PlaceDescribed(place="aleppo", name="Aleppo", kind="city", lat=36.2, lon=37.16, aliases=("Halab", "حلب")), id="p1"),
@@ -424,10 +438,9 @@ class StoreContract:
                 sources=[Source(outlet="Al Majalla", title="Revealed", attribution="a source in the operations room",
                                 quote="«they entered»", url="https://example.org/a")],
                 id="k1", after=["p1"], before=["cap"]))[0]
-            assert ["617a89e2575d9dfd3fd9dba77dd44dcb26191285326c78b2a5b5ed3cc5a6376a",
-                    "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96"] == [e.hash for e in first]
-            assert PINNED_HASH == fixed.hash
-            assert (*PINNED_ROW, PINNED_HASH, None) == rows(lg)[2]  # (no provenance)
+            assert [AUTHORED_HASHES[0], PINNED_AUTHORED_ROW[12]] == [e.hash for e in first]
+            assert AUTHORED_HASHES[1] == fixed.hash
+            assert (*PINNED_AUTHORED_ROW, AUTHORED_HASHES[1], ANA) == rows(lg)[2]
 
     def test_verify_passes_on_a_good_log(self, filled):
         report = verify(filled)
