@@ -19,7 +19,7 @@ from events import EVENT_ID_RE, EventCorrected, EventRetracted, SettingChanged, 
 
 from . import codec, settings
 from .clock import Clock
-from .entry import AUTHOR, Draft, Entry, author_of  # noqa: F401 (author_of: for the backends)
+from .entry import AUTHOR, Draft, Entry
 from .errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
 from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 

@@ -181,7 +181,11 @@ class Log(LogStore):
         """COLUMNS as a SELECT names them in this log's table (each `alias.`-qualified when given): a
         log of schema 1 has no provenance column, and reads NULL for it."""
         at = f"{alias}." if alias else ""
-        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + (f", {at}provenance" if self._provenance else ", NULL")
+        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + f", {self.provenance_column(alias)}"
+
+    def provenance_column(self, alias: str | None = None) -> str:
+        """The provenance column as a SELECT names it in this log's table: NULL in a log of schema 1."""
+        return (f"{alias}.provenance" if alias else "provenance") if self._provenance else "NULL"
 
     def settings_entries(self) -> Iterator[Entry]:
         # (By the partial index _SETTINGS_INDEX, which a query names by its condition, word for word.)

@@ -56,6 +56,7 @@ class Env:
 
     db: str | None = None
     clock: Clock = system_clock
+    author: str | None = None  # --author: who the writes record (default: $CHRONO_AUTHOR, else the log's default)
     _bundled: Log | None = None
 
     @property
@@ -70,6 +71,12 @@ class Env:
         if os.environ.get("CHRONO_DB"):
             return "$CHRONO_DB"
         return None
+
+    @property
+    def recorder(self) -> str | None:
+        """Who the writes record as their author: --author, else $CHRONO_AUTHOR, else None (the log's
+        own default: the user Chrono runs as)."""
+        return self.author or os.environ.get("CHRONO_AUTHOR") or None
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -102,7 +109,7 @@ class Env:
         if cannot_write(self.path):
             # (Root could write it anyway: a read-only log is left as its owner made it.)
             raise StorageError(f"{self.path} is read-only (the file or its folder cannot be written); nothing was written")
-        return Log.open(self.path, clock=self.clock)
+        return Log.open(self.path, clock=self.clock, author=self.recorder)
 
     def _missing(self, *, reading: bool) -> ChronoError:
         from chrono.chronicles import DEFAULT
@@ -260,9 +267,12 @@ class ChronoGroup(click.Group):
 @click.option("--db", metavar="PATH", help="The log file (default: $CHRONO_DB, else ./chrono.db). A log named here or by "
               "$CHRONO_DB must exist (`init` creates one); with none named and no ./chrono.db, read commands read the "
               "bundled chronicle.")
+@click.option("--author", metavar="NAME", help="Who the entries this command writes are recorded by (default: $CHRONO_AUTHOR, "
+              "else the user Chrono runs as). Every entry keeps its author inside the hash chain; `log`, `show`, "
+              "`history` and `export` show it, and their own --author picks out what NAME recorded.")
 @click.version_option(__version__, "--version", prog_name="chrono")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, author: str | None) -> None:
     """Chrono: an append-only, bitemporal log of what happened, replayed into the state of the world.
 
     Every event has two times: when it happened (valid time, often an interval) and when the log
@@ -278,6 +288,8 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     A log named by --db or $CHRONO_DB must exist: a missing one is an error, never the bundled
     chronicle. Every read command says which log it read, and its head.
+
+    Every entry records who appended it (--author, $CHRONO_AUTHOR, else the user Chrono runs as).
     """
     env = ctx.ensure_object(Env)
     if os.environ.get("NO_COLOR"):
@@ -286,6 +298,13 @@ def main(ctx: click.Context, db: str | None) -> None:
         raise click.BadParameter("needs a path", param_hint="--db")
     if db:
         env.db = db
+    if author is not None:
+        from chrono.logstore import check_author
+
+        try:
+            env.author = check_author(author)
+        except ChronoError as e:
+            raise click.BadParameter(str(e), param_hint="--author") from e
 
 
 def complete_event_ids(ctx: click.Context, _param, incomplete: str) -> list:

@@ -107,7 +107,7 @@ def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) 
     if zone:
         chosen["zone"] = zone
     changes = [settings.change(key, value) for key, value in chosen.items()]  # (checked before the file is made)
-    log = Log.create(env.path, clock=env.clock)
+    log = Log.create(env.path, clock=env.clock, author=env.recorder)
     try:
         added = load_into(log, chronicle_name) if chronicle_name else 0
         if changes:
