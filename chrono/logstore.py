@@ -133,9 +133,10 @@ class LogStore(abc.ABC):
     Who appends it is not content: the same event appended by another author is a repeat.
 
     Authors. Every entry a write records records who recorded it (`author`) as the `author` member of
-    its provenance, which the hash covers. An entry an import brings with a hash or a provenance of
-    its own keeps the provenance as it came (the hash covers it, so an export imports to the same
-    head), and an entry from before authors has none (`Entry.author` is None).
+    its provenance, which the hash covers. An entry an import brings with fields of a stored entry (a
+    recorded time, a hash, a provenance) keeps the provenance it came with, or none (the hash covers
+    it, so an export imports to the same head), and an entry from before authors has none
+    (`Entry.author` is None).
 
     Recorded time. Set by the store's clock (`clock`, read once per batch), never by the caller, and
     never decreasing along the log: a clock that goes back records the log's last time again. Only an
@@ -494,12 +495,14 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
 def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int,
              authored: str | None = None) -> tuple:
     """The row to insert at position `seq`, after the row hashed `prev`: the incoming row's columns
-    with its position, id and recorded time, then its hash and provenance. An incoming row with
-    neither a provenance nor a hash of its own is recorded now, by this write's author: its
-    provenance is `authored`; one that brings either keeps what it brings. An incoming row that gives
-    another hash is refused (the i-th of the batch, named by its line)."""
-    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash, provenance = incoming
-    if provenance is None and given_hash is None:
+    with its position, id and recorded time, then its hash and provenance. An incoming row that brings
+    nothing of a stored entry (no recorded time, hash or provenance: a draft appended, a plain event
+    imported) is recorded now, by this write's author: its provenance is `authored`. One that brings
+    any of them is an export's entry and keeps the provenance it brings, or none (the bundled
+    chronicle's entries, which keep their recorded times, so their hashes are everyone's). An incoming
+    row that gives another hash is refused (the i-th of the batch, named by its line)."""
+    _, type_name, version, lo, hi, meta, body, sources, links, target, given_recorded, given_hash, provenance = incoming
+    if provenance is None and given_hash is None and given_recorded is None:
         provenance = authored
     row = (seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev)
     h = row_hash(row, provenance)

@@ -467,6 +467,81 @@ class StoreContract:
         verify(filled, progress=seen.append)
         assert [1, 2, 3, 4] == seen
 
+    # --- who recorded each entry ------------------------------------------------------------------------------
+
+    def test_every_entry_records_who_appended_it(self, log):
+        log.author = "ana"
+        (c1,) = log.append(call(id="c1"))
+        log.author = "ben"
+        log.append([Draft(event=EventRetracted(target="c1", reason="a rumour"), id="r1"), place(id="p1")])
+        (c2,) = log.import_records([(call(caller="a", callee="b", id="c2"), {})])
+        assert ("ana", {"author": "ana"}) == (c1.author, c1.provenance)
+        assert ["ana", "ben", "ben", "ben"] == [e.author for e in log.entries()] == [log.get(i).author for i in ("c1", "r1", "p1", "c2")]
+        assert [codec.canonical({"author": a}) for a in ("ana", "ben", "ben", "ben")] == [r[14] for r in rows(log)]
+
+    def test_without_an_author_given_a_store_records_its_default_author(self, log):
+        assert isinstance(log.default_author, str) and log.default_author.strip()
+        assert log.default_author == log.author == log.append(call(id="c1"))[0].author
+        log.author = "ana"
+        log.author = None  # (back to the default)
+        assert log.default_author == log.append(call(caller="a", callee="b", id="c2"))[0].author
+
+    def test_an_author_that_names_nobody_is_refused(self, log):
+        for bad in ("", "   ", "ana\nben", 7):
+            with pytest.raises(ChronoError, match="author"):
+                log.author = bad
+        assert log.default_author == log.author
+
+    def test_the_author_is_hashed(self):
+        heads = {}
+        for author in ("ana", "ben"):
+            with self.make_store(clock=FixedClock(T0)) as lg:
+                lg.author = author
+                lg.append([place(id="p1"), call(id="c1")])
+                heads[author] = lg.head().hash
+                assert [row_hash(r[:13], r[14]) for r in rows(lg)] == [r[13] for r in rows(lg)] and verify(lg).ok
+        assert heads["ana"] != heads["ben"]
+
+    def test_the_same_event_appended_by_another_author_is_a_repeat(self, log):
+        log.author = "ana"
+        (first,) = log.append(call(id="c1"))
+        log.author = "ben"
+        assert [first] == log.append(call(id="c1"))
+        assert (1, "ana") == (len(log), log.get("c1").author)
+        with pytest.raises(DuplicateEventError):
+            log.append(call(caller="a", callee="b", id="c1"))
+
+    def test_an_export_imports_with_its_authors_to_the_same_head(self, rich_log):
+        rich_log.author = "ben"
+        rich_log.append(call(id="c-ben"))
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as copy:
+            copy.author = "cara"  # (who imports an export records nothing of their own)
+            copy.import_stream(jsonl.read_records(data.splitlines(), ZONE, allow_stored=True))
+            assert rows(rich_log) == rows(copy) and rich_log.head() == copy.head()
+            assert [e.author for e in rich_log.entries()] == [e.author for e in copy.entries()]
+            assert "ben" == copy.get("c-ben").author
+        plain = b'{"type": "CallMade", "id": "c9", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}'
+        with self.make_store(clock=FixedClock(T0)) as other:
+            other.author = "cara"  # (plain events are recorded by whoever imports them)
+            kept = plain.replace(b'"c9"', b'"c10"')[:-1] + b', "recorded": "2025-01-01T12:00:00+00:00"}'
+            other.import_stream(jsonl.read_records([plain, kept], ZONE, allow_stored=True))
+            # (one that keeps its recorded time is an export's entry, as the bundled chronicle's are: it keeps no author)
+            assert ("cara", None, None) == (other.get("c9").author, other.get("c10").author, other.get("c10").provenance)
+
+    def test_a_merge_records_who_merged_it_and_keeps_who_recorded_it_there(self, rich_log):
+        from chrono.transfer import merge
+
+        rich_log.author = "ben"
+        rich_log.append(call(id="c-ben"))
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as mine:
+            mine.author = "cara"
+            merge(mine, jsonl.read_records(data.splitlines(), ZONE, allow_stored=True), name="theirs")
+            merged = mine.get("c-ben")
+            assert ("cara", "ben") == (merged.author, merged.origin["provenance"]["author"])
+            assert verify(mine).ok
+
     # --- export and import -----------------------------------------------------------------------------------
 
     def test_export_then_import_into_empty_log_reproduces_the_head_hash(self, rich_log):
