@@ -162,7 +162,8 @@ class LogStore(abc.ABC):
 
     The write path's rules (ids, repeats, checks, recorded time, the chain) are this class's, in
     `_write_locked`: a backend runs it inside a transaction that holds its write lock, and gives it
-    `head()`, `find()`, `_existing(ids)` and `_insert(rows)`. Opening and creating a log are each
+    `head()`, `find()`, `_existing(ids)` and `_insert(rows)`; and it names who records when no author
+    is given (`default_author`). Opening and creating a log are each
     backend's own (`chrono.store.Log.create` / `.open`).
     """
 

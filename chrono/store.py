@@ -110,6 +110,8 @@ class Log(LogStore):
         with locks, as `readonly` reads."""
         if not os.path.exists(path):
             raise ChronoError(f"no log at {path}; create one with `chrono init`")
+        if author is not None:
+            check_author(author)  # (before a connection is made, which would be left open)
         readonly = readonly or untouched
         # Look before touching: switching to WAL rewrites the file header, which must not happen to
         # another application's database (or a newer Chrono's) opened by mistake.

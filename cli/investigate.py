@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from chrono.entry import author_of
 from chrono.errors import UnknownEntityError
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
@@ -46,8 +47,9 @@ def _origins(provenance: dict | None) -> list[str]:
     while isinstance(origin, dict):
         head = origin.get("head") or {}
         label = "merged:   " if not out else "  which had it from"
+        by = author_of(origin.get("provenance"))
         out.append(f"{label} from {origin.get('log')} (head {head.get('seq')} {str(head.get('hash'))[:16]}), where it was entry "
-                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}")
+                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}" + (f" by {by}" if by else ""))
         origin = (origin.get("provenance") or {}).get("origin")
     return out
 

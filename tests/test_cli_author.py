@@ -169,7 +169,8 @@ def test_a_merge_records_who_merged_and_keeps_who_recorded_it_there(tmp_path):
     ok(chrono(mine, "--author", "dina", "import", "--merge", export, "--name", "theirs"))
     doc = json.loads(ok(chrono(mine, "show", "hemedti-back", "--json")).stdout)
     assert ("dina", "ben") == (doc["author"], doc["provenance"]["origin"]["provenance"]["author"])
-    assert " by dina\n" in ok(chrono(mine, "show", "hemedti-back")).stdout
+    text = ok(chrono(mine, "show", "hemedti-back")).stdout
+    assert " by dina\n" in text and "where it was entry" in text and " by ben\n" in text
     assert ["hemedti-back"] == [e["id"] for e in logged(mine, "--author", "dina") if e["id"] == "hemedti-back"]
     ok(chrono(mine, "verify"))
 
