@@ -11,6 +11,15 @@ from events import Event, Source
 from .timeval import ValidTime
 
 
+AUTHOR = "author"  # the member of an entry's provenance that says who recorded it (LogStore.author)
+
+
+def author_of(provenance: dict | None) -> str | None:
+    """Who recorded an entry, by its provenance; None for one recorded before authors were."""
+    author = provenance.get(AUTHOR) if type(provenance) is dict else None
+    return author if type(author) is str else None
+
+
 @attrs.frozen(kw_only=True)
 class Draft:
     """An event on its way into the log: the log adds position, recorded time and hashes."""
@@ -47,8 +56,14 @@ class Entry:
     hash: str = ""
     # The payload as stored, when it was written by an older schema (the hash covers those bytes).
     stored_payload: dict | None = None
-    # How the entry came to the log (logstore.COLUMNS): `origin`, for one merged from another log.
+    # How the entry came to the log (logstore.COLUMNS): its `author`, and `origin` for one merged from
+    # another log.
     provenance: dict | None = None
+
+    @property
+    def author(self) -> str | None:
+        """Who recorded the entry in this log; None for one recorded before authors were."""
+        return author_of(self.provenance)
 
     @property
     def origin(self) -> dict | None:

@@ -241,12 +241,14 @@ def _prepared(raw: bytes, zone: str) -> tuple | None:
         if got is None:
             return None
         ev, valid, _sources, event_id, after, before, encoded, stored = got
-        recorded = stored.get("recorded")
+        recorded, provenance = stored.get("recorded"), stored.get("provenance")
         if (needs_checking(ev, valid, after, before)
                 or event_id is not None and EVENT_ID_RE.match(event_id) is None
-                or "recorded" in stored and type(recorded) is not str or "provenance" in stored):
+                or "recorded" in stored and type(recorded) is not str or provenance is not None and type(provenance) is not dict):
             return None
-        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"), None)
+        # (An export's entries each have a provenance now, saying who recorded them: kept as stored.)
+        return (event_id, ev.type_name, ev.version, *valid_columns(valid), *encoded, NO_LINKS, None, recorded, stored.get("hash"),
+                None if provenance is None else codec.canonical(provenance))
     except Exception:  # the line is read (and what is wrong with it explained) by the other path
         return None
 

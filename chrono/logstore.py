@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import getpass
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,7 +19,7 @@ from events import EVENT_ID_RE, EventCorrected, EventRetracted, SettingChanged, 
 
 from . import codec, settings
 from .clock import Clock
-from .entry import Draft, Entry
+from .entry import AUTHOR, Draft, Entry
 from .errors import ChronoError, ConflictError, DuplicateEventError, InvalidEventError, TamperedError, UnknownEventError
 from .timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 
@@ -36,9 +37,9 @@ NOT_CONTINUED = "the file was altered, or it does not continue this log"
 #
 # `provenance` holds what the log knows of how an entry came to it, rather than what it says of the
 # world: canonical JSON of an object, or None. Its `origin` says where an entry merged from another
-# log was (that log's name and head, the entry's position, id, recorded time and hash there); other
-# members may follow (who recorded an entry). A log written before provenance has no such column, and
-# its rows read None.
+# log was (that log's name and head, the entry's position, id, recorded time and hash there); its
+# `author` says who recorded the entry in this log (LogStore.author). A log written before provenance
+# has no such column, and its rows read None; a row written before authors has no `author`.
 COLUMNS = "seq, id, type, version, valid_lo, valid_hi, valid_meta, recorded, body, sources, links, target, prev_hash, hash, provenance"
 NO_LINKS = codec.canonical({"after": [], "before": []})  # the links column of an event with none
 
@@ -129,6 +130,13 @@ class LogStore(abc.ABC):
     Idempotent ids. Every entry has an id, the caller's or one the log makes. Appending an id the log
     (or the same batch) already holds, with the same content (event, valid time, sources, after,
     before), adds nothing and returns the stored entry; with other content it is DuplicateEventError.
+    Who appends it is not content: the same event appended by another author is a repeat.
+
+    Authors. Every entry a write records records who recorded it (`author`) as the `author` member of
+    its provenance, which the hash covers. An entry an import brings with fields of a stored entry (a
+    recorded time, a hash, a provenance) keeps the provenance it came with, or none (the hash covers
+    it, so an export imports to the same head), and an entry from before authors has none
+    (`Entry.author` is None).
 
     Recorded time. Set by the store's clock (`clock`, read once per batch), never by the caller, and
     never decreasing along the log: a clock that goes back records the log's last time again. Only an
@@ -154,9 +162,10 @@ class LogStore(abc.ABC):
 
     The write path's rules (ids, repeats, checks, recorded time, the chain) are this class's, in
     `_write_locked`: a backend runs it inside a transaction that holds its write lock, and gives it
-    `head()`, `find()`, `_existing(ids)` and `_insert(rows)`. Opening and creating a log are each
-    backend's own (`chrono.store.Log.create` / `.open`, `chrono.pgstore.PgLog`'s); chrono.logs
-    chooses the backend from where the log is.
+    `head()`, `find()`, `_existing(ids)` and `_insert(rows)`; and it names who records when no author
+    is given (`default_author`). Opening and creating a log are each backend's own
+    (`chrono.store.Log.create` / `.open`, `chrono.pgstore.PgLog`'s); chrono.logs chooses the backend
+    from where the log is.
     """
 
     # The zone a log keeps in its own metadata from its creation (a log written before settings, the
@@ -170,6 +179,25 @@ class LogStore(abc.ABC):
     # write asks of the log's state (which entities it describes, what a fact says now) may read
     # instead of a log kept elsewhere; None for a log read where it is.
     local: LogStore | None = None
+    _author: str | None = None  # the author given, if any (see `author`)
+
+    @property
+    def author(self) -> str:
+        """Who this handle records each entry it appends as (the `author` of its provenance, inside the
+        hash chain): the one given (`store.author = name`: `--author`, `$CHRONO_AUTHOR`), else the
+        backend's `default_author`. What a user says, not a credential: on a shared server the
+        default is the database role the writer logged in as."""
+        return self._author if self._author is not None else self.default_author
+
+    @author.setter
+    def author(self, value: str | None) -> None:
+        self._author = None if value is None else check_author(value)
+
+    @property
+    @abc.abstractmethod
+    def default_author(self) -> str:
+        """Who records entries when no author is given: SQLite's log, the user the process runs as;
+        a server's, the role it connects as."""
 
     @property
     def zone(self) -> str:
@@ -301,6 +329,7 @@ class LogStore(abc.ABC):
         key, id), for `_import_locked` to look up once the whole file is written."""
         head = self._head_expecting(expected_position)
         now, floor = _batch_time(self.clock(), head)
+        authored = codec.canonical({AUTHOR: self.author})  # the provenance of what this batch records itself
         # One query for the ids already in the log, not one per event; and a batch may name its own
         # events in after/before in any order.
         given = [i for i in (d[0] if type(d) is tuple else d.id for d in batch) if i]
@@ -336,7 +365,7 @@ class LogStore(abc.ABC):
                 _name_line(e, line_numbers, i)
                 raise
             seq += 1
-            row = _chained(seq, event_id, incoming, recorded[0], prev, line_numbers, i)
+            row = _chained(seq, event_id, incoming, recorded[0], prev, line_numbers, i, authored)
             rows.append(row)
             if keep:
                 entry = make_entry(seq, event_id, item.event, item.valid, item.sources, recorded[1], item.after, item.before,
@@ -532,11 +561,18 @@ def _preserved_recorded(value, *, recorded_floor: int, last: int | None) -> tupl
     return us, dt.astimezone(_UTC)  # equal to from_micros(us), without the slow way round
 
 
-def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int) -> tuple:
+def _chained(seq: int, event_id: str, incoming: tuple, recorded: int, prev: str, line_numbers: Sequence[int] | None, i: int,
+             authored: str | None = None) -> tuple:
     """The row to insert at position `seq`, after the row hashed `prev`: the incoming row's columns
-    with its position, id and recorded time, then its hash and provenance. An incoming row that gives
-    another hash is refused (the i-th of the batch, named by its line)."""
-    _, type_name, version, lo, hi, meta, body, sources, links, target, _, given_hash, provenance = incoming
+    with its position, id and recorded time, then its hash and provenance. An incoming row that brings
+    nothing of a stored entry (no recorded time, hash or provenance: a draft appended, a plain event
+    imported) is recorded now, by this write's author: its provenance is `authored`. One that brings
+    any of them is an export's entry and keeps the provenance it brings, or none (the bundled
+    chronicle's entries, which keep their recorded times, so their hashes are everyone's). An incoming
+    row that gives another hash is refused (the i-th of the batch, named by its line)."""
+    _, type_name, version, lo, hi, meta, body, sources, links, target, given_recorded, given_hash, provenance = incoming
+    if provenance is None and given_hash is None and given_recorded is None:
+        provenance = authored
     row = (seq, event_id, type_name, version, lo, hi, meta, recorded, body, sources, links, target, prev)
     h = row_hash(row, provenance)
     if given_hash is not None and given_hash != h:
@@ -605,6 +641,24 @@ def _same_content(existing: Entry | Draft, draft: Draft) -> bool:
         and existing.after == draft.after
         and existing.before == draft.before
     )
+
+
+def check_author(author) -> str:
+    """`author` if it can name who recorded an entry: a name on one line, not empty."""
+    if type(author) is not str or not author.strip():
+        raise ChronoError("an author must be a name, not empty (--author or $CHRONO_AUTHOR)")
+    if not author.isprintable():
+        raise ChronoError(f"an author must be a name on one line, not {author!r}")
+    return author
+
+
+def os_user() -> str:
+    """The user this process runs as, by name (a SQLite log's default author); by number when the
+    system has no name for it (a container's user without a passwd entry)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def new_event_id() -> str:

@@ -29,7 +29,9 @@ from .logstore import (
     LogStore,
     Stage,
     VerifyReport,
+    check_author,
     entry_from_row,
+    os_user,
     row_hash,
     row_problem,
     valid_columns,
@@ -62,7 +64,9 @@ class Log(LogStore):
     cache file to it, so it needs this backend; nothing else outside this module uses `conn`. It
     selects a row's COLUMNS as `columns()` names them for this log's table."""
 
-    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:", readonly: bool = False):
+    def __init__(self, conn: sqlite3.Connection, *, clock: Clock = system_clock, path: str = ":memory:", readonly: bool = False,
+                 author: str | None = None):
+        self.author = author
         self.conn = conn
         self.clock = clock
         self.path = path
@@ -80,12 +84,15 @@ class Log(LogStore):
 
     @classmethod
     def create(cls, path: str, *, zone: str | None = None, name: str | None = None, clock: Clock = system_clock,
-               copy_of: str | None = None) -> Log:
+               copy_of: str | None = None, author: str | None = None) -> Log:
         """A new, empty log at `path`. A `zone` is kept in its metadata, as logs written before settings
         kept theirs (the bundled chronicle's is): `chrono init` records a zone as a setting instead
-        (chrono.settings), which travels with the log."""
+        (chrono.settings), which travels with the log. `author`: who its writes record (see
+        LogStore.author; default, the user this process runs as)."""
         if zone is not None:
             zone_info(zone)  # refuse an unknown zone before touching the disk
+        if author is not None:
+            check_author(author)  # (and a bad author too)
         if path != ":memory:" and os.path.exists(path) and os.path.getsize(path) > 0:
             raise ChronoError(f"{path} already exists; choose another --db or remove it first")
         conn = _connect(path)
@@ -94,10 +101,11 @@ class Log(LogStore):
         except sqlite3.Error as e:
             conn.close()
             raise StorageError(f"cannot create a log at {path}: {e}") from e
-        return cls(conn, clock=clock, path=path)
+        return cls(conn, clock=clock, path=path, author=author)
 
     @classmethod
-    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False, untouched: bool = False) -> Log:
+    def open(cls, path: str, *, clock: Clock = system_clock, readonly: bool = False, untouched: bool = False,
+             author: str | None = None) -> Log:
         """An existing log; with `readonly`, a connection that cannot write it. With `untouched`, read
         only, and nothing written beside the log either (no -wal or -shm file, no cache): for a log
         that cannot or must not be written (`cannot_write`), as on an archive or a shared drive. It is
@@ -106,6 +114,8 @@ class Log(LogStore):
         with locks, as `readonly` reads."""
         if not os.path.exists(path):
             raise ChronoError(f"no log at {path}; create one with `chrono init`")
+        if author is not None:
+            check_author(author)  # (before a connection is made, which would be left open)
         readonly = readonly or untouched
         # Look before touching: switching to WAL rewrites the file header, which must not happen to
         # another application's database (or a newer Chrono's) opened by mistake.
@@ -135,10 +145,15 @@ class Log(LogStore):
             except sqlite3.Error as e:
                 conn.close()
                 raise _storage_error(e, path) from e
-        return cls(conn, clock=clock, path=path, readonly=readonly)
+        return cls(conn, clock=clock, path=path, readonly=readonly, author=author)
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def default_author(self) -> str:
+        """The user this process runs as: on a log in a file, who holds the file."""
+        return os_user()
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -190,7 +205,11 @@ class Log(LogStore):
         """COLUMNS as a SELECT names them in this log's table (each `alias.`-qualified when given): a
         log of schema 1 has no provenance column, and reads NULL for it."""
         at = f"{alias}." if alias else ""
-        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + (f", {at}provenance" if self._provenance else ", NULL")
+        return ", ".join(f"{at}{c}" for c in _NAMES[:-1]) + f", {self.provenance_column(alias)}"
+
+    def provenance_column(self, alias: str | None = None) -> str:
+        """The provenance column as a SELECT names it in this log's table: NULL in a log of schema 1."""
+        return (f"{alias}.provenance" if alias else "provenance") if self._provenance else "NULL"
 
     def settings_entries(self) -> Iterator[Entry]:
         # (By the partial index _SETTINGS_INDEX, which a query names by its condition, word for word.)

@@ -93,7 +93,8 @@ def merge(log: LogStore, records: Iterable, *, name: str | None = None, file: st
     read) to `log` as new entries, all or nothing. Each keeps where it was (its origin: the other log's
     name — `name`, else its title, else `file`, the file's name — and head, its position, id, recorded
     time and hash there) in its provenance, which the hash
-    chain covers. An entry already here — merged before, or this log's own come back, or an equal event
+    chain covers, beside who merged it (its `author`, `log.author`): who recorded it there stays in the
+    provenance its origin keeps. An entry already here — merged before, or this log's own come back, or an equal event
     under the same id — is not added again, so a second merge adds only what is new. An id this log
     uses for another event is refused, or with `rename` given becomes `rename` + id (references to it
     follow). Settings that both logs set differently are refused unless `prefer` says which hold; the
@@ -138,7 +139,9 @@ def merge(log: LogStore, records: Iterable, *, name: str | None = None, file: st
         raise DuplicateEventError(f"this log uses {which}{hint}; nothing was merged")
     new = [e for e in new if e.id not in same]
     origin = {"log": name, "head": {"seq": head.seq, "hash": head.hash}}
-    records = [(_draft(e, ids), {"provenance": {"origin": {**origin, "seq": e.seq, "id": e.id, "recorded": e.recorded.isoformat(),
+    # Who merged it recorded it here (its author); who recorded it there is in its origin's provenance.
+    author = log.author
+    records = [(_draft(e, ids), {"provenance": {"author": author, "origin": {**origin, "seq": e.seq, "id": e.id, "recorded": e.recorded.isoformat(),
                                                            "hash": e.hash, **({"provenance": e.provenance} if e.provenance else {})}}})
                for e in new]
     now = settings(log)

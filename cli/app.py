@@ -60,6 +60,7 @@ class Env:
     db: str | None = None
     clock: Clock = system_clock
     local_copy: str | None = None  # --local-copy
+    author: str | None = None  # --author: who the writes record (default: $CHRONO_AUTHOR, else the log's default)
     _bundled: Log | None = None
 
     @property
@@ -97,6 +98,12 @@ class Env:
             return "$CHRONO_DB"
         return None
 
+    @property
+    def recorder(self) -> str | None:
+        """Who the writes record as their author: --author, else $CHRONO_AUTHOR, else None (the log's
+        own default: the user Chrono runs as)."""
+        return self.author or os.environ.get("CHRONO_AUTHOR") or None
+
     def exists(self) -> bool:
         return self.shared or os.path.exists(self.path)
 
@@ -131,8 +138,14 @@ class Env:
         if self.shared:
             from chrono.logs import open_log
 
+            from chrono.logstore import check_author
+
+            recorder = self.recorder
+            if recorder is not None:
+                check_author(recorder)  # (before a connection is made, which would be left open)
             log = open_log(self.path, clock=self.clock)
             try:
+                log.author = recorder
                 log.local = self._copy(log)
             except BaseException:
                 log.close()
@@ -143,7 +156,7 @@ class Env:
         if cannot_write(self.path):
             # (Root could write it anyway: a read-only log is left as its owner made it.)
             raise StorageError(f"{self.path} is read-only (the file or its folder cannot be written); nothing was written")
-        log = Log.open(self.path, clock=self.clock)
+        log = Log.open(self.path, clock=self.clock, author=self.recorder)
         if log.copy_of is not None:
             log.close()
             raise ChronoError(f"{self.path} is a local copy of {log.copy_of}, which only copying writes; nothing was written "
@@ -365,9 +378,12 @@ class ChronoGroup(click.Group):
               "(`init` creates one); with none named and no ./chrono.db, read commands read the bundled chronicle.")
 @click.option("--local-copy", metavar="PATH", help="Where the local copy of a shared log lives, which every read reads after "
               "bringing it up to the server's head (default: $CHRONO_LOCAL_COPY, else the user's cache directory).")
+@click.option("--author", metavar="NAME", help="Who the entries this command writes are recorded by (default: $CHRONO_AUTHOR, "
+              "else the user Chrono runs as; on a shared log, the database role). Every entry keeps its author inside the "
+              "hash chain; `log`, `show`, `history` and `export` show it, and their own --author picks out what NAME recorded.")
 @click.version_option(__version__, "--version", prog_name="chrono")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, local_copy: str | None) -> None:
+def main(ctx: click.Context, db: str | None, local_copy: str | None, author: str | None) -> None:
     """Chrono: an append-only, bitemporal log of what happened, replayed into the state of the world.
 
     Every event has two times: when it happened (valid time, often an interval) and when the log
@@ -384,9 +400,11 @@ def main(ctx: click.Context, db: str | None, local_copy: str | None) -> None:
     A log named by --db or $CHRONO_DB must exist: a missing one is an error, never the bundled
     chronicle. Every read command says which log it read, and its head.
 
+    Every entry records who appended it (--author, $CHRONO_AUTHOR, else the user Chrono runs as).
+
     A log shared on a PostgreSQL server (--db postgresql://...) is written there by every writer, and
     read from a local copy that each read first brings up to the server's head, taking only what is
-    new (docs/postgres.md).
+    new (docs/postgres.md); its entries are recorded by default by the database role.
     """
     env = ctx.ensure_object(Env)
     if os.environ.get("NO_COLOR"):
@@ -397,6 +415,13 @@ def main(ctx: click.Context, db: str | None, local_copy: str | None) -> None:
         env.db = db
     if local_copy:
         env.local_copy = local_copy
+    if author is not None:
+        from chrono.logstore import check_author
+
+        try:
+            env.author = check_author(author)
+        except ChronoError as e:
+            raise click.BadParameter(str(e), param_hint="--author") from e
 
 
 def complete_event_ids(ctx: click.Context, _param, incomplete: str) -> list:

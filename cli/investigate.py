@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from chrono.entry import author_of
 from chrono.errors import UnknownEntityError
 from chrono.timeval import iso, parse_instant, parse_valid_time
 from events import REGISTRY
@@ -15,7 +16,7 @@ from projections import investigate as inv
 from projections.query import knowledge
 
 from .app import Env, complete_entities, complete_event_ids, main
-from .options import INSTANT, valid_range
+from .options import INSTANT, author_option, valid_range
 from .outfiles import PAGES, out_format
 from .render import echo, emit_json, progress, section, shorten, stage, table
 
@@ -46,10 +47,23 @@ def _origins(provenance: dict | None) -> list[str]:
     while isinstance(origin, dict):
         head = origin.get("head") or {}
         label = "merged:   " if not out else "  which had it from"
+        by = author_of(origin.get("provenance"))
         out.append(f"{label} from {origin.get('log')} (head {head.get('seq')} {str(head.get('hash'))[:16]}), where it was entry "
-                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}")
+                   f"{origin.get('seq')} {origin.get('id')}, recorded {origin.get('recorded')}" + (f" by {by}" if by else ""))
         origin = (origin.get("provenance") or {}).get("origin")
     return out
+
+
+def _recorded_by(row: dict) -> str | None:
+    """Who recorded a history row's event, and who what it says now when that is another entry's; None
+    when the log did not record either (entries from before it kept authors)."""
+    who = row["author"] or "(not recorded)"
+    if row["author"] is None and row["recorded_by"] is None:
+        return None
+    if row["recorded_by"] == row["author"]:
+        return f"recorded by {who}"
+    then = "retracted" if row["retracted_by"] else "corrected"
+    return f"recorded by {who}; {then} by {row['recorded_by'] or '(not recorded)'}"
 
 
 def _when(valid: dict | None) -> str:
@@ -73,20 +87,24 @@ def _wording(valid: dict | None) -> str:
 @_as_of_option
 @click.option("--mentions", is_flag=True, help="Also list every other event that names the entity.")
 @_source_option
+@author_option("Only the changes whose present wording NAME recorded: the event's, or for a corrected or retracted "
+               "one, its latest correction's or its retraction's.")
 @_json_option
 @click.pass_obj
-def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
+def history(env: Env, entity, as_of, mentions, source, author, as_json) -> None:
     """Every change to one place, person, actor or unit, in valid-time order.
 
     A place's history is who held it; a person's, where they were; a unit's, what became of it; an
     actor's, the places it gained or lost and its units. Corrected events show the corrections
-    that made them; retracted ones are listed as retracted, with the retraction.
+    that made them; retracted ones are listed as retracted, with the retraction. Each says who
+    recorded it, and who recorded the correction or retraction it stands on now.
 
     \b
     Examples:
         chrono history aleppo
         chrono history al-Joulani --mentions
         chrono history homs --as-of 2026-11-24T12:30Z --json
+        chrono history homs --author amira
     """
     log = env.reader()
     which = env.which(log)
@@ -97,7 +115,8 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
         if not as_of:
             raise
         found = knowledge(log).entity(entity)  # described only after --as-of
-    doc = inv.history(inv.load_for(log, found, known_at, mentions=mentions), found, zone=log.zone, mentions=mentions, source=source)
+    doc = inv.history(inv.load_for(log, found, known_at, mentions=mentions), found, zone=log.zone, mentions=mentions, source=source,
+                      author=author)
     if as_json:
         emit_json({"log": which.json(), **doc})
         return
@@ -105,7 +124,8 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
     echo(f"History of {e['name']} ({e['kind']} {e['id']}), as known at {doc['known_at']}", bold=True)
     echo(which.line())
     if not doc["changes"]:
-        echo("  nothing in the log changes it" + (f" (with a source matching {source!r})" if source else ""))
+        said = [f"with a source matching {source!r}"] * bool(source) + [f"recorded by {author}"] * (author is not None)
+        echo("  nothing in the log changes it" + (f" ({', '.join(said)})" if said else ""))
     for row in doc["changes"]:
         click.echo()
         head = f"{_when(row['valid'])}{_wording(row['valid'])}"
@@ -123,6 +143,8 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
             if row["via"]:
                 echo(f"  corrected by {' → '.join(row['via'])}; originally: {row['original']}")
         echo(f"  source: {row['attribution']}")
+        if (by := _recorded_by(row)) is not None:
+            echo(f"  {by}")
 
 
 @main.command()
@@ -131,8 +153,8 @@ def history(env: Env, entity, as_of, mentions, source, as_json) -> None:
 @_json_option
 @click.pass_obj
 def show(env: Env, event_id, as_of, as_json) -> None:
-    """One event whole: type, valid time and its wording, recorded time, sources, order, and its
-    correction chain both ways (what it corrects; what corrected or retracted it).
+    """One event whole: type, valid time and its wording, recorded time and who recorded it, sources,
+    order, and its correction chain both ways (what it corrects; what corrected or retracted it).
 
     \b
     Examples:
@@ -152,7 +174,7 @@ def show(env: Env, event_id, as_of, as_json) -> None:
     if doc["valid"]:
         # A bound no datetime holds (an open or unknown end, the calendar's end): the line above says which.
         echo(f"             [{doc['valid']['earliest'] or '…'}, {doc['valid']['latest'] or '…'})", indent=_LABELLED)
-    echo(f"  recorded:  {doc['recorded']}", indent=_LABELLED)
+    echo(f"  recorded:  {doc['recorded']}" + (f" by {doc['author']}" if doc["author"] else ""), indent=_LABELLED)
     for line in _origins(doc["provenance"]):
         echo(f"  {line}", indent=_LABELLED)
     for s in doc["sources"]:
@@ -173,7 +195,8 @@ def show(env: Env, event_id, as_of, as_json) -> None:
 
     def tree(nodes, depth):
         for n in nodes:
-            echo(f"  {'  ' * depth}{n['event']} [{n['type']}, recorded {n['recorded']}, {n['status']}]: {n['summary']}")
+            by = f" by {n['author']}" if n["author"] else ""
+            echo(f"  {'  ' * depth}{n['event']} [{n['type']}, recorded {n['recorded']}{by}, {n['status']}]: {n['summary']}")
             tree(n["corrected_by"], depth + 1)
 
     if doc["corrected_by"]:

@@ -55,3 +55,9 @@ def valid_range(start: str, end: str, *, old: tuple[str, str] | None = None):
 def json_option(f):
     """`--json`: the command's report as JSON on stdout, and any error as `{"error", "code"}` on stderr."""
     return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (an error too, on stderr).")(f)
+
+
+def author_option(help_text: str):
+    """`--author NAME`: a read command's filter by who recorded what it shows (the group's own --author
+    says who the writes record)."""
+    return click.option("--author", "author", metavar="NAME", help=help_text)

@@ -16,13 +16,13 @@ from projections import cache
 from projections.describe import answer_words, summarize
 from projections.investigate import entries_concerning
 from projections.rules import CONTROL, UNIT, WHERE
-from projections.pictures import FORMATS, GROUPINGS, MAX_GROUPS, SPANS, SUFFIXES
+from projections.pictures import AUTHOR_FORMATS, BY_AUTHOR, FORMATS, GROUPINGS, MAX_GROUPS, SPANS, SUFFIXES
 from projections.query import LIMIT, knowledge
 from projections.query import state as state_document
 from projections.resolve import resolve
 
 from .app import Env, complete_entities, main
-from .options import INSTANT, json_option, valid_range
+from .options import INSTANT, author_option, json_option, valid_range
 from .outfiles import out_format
 from .render import actor_styles, echo, emit_json, field_rows, progress, section, shorten, stage, table
 
@@ -169,16 +169,20 @@ def _when(t: dict) -> str:
               help="Only entries about this entity (id, name or alias; repeatable), its description included, with their corrections.")
 @click.option("--source", metavar="TEXT", help="Only entries resting on a source whose outlet, title or attribution contains TEXT, "
               "with their corrections.")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status.")
+@author_option("Only the entries NAME recorded (corrections and retractions by their own authors).")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines in the export form, with each entry's status and author.")
 @click.pass_obj
-def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
-    """The raw log in recorded order, with corrections and retractions shown.
+def log_(env: Env, types, since, until, entity_names, source, author, as_json) -> None:
+    """The raw log in recorded order, with corrections and retractions shown, and who recorded each
+    entry (`by`: --author or $CHRONO_AUTHOR when it was appended, else the user; blank for an entry
+    recorded before Chrono kept authors).
 
     \b
     Examples:
         chrono log --type CallMade
         chrono log --from 2024-12-07 --to 2024-12-08 --json
         chrono log --entity aleppo --source majalla
+        chrono log --author amira
     """
     log = env.reader()
     for t in types:
@@ -202,6 +206,8 @@ def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
             continue
         if (since or until) and (e.valid is None or (lo is not None and e.valid.hi <= lo) or (hi is not None and e.valid.lo >= hi)):
             continue
+        if author is not None and e.author != author:
+            continue
         if e.id in res.retracted:
             status = f"retracted by {res.retracted[e.id]}"
         elif e.id in facts and facts[e.id].via:
@@ -209,12 +215,12 @@ def log_(env: Env, types, since, until, entity_names, source, as_json) -> None:
         else:
             status = "stands"
         if as_json:
-            click.echo(codec.canonical({**codec.entry_to_json(e), "status": status}))
+            click.echo(codec.canonical({**codec.entry_to_json(e), "status": status, "author": e.author}))
         else:
             when = e.valid.describe() if e.valid else "(timeless)"
-            rows.append([str(e.seq), e.id, e.type_name, when, shorten(summarize(e.event, g), 60), status])
+            rows.append([str(e.seq), e.id, e.type_name, when, shorten(summarize(e.event, g), 60), status, e.author or ""])
     if not as_json:
-        click.echo(table(rows, ["#", "id", "type", "valid", "what", "status"]) or "no entries")
+        click.echo(table(rows, ["#", "id", "type", "valid", "what", "status", "by"]) or "no entries")
 
 
 @main.command()
@@ -391,11 +397,14 @@ def head(env: Env, as_json) -> None:
               help="timelinejs: own (default) lists events far outside the chronicle's span on the title slide, so the "
                    "timeline opens on the chronicle; all gives every event a slide.")
 @click.option("--out", type=click.File("wb"), default="-", metavar="FILE", help="Write to FILE, whose suffix names the format (default: stdout).")
+@author_option("csv/timelinejs: only the events whose present wording NAME recorded (the event's, or its latest "
+               "correction's): their recorded_by.")
 @json_option
 @click.pass_obj
-def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
-    """Export the log: JSON Lines (ids, both times, sources and hashes — what `import` reads), CSV
-    with ACLED's column names (and Chrono's own), GeoJSON of the state at a moment, or TimelineJS JSON.
+def export(env: Env, fmt, at, as_of, group, span, out, author, as_json) -> None:
+    """Export the log: JSON Lines (ids, both times, sources, hashes and who recorded each entry — what
+    `import` reads), CSV with ACLED's column names (and Chrono's own: recorded_by says who recorded
+    what a row says now), GeoJSON of the state at a moment, or TimelineJS JSON.
 
     Every format is written as it is read, in memory that does not grow with the log (a large CSV
     or TimelineJS export is written by two processes); on a terminal, stderr shows its progress.
@@ -407,6 +416,7 @@ def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
         chrono export --format geojson --at 2024-12-07T21:30 --out syria.geojson
         chrono export --format timelinejs --out timeline.json --json
         chrono export --format timelinejs --group place --out timeline.json
+        chrono export --author amira --out amira.csv
     """
     from projections.pictures import export as export_log
 
@@ -419,10 +429,12 @@ def export(env: Env, fmt, at, as_of, group, span, out, as_json) -> None:
         raise click.UsageError("--at and --as-of do not apply to jsonl, which is always the whole log")
     if fmt != "timelinejs" and (group or span):
         raise click.UsageError("--group and --span apply to timelinejs only")
+    if author is not None and fmt not in BY_AUTHOR:
+        raise click.UsageError(f"{fmt} is {'always the whole log' if fmt == 'jsonl' else 'the state at a moment'}: {AUTHOR_FORMATS}")
     valid_at = parse_instant(at, log.zone) if at else None
     known_at = parse_instant(as_of, log.zone) if as_of else None
     which = env.which(log)
-    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own", step=stage)
+    n = export_log(log, fmt, out, at=valid_at, known_at=known_at, group=group or "none", span=span or "own", step=stage, author=author)
     if as_json:
         emit_json({"log": which.json(), "format": fmt, "out": out.name, "count": n})
         return

@@ -13,6 +13,7 @@ from chrono.chronicles import CHRONICLES, chronicle, load_into
 from chrono.entry import Draft
 from chrono.errors import ChronoError, UnknownEntityError
 from chrono.jsonl import parallel_reading, parse_document, read_prepared, read_records
+from chrono.logstore import check_author
 from chrono.store import Log
 from chrono.timeval import parse_valid_time
 from chrono.transfer import CHOICES, KEEP, TAKE
@@ -109,7 +110,11 @@ def init(env: Env, zone: str | None, chronicle_name: str | None, as_json: bool) 
     changes = [settings.change(key, value) for key, value in chosen.items()]  # (checked before the file is made)
     from chrono.logs import create_log
 
+    recorder = env.recorder
+    if recorder is not None:
+        check_author(recorder)  # (before the log is made)
     log = create_log(env.path, clock=env.clock)
+    log.author = recorder
     try:
         # (All or nothing: a log on a server stays, empty, when this fails; a file is removed.)
         with log.staged() as stage:

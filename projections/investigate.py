@@ -203,12 +203,18 @@ def _actor_in(channel: str, value, actor: str) -> bool:
     return channel == CONTROL and (value[0] == actor or actor in value[1])
 
 
-def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, source: str | None = None) -> dict:
+def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, source: str | None = None,
+            author: str | None = None) -> dict:
     """Every change to one entity in valid-time order, with retracted and corrected events shown.
 
     A place's history is its control, a person's their whereabouts (and death), a unit's its state; an
     actor's is every place it gained or lost and every change to its units. `mentions` adds every other
-    event that names the entity."""
+    event that names the entity.
+
+    Each row says who recorded its event (`author`) and who recorded what the row says now
+    (`recorded_by`: the author of its latest correction, or of the retraction, else the event's own),
+    as an export's recorded_utc is when the log learned what a row says now. `author` keeps the rows
+    whose `recorded_by` it is."""
     res = k.resolution
     g = k.gazetteer
     eid = entity.id
@@ -275,9 +281,17 @@ def history(k: Knowledge, entity: Entity, *, zone: str, mentions: bool = False, 
             "original": None, "retracted_by": retracted_by, "changed": None,
             "now": summarize(facts[e.id].event, g) if status == "corrected-away" else None, "_order": (e.valid.lo, e.seq),
         })
-    rows = [r for r in rows if source_matches(_sources_of(r), source)]
+    for r in rows:
+        now = r["retracted_by"] or (r["via"][-1] if r["via"] else r["event"])
+        r["author"], r["recorded_by"] = _author(res.entries, r["event"]), _author(res.entries, now)
+    rows = [r for r in rows if source_matches(_sources_of(r), source) and (author is None or r["recorded_by"] == author)]
     rows.sort(key=lambda r: r.pop("_order"))
-    return {"entity": _entity_json(entity), "known_at": iso(k.known_at, zone), "source": source, "changes": rows}
+    return {"entity": _entity_json(entity), "known_at": iso(k.known_at, zone), "source": source, "author": author, "changes": rows}
+
+
+def _author(entries: dict[str, Entry], event_id: str) -> str | None:
+    e = entries.get(event_id)
+    return e.author if e is not None else None
 
 
 def _original(e: Entry, g: Gazetteer) -> str:
@@ -326,7 +340,7 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
         return "in effect" if root_fact is not None and e.id in root_fact.via else "overridden"
 
     def node(e: Entry) -> dict:
-        return {"event": e.id, "type": e.type_name, "recorded": iso(e.recorded, zone), "summary": summarize(e.event, g),
+        return {"event": e.id, "type": e.type_name, "recorded": iso(e.recorded, zone), "author": e.author, "summary": summarize(e.event, g),
                 "reason": getattr(e.event, "reason", None), "status": status_of(e),
                 "corrected_by": [node(c) for c in sorted(children.get(e.id, []), key=lambda c: c.seq)]}
 
@@ -352,8 +366,8 @@ def show(k: Knowledge, event_id: str, *, zone: str) -> dict:
         "fields": codec.unstructure_event(entry.event),
         # The window narrowed by ordering only when the entry's own time still stands.
         "valid": valid_json(entry.valid, zone, *((fact.lo, fact.hi) if fact and fact.valid == entry.valid else (None, None))),
-        "recorded": iso(entry.recorded, zone), "sources": sources_json(entry.sources), "attribution": attribution(entry.sources),
-        "after": list(entry.after), "before": list(entry.before),
+        "recorded": iso(entry.recorded, zone), "author": entry.author, "sources": sources_json(entry.sources),
+        "attribution": attribution(entry.sources), "after": list(entry.after), "before": list(entry.before),
         "later": sorted(f.id for f in res.facts if entry.id in f.after),
         "earlier": sorted(f.id for f in res.facts if entry.id in f.before),
         "status": status_of(entry), "corrects": corrects, "corrected_by": node(entry)["corrected_by"], "effective": effective,

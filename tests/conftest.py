@@ -19,11 +19,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache_home(tmp_path_factory):
     """Saved images of the bundled chronicle go to a directory of the test run's own, never the user's;
-    a CHRONO_DB set where the tests run names no log of theirs; and tables as wide as their rows,
+    a CHRONO_DB set where the tests run names no log of theirs, nor a CHRONO_AUTHOR its author; and tables as wide as their rows,
     whatever COLUMNS the runner sets (pytest-xdist's workers have 80), unless a test says otherwise."""
     patch = pytest.MonkeyPatch()
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
     patch.delenv("CHRONO_DB", raising=False)
+    patch.delenv("CHRONO_AUTHOR", raising=False)
     patch.delenv("COLUMNS", raising=False)
     yield
     patch.undo()

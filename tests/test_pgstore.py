@@ -385,7 +385,7 @@ def test_hostile_text_round_trips_byte_for_byte_and_hashes_as_on_sqlite(log, pad
     log.append(drafts)
     for d in drafts:
         assert (d.event, d.sources) == (log.get(d.id).event, log.get(d.id).sources)
-    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0)) as lite:
+    with Log.create(":memory:", zone=ZONE, clock=FixedClock(T0), author=log.author) as lite:
         lite.append(drafts)
         assert rows(lite) == rows(log)
     assert verify(log).ok
@@ -433,7 +433,7 @@ def test_any_events_are_stored_as_sqlite_stores_them_byte_for_byte(pg_server, ev
               for i, e in enumerate(evs)]
     assume(not any(e.correction for e in evs))
     with pg_server.database() as url, PgLog.create(url, zone=ZONE, clock=FixedClock(T0)) as pg, \
-            Log.create(":memory:", zone=ZONE, clock=FixedClock(T0)) as lite:
+            Log.create(":memory:", zone=ZONE, clock=FixedClock(T0), author=pg.author) as lite:
         assert lite.append(drafts) == pg.append(drafts)
         assert rows(lite) == rows(pg)
         assert [(d.event, d.valid, d.sources) for d in drafts] == [(e.event, e.valid, e.sources) for e in pg.entries()]

@@ -321,9 +321,9 @@ def _rehash_all(path: str) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     prev = GENESIS
     for row in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY seq").fetchall():
-        row = list(row[:13])
+        row, provenance = list(row[:13]), row[14]
         row[12] = prev
-        prev = row_hash(row)
+        prev = row_hash(row, provenance)
         conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", (row[12], prev, row[0]))
     conn.close()
 

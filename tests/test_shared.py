@@ -65,8 +65,10 @@ def test_two_machines_keep_one_chronology(machines, tmp_path):
     taken = ben.run("append", "ControlChanged", "--place", "wad-madani", "--controller", "rsf", "--valid", "2023-12-18",
                     "--source", "Radio Dabanga").stdout.strip()
     assert holder(ana, "wad-madani", "2023-12-20") == ["rsf"]  # ana reads what ben wrote
-    ana.run("correct", taken, "--controller", "saf", "--reason", "misread the report")
+    fixed = ana.run("--author", "ana", "correct", taken, "--controller", "saf", "--reason", "misread the report").stdout.split()[0]
     assert holder(ben, "wad-madani", "2023-12-20") == ["saf"]  # and ben what ana corrected
+    # Who recorded each: the database role the writer connects as, unless --author says otherwise.
+    assert "postgres" == ben.json("show", taken)["author"] and "ana" == ben.json("show", fixed)["author"]
 
     # One log, one head, whoever asks; each keeps a copy of their own in their cache directory.
     heads = {m.run("head").stdout.split()[1] for m in (ana, ben)}

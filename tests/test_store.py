@@ -198,9 +198,9 @@ def test_verify_catches_a_row_that_does_not_follow_the_one_before(file_log):
     unlock(lg.conn)
     # Row 2 given another previous hash and its own hash recomputed: every row's hash still matches
     # its content, and only the link between rows 1 and 2 is broken.
-    row = list(lg.conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq = 2").fetchone())
+    row = list(lg.conn.execute(f"SELECT {COLUMNS}, provenance FROM events WHERE seq = 2").fetchone())
     row[12] = "f" * 64
-    row[13] = row_hash(row[:13])
+    row[13] = row_hash(row[:13], row[14])
     lg.conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = 2", (row[12], row[13]))
     report = verify(lg)
     assert (False, 2, "position 2 does not follow the previous entry's hash") == (report.ok, report.position, report.problem)
@@ -229,9 +229,9 @@ def test_verify_catches_a_rewritten_chain_given_the_old_head(file_log):
     old_head = lg.head().hash
     unlock(lg.conn)
     # Rewrite entry 4 and recompute its hash so the chain itself is consistent again.
-    row = list(lg.conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq = 4").fetchone())
+    row = list(lg.conn.execute(f"SELECT {COLUMNS}, provenance FROM events WHERE seq = 4").fetchone())
     row[8] = row[8].replace('"c"', '"e"')
-    row[13] = row_hash(row[:13])
+    row[13] = row_hash(row[:13], row[14])
     lg.conn.execute("UPDATE events SET body = ?, hash = ? WHERE seq = 4", (row[8], row[13]))
     assert verify(lg).ok
     assert (False, 5) == (verify(lg, head=old_head).ok, verify(lg, head=old_head).position)

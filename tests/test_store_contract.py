@@ -77,6 +77,19 @@ PINNED_PROVENANCE = ('{"origin":{"hash":"bfe4c75cf425e86b75f035b47ed773c223b6744
 PINNED_PROVENANCE_HASH = "05ce2b00c31a7e815fe6201998ffbe08d6343859b11a015e192fed1daff029e6"
 
 
+# The rows a store appends record who appended them (their provenance's `author`): PINNED_ROW's,
+# appended by ana after two rows of hers.
+ANA = '{"author":"ana"}'
+PINNED_AUTHORED_ROW = (*PINNED_ROW[:12], "14507220d80ea85bc2fc2177400f53f4b35bba47baa9f6a8f72c75aa496035d9")
+AUTHORED_HASHES = ("de3ff84664475dac61a0516fbcceb7620021e9942a280e0e15e902f35b29f890",
+                   "78efb755ec86623194e95631426e5865cac3539f72182164a09209ae4b81908e")
+
+
+def test_row_hash_of_a_fixed_row_with_an_author_is_pinned():
+    assert AUTHORED_HASHES[1] == row_hash(PINNED_AUTHORED_ROW, ANA)
+    assert row_hash(PINNED_AUTHORED_ROW, '{"author":"ben"}') != AUTHORED_HASHES[1]
+
+
 def test_row_hash_of_a_fixed_row_with_a_provenance_is_pinned_and_covers_it():
     assert PINNED_PROVENANCE == codec.canonical(codec.loads(PINNED_PROVENANCE))  # (as a log stores it)
     assert PINNED_PROVENANCE_HASH == row_hash(PINNED_ROW, PINNED_PROVENANCE)
@@ -417,12 +430,13 @@ class StoreContract:
     def test_stored_rows_chain_each_row_to_the_one_before(self, filled):
         stored = rows(filled)
         assert [GENESIS] + [r[13] for r in stored[:-1]] == [r[12] for r in stored]
-        assert [r[13] for r in stored] == [row_hash(r[:13]) for r in stored]
+        assert [r[13] for r in stored] == [row_hash(r[:13], r[14]) for r in stored]
         assert [e.hash for e in filled.entries()] == [r[13] for r in stored]
         assert filled.head().hash == stored[-1][13]
 
     def test_a_fixed_entry_appended_to_a_new_log_has_a_pinned_hash(self):
         with self.make_store(clock=FixedClock(T0)) as lg:
+            lg.author = "ana"  # (who records an entry is hashed with it: a fixed one)
             lg.clock.now = T0 + timedelta(seconds=1)
             first = lg.append([
                 Draft(event=PlaceDescribed(place="aleppo", name="Aleppo", kind="city", lat=36.2, lon=37.16, aliases=("Halab", "حلب")), id="p1"),
@@ -435,10 +449,9 @@ class StoreContract:
                 sources=[Source(outlet="Al Majalla", title="Revealed", attribution="a source in the operations room",
                                 quote="«they entered»", url="https://example.org/a")],
                 id="k1", after=["p1"], before=["cap"]))[0]
-            assert ["617a89e2575d9dfd3fd9dba77dd44dcb26191285326c78b2a5b5ed3cc5a6376a",
-                    "bfe4c75cf425e86b75f035b47ed773c223b6744005c8ea93cb036ff148ff5f96"] == [e.hash for e in first]
-            assert PINNED_HASH == fixed.hash
-            assert (*PINNED_ROW, PINNED_HASH, None) == rows(lg)[2]  # (no provenance)
+            assert [AUTHORED_HASHES[0], PINNED_AUTHORED_ROW[12]] == [e.hash for e in first]
+            assert AUTHORED_HASHES[1] == fixed.hash
+            assert (*PINNED_AUTHORED_ROW, AUTHORED_HASHES[1], ANA) == rows(lg)[2]
 
     def test_verify_passes_on_a_good_log(self, filled):
         report = verify(filled)
@@ -464,6 +477,81 @@ class StoreContract:
         seen = []
         verify(filled, progress=seen.append)
         assert [1, 2, 3, 4] == seen
+
+    # --- who recorded each entry ------------------------------------------------------------------------------
+
+    def test_every_entry_records_who_appended_it(self, log):
+        log.author = "ana"
+        (c1,) = log.append(call(id="c1"))
+        log.author = "ben"
+        log.append([Draft(event=EventRetracted(target="c1", reason="a rumour"), id="r1"), place(id="p1")])
+        (c2,) = log.import_records([(call(caller="a", callee="b", id="c2"), {})])
+        assert ("ana", {"author": "ana"}) == (c1.author, c1.provenance)
+        assert ["ana", "ben", "ben", "ben"] == [e.author for e in log.entries()] == [log.get(i).author for i in ("c1", "r1", "p1", "c2")]
+        assert [codec.canonical({"author": a}) for a in ("ana", "ben", "ben", "ben")] == [r[14] for r in rows(log)]
+
+    def test_without_an_author_given_a_store_records_its_default_author(self, log):
+        assert isinstance(log.default_author, str) and log.default_author.strip()
+        assert log.default_author == log.author == log.append(call(id="c1"))[0].author
+        log.author = "ana"
+        log.author = None  # (back to the default)
+        assert log.default_author == log.append(call(caller="a", callee="b", id="c2"))[0].author
+
+    def test_an_author_that_names_nobody_is_refused(self, log):
+        for bad in ("", "   ", "ana\nben", 7):
+            with pytest.raises(ChronoError, match="author"):
+                log.author = bad
+        assert log.default_author == log.author
+
+    def test_the_author_is_hashed(self):
+        heads = {}
+        for author in ("ana", "ben"):
+            with self.make_store(clock=FixedClock(T0)) as lg:
+                lg.author = author
+                lg.append([place(id="p1"), call(id="c1")])
+                heads[author] = lg.head().hash
+                assert [row_hash(r[:13], r[14]) for r in rows(lg)] == [r[13] for r in rows(lg)] and verify(lg).ok
+        assert heads["ana"] != heads["ben"]
+
+    def test_the_same_event_appended_by_another_author_is_a_repeat(self, log):
+        log.author = "ana"
+        (first,) = log.append(call(id="c1"))
+        log.author = "ben"
+        assert [first] == log.append(call(id="c1"))
+        assert (1, "ana") == (len(log), log.get("c1").author)
+        with pytest.raises(DuplicateEventError):
+            log.append(call(caller="a", callee="b", id="c1"))
+
+    def test_an_export_imports_with_its_authors_to_the_same_head(self, rich_log):
+        rich_log.author = "ben"
+        rich_log.append(call(id="c-ben"))
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as copy:
+            copy.author = "cara"  # (who imports an export records nothing of their own)
+            copy.import_stream(jsonl.read_records(data.splitlines(), ZONE, allow_stored=True))
+            assert rows(rich_log) == rows(copy) and rich_log.head() == copy.head()
+            assert [e.author for e in rich_log.entries()] == [e.author for e in copy.entries()]
+            assert "ben" == copy.get("c-ben").author
+        plain = b'{"type": "CallMade", "id": "c9", "event": {"caller": "a", "callee": "b"}, "valid": "2024-12-01"}'
+        with self.make_store(clock=FixedClock(T0)) as other:
+            other.author = "cara"  # (plain events are recorded by whoever imports them)
+            kept = plain.replace(b'"c9"', b'"c10"')[:-1] + b', "recorded": "2025-01-01T12:00:00+00:00"}'
+            other.import_stream(jsonl.read_records([plain, kept], ZONE, allow_stored=True))
+            # (one that keeps its recorded time is an export's entry, as the bundled chronicle's are: it keeps no author)
+            assert ("cara", None, None) == (other.get("c9").author, other.get("c10").author, other.get("c10").provenance)
+
+    def test_a_merge_records_who_merged_it_and_keeps_who_recorded_it_there(self, rich_log):
+        from chrono.transfer import merge
+
+        rich_log.author = "ben"
+        rich_log.append(call(id="c-ben"))
+        data = export(rich_log)
+        with self.make_store(clock=FixedClock(T0 + timedelta(days=1))) as mine:
+            mine.author = "cara"
+            merge(mine, jsonl.read_records(data.splitlines(), ZONE, allow_stored=True), name="theirs")
+            merged = mine.get("c-ben")
+            assert ("cara", "ben") == (merged.author, merged.origin["provenance"]["author"])
+            assert verify(mine).ok
 
     # --- export and import -----------------------------------------------------------------------------------
 

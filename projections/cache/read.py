@@ -14,7 +14,7 @@ from typing import NamedTuple
 import attrs
 
 from chrono import codec
-from chrono.entry import Entry
+from chrono.entry import Entry, author_of
 from chrono.store import Log
 from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, to_micros
 from events import REGISTRY, ref_fields
@@ -443,13 +443,18 @@ def changed_between(log: Log, first: int, last: int) -> list[str]:
         f"SELECT DISTINCT id FROM {FACTS} WHERE (seq_from > ? AND seq_from <= ?) OR (seq_to > ? AND seq_to <= ?)", (first, last, first, last))]
 
 
-def recorded_of(log: Log, ids, position: int) -> dict[str, datetime]:
-    """id -> when the log recorded it, of the entries `ids` recorded by `position`."""
+def recorded_of(log: Log, ids, position: int) -> dict[str, tuple[datetime, str | None]]:
+    """id -> when the log recorded it and who did (None before the log kept authors), of the entries
+    `ids` recorded by `position`: read from the log's rows, as the cache keeps neither."""
     out = {}
+    authors: dict[str | None, str | None] = {None: None}  # by provenance: a log's authors are few
     for chunk in chunks(sorted(set(ids))):
         marks = ", ".join("?" * len(chunk))
-        out.update((i, from_micros(us)) for i, us in log.conn.execute(
-            f"SELECT id, recorded FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)))
+        for i, us, provenance in log.conn.execute(
+                f"SELECT id, recorded, {log.provenance_column()} FROM events WHERE id IN ({marks}) AND seq <= ?", (*chunk, position)):
+            if provenance not in authors:
+                authors[provenance] = author_of(codec.loads(provenance))
+            out[i] = from_micros(us), authors[provenance]
     return out
 
 

@@ -17,6 +17,10 @@ FORMATS = tuple(SUFFIXES)
 GROUPINGS = ("none", "place", "actor")
 MAX_GROUPS = 4
 SPANS = ("own", "all")  # own: events far outside the chronicle's span go on the title slide
+# The formats an export can limit to what one author recorded (`export --author`), and what to say
+# when it is given with another: jsonl is always the whole log, and geojson a state.
+BY_AUTHOR = ("csv", "timelinejs")
+AUTHOR_FORMATS = "--author picks the events of csv and timelinejs; `chrono log --author NAME --json` lists the entries NAME recorded"
 
 _EXPORTS = {
     "actor_colors": "_colors",
@@ -25,6 +29,6 @@ _EXPORTS = {
     "parse_step": "maps", "render_map_svg": "maps", "render_slider_html": "maps",
     "render_timeline_html": "timeline",
 }
-__all__ = ["FORMATS", "GROUPINGS", "MAX_GROUPS", "SPANS", "SUFFIXES", *_EXPORTS]
+__all__ = ["AUTHOR_FORMATS", "BY_AUTHOR", "FORMATS", "GROUPINGS", "MAX_GROUPS", "SPANS", "SUFFIXES", *_EXPORTS]
 
 __getattr__ = lazy_names(__name__, _EXPORTS)

@@ -31,7 +31,7 @@ from ..query import Knowledge, ensure_cache, keyed_json
 from ..resolve import Fact
 from ..rules import CHANNELS, CONTROL, WHERE, rule_of
 from ..world import answer
-from . import FORMATS, GROUPINGS, MAX_GROUPS, SPANS
+from . import AUTHOR_FORMATS, BY_AUTHOR, FORMATS, GROUPINGS, MAX_GROUPS, SPANS
 from ._colors import actor_colors
 from ._model import Scene, scene
 from ._svg import colour_of, describe_control
@@ -46,7 +46,7 @@ ACLED_COLUMNS = (
 CHRONO_COLUMNS = (
     "event_id", "chrono_type", "fact_or_claim", "valid_earliest_utc", "valid_latest_utc", "time_qualifier", "time_wording",
     "time_described", "actors", "people", "units", "place_id", "places", "source_attribution", "source_quote", "source_title",
-    "source_url", "corrected_by", "recorded_utc", "log_position",
+    "source_url", "corrected_by", "recorded_utc", "log_position", "recorded_by",
 )
 CSV_COLUMNS = ACLED_COLUMNS + CHRONO_COLUMNS
 
@@ -100,12 +100,12 @@ class CsvRows:
         self._places: dict[str | None, tuple] = {}
         self.window = functools.lru_cache(maxsize=4096)(self._window)
 
-    def row(self, f: Fact, recorded: datetime) -> dict:
+    def row(self, f: Fact, recorded: datetime, author: str | None = None) -> dict:
         """One event as a CSV row, by column; `recorded` is when the log learned what it now says of it
-        (its latest correction, or the event itself)."""
-        return dict(zip(CSV_COLUMNS, self.values(f, recorded), strict=True))
+        (its latest correction, or the event itself), `author` who recorded that."""
+        return dict(zip(CSV_COLUMNS, self.values(f, recorded, author), strict=True))
 
-    def values(self, f: Fact, recorded: datetime) -> list:
+    def values(self, f: Fact, recorded: datetime, author: str | None = None) -> list:
         """The row's values in CSV_COLUMNS' order (what the CSV writer takes: the named row costs a
         tenth of an export's time more)."""
         n, info = self.sc.g.name, self.sc.event_info(f, instants=False)
@@ -154,6 +154,7 @@ class CsvRows:
             "; ".join(info["corrected_by"]),                          # corrected_by
             iso(recorded, "UTC"),                                     # recorded_utc
             f.seq,                                                    # log_position
+            author or "",                                             # recorded_by
         ]
 
     def _place(self, place: str | None) -> tuple:
@@ -180,27 +181,35 @@ class CsvRows:
         return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone) or "", _utc(lo), _utc(hi))
 
 
-def csv_row(sc: Scene, f: Fact, recorded: datetime) -> dict:
+def csv_row(sc: Scene, f: Fact, recorded: datetime, author: str | None = None) -> dict:
     """One event as a CSV row (CSV_COLUMNS); `recorded` is when the log learned what it now says of it
-    (its latest correction, or the event itself). An export makes its rows with one CsvRows."""
-    return CsvRows(sc).row(f, recorded)
+    (its latest correction, or the event itself), `author` who recorded that. An export makes its rows
+    with one CsvRows."""
+    return CsvRows(sc).row(f, recorded, author)
 
 
-def recorded_times(log: Log) -> dict[str, datetime]:
-    """When the log recorded each entry, by event id."""
-    return {e.id: e.recorded for e in log.entries()}
+def said_now(f: Fact) -> str:
+    """The entry that recorded what a fact says now: its latest correction, else its own. An export's
+    recorded time and author of a fact are this entry's, and its --author picks facts by it."""
+    return (f.via or (f.id,))[-1]
 
 
-def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None = None) -> list[dict]:
-    """One row per event that stands (corrections applied, retractions gone) as known at `known_at`."""
+def recorded_times(log: Log) -> dict[str, tuple[datetime, str | None]]:
+    """When the log recorded each entry and who did, by event id."""
+    return {e.id: (e.recorded, e.author) for e in log.entries()}
+
+
+def csv_rows(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, author: str | None = None) -> list[dict]:
+    """One row per event that stands (corrections applied, retractions gone) as known at `known_at`;
+    with `author`, only those whose present wording `author` recorded (`said_now`)."""
     sc = scene(log, known_at)
     recorded, rows = recorded_times(log), CsvRows(sc)
-    return [rows.row(f, recorded[(f.via or (f.id,))[-1]]) for f in _timed_facts(sc, at)]
+    return [rows.row(f, *recorded[said_now(f)]) for f in _timed_facts(sc, at) if author is None or recorded[said_now(f)][1] == author]
 
 
-def write_csv(log: Log, out: IO[str], *, at: datetime | None = None, known_at: datetime | None = None) -> int:
+def write_csv(log: Log, out: IO[str], *, at: datetime | None = None, known_at: datetime | None = None, author: str | None = None) -> int:
     """CSV with a header row (CSV_COLUMNS); returns the number of events written."""
-    rows = csv_rows(log, at=at, known_at=known_at)
+    rows = csv_rows(log, at=at, known_at=known_at, author=author)
     w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     w.writeheader()
     w.writerows(rows)
@@ -382,9 +391,9 @@ def group_of(sc: Scene, info: dict, by: str, named: set, other: str) -> str:
     return sc.g.name(k) if k in named else other
 
 
-def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | None) -> dict:
+def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | None, author: str | None = None) -> dict:
     """One event as a TimelineJS slide: its window's dates, its summary, its time in the source's
-    words and its sources."""
+    words, its sources, and who recorded what it says (`said_now`)."""
     sources = "".join(
         f"<p><b>{escape(s['outlet'])}</b>"
         + (f", {escape(s['attribution'])}" if s["attribution"] and s["attribution"] != s["outlet"] else "")
@@ -393,6 +402,8 @@ def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | N
         for s in info["sources"]
     )
     text = (f"<p>{escape(info['when'])}" + (f" — “{escape(info['wording'])}”" if info["wording"] else "") + "</p>") + sources
+    if author is not None:
+        text += f"<p><small>Recorded by {escape(author)}</small></p>"
     start, end = dates
     return {
         "unique_id": info["id"],
@@ -404,11 +415,13 @@ def timelinejs_slide(info: dict, dates: tuple[dict, dict | None], group: str | N
 
 
 def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | None = None, title: str | None = None,
-               group: str = "none", span: str = "own") -> dict:
+               group: str = "none", span: str = "own", author: str | None = None) -> dict:
     """Knight Lab TimelineJS3 JSON: one slide per event over its whole window (in the log's zone,
     the end inclusive, each end with the display_date to print), grouped by `group` (GROUPINGS).
     With `span` "own", events far outside the chronicle's own span (see own_span) are listed on the
-    title slide rather than given slides, so the timeline opens on the chronicle, not on them."""
+    title slide rather than given slides, so the timeline opens on the chronicle, not on them. With
+    `author`, only the events whose present wording `author` recorded (`said_now`); the span is the
+    whole chronicle's still."""
     if group not in GROUPINGS:
         raise ChronoError(f"cannot group a timeline by {group!r}; one of {', '.join(GROUPINGS)}")
     if span not in SPANS:
@@ -423,11 +436,15 @@ def timelinejs(log: Log, *, at: datetime | None = None, known_at: datetime | Non
     lo, hi = CALENDAR_LO, CALENDAR_HI
     if span == "own":
         lo, hi = own_span([t for f, _i, _d in dated for t in (f.lo, f.hi) if CALENDAR_LO < t < CALENDAR_HI])
+    recorded = recorded_times(log)
+    by = {f.id: recorded[said_now(f)][1] for f, _i, _d in dated}
     inside, outside = [], []
     for f, i, d in dated:
-        (outside if far_out(f, lo, hi) else inside).append((f, i, d))
+        if author is None or by[f.id] == author:
+            (outside if far_out(f, lo, hi) else inside).append((f, i, d))
     groups = slide_groups(sc, [i for _f, i, _d in inside], group)
-    return timelinejs_of(sc, [(i, d) for _f, i, d in outside], [timelinejs_slide(i, d, groups.get(i["id"])) for _f, i, d in inside], title=title)
+    return timelinejs_of(sc, [(i, d) for _f, i, d in outside],
+                         [timelinejs_slide(i, d, groups.get(i["id"]), by[f.id]) for f, i, d in inside], title=title)
 
 
 def far_out(f: Fact, lo: int, hi: int) -> bool:
@@ -451,7 +468,7 @@ def timelinejs_of(sc: Scene, outside: list[tuple[dict, tuple]], events, *, title
 
 
 def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, known_at: datetime | None = None,
-           group: str = "none", span: str = "own", step: Progress = quietly) -> int:
+           group: str = "none", span: str = "own", step: Progress = quietly, author: str | None = None) -> int:
     """Write `log` to the binary stream `out` in `fmt` (one of FORMATS); returns how many entries,
     events or features were written. `jsonl` is the whole log, lossless (what `import` reads) and
     ignores `at`/`known_at`; `csv` and `timelinejs` hold the events standing as known at `known_at`
@@ -460,7 +477,12 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
     Every format is written as it is read, in memory that does not grow with the log: the events in
     valid-time order through the cache's indexes (`cache.opening`, `cache.overlapping`), the state a
     key at a time (`cache.key_cell`). Without a cache that can be brought up to date, from the fold.
-    `step` reports how far a long export has got."""
+    `step` reports how far a long export has got.
+
+    `author`: only the events whose present wording `author` recorded (`said_now`), in csv and
+    timelinejs; jsonl is always the whole log, and geojson a state, which no author's events alone make."""
+    if author is not None and fmt not in BY_AUTHOR:
+        raise ChronoError(f"{fmt} cannot be limited to what one author recorded: {AUTHOR_FORMATS}")
     if fmt == "jsonl":
         with step("exporting", lambda: len(log)) as report:
             return write_entries(_reporting(log.entries(), report), out)
@@ -472,7 +494,7 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
         raise ChronoError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
     position = cache.position_at(log, known_at) if ensure_cache(log) else None
     if position is None:
-        return _export_folded(log, fmt, out, at=at, known_at=known_at, group=group, span=span)
+        return _export_folded(log, fmt, out, at=at, known_at=known_at, group=group, span=span, author=author)
     sc = _scene(log, position, known_at, colors=fmt == "geojson")
     if fmt == "geojson":
         doc = _geojson_indexed(log, sc, position, at, step)
@@ -485,8 +507,8 @@ def export(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None = None, kn
             csv.writer(header, lineterminator="\r\n").writerow(CSV_COLUMNS)
             out.write(header.getvalue().encode("utf-8"))
             return _write_pieces(_pieces(log, position, end, lambda lg, start, stop: cache.opening(lg, position, start, stop),
-                                         lambda facts, lg: _csv_pieces(facts, sc, lg, position)), out.write, report)
-        return _timelinejs_indexed(log, sc, position, end, group, span, out, report)
+                                         lambda facts, lg: _csv_pieces(facts, sc, lg, position, author)), out.write, report)
+        return _timelinejs_indexed(log, sc, position, end, group, span, out, report, author)
 
 
 def _scene(log: Log, position: int, known_at: datetime | None, *, colors: bool) -> Scene:
@@ -499,22 +521,33 @@ def _scene(log: Log, position: int, known_at: datetime | None, *, colors: bool) 
                  colors=_actor_colors(log, position, g) if colors else {})
 
 
-def _csv_pieces(facts, sc: Scene, log: Log, position: int, batch: int = 1024) -> Iterator[tuple[bytes, int]]:
+def _recorded(log: Log, facts, position: int, author: str | None, batch: int = 1024) -> Iterator[tuple[list, dict]]:
+    """`facts` a batch at a time, with when the log recorded what each says now and who did (by
+    `said_now`'s id); with `author`, only the facts `author` recorded so."""
+    facts = iter(facts)
+    while chunk := list(itertools.islice(facts, batch)):
+        recorded = cache.recorded_of(log, {said_now(f) for f in chunk}, position)
+        if author is not None:
+            chunk = [f for f in chunk if recorded[said_now(f)][1] == author]
+        yield chunk, recorded
+
+
+def _csv_pieces(facts, sc: Scene, log: Log, position: int, author: str | None = None) -> Iterator[tuple[bytes, int]]:
     """The CSV rows of `facts` (as `write_csv` writes them), a batch at a time, with how many; when the
-    log recorded what each says now read a batch at a time too."""
+    log recorded what each says now, and who did, read a batch at a time too."""
     text = io.StringIO(newline="")
     w = csv.writer(text, lineterminator="\r\n")  # (what csv.DictWriter writes, without its checks of every row's keys)
-    facts, rows = iter(facts), CsvRows(sc)
-    while chunk := list(itertools.islice(facts, batch)):
-        recorded = cache.recorded_of(log, {(f.via or (f.id,))[-1] for f in chunk}, position)
+    rows = CsvRows(sc)
+    for chunk, recorded in _recorded(log, facts, position, author):
         for f in chunk:
-            w.writerow(rows.values(f, recorded[(f.via or (f.id,))[-1]]))
+            w.writerow(rows.values(f, *recorded[said_now(f)]))
         yield text.getvalue().encode("utf-8"), len(chunk)
         text.seek(0)
         text.truncate()
 
 
-def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, group: str, span: str, out: IO[bytes], report) -> int:
+def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, group: str, span: str, out: IO[bytes], report,
+                        author: str | None = None) -> int:
     """`timelinejs` read as it is written: the span from the quartiles of the windows' bounds (by a
     sort SQLite does on disk), the few events far outside it first (the title slide lists them), the
     groups' sizes by a pass of their own when grouped, then every other event's slide in valid-time
@@ -526,11 +559,12 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
     top = hi if end is None else min(hi, end)
 
     def dated(facts):
-        for f in facts:
-            info = sc.event_info(f, instants=False, entities=group != "none")
-            dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
-            if dates is not None:
-                yield f, info, dates
+        for chunk, recorded in _recorded(log, facts, position, author):
+            for f in chunk:
+                info = sc.event_info(f, instants=False, entities=group != "none")
+                dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
+                if dates is not None:
+                    yield f, {**info, "recorded_by": recorded[said_now(f)][1]}, dates
 
     before = (x for x in dated(cache.opening(log, position, None, lo - 1 if end is None else min(lo - 1, end))) if far_out(x[0], lo, hi)) \
         if span == "own" else ()
@@ -544,7 +578,7 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
 
     def pieces_of(facts, _lg):
         for _f, i, d in dated(_inside(facts, lo, hi)):
-            slide = timelinejs_slide(i, d, group_of(sc, i, group, named, other) if group != "none" else None)
+            slide = timelinejs_slide(i, d, group_of(sc, i, group, named, other) if group != "none" else None, i["recorded_by"])
             yield orjson.dumps(slide, option=orjson.OPT_INDENT_2), 1
 
     count = [0]
@@ -661,13 +695,14 @@ def _actor_colors(log: Log, position: int, g) -> dict[str, str]:
 
 
 def _export_folded(log: Log, fmt: str, out: IO[bytes], *, at: datetime | None, known_at: datetime | None,
-                   group: str = "none", span: str = "own") -> int:
+                   group: str = "none", span: str = "own", author: str | None = None) -> int:
     if fmt == "csv":
         text = io.StringIO(newline="")
-        n = write_csv(log, text, at=at, known_at=known_at)
+        n = write_csv(log, text, at=at, known_at=known_at, author=author)
         out.write(text.getvalue().encode("utf-8"))
         return n
-    doc = geojson(log, at, known_at) if fmt == "geojson" else timelinejs(log, at=at, known_at=known_at, group=group, span=span)
+    doc = geojson(log, at, known_at) if fmt == "geojson" else timelinejs(log, at=at, known_at=known_at, group=group, span=span,
+                                                                         author=author)
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     return len(doc["features" if fmt == "geojson" else "events"])
 
