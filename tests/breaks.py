@@ -309,7 +309,7 @@ BREAKS = [
           "chrono/logstore.py", "return self._author if self._author is not None else self.default_author", "return self.default_author",
           ("tests/test_store_contract.py", "tests/test_cli_author.py")),
     Break("author-cli", "a write records the author --author or $CHRONO_AUTHOR names",
-          "cli/app.py", "return Log.open(self.path, clock=self.clock, author=self.recorder)", "return Log.open(self.path, clock=self.clock)",
+          "cli/app.py", "log = Log.open(self.path, clock=self.clock, author=self.recorder)", "log = Log.open(self.path, clock=self.clock)",
           ("tests/test_cli_author.py",)),
     Break("author-not-content", "the same event appended by another author is a repeat, not a conflict",
           "chrono/logstore.py", "if existing is None or _same_content(_as_draft(existing), _as_draft(item)):",
