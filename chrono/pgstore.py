@@ -193,6 +193,7 @@ class PgLog(LogStore):
         self._locked_head: Head | None = None  # the head as the lock found it, until the write reads it
         self._staging = False
         self._role: str | None = None
+        self._held: list[tuple] | None = None  # an append's rows, until its COMMIT (_few)
         meta = dict(self._query("SELECT key, value FROM chrono_meta"))
         self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or conn.info.dbname
@@ -405,31 +406,42 @@ class PgLog(LogStore):
 
     @contextlib.contextmanager
     def _few(self):
-        """The transaction of an append of a few rows outside a stage, in two round trips where
-        `_transaction` takes four: BEGIN with the lock (and the head and time it reads), then the rows'
-        INSERT with the COMMIT, each pair sent together (psycopg's pipeline mode). The append lock is
-        then held for one round trip, not two: what many writers wait for (bench/postgres.py, row 1).
-        (Not for COPY, which a pipeline cannot carry: more rows go by `_transaction`.)"""
+        """The transaction of an append of a few rows outside a stage, in two exchanges where
+        `_transaction` takes four: BEGIN with the lock's query (the head and time it reads) in one
+        query, then the rows' INSERT with the COMMIT, sent together (psycopg's pipeline mode; the
+        INSERT stays a statement the server has prepared). The append lock is then held for one round
+        trip, and the client makes three calls, not four: what many writers on few cores wait for
+        (bench/postgres.py, row 1). (The rows wait for the COMMIT: nothing reads them before.)"""
         conn = self.conn
+        self._held = []
         try:
             try:
-                with bulk(), conn.pipeline():
-                    conn.execute("BEGIN")
-                    self._lock()  # (its result is asked for: BEGIN and the lock go together)
+                with bulk():
+                    cur = conn.execute("BEGIN; SELECT * FROM chrono_append_lock()")
+                    cur.nextset()
+                    self._locked(cur.fetchone())
                     yield
-                    conn.execute("COMMIT")
+                    with conn.pipeline():
+                        if self._held:
+                            conn.execute(_INSERT + ", ".join([_VALUES] * len(self._held)), [v for row in self._held for v in row])
+                        conn.execute("COMMIT")
             except BaseException:
-                if conn.info.transaction_status != self._pg.pq.TransactionStatus.IDLE and not conn.closed:
+                if not conn.closed and conn.info.transaction_status != self._pg.pq.TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
                 raise
             finally:
+                self._held = None
                 self._now = self._locked_head = None
         except self._pg.Error as e:
             raise _error(e, self.where) from e
 
     def _lock(self) -> None:
         """Take the append lock (held to the end of the transaction); read the server's time and the head."""
-        self._now, seq, h, recorded = self.conn.execute("SELECT * FROM chrono_append_lock()").fetchone()
+        self._locked(self.conn.execute("SELECT * FROM chrono_append_lock()").fetchone())
+
+    def _locked(self, row: tuple) -> None:
+        """What the lock read: the server's time, and the head."""
+        self._now, seq, h, recorded = row
         self._locked_head = Head(0, GENESIS, None) if seq is None else Head(seq, h, from_micros(recorded))
 
     def _server_clock(self) -> datetime:
@@ -443,6 +455,9 @@ class PgLog(LogStore):
         # by one INSERT of unnest()ed arrays. A few rows go in one INSERT instead: one round trip where
         # COPY takes two. Either way a batch is one statement, so it notifies once.
         if not rows:
+            return
+        if self._held is not None:  # (sent with the COMMIT: see _few)
+            self._held.extend(rows)
             return
         if len(rows) <= _FEW:
             self.conn.execute(_INSERT + ", ".join([_VALUES] * len(rows)), [v for row in rows for v in row])
