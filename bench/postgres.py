@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402
 import speed  # noqa: E402
-from speed import ZONE, AT, chrono_import, chrono_state, data_file, fmt_t, markdown, remove_db, summarize  # noqa: E402
+from speed import ZONE, AT, chrono_import, chrono_state, data_file, fmt_t, markdown, remove_db, report, summarize  # noqa: E402
 
 CONTENDERS = ("chrono_pg", "es_pg", "chrono_sqlite")
 NAMES = {"chrono_pg": "Chrono on PostgreSQL", "es_pg": "eventsourcing's PostgreSQL recorder", "chrono_sqlite": "Chrono on SQLite"}
@@ -569,17 +569,10 @@ def main(argv=None) -> int:
         print(f"no PostgreSQL cluster can be made here: {e}", file=sys.stderr)
         return UNAVAILABLE
     results["seconds"] = time.perf_counter() - started
-    rows = rows_for(results)
-    results["table"] = rows
-    table = markdown(rows)
-    Path(args.out).write_text(json.dumps(results, indent=1))
-    if args.md:
-        Path(args.md).write_text(table)
     m = results["machine"]
-    print(f"\nChrono on PostgreSQL — {m['nproc']} × {m['cpu']}, Python {m['python']}, PostgreSQL {results['server']['version']} "
-          f"(fsync {results['server']['fsync']}), SQLite {m['sqlite']}, eventsourcing {m['eventsourcing']}; {results['seconds']:.0f}s\n")
-    print(table)
-    print(f"results: {args.out}", file=sys.stderr)
+    report(results, rows_for(results), args, f"Chrono on PostgreSQL — {m['nproc']} × {m['cpu']}, Python {m['python']}, PostgreSQL "
+           f"{results['server']['version']} (fsync {results['server']['fsync']}), SQLite {m['sqlite']}, "
+           f"eventsourcing {m['eventsourcing']}; {results['seconds']:.0f}s")
     return 0
 
 

@@ -1154,18 +1154,23 @@ def main(argv=None) -> int:
         target = max((n for n in sizes if n <= 100_000), default=100_000)
         results["profile"] = profile(args, work, target)
     results["seconds"] = time.perf_counter() - started
-    rows = rows_for(results)
+    m = results["machine"]
+    report(results, rows_for(results), args, f"Chrono speed benchmark — {m['nproc']} × {m['cpu']}, Python {m['python']}, "
+           f"SQLite {m['sqlite']}, eventsourcing {m['eventsourcing']}; {results['seconds']:.0f}s")
+    return 0
+
+
+def report(results: dict, rows: list, args, heading: str) -> None:
+    """A run's end: its table into the results, the results to --out (and the table to --md), the
+    heading and the table to stdout."""
     results["table"] = rows
     table = markdown(rows)
     Path(args.out).write_text(json.dumps(results, indent=1))
     if args.md:
         Path(args.md).write_text(table)
-    m = results["machine"]
-    print(f"\nChrono speed benchmark — {m['nproc']} × {m['cpu']}, Python {m['python']}, SQLite {m['sqlite']}, "
-          f"eventsourcing {m['eventsourcing']}; {results['seconds']:.0f}s\n")
+    print(f"\n{heading}\n")
     print(table)
     print(f"results: {args.out}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
