@@ -275,18 +275,10 @@ def measure_writers(server, args, work: Path) -> list[dict]:
 
 
 def pg_import(jsonl: str, url: str) -> int:
-    """`chrono import FILE` into a new log on PostgreSQL (read as speed.chrono_import reads)."""
-    from chrono.jsonl import parallel_reading, read_prepared, read_records
+    """`chrono import FILE` into a new log on PostgreSQL (as speed.chrono_import reads it)."""
     from chrono.pgstore import PgLog
 
-    log = PgLog.create(url, zone=ZONE)
-    try:
-        with open(jsonl, "rb") as f:
-            records = read_prepared(f, log.zone) if parallel_reading(f) else read_records(f, log.zone, allow_stored=True)
-            log.import_stream(records)
-        return len(log)
-    finally:
-        log.close()
+    return chrono_import(jsonl, url, create=PgLog.create)
 
 
 def catch_up(url: str, path: str) -> dict:

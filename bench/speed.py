@@ -241,13 +241,14 @@ def cli_has(cwd: str, *argv: str) -> bool:
 # --- 1. import -----------------------------------------------------------------------------------
 
 
-def chrono_import(jsonl: str, db: str) -> int:
+def chrono_import(jsonl: str, db: str, create=None) -> int:
     """What `chrono import FILE` does: read_records (or, for a large file on two cores, read_prepared)
-    into Log.import_stream (one transaction, written in batches)."""
+    into Log.import_stream (one transaction, written in batches); into a new log made by `create`
+    (default: a SQLite log, `Log.create`)."""
     from chrono.jsonl import parallel_reading, read_prepared, read_records
     from chrono.store import Log
 
-    log = Log.create(db, zone=ZONE)
+    log = (create or Log.create)(db, zone=ZONE)
     try:
         with open(jsonl, "rb") as f:
             records = read_prepared(f, log.zone) if parallel_reading(f) else read_records(f, log.zone, allow_stored=True)
