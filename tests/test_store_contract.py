@@ -340,6 +340,20 @@ class StoreContract:
         assert (1, 2) == (e.value.expected, e.value.actual)
         assert before == rows(log)
 
+    def test_a_refused_append_leaves_the_log_to_the_next_writer(self):
+        # Refused once its write has begun (a reference is looked up under the write lock): nothing of it
+        # stays, and neither does the lock, whichever handle writes next.
+        with self.make_store(clock=FixedClock(T0)) as a:
+            b = self.reopen(a, clock=FixedClock(T0))
+            if b is None:
+                pytest.skip("this backend's stores have one handle each")
+            with b:
+                with pytest.raises(UnknownEventError):
+                    a.append(call(id="c0", after=["nothing"]))
+                b.append(call(id="c1"))
+                a.append(call(caller="x", callee="y", id="c2"))
+                assert ["c1", "c2"] == [e.id for e in a.entries()] == [e.id for e in b.entries()]
+
     def test_append_two_writers_second_one_conflicts(self):
         with self.make_store(clock=FixedClock(T0)) as a:
             b = self.reopen(a, clock=FixedClock(T0))
