@@ -25,7 +25,7 @@ AUTHOR_FORMATS = "--author picks the events of csv and timelinejs; `chrono log -
 _EXPORTS = {
     "actor_colors": "_colors",
     "CSV_COLUMNS": "exports", "csv_rows": "exports", "export": "exports", "geojson": "exports",
-    "latest_moment": "exports", "timelinejs": "exports", "write_csv": "exports", "csv_row": "exports", "slide_dates": "exports",
+    "latest_moment": "exports", "timelinejs": "exports", "write_csv": "exports", "slide_dates": "exports",
     "parse_step": "maps", "render_map_svg": "maps", "render_slider_html": "maps",
     "render_timeline_html": "timeline",
 }

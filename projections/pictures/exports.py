@@ -181,13 +181,6 @@ class CsvRows:
         return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone) or "", _utc(lo), _utc(hi))
 
 
-def csv_row(sc: Scene, f: Fact, recorded: datetime, author: str | None = None) -> dict:
-    """One event as a CSV row (CSV_COLUMNS); `recorded` is when the log learned what it now says of it
-    (its latest correction, or the event itself), `author` who recorded that. An export makes its rows
-    with one CsvRows."""
-    return CsvRows(sc).row(f, recorded, author)
-
-
 def said_now(f: Fact) -> str:
     """The entry that recorded what a fact says now: its latest correction, else its own. An export's
     recorded time and author of a fact are this entry's, and its --author picks facts by it."""
