@@ -93,7 +93,8 @@ class CsvRows:
     """The CSV rows (CSV_COLUMNS) of one export's events. What a row says of its place (country,
     region, name, coordinates, precision) is worked out once per place, and what it says of its window
     (date, year, precision, bounds in UTC) once per window among the last few thousand: a log names few
-    places and repeats windows (a day, a week), and these took half a row's time when done per row."""
+    places and repeats windows (a day, a week), and ACLED's columns, worked out per row, were about a
+    third of a row's CPU (docs/performance.md, "What is thin")."""
 
     def __init__(self, sc: Scene) -> None:
         self.sc = sc
