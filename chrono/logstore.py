@@ -64,9 +64,18 @@ _ENTRY_BUILDER: list = []
 _VALID_METAS: dict[tuple, str] = {}
 
 
+# What a row's hash covers, in order: the previous hash, then the other columns up to `target` as COLUMNS
+# orders them, each as text (an integer in decimal, None as nothing), joined by SEPARATOR; then, only
+# for a row that has one, SEPARATOR and its provenance. `row_hash` writes this out for speed;
+# chrono.pgstore derives the server's expression from these names (tests/test_pgstore.py holds the two
+# to each other).
+HASHED = ("prev_hash", *[c.strip() for c in COLUMNS.split(",")][:12])
+SEPARATOR = "\x1f"
+
+
 def row_hash(row: Sequence, provenance: str | None = None) -> str:
     """sha256 over every stored column but the hash itself (`row`: the first thirteen COLUMNS, then
-    `provenance`), in order, with the previous hash first.
+    `provenance`), in order, with the previous hash first: HASHED, written out.
 
     The JSON columns are canonical and escape control characters, so the unit separator cannot occur
     inside a field: no two different rows share an encoding. A row without a provenance is hashed as
@@ -377,6 +386,47 @@ class LogStore(abc.ABC):
             prev, last = row[13], recorded
         self._insert(rows)
         return out, len(rows)
+
+    def _unchained(self, batch: list[Draft], line_numbers: Sequence[int] | None) -> tuple[list[str], list[tuple]]:
+        """A batch of drafts as their ids and incoming rows, checked against the log without its lock,
+        for a backend whose server chains them (chrono.pgstore). What the checks look for (an event
+        named, a target to correct) stays once it is in the log: the log only grows. An id already in
+        the log or twice in the batch is for the server's unique index to refuse, and the backend then
+        to write the careful way (_write_locked), which knows a repeat."""
+        in_batch = {d.id for d in batch if d.id}
+        pending: dict[str, Draft] = {}
+        ids, rows = [], []
+        for i, draft in enumerate(batch):
+            try:
+                event_id = _draft_id(draft)
+                row, _ = self._incoming(draft, event_id, None, pending, in_batch, None, line_numbers[i] if line_numbers else None)
+            except ChronoError as e:
+                _name_line(e, line_numbers, i)
+                raise
+            pending[event_id] = draft
+            ids.append(event_id)
+            rows.append(row)
+        return ids, rows
+
+    def _chained_entries(self, batch: list[Draft], ids: list[str], rows: list[tuple], head: Head, hashes: list[str],
+                         recorded: int, authored: str) -> list[Entry]:
+        """The entries of `_unchained`'s rows as a server chained them after `head`, recorded at
+        `recorded` (UTC microseconds) by `authored`, each hash checked against row_hash: a server
+        whose chaining differs is caught at its first append."""
+        make_entry = _entry_builder()
+        at = from_micros(recorded)
+        provenance = codec.loads(authored)
+        seq, prev = head.seq, head.hash
+        out = []
+        for draft, event_id, row, h in zip(batch, ids, rows, hashes, strict=True):
+            seq += 1
+            if _chained(seq, event_id, row, recorded, prev, None, 0, authored)[13] != h:
+                raise TamperedError(f"the server chained event {event_id!r} with a hash this Chrono does not make: "
+                                    "its append function differs from Chrono's (`chrono verify` shows the row)", position=seq)
+            out.append(make_entry(seq, event_id, draft.event, draft.valid, draft.sources, at, draft.after, draft.before, row[2], prev, h,
+                                  None, provenance))
+            prev = h
+        return out
 
     def _import_locked(self, records: Iterable[tuple[int, Draft | tuple, dict | None]], batch_size: int,
                        finish: Callable[[LogStore], Iterable[Draft]] | None) -> tuple[int, int]:

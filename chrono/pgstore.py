@@ -5,6 +5,7 @@ Roles and grants. `PgLog.create` makes the tables, the triggers and two group ro
 when missing, which needs CREATEROLE; their names are parameters), and grants them the log:
 
     chrono_writer   SELECT, INSERT on events; SELECT on chrono_meta; EXECUTE on chrono_append_lock()
+                    and chrono_append()
     chrono_reader   SELECT on events and chrono_meta
 
 and USAGE on the log's schema to both. Neither may UPDATE, DELETE or TRUNCATE anything, and triggers
@@ -23,7 +24,13 @@ may write every Chrono log in it that granted them; give a log roles of its own 
 
 Positions. An append takes the table lock (`LOCK TABLE events IN EXCLUSIVE MODE`, through
 chrono_append_lock(), which runs as the tables' owner: the lock needs more than INSERT, which is all
-the writer has), reads the head under it, and inserts head+1, head+2, ... (LogStore._write_locked).
+the writer has), reads the head under it, and inserts head+1, head+2, ... An append of a few drafts
+does it in one call of chrono_append(): the writer checks and encodes the drafts first, without the
+lock, and the server chains them (the row hash derived from chrono.logstore.HASHED, which the writer
+checks on the hashes returned), so that the lock is held for the server's work alone, never for a
+round trip to the writer. Every other write (a stage, a long batch, an import, an append that
+states the position it expects or repeats an id) takes the lock first and writes under it
+(LogStore._write_locked).
 Appends are therefore serialised: positions are gap-free, and they commit in position order (a lock
 is released only after its transaction is visible), so a reader of `seq > n` never skips an entry
 that commits late, the bug of sequence-numbered tables. Readers take no lock that conflicts with it.
@@ -51,11 +58,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
+from . import codec
 from .clock import Clock, system_clock
-from .entry import Draft, Entry
+from .entry import AUTHOR, Draft, Entry
 from .errors import ChronoError, LogLockedError, NotALogError, StorageError, TamperedError, UnknownEventError
 from .logs import public_address
-from .logstore import COLUMNS, GENESIS, SETTING, Head, LogStore, Stage, entry_from_row
+from .logstore import COLUMNS, GENESIS, HASHED, SEPARATOR, SETTING, Head, LogStore, Stage, _batch_time, entry_from_row
 from .store import SCHEMA_VERSION, bulk
 from .timeval import from_micros, to_micros, zone_info
 
@@ -68,7 +76,7 @@ _SELECT = f"SELECT {COLUMNS} FROM events"
 _COPY = f"COPY events ({COLUMNS}) FROM STDIN"
 _INSERT = f"INSERT INTO events ({COLUMNS}) VALUES "
 _VALUES = "(" + ", ".join(["%s"] * len(COLUMNS.split(","))) + ")"
-_FEW = 50  # a batch of up to this many rows is inserted by one INSERT, a longer one by COPY
+_FEW = 50  # a batch of up to this many rows is appended by one call of chrono_append (or inserted by one INSERT), a longer one by COPY
 
 # The tables are the SQLite log's (chrono.store), column for column, with PostgreSQL's types: the
 # integers the row hash covers as bigint (recorded and the valid bounds in UTC microseconds), the JSON
@@ -113,7 +121,62 @@ BEGIN
     SELECT e.seq, e.hash, e.recorded INTO head_seq, head_hash, head_recorded FROM {schema}.events e ORDER BY e.seq DESC LIMIT 1;
 END $$;
 REVOKE ALL ON FUNCTION chrono_append_lock() FROM PUBLIC;
+
+-- An append in one call (PgLog.append of a few drafts, checked by the writer beforehand): the lock, the
+-- time and the head (chrono_append_lock), then the rows chained after it as the writer would chain them
+-- (chrono.logstore._chained): positions head+1, head+2, ..., each row's hash over the one before's,
+-- recorded at the server's time (or `given_time`, a given clock's, in UTC microseconds) but never
+-- before the head's (_batch_time), by `provenance`; one INSERT. It returns the head it continued, the
+-- time and the hashes, which the writer checks (LogStore._chained_entries). The lock is then held for
+-- the server's work alone, not for a round trip to the writer and back.
+CREATE FUNCTION chrono_append(new_ids text[], new_types text[], new_versions integer[], new_los bigint[], new_his bigint[],
+    new_metas text[], new_bodies text[], new_sources text[], new_links text[], new_targets text[], provenance text, given_time bigint,
+    OUT head_seq bigint, OUT head_hash text, OUT recorded bigint, OUT hashes text[])
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp SET lock_timeout = '{lock_timeout}' AS $$
+DECLARE
+    n integer := cardinality(new_ids);
+    seqs bigint[] := '{{}}';
+    prevs text[] := '{{}}';
+    prev text;
+    locked timestamptz;
+BEGIN
+    SELECT * INTO locked, head_seq, head_hash, recorded FROM {schema}.chrono_append_lock();
+    head_seq := coalesce(head_seq, 0);
+    head_hash := coalesce(head_hash, '{genesis}');
+    recorded := greatest(coalesce(given_time, (extract(epoch FROM locked) * 1000000)::bigint), recorded);
+    hashes := '{{}}';
+    prev := head_hash;
+    FOR i IN 1 .. n LOOP
+        seqs[i] := head_seq + i;
+        prevs[i] := prev;
+        prev := {row_hash};
+        hashes[i] := prev;
+    END LOOP;
+    INSERT INTO {schema}.events ({columns})
+        SELECT * FROM unnest(seqs, new_ids, new_types, new_versions, new_los, new_his, new_metas, array_fill(recorded, ARRAY[n]),
+                             new_bodies, new_sources, new_links, new_targets, prevs, hashes, array_fill(provenance, ARRAY[n]));
+END $$;
+REVOKE ALL ON FUNCTION chrono_append FROM PUBLIC;
 """
+
+# The row hash (chrono.logstore.HASHED) of chrono_append's i-th row, as PostgreSQL computes it: each
+# hashed column's value in the function, as text or nothing, joined by the separator; then the
+# provenance, when there is one.
+_APPENDED = {"prev_hash": "prevs[i]", "seq": "seqs[i]", "id": "new_ids[i]", "type": "new_types[i]", "version": "new_versions[i]",
+             "valid_lo": "new_los[i]", "valid_hi": "new_his[i]", "valid_meta": "new_metas[i]", "recorded": "recorded",
+             "body": "new_bodies[i]", "sources": "new_sources[i]", "links": "new_links[i]", "target": "new_targets[i]"}
+
+
+def hash_sql(values: dict[str, str], provenance: str) -> str:
+    """chrono.logstore.row_hash as a PostgreSQL expression: `values`, each HASHED column's SQL, and the
+    provenance's."""
+    sep = "E'\\x%02x'" % ord(SEPARATOR)
+    text = f" || {sep} || ".join(f"coalesce(({values[c]})::text, '')" for c in HASHED)
+    return f"encode(sha256(convert_to({text} || CASE WHEN {provenance} IS NULL THEN '' ELSE {sep} || {provenance} END, 'UTF8')), 'hex')"
+
+
+_APPEND = ("SELECT * FROM chrono_append(%s::text[], %s::text[], %s::integer[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], "
+           "%s::text[], %s::text[], %s::text[], %s, %s)")
 
 
 def describe(url: str) -> str:
@@ -193,7 +256,7 @@ class PgLog(LogStore):
         self._locked_head: Head | None = None  # the head as the lock found it, until the write reads it
         self._staging = False
         self._role: str | None = None
-        self._held: list[tuple] | None = None  # an append's rows, until its COMMIT (_few)
+        self._chains = True  # whether the server chains an append (chrono_append): not in a log made before it
         meta = dict(self._query("SELECT key, value FROM chrono_meta"))
         self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or conn.info.dbname
@@ -227,7 +290,8 @@ class PgLog(LogStore):
                 name = name or (database if schema == "public" else schema)
                 channel = channel_of(name if schema == "public" else f"{schema}_{name}")
                 conn.execute(_SCHEMA.format(setting=SETTING, channel=channel, schema=sql.Identifier(schema).as_string(conn),
-                                            lock_timeout=LOCK_TIMEOUT))
+                                            lock_timeout=LOCK_TIMEOUT, genesis=GENESIS, columns=COLUMNS,
+                                            row_hash=hash_sql(_APPENDED, "provenance")))
                 created = (clock or (lambda: conn.execute("SELECT clock_timestamp()").fetchone()[0]))()
                 meta = {"app": "chrono", "schema": str(SCHEMA_VERSION), "zone": zone, "name": name, "created": created.isoformat(),
                         "channel": channel}
@@ -341,8 +405,36 @@ class PgLog(LogStore):
     def append(self, drafts: Draft | Iterable[Draft], *, expected_position: int | None = None,
                line_numbers: Sequence[int] | None = None) -> list[Entry]:
         batch = [drafts] if isinstance(drafts, Draft) else list(drafts)
-        with self._few() if len(batch) <= _FEW and not self._staging else self._transaction():
+        if self._chains and 0 < len(batch) <= _FEW and expected_position is None and not self._staging:
+            entries = self._append_at_server(batch, line_numbers)
+            if entries is not None:
+                return entries
+        with self._transaction():
             return self._write_locked(batch, expected_position, None, line_numbers)[0]
+
+    def _append_at_server(self, batch: list[Draft], line_numbers: Sequence[int] | None) -> list[Entry] | None:
+        """A few drafts appended in one call, chained by the server (chrono_append) after the writer
+        has checked them without the lock: with many writers the lock waits for the server alone (one
+        append at 16 writers on 2 cores: bench/postgres.py, row 1). None, for the careful way
+        (`_write_locked` under the lock), when an id the batch gives is already in the log (a repeat,
+        or another writer's meanwhile) or twice in the batch, or when the log was made without
+        chrono_append."""
+        try:
+            with bulk():
+                ids, rows = self._unchained(batch, line_numbers)
+                authored = codec.canonical({AUTHOR: self.author})
+                given = None if self.clock == self._server_clock else _batch_time(self.clock(), Head(0, GENESIS, None))[0][0]
+                try:
+                    head_seq, head_hash, recorded, hashes = self.conn.execute(
+                        _APPEND, [list(column) for column in zip(*rows, strict=True)][:10] + [authored, given]).fetchone()
+                except self._pg.errors.UniqueViolation:
+                    return None
+                except self._pg.errors.UndefinedFunction:
+                    self._chains = False
+                    return None
+                return self._chained_entries(batch, ids, rows, Head(head_seq, head_hash, None), hashes, recorded, authored)
+        except self._pg.Error as e:
+            raise _error(e, self.where) from e
 
     def import_records(self, records: Iterable[tuple[Draft, dict]], *, line_numbers: Sequence[int] | None = None) -> list[Entry]:
         records = list(records)
@@ -404,37 +496,6 @@ class PgLog(LogStore):
         except self._pg.Error as e:
             raise _error(e, self.where) from e
 
-    @contextlib.contextmanager
-    def _few(self):
-        """The transaction of an append of a few rows outside a stage, in two exchanges where
-        `_transaction` takes four: BEGIN with the lock's query (the head and time it reads) in one
-        query, then the rows' INSERT with the COMMIT, sent together (psycopg's pipeline mode; the
-        INSERT stays a statement the server has prepared). The append lock is then held for one round
-        trip, and the client makes three calls, not four: what many writers on few cores wait for
-        (bench/postgres.py, row 1). (The rows wait for the COMMIT: nothing reads them before.)"""
-        conn = self.conn
-        self._held = []
-        try:
-            try:
-                with bulk():
-                    cur = conn.execute("BEGIN; SELECT * FROM chrono_append_lock()")
-                    cur.nextset()
-                    self._locked(cur.fetchone())
-                    yield
-                    with conn.pipeline():
-                        if self._held:
-                            conn.execute(_INSERT + ", ".join([_VALUES] * len(self._held)), [v for row in self._held for v in row])
-                        conn.execute("COMMIT")
-            except BaseException:
-                if not conn.closed and conn.info.transaction_status != self._pg.pq.TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._held = None
-                self._now = self._locked_head = None
-        except self._pg.Error as e:
-            raise _error(e, self.where) from e
-
     def _lock(self) -> None:
         """Take the append lock (held to the end of the transaction); read the server's time and the head."""
         self._locked(self.conn.execute("SELECT * FROM chrono_append_lock()").fetchone())
@@ -455,9 +516,6 @@ class PgLog(LogStore):
         # by one INSERT of unnest()ed arrays. A few rows go in one INSERT instead: one round trip where
         # COPY takes two. Either way a batch is one statement, so it notifies once.
         if not rows:
-            return
-        if self._held is not None:  # (sent with the COMMIT: see _few)
-            self._held.extend(rows)
             return
         if len(rows) <= _FEW:
             self.conn.execute(_INSERT + ", ".join([_VALUES] * len(rows)), [v for row in rows for v in row])
@@ -543,7 +601,7 @@ def _grant(conn, schema: str, writer: str | None, reader: str | None) -> None:
     ident = sql.Identifier
     if writer:
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {s} TO {w}; GRANT SELECT, INSERT ON events TO {w}; GRANT SELECT ON chrono_meta TO {w}; "
-                             "GRANT EXECUTE ON FUNCTION chrono_append_lock() TO {w}").format(s=ident(schema), w=ident(writer)))
+                             "GRANT EXECUTE ON FUNCTION chrono_append_lock() TO {w}; GRANT EXECUTE ON FUNCTION chrono_append TO {w}").format(s=ident(schema), w=ident(writer)))
     if reader:
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}; GRANT SELECT ON events, chrono_meta TO {r}").format(
             s=ident(schema), r=ident(reader)))

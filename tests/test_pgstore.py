@@ -25,7 +25,7 @@ from chrono import jsonl
 from chrono.chronicles import open_in_memory
 from chrono.clock import FixedClock
 from chrono.entry import Draft
-from chrono.errors import ChronoError, ConflictError, NotALogError, StorageError, TamperedError
+from chrono.errors import ChronoError, ConflictError, DuplicateEventError, NotALogError, StorageError, TamperedError
 from chrono.logs import create_log, on_server, open_log
 from chrono.logstore import GENESIS, row_hash, verify
 from chrono.store import Log
@@ -375,7 +375,7 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("padding", [0, 60], ids=["insert", "copy"])  # (a batch of more than a few rows is COPYed)
+@pytest.mark.parametrize("padding", [0, 60], ids=["one-call", "copy"])  # (a batch of more than a few rows is COPYed)
 def test_hostile_text_round_trips_byte_for_byte_and_hashes_as_on_sqlite(log, padding):
     drafts = [place(pid=f"p{i}", name=text, id=f"h.{i}:x-{i}", sources=[Source(outlet=text, quote=text[:1000])])
               for i, text in enumerate(HOSTILE)]
@@ -489,14 +489,55 @@ def test_any_change_a_superuser_makes_to_a_stored_row_is_caught_by_verify(pg_ser
 # --- the server's clock, NOTIFY, opening --------------------------------------------------------------------------------
 
 
-def test_recorded_time_is_the_server_s_clock_and_never_decreases(log, pg_url):
+@pytest.mark.parametrize("careful", [False, True], ids=["one-call", "under-the-lock"])
+def test_recorded_time_is_the_server_s_clock_and_never_decreases(log, pg_url, careful):
+    def append(store, draft):  # (an expected position takes the careful way: the lock, then the write)
+        return store.append(draft, expected_position=store.head().seq if careful else None)[0]
+
     with superuser(pg_url) as conn:
         before = conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        first = log.append(call(id="c1"))[0]
+        first = append(log, call(id="c1"))
         with PgLog.open(pg_url) as other:
-            second = other.append(call(caller="x", callee="y", id="c2"))[0]
+            second = append(other, call(caller="x", callee="y", id="c2"))
         after = conn.execute("SELECT clock_timestamp()").fetchone()[0]
     assert before <= first.recorded <= second.recorded <= after
+
+
+# --- an append in one call (chrono_append), and the careful way beside it ----------------------------------
+
+
+def test_a_log_made_before_chrono_append_is_appended_to_the_careful_way(log, pg_url):
+    log.append(call(id="c1"))
+    with superuser(pg_url) as conn:
+        conn.execute("DROP FUNCTION chrono_append")
+    with PgLog.open(pg_url) as old:
+        assert [2, 3] == [e.seq for e in old.append([call(caller="x", callee="y", id="c2"), call(caller="z", callee="w")])]
+        assert 4 == old.append(call(caller="q", callee="r"))[0].seq
+        assert verify(old).ok and 4 == len(list(old.entries()))
+
+
+def test_an_id_already_in_the_log_is_refused_by_the_server_and_found_the_careful_way(log, pg_url):
+    first = log.append(call(id="c1"))[0]
+    with PgLog.open(pg_url) as other:  # (a writer that has not seen c1)
+        assert [first] == other.append(call(id="c1"))  # the same content: the entry there
+        with pytest.raises(DuplicateEventError):
+            other.append(call(caller="x", callee="y", id="c1"))
+        with pytest.raises(DuplicateEventError):
+            other.append([call(caller="x", callee="y", id="c2"), call(caller="z", callee="w", id="c2")])
+        assert 1 == other.head().seq and verify(other).ok
+
+
+def test_a_server_that_chains_an_append_otherwise_is_caught_at_its_first_append(log, pg_url):
+    log.append(call(id="c1"))
+    with superuser(pg_url) as conn:
+        definition = conn.execute("SELECT pg_get_functiondef('chrono_append'::regproc)").fetchone()[0]
+        altered = definition.replace("ELSE E'\\x1f' || provenance", "ELSE E'\\x1e' || provenance")
+        assert altered != definition
+        conn.execute(altered)
+    with pytest.raises(TamperedError) as e:
+        log.append(call(caller="x", callee="y", id="c2"))
+    assert one_line(e.value) and "c2" in str(e.value) and 2 == e.value.position
+    assert not verify(log).ok  # (what the server wrote is there: verify shows it too)
 
 
 def test_an_append_notifies_its_new_head_on_commit_and_a_failed_one_nothing(log, pg_url):
