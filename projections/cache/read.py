@@ -280,8 +280,10 @@ def naming_ids(log: Log, entity: str, position: int, *, channels: tuple[str, ...
 
 def ending_ids(log: Log, position: int) -> list[str]:
     """Ids of the facts any version of which, recorded by `position`, is an actor's end (few: what may
-    reach any place's holder or any unit)."""
-    rows = log.conn.execute(f"SELECT fact FROM {MENTIONS} WHERE channel = ? AND seq_from <= ?", (ENDS, position))
+    reach any place's holder or any unit), read by the recency index (without it, a scan of every
+    mention: 45 of `history`'s 64 ms on a 1M log)."""
+    rows = log.conn.execute(f"SELECT fact FROM {MENTIONS} WHERE channel IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND channel = ? AND seq_from <= ?",
+                            (*between(CHANNEL_CODES[ENDS], -HALF, HALF - 1), ENDS, position))
     return list(dict.fromkeys(r[0] for r in rows))
 
 
