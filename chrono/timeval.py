@@ -184,7 +184,7 @@ class ValidTime:
     def local(self) -> tuple[datetime | None, datetime | None]:
         """The bounds in the stated zone; None for an end with no datetime."""
         tz = zone_info(self.zone)
-        return (self.earliest and _wall(self.earliest, tz)), (self.latest and _wall(self.latest, tz))
+        return (self.earliest and wall(self.earliest, tz)), (self.latest and wall(self.latest, tz))
 
     def describe(self) -> str:
         """A human reading that never pretends to more precision than there is."""
@@ -193,7 +193,7 @@ class ValidTime:
 
     def _reading(self) -> str:
         tz = zone_info(self.zone)
-        last = _wall(from_micros(self.hi - 1), tz)
+        last = wall(from_micros(self.hi - 1), tz)
         try:
             hi = last + _MICROSECOND
         except OverflowError:  # the calendar's end, which no datetime holds: read as the end of its last day
@@ -201,10 +201,10 @@ class ValidTime:
         closes_a_day = hi is None or hi.time() == datetime.min.time()
         q = {"uncertain": "?", "approximate": " (approximately)", "uncertain-approximate": "? (approximately)"}.get(self.qualifier or "", "")
         if not self.bounded:
-            start = f"an {self.start} start" if self.earliest is None else _moment(_wall(self.earliest, tz))
+            start = f"an {self.start} start" if self.earliest is None else _moment(wall(self.earliest, tz))
             end = f"an {self.end} end" if self.end != "bounded" else f"{last:%d %b %Y}" if closes_a_day else _moment(hi)
             return f"from {start} to {end}{q}"
-        lo = _wall(self.earliest, tz)
+        lo = wall(self.earliest, tz)
         precision = "interval" if self.qualifier and "approximate" in self.qualifier else self.precision
         if precision == "minute":
             return f"{lo:%d %b %Y %H:%M}{q}"
@@ -231,7 +231,7 @@ class ValidTime:
         return f"between {lo:%H:%M} on {start} and {hi:%H:%M} on {hi:%d %b %Y}{q}"
 
 
-def _wall(dt: datetime, tz: ZoneInfo) -> datetime:
+def wall(dt: datetime, tz: ZoneInfo) -> datetime:
     """`dt` on the wall clocks of `tz`; where they read past the calendar's edge (the first hours of
     the year 1 west of UTC, the last of 9999 east of it), the edge."""
     try:

@@ -236,6 +236,13 @@ BREAKS = [
           "projections/cache/read.py", "(*between(CHANNEL_CODES[ENDS], -HALF, HALF - 1), ENDS, position))",
           "(*between(CHANNEL_CODES[ENDS], -HALF, HALF - 1), \"none\", position))",
           ("tests/test_investigate.py", "tests/test_indexed.py")),
+    Break("export-edge-shift", "an export dates an event whose wall clock is past the calendar at its edge (TimelineJS)",
+          "projections/pictures/exports.py", "return datetime.max if n > 0 else datetime.min", "raise",
+          ("tests/test_indexed.py::test_an_event_whose_wall_clock_is_past_the_calendar_exports_at_its_edge",)),
+    Break("export-edge-day", "an export dates an event whose wall clock is past the calendar at its edge (CSV)",
+          "projections/pictures/exports.py", "day = wall(from_micros(lo), zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None",
+          "day = from_micros(lo).astimezone(zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None",
+          ("tests/test_indexed.py::test_an_event_whose_wall_clock_is_past_the_calendar_exports_at_its_edge",)),
     # --- the log on PostgreSQL --------------------------------------------------------------------------
     Break("pg-append-lock", "appends on PostgreSQL are serialised: none lost or repeated, positions gap-free and committed in order",
           "chrono/pgstore.py", "LOCK TABLE {schema}.events IN EXCLUSIVE MODE;", "NULL;",

@@ -5,6 +5,7 @@ every width, and at any --as-of."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
@@ -461,6 +462,32 @@ def test_a_fact_over_the_whole_calendar_has_no_slide_in_timelinejs_and_breaks_no
     result = _cli(db, "export", "--format", "timelinejs")
     assert 0 == result.exit_code, result.output
     assert ["dated"] == [e["unique_id"] for e in orjson.loads(result.stdout)["events"]]
+
+
+def test_an_event_whose_wall_clock_is_past_the_calendar_exports_at_its_edge(tmp_path):
+    """The last hours of 9999 in UTC are past the calendar's end on the wall clocks east of it: a log
+    kept in Damascus time dates such an event on the calendar's last day, in every format, streamed as
+    folded (a crash before)."""
+    from chrono.store import Log
+    from chrono.timeval import ValidTime
+    from events import CallMade
+
+    from .test_investigate import build
+
+    late = ValidTime(earliest=datetime(9999, 12, 31, 21, 0, tzinfo=UTC), latest=datetime(9999, 12, 31, 21, 0, 0, 1, tzinfo=UTC),
+                     precision="second", zone="UTC")
+    db = build(tmp_path / "late.db", [Draft(event=CallMade(caller="a0", callee="a1"), valid=late, id="late"),
+                                      Draft(event=CallMade(caller="a1", callee="a0"), valid=parse_valid_time("2024-11-28", ZONE), id="dated")])
+    log = Log.open(db)
+    assert ZONE == log.zone
+    now = log.clock()
+    log.clock = lambda: now
+    for fmt in ("csv", "timelinejs"):
+        assert _folded(log, fmt, at=None, known_at=None) == _exported(log, fmt)
+    rows = {r["event_id"]: r for r in csv.DictReader(io.StringIO(_exported(log, "csv")[1].decode(), newline=""))}
+    assert ("9999-12-31", "9999", "1") == (rows["late"]["event_date"], rows["late"]["year"], rows["late"]["time_precision"])
+    slide = next(e for e in orjson.loads(_exported(log, "timelinejs")[1])["events"] if e["unique_id"] == "late")
+    assert 9999 == slide["start_date"]["year"]
 
 
 def test_timelinejs_lists_events_far_outside_the_chronicles_span_on_its_title_slide_as_the_fold_does(tmp_path):

@@ -22,7 +22,7 @@ from chrono.errors import ChronoError
 from chrono.jsonl import write_entries
 from chrono.settings import actor_colours, setting
 from chrono.store import Log, bulk
-from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, zone_info
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, from_micros, iso, to_micros, wall, zone_info
 from events import REGISTRY, StatementIssued, ref_fields
 
 from .. import cache
@@ -74,7 +74,7 @@ def time_precision(lo: int, hi: int, zone: str) -> int | None:
     if lo <= CALENDAR_LO or hi >= CALENDAR_HI:
         return None
     tz = zone_info(zone)
-    if from_micros(lo).astimezone(tz).date() == from_micros(hi - 1).astimezone(tz).date():
+    if wall(from_micros(lo), tz).date() == wall(from_micros(hi - 1), tz).date():
         return 1
     return 2 if hi - lo <= WEEK_US else 3 if hi - lo <= MONTH_US else None
 
@@ -178,7 +178,7 @@ class CsvRows:
 
     def _window(self, lo: int, hi: int) -> tuple:
         """event_date, year, time_precision, valid_earliest_utc, valid_latest_utc of a window."""
-        day = from_micros(lo).astimezone(zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None
+        day = wall(from_micros(lo), zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None
         return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone) or "", _utc(lo), _utc(hi))
 
 
@@ -288,13 +288,17 @@ def _starts(t: datetime) -> tuple[str, ...]:
 
 
 def _shift(t: datetime, unit: str, n: int) -> datetime:
-    """Wall-clock time `t` moved by `n` units."""
-    if unit == "year":
-        return t.replace(year=t.year + n)
-    if unit == "month":
-        months = t.year * 12 + t.month - 1 + n
-        return t.replace(year=months // 12, month=months % 12 + 1)
-    return t + n * _STEP[unit]
+    """Wall-clock time `t` moved by `n` units; past the calendar's edge, the edge (where a window at the
+    end of 9999 in UTC reads, east of it)."""
+    try:
+        if unit == "year":
+            return t.replace(year=t.year + n)
+        if unit == "month":
+            months = t.year * 12 + t.month - 1 + n
+            return t.replace(year=months // 12, month=months % 12 + 1)
+        return t + n * _STEP[unit]
+    except (OverflowError, ValueError):
+        return datetime.max if n > 0 else datetime.min
 
 
 def _tl_date(t: datetime, unit: str) -> dict:
@@ -313,8 +317,8 @@ def slide_dates(lo: int, hi: int, zone: str, when: str | None = None) -> tuple[d
     An open or unknown end has no date: the other end is the only one, and prints `when` (Chrono's
     reading of the window, which says the end is open). None when neither end is known."""
     tz = zone_info(zone)
-    start = from_micros(lo).astimezone(tz).replace(tzinfo=None) if lo > CALENDAR_LO else None
-    stop = from_micros(hi).astimezone(tz).replace(tzinfo=None) if hi < CALENDAR_HI else None
+    start = wall(from_micros(lo), tz).replace(tzinfo=None) if lo > CALENDAR_LO else None
+    stop = wall(from_micros(hi), tz).replace(tzinfo=None) if hi < CALENDAR_HI else None
     if start is None and stop is None:
         return None
     # An end alone says nothing of how long the window is: never more than a day of it.
