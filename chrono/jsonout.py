@@ -16,10 +16,25 @@ class Raw(bytes):
     as it is (indented to its depth), not encoded again."""
 
 
+class RawItems(bytes):
+    """Several items of an array, already written as this module writes them at `depth` (`items`):
+    yielded by the array's iterator in the place of one item, and placed as they are. Many small items
+    cost one step here, not one each: a process that writes them (a large export's second half) does
+    the work, and the one that copies them in does not do it again."""
+
+    @classmethod
+    def of(cls, items: list[bytes], depth: int) -> RawItems:
+        """`items` (each as orjson.dumps(value, option=OPT_INDENT_2) writes it) as the items of an
+        array whose items are at `depth` (the array's own depth + 1)."""
+        return cls((b",\n" + b"  " * depth).join(_indented(item, depth) for item in items))
+
+
 def chunks(value, depth: int = 0) -> Iterator[bytes]:
     """The bytes of `value` as orjson.dumps(value, option=OPT_INDENT_2) gives them once every iterator
     in it is a list, in pieces, reading each iterator only as far as written."""
-    if isinstance(value, Raw):
+    if isinstance(value, RawItems):
+        yield value
+    elif isinstance(value, Raw):
         yield _indented(value, depth)
     elif isinstance(value, Iterator):
         yield from _items(value, depth)
@@ -84,4 +99,4 @@ def write(value, write: Callable[[bytes], object], *, size: int = 1 << 16) -> No
     write(b"".join(pending))
 
 
-__all__ = ["Raw", "chunks", "is_lazy", "write"]
+__all__ = ["Raw", "RawItems", "chunks", "is_lazy", "write"]

@@ -217,6 +217,20 @@ def test_a_document_streamed_with_iterators_in_it_reads_byte_for_byte_as_the_who
     assert orjson.dumps(value, option=orjson.OPT_INDENT_2) == out.getvalue()
 
 
+@given(json_values, st.lists(st.lists(json_values, min_size=1, max_size=4), max_size=4), st.integers(0, 3))
+def test_items_written_ahead_in_runs_read_byte_for_byte_as_the_whole(inner, runs, nesting):
+    """An array's items written ahead of it, a run at a time (jsonout.RawItems, as a large TimelineJS
+    export's two processes write its slides), read as the array written whole, at any depth."""
+    value = [item for run in runs for item in run]
+    streamed = iter([jsonout.RawItems.of([orjson.dumps(item, option=orjson.OPT_INDENT_2) for item in run], nesting + 1) for run in runs])
+    whole, lazy = value, streamed
+    for _ in range(nesting):  # (the array `nesting` levels down, beside another value)
+        whole, lazy = {"a": inner, "b": whole}, {"a": inner, "b": lazy}
+    out = io.BytesIO()
+    jsonout.write(lazy, out.write)
+    assert orjson.dumps(whole, option=orjson.OPT_INDENT_2) == out.getvalue()
+
+
 @given(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)), st.sampled_from(["day", "month", "year"]))
 def test_a_timeline_heading_is_given_only_once_every_window_it_may_hold_has_opened(day, length):
     """The streamed timeline gives a heading (a local day, month or year: `investigate.period`) once
@@ -349,6 +363,7 @@ def test_a_large_export_is_written_by_two_processes_as_by_one(sudan, monkeypatch
 
     monkeypatch.setattr(exports, "PARALLEL_FROM", 1)
     monkeypatch.setattr(exports, "_SAMPLE", 8)
+    monkeypatch.setattr(exports, "_RUN", 3)  # (TimelineJS's slides go in runs: several here, the last one short)
     log = Log.open(sudan)
     now = log.clock()
     log.clock = lambda: now
@@ -361,6 +376,7 @@ def test_a_large_export_is_written_by_two_processes_as_by_one(sudan, monkeypatch
         monkeypatch.undo()
         monkeypatch.setattr(exports, "PARALLEL_FROM", 1)
         monkeypatch.setattr(exports, "_SAMPLE", 8)
+        monkeypatch.setattr(exports, "_RUN", 3)
 
 
 def test_export_through_the_cli_writes_every_format_as_the_fold_does(sudan, tmp_path):
