@@ -418,7 +418,7 @@ class PgLog(LogStore):
         append at 16 writers on 2 cores: bench/postgres.py, row 1). None, for the careful way
         (`_write_locked` under the lock), when an id the batch gives is already in the log (a repeat,
         or another writer's meanwhile) or twice in the batch, or when the log was made without
-        chrono_append."""
+        chrono_append or this role may not run it."""
         try:
             with bulk():
                 ids, rows = self._unchained(batch, line_numbers)
@@ -429,8 +429,8 @@ class PgLog(LogStore):
                         _APPEND, [list(column) for column in zip(*rows, strict=True)][:10] + [authored, given]).fetchone()
                 except self._pg.errors.UniqueViolation:
                     return None
-                except self._pg.errors.UndefinedFunction:
-                    self._chains = False
+                except (self._pg.errors.UndefinedFunction, self._pg.errors.InsufficientPrivilege):
+                    self._chains = False  # (a log made before it, or a role granted only what appending took before)
                     return None
                 return self._chained_entries(batch, ids, rows, Head(head_seq, head_hash, None), hashes, recorded, authored)
         except self._pg.Error as e:

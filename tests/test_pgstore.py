@@ -305,6 +305,19 @@ def test_the_writer_role_appends_and_cannot_update_delete_or_truncate(log, pg_se
     assert verify(log).ok and 2 == len(log)
 
 
+def test_a_writer_who_may_not_run_chrono_append_appends_the_careful_way(log, pg_server, pg_url):
+    """A role granted what appending took before chrono_append (INSERT, and the lock's function),
+    as a DBA may have granted it by hand: its appends take the lock first, and hold."""
+    log.append(place(id="p1"))
+    writer_url = _login(pg_server, pg_url, "chrono_writer")
+    with superuser(pg_url) as conn:
+        conn.execute("REVOKE EXECUTE ON FUNCTION chrono_append FROM chrono_writer")
+    with PgLog.open(writer_url) as lg:
+        assert [2, 3] == [e.seq for e in lg.append([call(id="c1"), call(caller="x", callee="y")])]
+        assert 4 == lg.append(call(caller="z", callee="w"))[0].seq
+    assert verify(log).ok and 4 == len(log)
+
+
 def test_the_reader_role_reads_and_cannot_write(log, pg_server, pg_url):
     log.append([place(id="p1"), call(id="c1")])
     reader_url = _login(pg_server, pg_url, "chrono_reader")
