@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from .errors import ChronoError
 from .logstore import LogStore
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -21,7 +22,10 @@ def public_address(address: str) -> str:
     kept in a local copy's metadata (chrono.replica). A file's path is as it is."""
     if not on_server(address):
         return address
-    parts = urllib.parse.urlsplit(address)
+    try:
+        parts = urllib.parse.urlsplit(address)
+    except ValueError as e:  # (said without the address: it may hold a password)
+        raise ChronoError(f"cannot read the PostgreSQL address given ({e}); the form is postgresql://USER@HOST/DATABASE") from None
     netloc = parts.netloc
     if "@" in netloc:
         user, _, host = netloc.rpartition("@")

@@ -134,6 +134,20 @@ def test_an_address_is_shown_and_kept_without_its_password():
     assert replica.default_path("postgresql://db/other", "/c") != a
 
 
+def test_an_address_that_cannot_be_read_is_a_one_line_error_without_its_password():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    with pytest.raises(ChronoError) as e:
+        public_address("postgresql://ana:s3cret@[db/news")
+    assert "s3cret" not in str(e.value) and "postgresql://USER@HOST/DATABASE" in str(e.value)
+    for args in (["state", "--at", "2024-12-07"], ["init"], ["head"]):
+        result = CliRunner().invoke(main, ["--db", "postgresql://ana:s3cret@[db/news", *args])
+        assert 1 == result.exit_code and not isinstance(result.exception, ValueError), result.output
+        assert "cannot read the PostgreSQL address" in result.output and "s3cret" not in result.output
+
+
 def test_a_copy_is_read_by_every_command_and_written_by_none(shared, tmp_path):
     from click.testing import CliRunner
 
