@@ -39,13 +39,10 @@ state) to --out. `python bench/postgres.py --render FILE` prints the table of an
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gc
 import importlib
-import io
 import json
 import os
-import pstats
 import subprocess
 import sys
 import time
@@ -396,19 +393,8 @@ def measure_size(server, n: int, args, work: Path) -> dict:
 def profile_catch_up(url: str, path: str, work: Path, n: int) -> dict:
     """cProfile a catch-up into a fresh copy; the top functions go to a text file."""
     remove_copy(path)
-    prof = cProfile.Profile()
-    gc.collect()
-    t = time.perf_counter()
-    prof.runcall(catch_up, url, path)
-    wall = time.perf_counter() - t
-    text = io.StringIO()
-    st = pstats.Stats(prof, stream=text)
-    st.sort_stats("tottime").print_stats(30)
-    st.sort_stats("cumulative").print_stats(40)
-    out = work / f"profile-catch-up-{generate.label(n)}.txt"
-    out.write_text(f"# catch-up of {n:,} entries from PostgreSQL, {wall:.1f}s under cProfile\n" + text.getvalue())
-    print(f"  profile of the catch-up: {out}", file=sys.stderr)
-    return {"file": str(out), "seconds_under_profile": wall}
+    return speed.profiled(lambda: catch_up(url, path), work / f"profile-catch-up-{generate.label(n)}.txt",
+                          f"catch-up of {n:,} entries from PostgreSQL")
 
 
 # --- the table -----------------------------------------------------------------------------------

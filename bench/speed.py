@@ -1055,6 +1055,23 @@ def markdown(rows: list[dict]) -> str:
 # --- profiling -----------------------------------------------------------------------------------
 
 
+def profiled(fn, path: Path, title: str) -> dict:
+    """Run `fn` under cProfile; its top functions, by own and by cumulative time, go to the text file
+    `path`, headed by `title` and the time it took."""
+    gc.collect()
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.runcall(fn)
+    wall = time.perf_counter() - t
+    text = io.StringIO()
+    st = pstats.Stats(prof, stream=text)
+    st.sort_stats("tottime").print_stats(30)
+    st.sort_stats("cumulative").print_stats(40)
+    path.write_text(f"# {title}, {wall:.1f}s under cProfile\n" + text.getvalue())
+    print(f"  profile: {path}", file=sys.stderr)
+    return {"file": str(path), "seconds_under_profile": wall}
+
+
 def profile(args, work: Path, n: int) -> dict:
     """cProfile the import and the replay of the n-event log; writes the top functions to text files."""
     jsonl = str(data_file(work, n, args.seed))
@@ -1063,19 +1080,7 @@ def profile(args, work: Path, n: int) -> dict:
     for name, fn in (("import", lambda: chrono_import(jsonl, db)), ("replay", lambda: chrono_replay(db))):
         if name == "import":
             remove_db(db)
-        gc.collect()
-        prof = cProfile.Profile()
-        t = time.perf_counter()
-        prof.runcall(fn)
-        wall = time.perf_counter() - t
-        text = io.StringIO()
-        st = pstats.Stats(prof, stream=text)
-        st.sort_stats("tottime").print_stats(30)
-        st.sort_stats("cumulative").print_stats(40)
-        path = work / f"profile-{name}-{generate.label(n)}.txt"
-        path.write_text(f"# {name} of {n:,} events, {wall:.1f}s under cProfile\n" + text.getvalue())
-        out[name] = {"file": str(path), "seconds_under_profile": wall}
-        print(f"  profile of {name}: {path}", file=sys.stderr)
+        out[name] = profiled(fn, work / f"profile-{name}-{generate.label(n)}.txt", f"{name} of {n:,} events")
     remove_db(db)
     return out
 
