@@ -16,7 +16,7 @@ from chrono import codec
 from chrono.entry import Entry
 from chrono.errors import ChronoError, UnknownEventError
 from chrono.store import Log
-from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ValidTime, from_micros, iso, to_micros, zone_info
+from chrono.timeval import CALENDAR_HI, CALENDAR_LO, ValidTime, from_micros, iso, to_micros, wall, zone_info
 from events import REGISTRY, Event, EventCorrected, EventRetracted, Source, entity_refs
 
 from .describe import answer_words, summarize, value_text
@@ -554,7 +554,7 @@ def period(f: Fact, tz) -> str:
     "before" for a fact whose window has no start (an open or unknown one), which comes first."""
     if f.lo <= CALENDAR_LO:
         return "before"
-    start = from_micros(f.lo).astimezone(tz)
+    start = wall(from_micros(f.lo), tz)  # (at the calendar's edge where the zone's clocks read past it)
     if f.valid is not None and (f.lo, f.hi) == (f.valid.lo, f.valid.hi) and not f.valid.qualifier:
         if f.valid.precision == "year":
             return f"{start.year:04d}"  # (strftime leaves a year before 1000 short)

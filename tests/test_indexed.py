@@ -506,6 +506,28 @@ def test_an_event_whose_wall_clock_is_past_the_calendar_exports_at_its_edge(tmp_
     assert 9999 == slide["start_date"]["year"]
 
 
+def test_an_event_whose_wall_clock_is_past_the_calendar_is_on_every_timeline(tmp_path):
+    """The same event in the text and JSON timelines (filed under the calendar's last day, where the
+    zone's clocks stop) and on the timeline page, whose axis, padded beyond its events (by a fiftieth
+    of the 8,000 years between these two), stops at the calendar's end."""
+    from chrono.timeval import ValidTime
+    from events import CallMade
+
+    from .test_investigate import build
+
+    late = ValidTime(earliest=datetime(9999, 12, 31, 21, 0, tzinfo=UTC), latest=datetime(9999, 12, 31, 21, 0, 0, 1, tzinfo=UTC),
+                     precision="second", zone="UTC")
+    db = build(tmp_path / "late.db", [Draft(event=CallMade(caller="a0", callee="a1"), valid=late, id="late"),
+                                      Draft(event=CallMade(caller="a1", callee="a0"), valid=parse_valid_time("2024-11-28", ZONE), id="dated")])
+    text = _cli(db, "timeline")
+    assert 0 == text.exit_code and "late" in text.stdout, text.output
+    doc = _cli(db, "timeline", "--json")
+    assert 0 == doc.exit_code, doc.output
+    assert ["2024-11-28", "9999-12-31"] == [d["day"] for d in orjson.loads(doc.stdout)["days"]]
+    page = _cli(db, "timeline", "--html", str(tmp_path / "late.html"))
+    assert 0 == page.exit_code and "late" in (tmp_path / "late.html").read_text(), page.output
+
+
 def test_timelinejs_lists_events_far_outside_the_chronicles_span_on_its_title_slide_as_the_fold_does(tmp_path):
     """A chronicle of a few days, with one event years before it and one years after: both go on the
     title slide (by the quartiles of the windows' bounds, read by a sort on disk), the rest are

@@ -10,7 +10,7 @@ import attrs
 
 from chrono.settings import actor_colours, setting
 from chrono.store import Log
-from chrono.timeval import from_micros, to_micros, zone_info
+from chrono.timeval import from_micros, to_micros, wall, zone_info
 from events import entity_refs
 
 from ..describe import NO_ONE, candidate_text, summarize
@@ -54,7 +54,8 @@ class Scene:
         return state_json(self.k.world(to_micros(at)), self.k, zone=self.zone)
 
     def local(self, dt: datetime) -> datetime:
-        return dt.astimezone(zone_info(self.zone))
+        """`dt` on the wall clocks of the log's zone (at the calendar's edge where they read past it)."""
+        return wall(dt, zone_info(self.zone))
 
     def when(self, dt: datetime) -> str:
         return f"{self.local(dt):%-d %b %Y %H:%M} ({self.zone})"

@@ -31,9 +31,9 @@ def timeline_data(log: Log, known_at: datetime | None = None, *, start: datetime
         lo, hi = min(lo, hi), max(lo, hi) + 1
     pad = max((hi - lo) // 50, 60_000_000)
     if not start:
-        lo -= pad
+        lo = max(lo - pad, CALENDAR_LO)
     if not end:
-        hi += pad
+        hi = min(hi + pad, CALENDAR_HI - 1)  # (an axis never reaches past the calendar: no datetime holds its end)
     for e in events:  # an open end runs to the axis's edge
         e["lo"], e["hi"] = max(e["lo"], lo), min(e["hi"], hi)
     lanes: dict[str, dict] = {}
@@ -80,7 +80,10 @@ def _ticks(sc, lo: int, hi: int) -> list[dict]:
         if t >= start:
             label = f"{t:%-d %b}" if t.hour == 0 else f"{t:%H:%M}"
             out.append({"at": to_micros(t), "label": label})
-        t = (t + step).astimezone(t.tzinfo)
+        try:
+            t = t + step
+        except OverflowError:  # (the calendar's end)
+            break
         # Re-anchor in local time so a change of offset does not shift ticks off midnight.
         t = sc.local(t)
     return out
