@@ -11,11 +11,6 @@ import orjson
 _INDENT = orjson.OPT_INDENT_2
 
 
-class Raw(bytes):
-    """A value already written as JSON, as orjson.dumps(value, option=OPT_INDENT_2) writes it: placed
-    as it is (indented to its depth), not encoded again."""
-
-
 class RawItems(bytes):
     """Several items of an array, already written as this module writes them at `depth` (`items`):
     yielded by the array's iterator in the place of one item, and placed as they are. Many small items
@@ -34,8 +29,6 @@ def chunks(value, depth: int = 0) -> Iterator[bytes]:
     in it is a list, in pieces, reading each iterator only as far as written."""
     if isinstance(value, RawItems):
         yield value
-    elif isinstance(value, Raw):
-        yield _indented(value, depth)
     elif isinstance(value, Iterator):
         yield from _items(value, depth)
     elif not _lazy(value):
@@ -99,4 +92,4 @@ def write(value, write: Callable[[bytes], object], *, size: int = 1 << 16) -> No
     write(b"".join(pending))
 
 
-__all__ = ["Raw", "RawItems", "chunks", "is_lazy", "write"]
+__all__ = ["RawItems", "chunks", "is_lazy", "write"]

@@ -556,15 +556,15 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
         lo, hi = span_of(n, at_rank.__getitem__)
     top = hi if end is None else min(hi, end)
 
-    def dated(facts):
-        for chunk, recorded in _recorded(log, facts, position, author):
+    def dated(facts, lg: Log = log):  # (`lg`: the log of the process that reads `facts`: a forked child has its own)
+        for chunk, recorded in _recorded(lg, facts, position, author):
             for f in chunk:
                 info = sc.event_info(f, instants=False, entities=group != "none")
                 dates = slide_dates(f.lo, f.hi, sc.zone, info["when"])
                 if dates is not None:
                     yield f, {**info, "recorded_by": recorded[said_now(f)][1]}, dates
 
-    before = (x for x in dated(cache.opening(log, position, None, lo - 1 if end is None else min(lo - 1, end))) if far_out(x[0], lo, hi)) \
+    before = dated(f for f in cache.opening(log, position, None, lo - 1 if end is None else min(lo - 1, end)) if far_out(f, lo, hi)) \
         if span == "own" else ()
     after = dated(cache.opening(log, position, hi + 1, end)) if span == "own" and (end is None or end > hi) else ()
     outside = [(i, d) for _f, i, d in itertools.chain(before, after)]
@@ -574,9 +574,9 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
     if group != "none":
         named, other = group_names(sc, Counter(group_key(i, group) for _f, i, _d in dated(_inside(inside(log, None, top), lo, hi))), group)
 
-    def pieces_of(facts, _lg):  # (the slides a run at a time, written as they stand in the document: see jsonout.RawItems)
+    def pieces_of(facts, lg):  # (the slides a run at a time, written as they stand in the document: see jsonout.RawItems)
         run = []
-        for _f, i, d in dated(_inside(facts, lo, hi)):
+        for _f, i, d in dated(_inside(facts, lo, hi), lg):
             run.append(orjson.dumps(timelinejs_slide(i, d, group_of(sc, i, group, named, other) if group != "none" else None, i["recorded_by"]),
                                     option=orjson.OPT_INDENT_2))
             if len(run) == _RUN:
@@ -588,13 +588,8 @@ def _timelinejs_indexed(log: Log, sc: Scene, position: int, end: int | None, gro
     count = [0]
 
     def slides():
-        for piece, n in _pieces(log, position, top, inside, pieces_of):
-            before = count[0]
-            count[0] += n
-            if count[0] // 4096 != before // 4096:
-                report(count[0])
+        for piece, count[0] in _counted(_pieces(log, position, top, inside, pieces_of), report):
             yield jsonout.RawItems(piece)
-        report(count[0])
 
     jsonout.write(timelinejs_of(sc, outside, slides()), out.write)
     out.write(b"\n")
@@ -615,13 +610,21 @@ def _inside(facts, lo: int, hi: int):
 
 def _write_pieces(pieces, write, report) -> int:
     n = 0
-    for piece, count in pieces:
+    for piece, n in _counted(pieces, report):
         write(piece)
-        before, n = n, n + count
-        if n // 4096 != before // 4096:
-            report(n)
-    report(n)
     return n
+
+
+def _counted(pieces, report, every: int = 4096) -> Iterator[tuple[bytes, int]]:
+    """Each of `pieces` ((bytes, how many rows they hold)) with how many rows have gone by with it,
+    reporting that every `every` rows, and at the end."""
+    n = 0
+    for piece, count in pieces:
+        before, n = n, n + count
+        if n // every != before // every:
+            report(n)
+        yield piece, n
+    report(n)
 
 
 # A large export is written by two processes: the facts opening before the middle of the log's valid
