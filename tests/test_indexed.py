@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chrono import jsonout
@@ -82,6 +82,9 @@ _HOURS = 60  # (minutes)
 
 @given(st.lists(st.tuples(st.integers(0, 48 * _HOURS), st.one_of(st.integers(1, 60), st.integers(18 * _HOURS, 42 * _HOURS)),
                           st.sampled_from([p[0] for p in PLACES_AROUND])), min_size=2, max_size=30))
+# (A stay wider than the longest journey, 20 h, at once with a short one that starts late in it, half the
+# world away: the sweep must try stays up to twice that wide.)
+@example(stays=[(0, 30 * _HOURS, "madrid"), (13 * _HOURS, 5, "wellington")])
 def test_two_places_at_once_are_found_without_trying_every_pair_as_by_trying_every_pair(stays):
     """`check`'s sweep over one person's stays (`indexed._at_once`) finds the pairs the fold's double
     loop finds, in its order, among windows of every width (a minute to nearly two days) close
