@@ -255,9 +255,11 @@ class PgLog(LogStore):
         self._now: datetime | None = None
         self._locked_head: Head | None = None  # the head as the lock found it, until the write reads it
         self._staging = False
-        self._role: str | None = None
         self._chains = True  # whether the server chains an append (chrono_append): not in a log made before it
-        meta = dict(self._query("SELECT key, value FROM chrono_meta"))
+        # (The role, read with the metadata: a write would otherwise ask for it under the append lock.)
+        rows = self._query("SELECT key, value, current_user FROM chrono_meta")
+        self._role: str = rows[0][2] if rows else self._query("SELECT current_user")[0][0]
+        meta = {key: value for key, value, _role in rows}
         self.created_zone: str | None = meta.get("zone")
         self.name: str = meta.get("name") or conn.info.dbname
         self.channel: str = meta.get("channel") or channel_of(self.name)
@@ -333,14 +335,15 @@ class PgLog(LogStore):
         return cls(conn, url=url, clock=clock, readonly=readonly or untouched)
 
     def close(self) -> None:
+        """Close the connection, and the local copy a writer read (`local`) with it."""
+        if self.local is not None:
+            self.local.close()
         self.conn.close()
 
     @property
     def default_author(self) -> str:
         """Who appends through this connection, as the server knows them: its role (current_user),
-        asked once (a write asks for it under the append lock)."""
-        if self._role is None:
-            self._role = self._query("SELECT current_user")[0][0]
+        read when the log was opened."""
         return self._role
 
     def listen(self) -> HeadListener:
