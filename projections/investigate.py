@@ -24,7 +24,7 @@ from .gazetteer import Entity, Gazetteer, Naming
 from .sources import attribution, source_matches, sources_json
 from . import cache
 from .query import Knowledge, answer_json, ensure_cache, keyed_json, knowledge
-from .resolve import Fact, Resolution, conflicts_of, resolve
+from .resolve import Fact, Resolution, ordering_conflicts, resolve
 from .rules import (
     CHANGED, CHANNEL_OF_KIND, CHANNELS, CONTROL, DESCRIPTIONS, END_OPS, ENDED, EXPIRED, HOLDER, OBSERVATION, OBSERVED, OPS, RULES, SECTIONS, UNIT,
     WHERE, rule_of,
@@ -634,9 +634,9 @@ def _linked(a: Fact, b: Fact) -> bool:
     return b.id in a.after or b.id in a.before or a.id in b.after or a.id in b.before
 
 
-# What `check` finds, section by section, in this order; each section's findings come in the order
-# its docstring gives. Both the fold's `check` and the cache's (`indexed.check`) are built of these.
-CHECKS = ("two-places", "entities", "ordering-conflict", "ordering-dangling", "contradiction", "correction-cycle")
+# What `check` finds comes section by section, in this order: two-places, entities, ordering-conflict,
+# ordering-dangling, contradiction, correction-cycle; each section's findings in the order its
+# docstring gives. Both the fold's `check` and the cache's (`indexed.check`) are built of these.
 Stay = tuple[str, int, int, str]  # (event id, window start, window end, place): a person put somewhere by one fact
 
 
@@ -771,9 +771,7 @@ def check(k: Knowledge, entries: list[Entry]) -> list[dict]:
         out += entity_findings(f.id, f.type_name, f.event, g)
 
     # ordering
-    timed = {f.id: f for f in facts if f.valid is not None}
-    for f in facts:
-        out += [ordering_conflict(by_id[a], by_id[b]) for a, b in conflicts_of(f, timed.get)]
+    out += [ordering_conflict(by_id[a], by_id[b]) for a, b in ordering_conflicts(facts)]
     entry_by_id = {e.id: e for e in entries}
     for f in facts:
         for other in (*f.after, *f.before):

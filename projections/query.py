@@ -298,7 +298,7 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
             items = [Listed(id=fid, lo=lo, hi=hi, wording=(m := codec.loads(meta)).get("wording"), gloss=m.get("gloss"), fields=codec.loads(body),
                             status=CERTAIN if hi <= at else POSSIBLE) for _t, fid, lo, hi, meta, body in rows]
             lists[name] = _latest(items, limit)
-        later = _first(cache.facts_after(log, at, pos), limit)
+        later = _first(cache.opening(log, pos, at + 1), limit)
     else:
         named: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
         for f in cache.naming(log, ids, pos, until=at):

@@ -31,7 +31,6 @@ from .read import (
     entries_of,
     ends_by,
     fact,
-    facts_after,
     key_cell,
     key_steps,
     last_end,
@@ -55,7 +54,7 @@ from .catchup import catch_up
 
 __all__ = [
     "TIMED", "all_facts", "built_from", "catch_up", "chains", "changed_between", "corrections", "count_facts", "described", "described_ids",
-    "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "facts_after", "is_fresh", "key_cell", "key_steps",
+    "descriptions", "each_fact", "ending_ids", "ends_by", "entries_of", "fact", "is_fresh", "key_cell", "key_steps",
     "last_end", "latest_listed", "members", "named_in", "names_of", "naming", "naming_ids", "opening", "overlapping", "path_of", "position_at", "rebuild",
     "recent_keys", "recorded_of", "sample_starts", "window_bounds", "windows_of",
 ]

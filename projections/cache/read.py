@@ -67,18 +67,6 @@ def fact(log: Log, event_id: str, position: int) -> Fact | None:
     return fact_from_row(row) if row else None
 
 
-def facts_after(log: Log, at: int, position: int) -> Iterator[Fact]:
-    """The facts standing at `position` whose window opens after `at`, soonest first (lazily): the
-    soonest of each type by the type index (its type and window start), merged."""
-    where, args = _live(position)
-    lo, seq = FACT_COLUMNS.replace(" ", "").split(",").index("lo"), 0
-    cursors = [log.conn.execute(f"SELECT {FACT_COLUMNS} FROM {FACT_ROWS} WHERE {TYPE_TIME} BETWEEN ? AND ? AND {where} "
-                                f"ORDER BY {TYPE_TIME}, seq", (*between(TYPE_CODES[type_name], at + 1, HALF), *args))
-               for type_name in TIMED]
-    for row in heapq.merge(*cursors, key=lambda row: (row[lo], row[seq])):
-        yield fact_from_row(row)
-
-
 def descriptions(log: Log, position: int) -> Iterator[tuple[str, str, dict]]:
     """(event id, type, payload) of every entity description standing at `position`, in log order (by
     the gazetteer's rows, one for each version of a description)."""
