@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import attrs
 
 from . import codec
-from .entry import Draft, Entry
+from .entry import AUTHOR, Draft, Entry
 from .errors import ChronoError, DuplicateEventError, InvalidEventError, TamperedError
 from .logstore import BACKWARDS, NOT_CONTINUED, Head, LogStore, _same_content
 from .settings import change, settings
@@ -141,7 +141,7 @@ def merge(log: LogStore, records: Iterable, *, name: str | None = None, file: st
     origin = {"log": name, "head": {"seq": head.seq, "hash": head.hash}}
     # Who merged it recorded it here (its author); who recorded it there is in its origin's provenance.
     author = log.author
-    records = [(_draft(e, ids), {"provenance": {"author": author, "origin": {**origin, "seq": e.seq, "id": e.id, "recorded": e.recorded.isoformat(),
+    records = [(_draft(e, ids), {"provenance": {AUTHOR: author, "origin": {**origin, "seq": e.seq, "id": e.id, "recorded": e.recorded.isoformat(),
                                                            "hash": e.hash, **({"provenance": e.provenance} if e.provenance else {})}}})
                for e in new]
     now = settings(log)
