@@ -138,14 +138,9 @@ class Env:
         if self.shared:
             from chrono.logs import open_log
 
-            from chrono.logstore import check_author
-
-            recorder = self.recorder
-            if recorder is not None:
-                check_author(recorder)  # (before a connection is made, which would be left open)
             log = open_log(self.path, clock=self.clock)
             try:
-                log.author = recorder
+                log.author = self.recorder  # (checked here: a name refused closes the connection below)
                 log.local = self._copy(log)
             except BaseException:
                 log.close()
