@@ -346,7 +346,7 @@ def timeline(env: Env, t1, t2, entity_names, types, source, as_of, as_json, html
         if t not in REGISTRY:
             raise click.BadParameter(f"unknown event type {t!r}; `chrono types` lists them", param_hint="--type")
     known_at = parse_instant(as_of, log.zone) if as_of else None
-    k = knowledge(log, known_at)
+    k = knowledge(log, known_at) if entity_names else None  # (only to name the entities: the timeline reads the log itself)
     ids = tuple(k.entity(name).id for name in entity_names)
     lo = parse_valid_time(t1, log.zone).earliest if t1 else None
     hi = parse_valid_time(t2, log.zone).latest if t2 else None
