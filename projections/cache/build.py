@@ -379,7 +379,7 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         conn.execute(statement)
     facts = conn.execute(
         f"INSERT INTO {FACTS} (rowid, seq, id, seq_from, seq_to, type, version, lo, hi, links) "
-        f"SELECT seq, seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND target IS NULL",
+        f"SELECT seq, seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND +target IS NULL",  # (`own_rows`)
         (NO_LINKS, head.seq),
     ).rowcount
     linked, old = find_resolved(conn)

@@ -88,22 +88,35 @@ def ref_field_rows() -> list[tuple[str, str]]:
 def spec_steps() -> list:
     """Steps (`helper.run`) making a temporary table of the fields by which each type's payload names
     entities, those that are keyed effects with their spec: its index, channel, n, op, when it settles,
-    and the field that must be set for it to hold."""
+    and the field that must be set for it to hold (`needs`). A field whose effect needs another has a
+    second row, `holds` 0 and no effect, which a fact without that field joins instead (`mentions_sql`)."""
     spec = {(s.type, s.key): (i, s) for i, s in enumerate(EFFECTS)}
     fields = ref_field_rows()
     if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
         raise AssertionError(f"keyed effects in fields that name no entity: {sorted(set(spec) - set(fields))}")
+    needs = {t: {s.needs for s in EFFECTS if s.type == t and s.needs} for t in KEYED_TYPES}
+    if any(len(n) > 1 for n in needs.values()):  # (`holds` tells of one field a type's facts may lack)
+        raise AssertionError(f"effects of one type that need different fields: {needs}")
     rows = []
     for t, field in fields:
         i, s = spec.get((t, field), (None, None))
-        rows.append([t, field, s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.needs, s and s.kind])
+        effect = [s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.kind]
+        rows.append([t, field, 1, *effect])
+        if needs.get(t):  # (the row a fact without the field joins: the effect that needs it is a plain mention)
+            rows.append([t, field, 0, *([None] * 6 if s is not None and s.needs else effect)])
     return [
         # (Dropped first: a connection may hold one of an older shape.)
         ["DROP TABLE IF EXISTS temp.chrono_mention_fields", None, False],
-        ["CREATE TEMP TABLE chrono_mention_fields (type TEXT, field TEXT, channel TEXT, n INTEGER, op TEXT, "
-         "settle TEXT, spec INTEGER, needs TEXT, kind TEXT, PRIMARY KEY (type, field)) WITHOUT ROWID", None, False],
+        ["CREATE TEMP TABLE chrono_mention_fields (type TEXT, field TEXT, holds INTEGER, channel TEXT, n INTEGER, op TEXT, "
+         "settle TEXT, spec INTEGER, kind TEXT, PRIMARY KEY (type, field, holds)) WITHOUT ROWID", None, False],
         ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
     ]
+
+
+# Whether a fact has the field its type's effects need (1 for a type whose effects need none), by the
+# fact's type: what picks a field's row in `chrono_mention_fields`.
+_HOLDS = ("(CASE f.type " + " ".join(f"WHEN '{s.type}' THEN json_extract(f.body, '$.{s.needs}') IS NOT NULL"
+                                     for s in {s.type: s for s in EFFECTS if s.needs}.values()) + " ELSE 1 END)")
 
 
 def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
@@ -116,17 +129,19 @@ def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     types' facts, into the facts part's `proj_refs`. `into`: another table of the same columns."""
     tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
             "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+            "AND m.holds = {holds} "
             "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
-                source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES))
+                source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES),
+                holds=_HOLDS if keyed else 1)  # (the other types have no effects to need a field)
     if not keyed:
         return f"INSERT INTO {into or REFS} (entity, lo, seq, seq_from, seq_to, fact) SELECT j.value, f.lo, f.seq, f.seq_from, f.seq_to, f.id {tree}"
-    effect = "(m.channel IS NOT NULL AND (m.needs IS NULL OR json_extract(f.body, '$.' || m.needs) IS NOT NULL))"
+    # (The join picks the field's row with its effect or without one: a column per row here, not a
+    # test of the effect per column, which cost a fifth of the pass at 1M.)
     return (
         f"INSERT INTO {into or MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
-        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, CASE WHEN {effect} THEN m.channel END, "
-        f"CASE WHEN {effect} THEN m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END END, CASE WHEN {effect} THEN m.op END, "
-        f"CASE WHEN {effect} THEN CASE m.settle WHEN 'lo' THEN f.lo ELSE f.hi END END, CASE WHEN {effect} THEN m.spec END, "
-        f"CASE WHEN {effect} THEN f.own END, CASE WHEN {effect} THEN m.kind END {tree}"
+        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, m.channel, m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END, "
+        f"m.op, CASE m.settle WHEN 'lo' THEN f.lo WHEN 'hi' THEN f.hi END, m.spec, CASE WHEN m.channel IS NOT NULL THEN f.own END, "
+        f"m.kind {tree}"
     )
 
 
@@ -184,9 +199,11 @@ def own_rows(head: int, after: int = 0, but: str | None = None) -> str:
     by the head: a log's rows never change), but those of the facts a correction or retraction names,
     which the facts part resolves version by version (`versions`). `after`: only the rows past that
     position (a catch-up's); `but`: a table of the ids to leave out as well (those it resolves)."""
+    # (`+`: the rows are read by position; through the target index, most of whose entries are NULL,
+    # each row would be looked up by position one at a time.)
     return (f"(SELECT e.seq AS seq, e.id AS id, e.seq AS seq_from, {NEVER} AS seq_to, e.type AS type, e.valid_lo AS lo, "
             f"e.valid_hi AS hi, e.body AS body, 1 AS own FROM events AS e WHERE e.seq > {int(after)} AND e.seq <= {int(head)} "
-            f"AND e.target IS NULL AND e.type IN ({types_in(KEYED_TYPES)}) AND e.id NOT IN {corrected(head)}"
+            f"AND +e.target IS NULL AND e.type IN ({types_in(KEYED_TYPES)}) AND e.id NOT IN {corrected(head)}"
             + (f" AND e.id NOT IN (SELECT id FROM {but})" if but else "") + ")")
 
 

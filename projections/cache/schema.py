@@ -115,13 +115,15 @@ CREATE TABLE {{s}}.{MENTIONS} (
     kind TEXT
 )""", f"""
 CREATE INDEX {{s}}.{MENTIONS}_entity ON {MENTIONS} (entity, lo, seq, seq_from, seq_to, fact) WHERE channel IS NULL;
-CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, kind, lo, seq, n, settle) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_when ON {MENTIONS} ({RECENCY}, seq, entity, seq_from, seq_to) WHERE channel IS NOT NULL;
 CREATE INDEX {{s}}.{MENTIONS}_sticky ON {MENTIONS} (entity, op, settle, seq_from, seq_to) WHERE op IN ({STICKY});
+CREATE INDEX {{s}}.{MENTIONS}_key ON {MENTIONS} (entity, channel, kind, lo, seq, n, settle, hi) WHERE channel IS NOT NULL;
 CREATE TABLE {{s}}.{KEYS} (channel TEXT NOT NULL, key TEXT NOT NULL, width INTEGER, seen INTEGER, PRIMARY KEY (key, channel)) WITHOUT ROWID"""),
 }
 # Each key's widest window of a change (`settle - lo`) and of an observation (`hi - lo`; NULL: it has
-# none), once the mentions part holds every version: how far back from T a reader must look.
+# none), once the mentions part holds every version: how far back from T a reader must look. (The keys'
+# index ends with `hi` so that this reads it alone, in its order: 0.15 s at 1M against 0.29 s sorting
+# the table's rows, for 0.03 s more building the index.)
 def keys_sql(where: str = "1", *, merge: bool = False) -> str:
     """The keys' rows, of the mentions `where` selects (every one by default); `merge`: into a table that
     has rows already, each key's width the widest of its row's and the mentions'. (A `where` on the
