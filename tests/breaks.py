@@ -122,7 +122,7 @@ BREAKS = [
           "projections/cache/derived.py", "holds=_HOLDS if keyed else 1)  # (the other types have no effects to need a field)",
           "holds=1)", ("tests/test_properties.py", "tests/test_answers.py")),
     Break("cache-plain-mention", "a participant of a meeting without a place is still mentioned",
-          "projections/cache/derived.py", "if needs.get(t):  # (the row a fact without the field joins: the effect that needs it is a plain mention)",
+          "projections/cache/derived.py", "if t in NEEDS:  # (the row a fact without the field joins: the effect that needs it is a plain mention)",
           "if False:", ("tests/test_properties.py", "tests/test_answers.py", "tests/test_indexed.py")),
     Break("cache-anchor", "a key read backwards stops only at a settled step that sets its value",
           "projections/cache/read.py", "if step.settle <= at and OPS[step.op.name].sets(step.op.arg):", "if step.settle <= at:",

@@ -58,6 +58,21 @@ EFFECTS = _effects()
 KEYED_TYPES = sorted({s.type for s in EFFECTS})
 
 
+def _needs() -> dict[str, str]:
+    """Each type some of whose effects hold only when a field is set, and that field (one a type:
+    whether a fact has it picks its fields' rows, `spec_steps`)."""
+    needs: dict[str, set[str]] = {}
+    for s in EFFECTS:
+        if s.needs:
+            needs.setdefault(s.type, set()).add(s.needs)
+    if any(len(fields) > 1 for fields in needs.values()):
+        raise AssertionError(f"effects of one type that need different fields: {needs}")
+    return {t: field for t, (field,) in needs.items()}
+
+
+NEEDS = _needs()
+
+
 def types_in(types: list[str]) -> str:
     return ", ".join(f"'{t}'" for t in types)
 
@@ -88,21 +103,19 @@ def ref_field_rows() -> list[tuple[str, str]]:
 def spec_steps() -> list:
     """Steps (`helper.run`) making a temporary table of the fields by which each type's payload names
     entities, those that are keyed effects with their spec: its index, channel, n, op, when it settles,
-    and the field that must be set for it to hold (`needs`). A field whose effect needs another has a
-    second row, `holds` 0 and no effect, which a fact without that field joins instead (`mentions_sql`)."""
+    each in the row with `holds` 1. Every field of a type whose effect needs a field (`NEEDS`) has a
+    second row, `holds` 0, which a fact without the needed field joins instead (`mentions_sql`): the
+    effect that needs it becomes a plain mention, the others stay as they are."""
     spec = {(s.type, s.key): (i, s) for i, s in enumerate(EFFECTS)}
     fields = ref_field_rows()
     if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
         raise AssertionError(f"keyed effects in fields that name no entity: {sorted(set(spec) - set(fields))}")
-    needs = {t: {s.needs for s in EFFECTS if s.type == t and s.needs} for t in KEYED_TYPES}
-    if any(len(n) > 1 for n in needs.values()):  # (`holds` tells of one field a type's facts may lack)
-        raise AssertionError(f"effects of one type that need different fields: {needs}")
     rows = []
     for t, field in fields:
         i, s = spec.get((t, field), (None, None))
         effect = [s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.kind]
         rows.append([t, field, 1, *effect])
-        if needs.get(t):  # (the row a fact without the field joins: the effect that needs it is a plain mention)
+        if t in NEEDS:  # (the row a fact without the field joins: the effect that needs it is a plain mention)
             rows.append([t, field, 0, *([None] * 6 if s is not None and s.needs else effect)])
     return [
         # (Dropped first: a connection may hold one of an older shape.)
@@ -115,8 +128,8 @@ def spec_steps() -> list:
 
 # Whether a fact has the field its type's effects need (1 for a type whose effects need none), by the
 # fact's type: what picks a field's row in `chrono_mention_fields`.
-_HOLDS = ("(CASE f.type " + " ".join(f"WHEN '{s.type}' THEN json_extract(f.body, '$.{s.needs}') IS NOT NULL"
-                                     for s in {s.type: s for s in EFFECTS if s.needs}.values()) + " ELSE 1 END)")
+_HOLDS = ("(CASE f.type " + " ".join(f"WHEN '{t}' THEN json_extract(f.body, '$.{field}') IS NOT NULL" for t, field in NEEDS.items())
+          + " ELSE 1 END)")
 
 
 def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
