@@ -144,6 +144,11 @@ BREAKS = [
           "reaching = []", ("tests/test_state_says.py", "tests/test_properties.py", "tests/test_laws_of_state.py")),
     Break("cache-observations", "the cache reads a key's observations beside its changes",
           "projections/cache/read.py", "got += observations", "pass", ("tests/test_state_says.py", "tests/test_properties.py", "tests/test_laws_of_state.py")),
+    Break("flush-behind-told", "an error of a cache part's flush behind its steps is raised, not lost with its thread",
+          "projections/cache/helper.py", "self.error = e", "pass", ("tests/test_reliability.py::test_a_part_is_flushed_to_disk_behind_its_steps_and_a_failed_flush_is_told",)),
+    Break("flush-rest", "a cache part's file is flushed whole once built, not only behind its steps",
+          "projections/cache/helper.py", "os.fsync(self.fd)  # (the rest)", "pass",
+          ("tests/test_reliability.py::test_a_part_is_flushed_to_disk_behind_its_steps_and_a_failed_flush_is_told",)),
     # --- catching the cache up ----------------------------------------------------------------------
     Break("catch-up-groups", "an ordered fact's whole group is resolved again when one of it changes",
           "projections/cache/catchup.py", "chained = roots | members", "chained = set(roots)", ("tests/test_catchup.py",)),

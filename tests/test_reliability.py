@@ -984,6 +984,48 @@ def test_a_helper_told_to_stop_at_its_wait_builds_nothing_more(tmp_path):
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["first"]
 
 
+def test_a_part_is_flushed_to_disk_behind_its_steps_and_a_failed_flush_is_told(tmp_path, monkeypatch):
+    """`helper.Flush`: once `EVERY` more bytes are written, a step starts a flush on a thread of its
+    own (never two at once); finishing waits for it and flushes the rest; an error of a flush behind
+    is raised by `finish`, not lost with its thread."""
+    import threading
+
+    from projections.cache import helper as _steps
+
+    path = tmp_path / "part.db"
+    path.write_bytes(b"")
+    monkeypatch.setattr(_steps.Flush, "EVERY", 1 << 20)
+    real, seen = os.fsync, []
+
+    def fsync(fd):
+        seen.append(threading.current_thread() is threading.main_thread())
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    flush = _steps.Flush(str(path))
+    flush.behind()  # nothing written yet: no flush
+    for size in (1 << 19, 3 << 19, 5 << 19):
+        path.write_bytes(b"x" * size)
+        flush.behind()
+        if flush.thread is not None:
+            flush.thread.join()
+    assert seen == [False, False]  # at 1.5 and 2.5 MiB (0.5 MiB is less than EVERY)
+    flush.finish()
+    assert seen == [False, False, True] and flush.fd is None
+
+    def failing(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    flush = _steps.Flush(str(path))
+    flush.behind()
+    flush.thread.join()
+    monkeypatch.setattr(os, "fsync", real)  # the final flush would succeed: the error is the one behind
+    with pytest.raises(OSError, match="Input/output"):
+        flush.finish()
+    assert flush.fd is None
+
+
 def rebuilder_main(path: str) -> None:
     """Rebuild the cache (its mentions part in a helper process, whatever the log's size) forever,
     saying when the first rebuild has begun, until killed."""

@@ -174,6 +174,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
     for path in (*tmp.values(), listed_tmp):
         _remove(path)
     child: subprocess.Popen | None = None
+    flush = helper.Flush(tmp["facts"])  # (each part's file is flushed to disk behind its steps)
     try:
         _open_build(conn, tmp["facts"], _BUILDING)
         _open_build(conn, listed_tmp, _LISTED)  # (a file only once written to: only for a helper)
@@ -202,16 +203,18 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
             tell("go")
             conn.execute("BEGIN")  # the rest writes only the new file
 
-        standing = _build_facts(log, _BUILDING, head, progress, into=_LISTED if child else "temp", listed=listed if child else None)
+        standing = _build_facts(log, _BUILDING, head, progress, into=_LISTED if child else "temp", listed=listed if child else None,
+                                between=flush.behind)
         if child is not None:
             tell("alone")  # its last indexes may sort on every core
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_BUILDING}")
         _detach(conn, _LISTED)
-        _sync(tmp["facts"])
+        flush.finish()
         if child is None:
-            helper.run(conn, steps)
-            _sync(tmp["mentions"])
+            flush = helper.Flush(tmp["mentions"])
+            helper.run(conn, steps, before=flush.behind)
+            flush.finish()
         else:  # (which flushes its file itself)
             out, err = (text.decode(errors="replace") for text in child.communicate())
             if child.returncode != 0 or out.strip() != "done":
@@ -223,6 +226,7 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
         if child is not None and child.poll() is None:
             child.kill()
             child.communicate()
+        flush.close()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         for name in (_BUILDING, f"{_BUILDING}_mentions", _LISTED):
@@ -236,11 +240,6 @@ def _rebuild_beside(log: Log, progress: Callable[[int], None] | None) -> int:
     if progress:
         progress(head.seq)
     return standing
-
-
-def _sync(path: str) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
 
 
 _PARALLEL_FROM = 5_000  # log entries: below this, a second process costs more than it saves
@@ -370,10 +369,11 @@ def _remove(path: str) -> None:
 
 
 def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], None] | None, *,
-                 into: str = "temp", listed: Callable[[], None] | None = None) -> int:
+                 into: str = "temp", listed: Callable[[], None] | None = None, between: Callable[[], None] = lambda: None) -> int:
     """The facts part: every fact's own row, the few resolved version by version, the gazetteer, the
     entities named by facts of the types that have no keyed effects. The few and their versions are
-    listed for the mentions part in `into` (`_versions_steps`); then `listed` runs."""
+    listed for the mentions part in `into` (`_versions_steps`); then `listed` runs. `between` runs
+    after each step that writes much."""
     conn = log.conn
     for statement in statements(PARTS["facts"][1], schema):
         conn.execute(statement)
@@ -382,6 +382,7 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
         f"SELECT seq, seq, id, seq, {NEVER}, type, version, valid_lo, valid_hi, nullif(links, ?) FROM events WHERE seq <= ? AND +target IS NULL",  # (`own_rows`)
         (NO_LINKS, head.seq),
     ).rowcount
+    between()
     linked, old = find_resolved(conn)
     if progress:
         progress(head.seq // 2)
@@ -396,8 +397,10 @@ def _build_facts(log: Log, schema: str, head: Head, progress: Callable[[int], No
     conn.execute(ENTITIES_SQL)
     helper.run(conn, spec_steps())
     conn.execute(mentions_sql(SCAN_ROWS, keyed=False))
+    between()
     for statement in statements(PARTS["facts"][2], schema):
         conn.execute(statement)
+        between()
     helper.run(conn, _meta_steps(schema, PARTS["facts"][0], head))
     return standing
 

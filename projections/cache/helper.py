@@ -6,9 +6,10 @@ time Python does.
 
 As a program: reads a job from stdin (`job_message`: `{"log": path, "steps": [...], "sync": path,
 "threads": n}`), connects to the log, runs the steps, reads a line at each wait (`go` to go on,
-anything else to stop), flushes the file `sync` (the one it built) to disk, and prints `done`. Once
-the facts part is complete, Chrono sends `alone`: the steps after it may sort on `threads` helper
-threads, the cores being this process's alone."""
+anything else to stop), flushes the file `sync` (the one it builds) to disk, behind its steps and
+once they are done (`Flush`), and prints `done`. Once the facts part is complete, Chrono sends
+`alone`: the steps after it may sort on `threads` helper threads, the cores being this process's
+alone."""
 
 from __future__ import annotations
 
@@ -49,6 +50,74 @@ def run(conn: sqlite3.Connection, steps: list, wait: Callable[[], bool] | None =
     return True
 
 
+class Flush:
+    """Flushes a file that is being written to disk behind the writing, so that the flush once it is
+    complete waits for its last pages only. `behind` (between two steps) starts a flush of what is
+    written so far on a thread of its own, unless one is still running or less than `EVERY` bytes were
+    written since the last began; `finish` waits for it and flushes the rest. (The mentions part at
+    1M, 280 MB: its flush once built took 0.14-0.21 s, which the rebuild waited for; flushed behind
+    its index sorts, ~0.005 s.)"""
+
+    EVERY = 32 << 20
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.thread = None
+        self.error: OSError | None = None
+        self.started = 0  # the file's size when the last flush began
+
+    def _open(self) -> bool:
+        if self.fd is None:
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            except FileNotFoundError:  # (SQLite creates it on its first write)
+                return False
+        return True
+
+    def _flush(self) -> None:
+        try:
+            assert self.fd is not None
+            os.fsync(self.fd)
+        except OSError as e:  # (told by `finish`: an error is reported to a file's descriptor once)
+            self.error = e
+
+    def behind(self) -> None:
+        if (self.thread is not None and self.thread.is_alive()) or not self._open():
+            return
+        assert self.fd is not None
+        size = os.fstat(self.fd).st_size
+        if size - self.started < self.EVERY:
+            return
+        import threading  # (only a large part's build needs it)
+
+        self.started = size
+        self.thread = threading.Thread(target=self._flush, daemon=True)
+        self.thread.start()
+
+    def finish(self) -> None:
+        """Flush the whole file to disk (once it is complete), and close it."""
+        try:
+            if self.thread is not None:
+                self.thread.join()
+            if self.error is not None:
+                raise self.error
+            if not self._open():
+                raise FileNotFoundError(self.path)
+            assert self.fd is not None
+            os.fsync(self.fd)  # (the rest)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class _Lines:
     """The lines Chrono sends on stdin, read unbuffered, so `next` can tell whether one has come
     without waiting for it (what a buffered reader holds, select cannot see)."""
@@ -86,21 +155,25 @@ def main() -> int:
     size = lines.readline()
     job = marshal.loads(lines.read(int(size)))
     conn = sqlite3.connect(job["log"], isolation_level=None, timeout=30.0)
+    flush = Flush(job["sync"]) if job.get("sync") else None
     alone = []
 
     def before() -> None:  # when Chrono has said it is done, sort on the cores it used
         if not alone and lines.next() == "alone":  # (after `go`, which its wait reads)
             alone.append(lines.readline())
             conn.execute(f"PRAGMA threads = {int(job.get('threads', 0))}")
+        if flush is not None:
+            flush.behind()
 
     try:
         if run(conn, job["steps"], lambda: lines.readline().strip() == "go", before):
-            if job.get("sync"):
-                with open(job["sync"], "rb+") as f:
-                    os.fsync(f.fileno())
+            if flush is not None:
+                flush.finish()
             print("done", flush=True)
     finally:
         conn.close()
+        if flush is not None:
+            flush.close()
     return 0
 
 
