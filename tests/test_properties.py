@@ -453,10 +453,11 @@ def test_the_cache_reads_the_same_keyed_effects_out_of_the_json_as_the_fold(draf
         if rule.ends:
             actor = getattr(f.event, rule.ends)
             expected.append((ENDS, actor, f.lo, f.hi, f.seq, f.id, settles_at(f), ENDED, Op("end", actor)))
-    got = [(channel, key, lo, hi, seq, fact, settle, kind, _op(op, arg, before, channel))
-           for channel, key, lo, hi, seq, fact, settle, kind, op, arg, before in log.conn.execute(
-               f"SELECT channel, key, lo, hi, seq, fact, settle, kind, op, arg, before FROM {cache.derived.EFFECT_ROWS} "
-               f"WHERE seq_to = {cache.schema.NEVER}")]
+    got = []
+    for code, key, lo, hi, seq, fact, settle, op, arg, before in log.conn.execute(
+            f"SELECT code, key, lo, hi, seq, fact, settle, op, arg, before FROM {cache.derived.EFFECT_ROWS} WHERE seq_to = {cache.schema.NEVER}"):
+        channel, kind = cache.schema.channel_kind(code)
+        got.append((channel, key, lo, hi, seq, fact, settle, kind, _op(op, arg, before, channel)))
     order = lambda row: (*row[:8], row[8].name, codec.canonical(row[8].arg), repr(row[8].before))  # noqa: E731
     assert sorted(expected, key=order) == sorted(got, key=order)
 
@@ -502,6 +503,24 @@ def test_the_cache_reads_the_same_entity_references_out_of_the_json_as_the_event
     assert expected == got
 
 
+def test_every_item_of_a_list_is_a_mention_though_sqlite_quotes_its_name_in_a_path():
+    """json_tree names a list's items by their path, in which SQLite quotes some keys
+    (`$."contested_with"`): the cache finds the items of every list field, of the types with keyed
+    effects (as a keyed effect or a plain mention) and of the others."""
+    from events import ControlChanged, MeetingHeld, OffensiveLaunched
+    from projections import cache
+    from projections.query import ensure_cache
+
+    valid = ValidTime(earliest=s.BASE, latest=s.BASE + timedelta(minutes=1), precision="minute", zone=ZONE)
+    log = loaded([Draft(event=ControlChanged(place="p0", controller="a0", how="contested", contested_with=("a1", "a2")), valid=valid, id="fight"),
+                  Draft(event=MeetingHeld(participants=("h0", "a1")), valid=valid, id="met"),
+                  Draft(event=OffensiveLaunched(name="Dawn", actors=("a0", "a2"), objectives=("p1", "p2")), valid=valid, id="go")])
+    assert ensure_cache(log)
+    got = sorted(log.conn.execute(f"SELECT fact, entity FROM {cache.schema.MENTIONS} UNION SELECT fact, entity FROM {cache.schema.REFS}"))
+    assert got == [("fight", "a0"), ("fight", "a1"), ("fight", "a2"), ("fight", "p0"), ("go", "a0"), ("go", "a2"), ("go", "p1"), ("go", "p2"),
+                   ("met", "a1"), ("met", "h0")]
+
+
 _FIRST_US = -62_135_596_800_000_000  # 0001-01-01T00:00Z, the earliest valid time
 _LAST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, the latest
 
@@ -510,23 +529,31 @@ _LAST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, the latest
 def test_an_index_led_by_a_coded_time_orders_and_finds_rows_as_its_code_and_time_do(which, data):
     """The type and recency indexes lead with one integer of a code and a valid time: at any times,
     the earliest and latest there are included, it sorts as (code, time), a row without a time first,
-    and the range `_between` gives finds the rows of one code with a time in it and no others."""
+    and the range `_between` gives finds the rows of one code with a time in it and no others. (The
+    recency index's code is a keyed mention's channel, which its `code` holds beside its kind.)"""
     from projections import cache
 
-    codes, expression = {"type": (cache.schema.TYPE_CODES, cache.schema.TYPE_TIME), "channel": (cache.schema.CHANNEL_CODES, cache.schema.RECENCY)}[which]
+    schema = cache.schema
+    if which == "type":
+        column, values, expression, code = "type TEXT", sorted(schema.TYPE_CODES), schema.TYPE_TIME, schema.TYPE_CODES.__getitem__
+    else:
+        column, values, expression = "code INTEGER", schema.codes_of(schema.CHANNEL_NAMES), schema.RECENCY
+        code = lambda v: schema.CHANNEL_CODES[schema.channel_kind(v)[0]]  # noqa: E731
+    name = column.split()[0]
     times = st.one_of(st.integers(_FIRST_US, _LAST_US), st.sampled_from([_FIRST_US, _LAST_US]))
-    rows = data.draw(st.lists(st.tuples(st.sampled_from(sorted(codes)), st.one_of(st.none(), times) if which == "type" else times),
+    rows = data.draw(st.lists(st.tuples(st.sampled_from(values), st.one_of(st.none(), times) if which == "type" else times),
                               min_size=1, max_size=30))
-    key, lo, hi = data.draw(st.sampled_from(sorted(codes))), data.draw(times), data.draw(times)
+    key, lo, hi = data.draw(st.sampled_from(values)), data.draw(times), data.draw(times)
     conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE TABLE t ({which} TEXT, lo INTEGER)")
+    conn.execute(f"CREATE TABLE t ({column}, lo INTEGER)")
     conn.executemany("INSERT INTO t VALUES (?, ?)", rows)
     conn.execute(f"CREATE INDEX t_coded ON t ({expression}, lo)")
-    ordered = conn.execute(f"SELECT {which}, lo FROM t ORDER BY {expression}, lo").fetchall()
-    assert ordered == sorted(rows, key=lambda r: (codes[r[0]], -math.inf if r[1] is None else r[1]))
-    found = conn.execute(f"SELECT {which}, lo FROM t WHERE {expression} BETWEEN ? AND ? ORDER BY {expression}, lo",
-                         cache.schema.between(codes[key], lo, hi)).fetchall()
-    assert found == sorted((r for r in rows if r[0] == key and r[1] is not None and lo <= r[1] <= hi), key=lambda r: r[1])
+    ordered = conn.execute(f"SELECT {name}, lo FROM t ORDER BY {expression}, lo").fetchall()
+    assert [(code(v), t) for v, t in ordered] == sorted(((code(v), t) for v, t in rows), key=lambda r: (r[0], -math.inf if r[1] is None else r[1]))
+    found = conn.execute(f"SELECT {name}, lo FROM t WHERE {expression} BETWEEN ? AND ? ORDER BY {expression}, lo",
+                         schema.between(code(key), lo, hi)).fetchall()
+    assert sorted(found) == sorted(r for r in rows if code(r[0]) == code(key) and r[1] is not None and lo <= r[1] <= hi)
+    assert [t for _v, t in found] == sorted(t for _v, t in found)
     plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT lo FROM t WHERE {expression} BETWEEN 1 AND 2").fetchall()
     assert "t_coded" in str(plan)
 

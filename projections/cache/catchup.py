@@ -98,8 +98,8 @@ def _apply(log: Log, after: int, head: Head) -> None:
     conn.execute(f"INSERT OR IGNORE INTO {_WRITTEN} SELECT id FROM events WHERE seq > ? AND seq <= ? AND target IS NULL", (after, last))
 
     # The rows of the facts resolved again go: worked out from their versions as they stand, as they
-    # were written, and found by the indexes (that of the keyed mentions leads with entity, channel,
-    # kind, window start and position; the others with entity, window start and position).
+    # were written, and found by the indexes (that of the keyed mentions leads with entity, code (channel
+    # and kind), window start and position; the others with entity, window start and position).
     versions = (f"(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.lo AS lo, "
                 f"f.hi AS hi, coalesce(f.body, e.body) AS body, f.body IS NULL AS own FROM {FACTS} AS f JOIN events AS e "
                 f"ON e.seq = f.seq WHERE f.id IN (SELECT id FROM {_AGAIN}))")
@@ -109,10 +109,10 @@ def _apply(log: Log, after: int, head: Head) -> None:
     conn.execute(mentions_sql(versions, keyed=True, into=_GONE))
     conn.execute(mentions_sql(f"(SELECT * FROM {FACT_ROWS} AS w WHERE w.id IN (SELECT id FROM {_AGAIN}))", keyed=False, into=_GONE_REFS))
     same = "m.entity = g.entity AND m.lo = g.lo AND m.seq = g.seq AND m.fact = g.fact AND m.seq_from = g.seq_from"
-    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
-                 f"WHERE g.channel IS NULL AND m.channel IS NULL AND {same})")
-    conn.execute(f"DELETE FROM {MENTIONS} WHERE channel IS NOT NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
-                 f"WHERE g.channel IS NOT NULL AND m.channel = g.channel AND m.kind = g.kind AND {same})")
+    conn.execute(f"DELETE FROM {MENTIONS} WHERE code IS NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
+                 f"WHERE g.code IS NULL AND m.code IS NULL AND {same})")
+    conn.execute(f"DELETE FROM {MENTIONS} WHERE code IS NOT NULL AND rowid IN (SELECT m.rowid FROM {_GONE} AS g CROSS JOIN {MENTIONS} AS m "
+                 f"WHERE g.code IS NOT NULL AND m.code = g.code AND {same})")
     conn.execute(f"DELETE FROM {REFS} WHERE rowid IN (SELECT m.rowid FROM {_GONE_REFS} AS g CROSS JOIN {REFS} AS m WHERE {same})")
     conn.execute(f"DELETE FROM {ENTITIES} WHERE fact IN (SELECT id FROM {_AGAIN})")  # (descriptions: a small table)
     conn.execute(f"DELETE FROM {FACTS} WHERE id IN (SELECT id FROM {_AGAIN})")

@@ -15,7 +15,7 @@ from chrono.codec import canonical
 from events import REGISTRY, ref_fields
 
 from ..rules import CHANGED, DESCRIPTIONS, ENDED, ENDS, OBSERVATION, OBSERVED, RULES, SETTLES, Arg, Const, Field, arg_fields
-from .schema import ENTITIES, FACTS, MENTIONS, NEVER, REFS, SCAN_ROWS
+from .schema import ENTITIES, FACTS, MENTIONS, NEVER, REFS, SCAN_ROWS, code_of
 
 # Which is the list index within an effect: `n` = the effect's place in its rule * N_STEP + the key's
 # place in its list field, so a fact's effects on one key apply in the order the fold applies them.
@@ -94,16 +94,19 @@ def json_of(arg: Arg, body: str) -> str:
     return "json_array(" + ", ".join(f"json({json_of(a, body)})" for a in arg) + ")"
 
 
-def ref_field_rows() -> list[tuple[str, str]]:
-    """(type, field) of every field by which a timed fact names an entity (`events.ref_fields`)."""
-    return [(type_name, name) for type_name, cls in sorted(REGISTRY.items()) if not (cls.timeless or cls.correction)
-            for name, _kind, _many in ref_fields(cls)]
+def ref_field_rows() -> dict[tuple[str, str], bool]:
+    """(type, field) of every field by which a timed fact names an entity (`events.ref_fields`): whether
+    it holds a list."""
+    return {(type_name, name): many for type_name, cls in sorted(REGISTRY.items()) if not (cls.timeless or cls.correction)
+            for name, _kind, many in ref_fields(cls)}
 
 
 def spec_steps() -> list:
     """Steps (`helper.run`) making a temporary table of the fields by which each type's payload names
-    entities, those that are keyed effects with their spec: its index, channel, n, op, when it settles,
-    each in the row with `holds` 1. Every field of a type whose effect needs a field (`NEEDS`) has a
+    entities, each as json_tree names the nodes that hold them: a field that holds one by its key, a
+    list's items by their path, as the connection's SQLite writes it (it quotes some keys: `$."a_b"`);
+    those that are keyed effects with their spec: its channel and kind (`schema.code_of`), n,
+    op, when it settles and its index, each in the row with `holds` 1. Every field of a type whose effect needs a field (`NEEDS`) has a
     second row, `holds` 0, which a fact without the needed field joins instead (`mentions_sql`): the
     effect that needs it becomes a plain mention, the others stay as they are."""
     spec = {(s.type, s.key): (i, s) for i, s in enumerate(EFFECTS)}
@@ -111,18 +114,19 @@ def spec_steps() -> list:
     if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
         raise AssertionError(f"keyed effects in fields that name no entity: {sorted(set(spec) - set(fields))}")
     rows = []
-    for t, field in fields:
+    for (t, field), many in fields.items():
         i, s = spec.get((t, field), (None, None))
-        effect = [s and s.channel, s and s.n, s and s.op, s and s.settles, i, s and s.kind]
-        rows.append([t, field, 1, *effect])
+        effect = [None if s is None else code_of(s.channel, s.kind), s and s.n, s and s.op, s and s.settles, i]
+        rows.append([t, many, field, field, 1, *effect])
         if t in NEEDS:  # (the row a fact without the field joins: the effect that needs it is a plain mention)
-            rows.append([t, field, 0, *([None] * 6 if s is not None and s.needs else effect)])
+            rows.append([t, many, field, field, 0, *([None] * 5 if s is not None and s.needs else effect)])
     return [
         # (Dropped first: a connection may hold one of an older shape.)
         ["DROP TABLE IF EXISTS temp.chrono_mention_fields", None, False],
-        ["CREATE TEMP TABLE chrono_mention_fields (type TEXT, field TEXT, holds INTEGER, channel TEXT, n INTEGER, op TEXT, "
-         "settle TEXT, spec INTEGER, kind TEXT, PRIMARY KEY (type, field, holds)) WITHOUT ROWID", None, False],
-        ["INSERT INTO chrono_mention_fields VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, True],
+        ["CREATE TEMP TABLE chrono_mention_fields (type TEXT, field TEXT, holds INTEGER, code INTEGER, n INTEGER, op TEXT, "
+         "settle TEXT, spec INTEGER, PRIMARY KEY (type, field, holds)) WITHOUT ROWID", None, False],
+        ["INSERT INTO chrono_mention_fields SELECT ?, CASE WHEN ? THEN (SELECT j.path FROM json_tree(json_object(?, json_array(''))) AS j "
+         "WHERE j.type = 'text') ELSE ? END, ?, ?, ?, ?, ?, ?", rows, True],
     ]
 
 
@@ -134,14 +138,14 @@ _HOLDS = ("(CASE f.type " + " ".join(f"WHEN '{t}' THEN json_extract(f.body, '$.{
 
 def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     """Every entity each timed fact in `source` names, in one pass over the payloads, each parsed
-    once: json_tree walks a payload's fields and the items of its lists (an item's field is its path's
-    last step, which SQLite quotes when it holds more than letters and digits). CROSS JOIN keeps SQLite
-    from walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
-    the mentions part, those that are keyed effects with their channel, n, op, when they settle and
-    their spec (the op's argument is read from the payload when asked for); otherwise of the other
+    once: json_tree walks a payload's fields and the items of its lists, which the fields' rows name
+    as it does (`spec_steps`: a field by its key, an item by its path). CROSS JOIN keeps SQLite from
+    walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
+    the mentions part, those that are keyed effects with their code (channel and kind), n, op, when
+    they settle and their spec (the op's argument is read from the payload when asked for); otherwise of the other
     types' facts, into the facts part's `proj_refs`. `into`: another table of the same columns."""
     tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
-            "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE trim(substr(j.path, 3), '\"') END "
+            "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE j.path END "
             "AND m.holds = {holds} "
             "WHERE f.lo IS NOT NULL AND j.type = 'text' AND f.type {test} ({types})").format(
                 source=source, test="IN" if keyed else "NOT IN", types=types_in(KEYED_TYPES),
@@ -151,14 +155,13 @@ def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     # (The join picks the field's row with its effect or without one, so each column is read as it is;
     # a test of the effect in each of seven columns took the pass at 1M from 1.98 to 2.38 s.)
     return (
-        f"INSERT INTO {into or MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, channel, n, op, settle, spec, own, kind) "
-        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, m.channel, m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END, "
-        f"m.op, CASE m.settle WHEN 'lo' THEN f.lo WHEN 'hi' THEN f.hi END, m.spec, CASE WHEN m.channel IS NOT NULL THEN f.own END, "
-        f"m.kind {tree}"
+        f"INSERT INTO {into or MENTIONS} (entity, lo, hi, seq, seq_from, seq_to, fact, code, n, op, settle, spec, own) "
+        f"SELECT j.value, f.lo, f.hi, f.seq, f.seq_from, f.seq_to, f.id, m.code, m.n + CASE WHEN j.parent = 0 THEN 0 ELSE j.key END, "
+        f"m.op, CASE m.settle WHEN 'lo' THEN f.lo WHEN 'hi' THEN f.hi END, m.spec, CASE WHEN m.code IS NOT NULL THEN f.own END {tree}"
     )
 
 
-# The keyed effects: the mentions that have a channel, each with its op's argument read out of the
+# The keyed effects: the mentions that have a code (a channel and kind), each with its op's argument read out of the
 # payload of the fact version that has it (`EFFECTS`). A version that is its log row's own (`own`:
 # most) has its payload read straight from the log by position; only the others' are looked up among
 # the facts, by id.
@@ -173,11 +176,11 @@ def _before_json(before: tuple[str, Arg] | None, body: str) -> str:
 
 
 EFFECT_ROWS = (
-    "(SELECT m.channel AS channel, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
-    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, m.kind AS kind, "
+    "(SELECT m.code AS code, m.entity AS key, m.lo AS lo, m.hi AS hi, m.settle AS settle, m.seq AS seq, m.n AS n, "
+    "m.fact AS fact, m.seq_from AS seq_from, m.seq_to AS seq_to, m.op AS op, "
     f"CASE m.spec {' '.join(f'WHEN {i} THEN {json_of(s.arg, _VERSION_BODY)}' for i, s in enumerate(EFFECTS))} END AS arg, "
     f"CASE m.spec {' '.join(f'WHEN {i} THEN {_before_json(s.before, _VERSION_BODY)}' for i, s in enumerate(EFFECTS) if s.before)} ELSE NULL END AS before "
-    f"FROM {MENTIONS} AS m JOIN events AS e ON e.seq = m.seq WHERE m.channel IS NOT NULL)"
+    f"FROM {MENTIONS} AS m JOIN events AS e ON e.seq = m.seq WHERE m.code IS NOT NULL)"
 )
 
 # Every description's entity, kind, name and the actor it belongs to, in one pass over the facts: what

@@ -25,7 +25,7 @@ from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
     CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, SPAN, STICKY, TYPE_CODES,
-    TYPE_TIME, WIDE, between,
+    TYPE_TIME, WIDE, between, channel_kind, code_of, codes_of,
 )
 
 TIMED = sorted(name for name, cls in REGISTRY.items() if not (cls.timeless or cls.correction))  # the types of facts with a window
@@ -91,7 +91,7 @@ def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]
     where, args = _live(position)
     seen: set[str] = set()
     for (key,) in log.conn.execute(
-        f"SELECT entity FROM {MENTIONS} WHERE channel IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND {where} "
+        f"SELECT entity FROM {MENTIONS} WHERE code IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND {where} "
         f"ORDER BY {RECENCY} DESC, seq DESC, entity DESC",
         (*between(CHANNEL_CODES[channel], -HALF, at), *args),
     ):
@@ -102,10 +102,15 @@ def recent_keys(log: Log, channel: str, at: int, position: int) -> Iterator[str]
 
 def _steps(log: Log, where: str, args: tuple, order: str = "lo DESC, seq DESC, n DESC") -> Iterator[tuple[Step, int]]:
     """(step, n) of the keyed effects meeting `where`, in `order` (lazily)."""
-    rows = log.conn.execute(f"SELECT fact, seq, lo, hi, settle, op, arg, before, kind, n, channel FROM {EFFECT_ROWS} "
+    rows = log.conn.execute(f"SELECT fact, seq, lo, hi, settle, op, arg, before, code, n FROM {EFFECT_ROWS} "
                             f"WHERE {where} ORDER BY {order}", args)
-    return ((Step(fact, seq, lo, hi, settle, _op(op, arg, before, channel), kind), n)
-            for fact, seq, lo, hi, settle, op, arg, before, kind, n, channel in rows)
+    return _as_steps(rows)
+
+
+def _as_steps(rows) -> Iterator[tuple[Step, int]]:
+    for fact, seq, lo, hi, settle, op, arg, before, code, n in rows:
+        channel, kind = channel_kind(code)
+        yield Step(fact, seq, lo, hi, settle, _op(op, arg, before, channel), kind), n
 
 
 def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple[Iterator[tuple[Step, int]], list[tuple[Step, int]], int] | None:
@@ -120,11 +125,11 @@ def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple
         return None
     width, seen = row
     where, args = _live(position)
-    mine = f"channel = ? AND key = ? AND kind = ? AND lo <= ? AND {where}"
+    mine = f"code = ? AND key = ? AND lo <= ? AND {where}"
     observations: list[tuple[Step, int]] = []
     if seen is not None:
         last: Step | None = None
-        for step, n in _steps(log, mine, (channel, key, OBSERVED, at, *args)):
+        for step, n in _steps(log, mine, (code_of(channel, OBSERVED), key, at, *args)):
             if step.lo < at - seen and last is not None and step.lo < last.hi - seen:
                 break  # (no window further back holds T, or ended later than the last seen so far)
             if at < step.hi:
@@ -134,7 +139,7 @@ def key_steps(log: Log, channel: str, key: str, at: int, position: int) -> tuple
         observations += [(last, 0)] if last is not None else []
     # (Opened after the observations' query is done with: the two share a statement, which SQLite
     # would otherwise prepare again, at a cost of its own.)
-    changes = _steps(log, mine, (channel, key, CHANGED, at, *args)) if width is not None else iter(())
+    changes = _steps(log, mine, (code_of(channel, CHANGED), key, at, *args)) if width is not None else iter(())
     return changes, observations, width or 0
 
 
@@ -143,8 +148,8 @@ def ends_by(log: Log, at: int, position: int, actor: str | None = None) -> list[
     actor's only, if named): few, read by the recency index."""
     where, args = _live(position)
     lo, hi = between(CHANNEL_CODES[ENDS], -HALF, at)
-    rows = _steps(log, f"{RECENCY} BETWEEN ? AND ? AND channel = ? AND {where}" + (" AND key = ?" if actor else ""),
-                  (lo, hi, ENDS, *args, *([actor] if actor else [])), order="lo, seq, n")
+    rows = _steps(log, f"{RECENCY} BETWEEN ? AND ? AND {where}" + (" AND key = ?" if actor else ""),  # (the range is the channel's)
+                  (lo, hi, *args, *([actor] if actor else [])), order="lo, seq, n")
     return [(step.op.arg, step, n) for step, n in rows]
 
 
@@ -261,8 +266,9 @@ def naming_ids(log: Log, entity: str, position: int, *, channels: tuple[str, ...
     if channels is None:
         mentions, args = _mentioning([entity], "seq_from <= ?", (position,))
     else:
-        mentions = f"SELECT fact FROM {MENTIONS} WHERE channel IN ({', '.join('?' * len(channels))}) AND entity = ? AND seq_from <= ?"
-        args = (*channels, entity, position)
+        codes = codes_of(channels)
+        mentions = f"SELECT fact FROM {MENTIONS} WHERE code IN ({', '.join('?' * len(codes))}) AND entity = ? AND seq_from <= ?"
+        args = (*codes, entity, position)
     return list(dict.fromkeys(r[0] for r in log.conn.execute(mentions, args)))
 
 
@@ -270,8 +276,8 @@ def ending_ids(log: Log, position: int) -> list[str]:
     """Ids of the facts any version of which, recorded by `position`, is an actor's end (few: what may
     reach any place's holder or any unit), read by the recency index (without it, a scan of every
     mention: 45 of `history`'s 64 ms on a 1M log)."""
-    rows = log.conn.execute(f"SELECT fact FROM {MENTIONS} WHERE channel IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND channel = ? AND seq_from <= ?",
-                            (*between(CHANNEL_CODES[ENDS], -HALF, HALF - 1), ENDS, position))
+    rows = log.conn.execute(f"SELECT fact FROM {MENTIONS} WHERE code IS NOT NULL AND {RECENCY} BETWEEN ? AND ? AND seq_from <= ?",
+                            (*between(CHANNEL_CODES[ENDS], -HALF, HALF - 1), position))
     return list(dict.fromkeys(r[0] for r in rows))
 
 
@@ -280,12 +286,12 @@ def _mentioning(ids: list[str], where: str, args: tuple) -> tuple[str, tuple]:
     the mentions that are keyed effects by their index, the others by theirs, and the references of
     the facts part by its own."""
     marks = ", ".join("?" * len(ids))
-    channels = (*CHANNELS, ENDS)
+    codes = codes_of((*CHANNELS, ENDS))
     return (
-        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IS NULL AND entity IN ({marks}) AND {where} UNION "
-        f"SELECT fact, seq_from FROM {MENTIONS} WHERE channel IN ({', '.join('?' * len(channels))}) AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE code IS NULL AND entity IN ({marks}) AND {where} UNION "
+        f"SELECT fact, seq_from FROM {MENTIONS} WHERE code IN ({', '.join('?' * len(codes))}) AND entity IN ({marks}) AND {where} UNION "
         f"SELECT fact, seq_from FROM {REFS} WHERE entity IN ({marks}) AND {where}",
-        (*ids, *args, *channels, *ids, *args, *ids, *args),
+        (*ids, *args, *codes, *ids, *args, *ids, *args),
     )
 
 
