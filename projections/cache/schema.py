@@ -158,7 +158,7 @@ def keys_sql(where: str = "1", *, merge: bool = False) -> str:
     by_code = (f"SELECT entity, code, max(CASE WHEN {kind} = {KINDS.index(CHANGED)} THEN settle - lo END) AS width, "
                f"max(CASE WHEN {kind} = {KINDS.index(OBSERVED)} THEN hi - lo END) AS seen FROM {MENTIONS}{' NOT INDEXED' if merge else ''} "
                f"WHERE code IS NOT NULL AND {where} GROUP BY entity, code")
-    channel = "CASE code >> {} ".format(KIND_BITS) + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(CHANNEL_NAMES)) + " END"
+    channel = f"CASE code >> {KIND_BITS} " + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(CHANNEL_NAMES)) + " END"
     rows = f"SELECT {channel}, entity, max(width), max(seen) FROM ({by_code}) WHERE 1 GROUP BY entity, code >> {KIND_BITS}"
     if not merge:
         return f"INSERT INTO {KEYS} {rows}"
