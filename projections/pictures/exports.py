@@ -11,7 +11,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
 from typing import IO
 
@@ -68,13 +68,14 @@ def _timed_facts(sc: Scene, at: datetime | None):
     return facts
 
 
-def time_precision(lo: int, hi: int, zone: str) -> int | None:
+def time_precision(lo: int, hi: int, zone: str, first: date | None = None) -> int | None:
     """ACLED's time_precision of a window: 1, within one day (of the log's zone); 2, within a week;
-    3, within a month; None for a longer window or an open or unknown end, which ACLED cannot say."""
+    3, within a month; None for a longer window or an open or unknown end, which ACLED cannot say.
+    (`first`: the day it opens on, in the zone, when the caller has it.)"""
     if lo <= CALENDAR_LO or hi >= CALENDAR_HI:
         return None
     tz = zone_info(zone)
-    if wall(from_micros(lo), tz).date() == wall(from_micros(hi - 1), tz).date():
+    if (first or wall(from_micros(lo), tz).date()) == wall(from_micros(hi - 1), tz).date():
         return 1
     return 2 if hi - lo <= WEEK_US else 3 if hi - lo <= MONTH_US else None
 
@@ -114,12 +115,11 @@ class CsvRows:
         country, admin1, location, lat, lon, geo_precision = self._place(place)
         event_date, year, precision, earliest, latest = self.window(f.lo, f.hi)
         sources = info["sources"]
-
-        def joined(key: str) -> str:
-            if len(sources) == 1:  # (most facts: the same text, without the generators)
-                return sources[0][key] or ""
-            return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
-
+        if len(sources) == 1:  # (most facts: the texts as they are)
+            s = sources[0]
+            attribution, quote, title, url = s["attribution"] or "", s["quote"] or "", s["title"] or "", s["url"] or ""
+        else:
+            attribution, quote, title, url = (_joined(sources, key) for key in ("attribution", "quote", "title", "url"))
         return [  # (CSV_COLUMNS)
             event_date,                                               # event_date
             year,                                                     # year
@@ -148,10 +148,10 @@ class CsvRows:
             "; ".join(info["units"]),                                 # units
             place or "",                                              # place_id
             "; ".join(info["places"]),                                # places
-            joined("attribution"),                                    # source_attribution
-            joined("quote"),                                          # source_quote
-            joined("title"),                                          # source_title
-            joined("url"),                                            # source_url
+            attribution,                                    # source_attribution
+            quote,                                          # source_quote
+            title,                                          # source_title
+            url,                                            # source_url
             "; ".join(info["corrected_by"]),                          # corrected_by
             iso(recorded, "UTC"),                                     # recorded_utc
             f.seq,                                                    # log_position
@@ -179,7 +179,12 @@ class CsvRows:
     def _window(self, lo: int, hi: int) -> tuple:
         """event_date, year, time_precision, valid_earliest_utc, valid_latest_utc of a window."""
         day = wall(from_micros(lo), zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None
-        return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone) or "", _utc(lo), _utc(hi))
+        return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone, day) or "", _utc(lo), _utc(hi))
+
+
+def _joined(sources: list[dict], key: str) -> str:
+    """One source column of a CSV row of several sources: their texts, joined ("" when none has one)."""
+    return " | ".join(s[key] or "" for s in sources) if any(s[key] for s in sources) else ""
 
 
 def said_now(f: Fact) -> str:
@@ -524,7 +529,7 @@ def _recorded(log: Log, facts, position: int, author: str | None, batch: int = 1
     `said_now`'s id); with `author`, only the facts `author` recorded so."""
     facts = iter(facts)
     while chunk := list(itertools.islice(facts, batch)):
-        recorded = cache.recorded_of(log, {said_now(f) for f in chunk}, position)
+        recorded = cache.recorded_of(log, {f.via[-1] for f in chunk if f.via}, position, at={f.seq for f in chunk if not f.via})  # (`said_now`)
         if author is not None:
             chunk = [f for f in chunk if recorded[said_now(f)][1] == author]
         yield chunk, recorded
