@@ -117,8 +117,9 @@ class CsvRows:
         sources = info["sources"]
         if len(sources) == 1:  # (most facts: the texts as they are)
             s = sources[0]
-            attribution, quote, title, url = s["attribution"] or "", s["quote"] or "", s["title"] or "", s["url"] or ""
+            outlets, attribution, quote, title, url = s["outlet"], s["attribution"] or "", s["quote"] or "", s["title"] or "", s["url"] or ""
         else:
+            outlets = "; ".join(dict.fromkeys(s["outlet"] for s in sources))
             attribution, quote, title, url = (_joined(sources, key) for key in ("attribution", "quote", "title", "url"))
         return [  # (CSV_COLUMNS)
             event_date,                                               # event_date
@@ -132,7 +133,7 @@ class CsvRows:
             lat,                                                      # latitude
             lon,                                                      # longitude
             geo_precision,                                            # geo_precision
-            "; ".join(dict.fromkeys(s["outlet"] for s in sources)),   # source
+            outlets,                                                  # source
             info["summary"],                                          # notes
             int(recorded.timestamp()),                                # timestamp
             f.id,                                                     # event_id
@@ -153,7 +154,7 @@ class CsvRows:
             title,                                          # source_title
             url,                                            # source_url
             "; ".join(info["corrected_by"]),                          # corrected_by
-            iso(recorded, "UTC"),                                     # recorded_utc
+            recorded.isoformat(),                                     # recorded_utc (a recorded time is read in UTC)
             f.seq,                                                    # log_position
             author or "",                                             # recorded_by
         ]
@@ -178,8 +179,10 @@ class CsvRows:
 
     def _window(self, lo: int, hi: int) -> tuple:
         """event_date, year, time_precision, valid_earliest_utc, valid_latest_utc of a window."""
-        day = wall(from_micros(lo), zone_info(self.sc.zone)).date() if lo > CALENDAR_LO else None
-        return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone, day) or "", _utc(lo), _utc(hi))
+        start = from_micros(lo) if lo > CALENDAR_LO else None  # (a window opens before the calendar's end: `_utc`)
+        day = wall(start, zone_info(self.sc.zone)).date() if start else None
+        return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone, day) or "",
+                start.isoformat() if start else "", _utc(hi))
 
 
 def _joined(sources: list[dict], key: str) -> str:
