@@ -301,10 +301,8 @@ def _cached_document(log: Log, k: Knowledge, at: int, *, zone: str, limit: int |
         later = _first(cache.opening(log, pos, at + 1), limit)
     else:
         named: dict[str, list[Happening]] = {name: [] for name in LIST_NAMES}
-        for f in cache.naming(log, ids, pos, until=at):
-            name = LISTS.get(type(f.event))
-            if name:
-                named[name].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
+        for f in cache.naming(log, ids, pos, until=at, types=[cls.type_name for cls in LISTS]):
+            named[LISTS[type(f.event)]].append(Happening(fact=f, status=CERTAIN if f.hi <= at else POSSIBLE))
         for name, items in named.items():
             lists[name] = _latest(items, limit)
         later = _first(cache.naming(log, ids, pos, after=at), limit)

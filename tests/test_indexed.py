@@ -447,6 +447,21 @@ def test_an_actors_history_read_through_the_indexes_shows_the_places_it_lost_to_
     assert "militia-merges" in {r["event"] for r in got["changes"]}
 
 
+def test_an_entitys_state_through_the_cache_lists_the_happenings_naming_it(sudan):
+    """`state --entity` reads only the listed types' facts naming the entity (a call, as corrected), and
+    says what the fold says."""
+    from chrono.store import Log
+    from projections.query import state as state_document
+
+    log = Log.open(sudan)
+    at = parse_instant("2023-12-20", log.zone)
+    folded, _ = state_document(log, at, zone=log.zone, entities={"burhan"}, use_cache=False)
+    cached, _ = state_document(log, at, zone=log.zone, entities={"burhan"}, use_cache=True)
+    folded.pop("known_at"), cached.pop("known_at")
+    assert folded == cached
+    assert [("burhan-calls", "rsf")] == [(c["event"], c["callee"]) for c in cached["calls"]]
+
+
 def test_diff_of_beliefs_through_the_cli_reads_an_end_recorded_later_and_a_unit_described_anew(sudan):
     """What we believed of 21 December before and after the militia's end was recorded (Hantoub, which
     it held, and its brigade), and after the 1st Division was described as the militia's (its standing

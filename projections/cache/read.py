@@ -249,16 +249,18 @@ def latest_listed(log: Log, type_name: str, at: int, position: int, limit: int |
     return rows
 
 
-def naming(log: Log, ids, position: int, *, until: int | None = None, after: int | None = None) -> Iterator[Fact]:
+def naming(log: Log, ids, position: int, *, until: int | None = None, after: int | None = None, types=None) -> Iterator[Fact]:
     """The facts standing at `position` that name one of `ids` (`events.entity_refs`), in valid-time
-    order (lazily): those whose window opens by `until`, or after `after`."""
+    order (lazily): those whose window opens by `until`, or after `after`; of `types` only, when
+    given (the others are never decoded)."""
     ids = sorted(set(ids))
     when, bound = ("lo <= ?", until) if after is None else ("lo > ?", after)
     columns = ", ".join(f"f.{c.strip()}" for c in FACT_COLUMNS.split(","))
     mentions, args = _mentioning(ids, f"{when} AND seq_from <= ? AND ? < seq_to", (bound, position, position))
+    of_types = "" if types is None else f" WHERE f.type IN ({', '.join('?' * len(types))})"
     rows = log.conn.execute(
-        f"SELECT {columns} FROM ({mentions}) AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from ORDER BY f.lo, f.seq",
-        args,
+        f"SELECT {columns} FROM ({mentions}) AS r JOIN {FACT_ROWS} AS f ON f.id = r.fact AND f.seq_from = r.seq_from{of_types} ORDER BY f.lo, f.seq",
+        (*args, *(types or ())),
     )
     for row in rows:
         yield fact_from_row(row)
