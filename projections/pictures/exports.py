@@ -149,10 +149,10 @@ class CsvRows:
             "; ".join(info["units"]),                                 # units
             place or "",                                              # place_id
             "; ".join(info["places"]),                                # places
-            attribution,                                    # source_attribution
-            quote,                                          # source_quote
-            title,                                          # source_title
-            url,                                            # source_url
+            attribution,                                              # source_attribution
+            quote,                                                    # source_quote
+            title,                                                    # source_title
+            url,                                                      # source_url
             "; ".join(info["corrected_by"]),                          # corrected_by
             recorded.isoformat(),                                     # recorded_utc (a recorded time is read in UTC)
             f.seq,                                                    # log_position
@@ -179,7 +179,7 @@ class CsvRows:
 
     def _window(self, lo: int, hi: int) -> tuple:
         """event_date, year, time_precision, valid_earliest_utc, valid_latest_utc of a window."""
-        start = from_micros(lo) if lo > CALENDAR_LO else None  # (a window opens before the calendar's end: `_utc`)
+        start = from_micros(lo) if lo > CALENDAR_LO else None  # (a start is never the calendar's end, which `_utc` also leaves empty)
         day = wall(start, zone_info(self.sc.zone)).date() if start else None
         return (day.isoformat() if day else "", day.year if day else "", time_precision(lo, hi, self.sc.zone, day) or "",
                 start.isoformat() if start else "", _utc(hi))
@@ -532,7 +532,9 @@ def _recorded(log: Log, facts, position: int, author: str | None, batch: int = 1
     `said_now`'s id); with `author`, only the facts `author` recorded so."""
     facts = iter(facts)
     while chunk := list(itertools.islice(facts, batch)):
-        recorded = cache.recorded_of(log, {f.via[-1] for f in chunk if f.via}, position, at={f.seq for f in chunk if not f.via})  # (`said_now`)
+        # (A fact's own entry, at its position, is read by it; a correction's by its id.)
+        now = [(said_now(f), f) for f in chunk]
+        recorded = cache.recorded_of(log, {i for i, f in now if i != f.id}, position, at={f.seq for i, f in now if i == f.id})
         if author is not None:
             chunk = [f for f in chunk if recorded[said_now(f)][1] == author]
         yield chunk, recorded
