@@ -53,12 +53,12 @@ SPAN = 2**59
 HALF = SPAN // 2
 
 
-def coded(column: str, codes: dict[str, int], time: str) -> str:
-    """The integer that orders rows by `column`'s code, then by `time` (an expression an index is on:
-    a query that would use it must say the same)."""
-    if not all(-15 <= code <= 15 for code in codes.values()):  # (a code's range must fit in 64 bits)
-        raise AssertionError(f"codes out of range: {codes}")
-    return f"(CASE {column} " + " ".join(f"WHEN '{k}' THEN {code}" for k, code in codes.items()) + f" END * {SPAN} + {time})"
+def coded(code: str, codes, time: str) -> str:
+    """The integer that orders rows by `code` (SQL giving one of the integers `codes`), then by `time`
+    (an expression an index is on: a query that would use it must say the same)."""
+    if not all(-15 <= c <= 15 for c in codes):  # (a code's range must fit in 64 bits)
+        raise AssertionError(f"codes out of range: {sorted(codes)}")
+    return f"({code} * {SPAN} + {time})"
 
 
 def between(code: int, lo: int, hi: int) -> tuple[int, int]:
@@ -68,14 +68,14 @@ def between(code: int, lo: int, hi: int) -> tuple[int, int]:
 
 CHANNEL_CODES = {name: i for i, name in enumerate((*CHANNELS, ENDS))}
 CHANNEL_NAMES = tuple(CHANNEL_CODES)  # (by code)
-if len(CHANNEL_NAMES) > 15:  # (RECENCY's range, as `coded`'s)
-    raise AssertionError(f"too many channels for RECENCY: {CHANNEL_NAMES}")
 # A keyed mention's channel and kind are one integer, its `code`: the channel's code in the high bits,
 # the kind's place in KINDS in the low KIND_BITS. The keys' index is led by the entity and then the
 # code: on each of the entity's many ties its sort compares one integer, where the channel's and the
 # kind's text took decoding both (at 1M, building it 0.74 -> 0.60 s).
 KINDS = (CHANGED, OBSERVED, ENDED)
 KIND_BITS = 2
+_KIND_MASK = (1 << KIND_BITS) - 1
+CODE_CHANNEL, CODE_KIND = f"(code >> {KIND_BITS})", f"(code & {_KIND_MASK})"  # (in SQL; `channel_kind` in Python)
 
 
 def code_of(channel: str, kind: str) -> int:
@@ -89,14 +89,14 @@ def codes_of(channels) -> list[int]:
 
 
 def channel_kind(code: int) -> tuple[str, str]:
-    return CHANNEL_NAMES[code >> KIND_BITS], KINDS[code & ((1 << KIND_BITS) - 1)]
+    return CHANNEL_NAMES[code >> KIND_BITS], KINDS[code & _KIND_MASK]
 
 
-# (A keyed effect's window always has a start.)
-RECENCY = f"((code >> {KIND_BITS}) * {SPAN} + lo)"
+RECENCY = coded(CODE_CHANNEL, CHANNEL_CODES.values(), "lo")  # (a keyed effect's window always has a start)
 FACT_TYPES = sorted(n for n, cls in REGISTRY.items() if not cls.correction)
 TYPE_CODES = {name: i - len(FACT_TYPES) // 2 for i, name in enumerate(FACT_TYPES)}  # (centred on 0: up to 31 fit)
-TYPE_TIME = coded("type", TYPE_CODES, f"coalesce(lo, {-HALF})")
+TYPE_TIME = coded("(CASE type " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in TYPE_CODES.items()) + " END)", TYPE_CODES.values(),
+                  f"coalesce(lo, {-HALF})")
 # A window wider than this (about 12.7 days: weeks, months, years, an open or unknown end) is wide.
 # A range of valid time finds the facts whose windows reach into it by where they open: the others by
 # the type index, from WIDE before the range's start; the wide ones, few, by an index of their own.
@@ -154,12 +154,11 @@ def keys_sql(where: str = "1", *, merge: bool = False) -> str:
     has rows already, each key's width the widest of its row's and the mentions'. (A `where` on the
     rowid reads the table by rowid: NOT INDEXED keeps SQLite from walking an index of every keyed row.)
     Each key's widths by code first, in the index's order, then by channel: a few rows a key."""
-    kind = f"code & {(1 << KIND_BITS) - 1}"
-    by_code = (f"SELECT entity, code, max(CASE WHEN {kind} = {KINDS.index(CHANGED)} THEN settle - lo END) AS width, "
-               f"max(CASE WHEN {kind} = {KINDS.index(OBSERVED)} THEN hi - lo END) AS seen FROM {MENTIONS}{' NOT INDEXED' if merge else ''} "
+    by_code = (f"SELECT entity, code, max(CASE WHEN {CODE_KIND} = {KINDS.index(CHANGED)} THEN settle - lo END) AS width, "
+               f"max(CASE WHEN {CODE_KIND} = {KINDS.index(OBSERVED)} THEN hi - lo END) AS seen FROM {MENTIONS}{' NOT INDEXED' if merge else ''} "
                f"WHERE code IS NOT NULL AND {where} GROUP BY entity, code")
-    channel = f"CASE code >> {KIND_BITS} " + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(CHANNEL_NAMES)) + " END"
-    rows = f"SELECT {channel}, entity, max(width), max(seen) FROM ({by_code}) WHERE 1 GROUP BY entity, code >> {KIND_BITS}"
+    channel = f"CASE {CODE_CHANNEL} " + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(CHANNEL_NAMES)) + " END"
+    rows = f"SELECT {channel}, entity, max(width), max(seen) FROM ({by_code}) WHERE 1 GROUP BY entity, {CODE_CHANNEL}"
     if not merge:
         return f"INSERT INTO {KEYS} {rows}"
     wider = "CASE WHEN {0} IS NULL THEN excluded.{0} WHEN excluded.{0} IS NULL THEN {0} ELSE max({0}, excluded.{0}) END"
