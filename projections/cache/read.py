@@ -24,7 +24,7 @@ from ..rules import CHANGED, CHANNELS, END_OPS, ENDS, HOLDER, MEMBER, OBSERVED, 
 from ..world import Cell, Op, Step, apply_cell
 from .derived import EFFECT_ROWS
 from .schema import (
-    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, RECENCY, REFS, SPAN, STICKY, TYPE_CODES,
+    CHANNEL_CODES, ENTITIES, FACT_COLUMNS, FACTS, FACT_ROWS, HALF, KEYS, MENTIONS, NEVER, NO_VIA, RECENCY, REFS, SPAN, STICKY, TYPE_CODES,
     TYPE_TIME, WIDE, between, channel_kind, code_of, codes_of,
 )
 
@@ -40,7 +40,7 @@ def fact_from_row(row) -> Fact:
     return Fact(
         id=fid, seq=seq, event=codec.decode_stored(type_name, version, body),
         valid=codec.valid_from_columns(vlo, vhi, vmeta), sources=codec.decode_sources(sources),
-        after=tuple(link["after"]), before=tuple(link["before"]), via=() if via == "[]" else tuple(codec.loads(via)), lo=lo, hi=hi,
+        after=tuple(link["after"]), before=tuple(link["before"]), via=() if via == NO_VIA else tuple(codec.loads(via)), lo=lo, hi=hi,
     )
 
 

@@ -32,12 +32,13 @@ FACT_COLUMNS = "seq, id, seq_from, seq_to, type, version, lo, hi, valid_lo, vali
 # payload, sources, valid-time columns and links NULL and reads them from the log, so a replay copies
 # no payloads and its rows stay narrow (an own row keeps links that are not empty: the rebuild looks
 # for them). FACT_ROWS is the table as if every row held its own.
+NO_VIA = "[]"  # the via column of a version no correction put in place
 FACT_ROWS = (
     "(SELECT f.seq AS seq, f.id AS id, f.seq_from AS seq_from, f.seq_to AS seq_to, f.type AS type, f.version AS version, "
     "f.lo AS lo, f.hi AS hi, coalesce(f.valid_lo, f.lo) AS valid_lo, coalesce(f.valid_hi, f.hi) AS valid_hi, "
     "CASE WHEN f.body IS NULL THEN e.valid_meta ELSE f.valid_meta END AS valid_meta, "
     "coalesce(f.body, e.body) AS body, coalesce(f.sources, e.sources) AS sources, "
-    f"coalesce(f.links, '{NO_LINKS}') AS links, coalesce(f.via, '[]') AS via "
+    f"coalesce(f.links, '{NO_LINKS}') AS links, coalesce(f.via, '{NO_VIA}') AS via "
     f"FROM {FACTS} AS f JOIN events AS e ON e.seq = f.seq)"
 )
 # The same rows read in the log's order, for the rebuild's passes over every fact: read through an
