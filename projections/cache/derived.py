@@ -105,10 +105,11 @@ def spec_steps() -> list:
     """Steps (`helper.run`) making a temporary table of the fields by which each type's payload names
     entities, each as json_tree names the nodes that hold them: a field that holds one by its key, a
     list's items by their path, as the connection's SQLite writes it (it quotes some keys: `$."a_b"`);
-    those that are keyed effects with their spec: its channel and kind (`schema.code_of`), n,
-    op, when it settles and its index, each in the row with `holds` 1. Every field of a type whose effect needs a field (`NEEDS`) has a
-    second row, `holds` 0, which a fact without the needed field joins instead (`mentions_sql`): the
-    effect that needs it becomes a plain mention, the others stay as they are."""
+    those that are keyed effects with their spec: its channel and kind (`schema.code_of`), n, op,
+    when it settles and its index, each in the row with `holds` 1. Every field of a type whose
+    effect needs a field (`NEEDS`) has a second row, `holds` 0, which a fact without the needed
+    field joins instead (`mentions_sql`): the effect that needs it becomes a plain mention, the
+    others stay as they are."""
     spec = {(s.type, s.key): (i, s) for i, s in enumerate(EFFECTS)}
     fields = ref_field_rows()
     if not set(spec) <= set(fields):  # a keyed effect is only found among the fields that name entities
@@ -142,8 +143,9 @@ def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     as it does (`spec_steps`: a field by its key, an item by its path). CROSS JOIN keeps SQLite from
     walking a payload once per field. `keyed`: of the facts whose types have keyed effects, into
     the mentions part, those that are keyed effects with their code (channel and kind), n, op, when
-    they settle and their spec (the op's argument is read from the payload when asked for); otherwise of the other
-    types' facts, into the facts part's `proj_refs`. `into`: another table of the same columns."""
+    they settle and their spec (the op's argument is read from the payload when asked for);
+    otherwise of the other types' facts, into the facts part's `proj_refs`. `into`: another table of
+    the same columns."""
     tree = ("FROM {source} AS f CROSS JOIN json_tree(f.body) AS j CROSS JOIN chrono_mention_fields AS m ON m.type = f.type "
             "AND m.field = CASE WHEN j.parent = 0 THEN j.key ELSE j.path END "
             "AND m.holds = {holds} "
@@ -161,8 +163,8 @@ def mentions_sql(source: str, *, keyed: bool, into: str | None = None) -> str:
     )
 
 
-# The keyed effects: the mentions that have a code (a channel and kind), each with its op's argument read out of the
-# payload of the fact version that has it (`EFFECTS`). A version that is its log row's own (`own`:
+# The keyed effects: the mentions that have a code (a channel and kind), each with its op's argument
+# read out of the payload of the fact version that has it (`EFFECTS`). A version that is its log row's own (`own`:
 # most) has its payload read straight from the log by position; only the others' are looked up among
 # the facts, by id.
 _VERSION_BODY = f"(CASE WHEN m.own THEN e.body ELSE (SELECT v.body FROM {FACTS} AS v WHERE v.id = m.fact AND v.seq_from = m.seq_from) END)"
