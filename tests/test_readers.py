@@ -217,6 +217,7 @@ def test_a_parsed_valid_time_is_what_its_validating_constructor_makes(literal, z
 @given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
        st.sampled_from(["UTC", "Asia/Damascus", "America/New_York", "Pacific/Apia", "Australia/Lord_Howe", "Europe/Dublin"]))
 def test_a_literal_in_a_zone_means_that_wall_time_there(wall, zone):
+    wall = wall.replace(fold=0)  # (a literal says no fold: a wall time that occurs twice reads as its first, `timeval`)
     tz = ZoneInfo(zone)
     for form, kept, step in (("%Y-%m-%dT%H", dict(minute=0, second=0, microsecond=0), timedelta(hours=1)),
                              ("%Y-%m-%d %H:%M", dict(second=0, microsecond=0), timedelta(minutes=1)),
